@@ -1,0 +1,63 @@
+// Organization PKI through OpenSSL's API: an organization CA and SPIFFE
+// X.509-SVID certificates for collectors, agents, auditors and admins.
+// Used by `orgtrailctl pki`, the local cluster and tests (which generate their
+// certificates at run time). Private keys are written with mode 0600 and
+// every file is replaced atomically (write to a temporary name, fsync,
+// rename), so a FileWatcherCertificateProvider never sees a torn file.
+// Functions are thread-safe; errors are INVALID_ARGUMENT (bad input) or
+// UNAVAILABLE/INTERNAL (I/O, OpenSSL).
+#ifndef ORGTRAIL_COMMON_PKI_H_
+#define ORGTRAIL_COMMON_PKI_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "orgtrail/common/status.h"
+
+namespace orgtrail {
+
+enum class KeyType { kEcdsaP256, kEd25519, kRsa2048 };
+
+struct KeyAndCert {
+  std::string key_pem;   // PKCS#8
+  std::string cert_pem;
+};
+
+struct CaOptions {
+  std::string trust_domain;  // the organization, e.g. "example.org"
+  std::string common_name = "orgtrail organization CA";
+  int64_t not_before_us = 0;     // 0 = now - 1 h
+  int64_t validity_days = 3650;
+  KeyType key_type = KeyType::kEcdsaP256;
+};
+
+struct CertOptions {
+  std::vector<std::string> uri_sans;  // normally exactly one SPIFFE ID
+  std::vector<std::string> dns_sans;
+  std::vector<std::string> ip_sans;
+  std::string common_name;
+  int64_t not_before_us = 0;  // 0 = now - 1 h
+  int64_t validity_days = 365;
+  bool is_ca = false;                 // tests: a CA=true leaf
+  bool digital_signature = true;      // key usage
+  bool server_auth = false;           // extended key usage
+  bool client_auth = true;
+  KeyType key_type = KeyType::kEcdsaP256;
+};
+
+StatusOr<KeyAndCert> CreateCa(const CaOptions& options);
+StatusOr<KeyAndCert> IssueCertificate(const KeyAndCert& ca, const CertOptions& options);
+
+// Writes key (0600) and cert (0644) atomically. Either path may be empty to skip it.
+Status WriteKeyAndCert(const KeyAndCert& kc, const std::string& key_path,
+                       const std::string& cert_path);
+StatusOr<KeyAndCert> ReadKeyAndCert(const std::string& key_path, const std::string& cert_path);
+
+// Atomic file replacement with the given mode (temp file, fsync, rename, fsync dir).
+Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode);
+StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace orgtrail
+
+#endif  // ORGTRAIL_COMMON_PKI_H_

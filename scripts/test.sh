@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test.
+#   1. scripts/bootstrap.sh               (Debian packages)
+#   2. Release build in build/ and `ctest` (unit + integration + quick chaos + tiny bench)
+#   3. AddressSanitizer+UBSan build in build-asan/ and the unit tests under it
+# Options: --no-asan (skip step 3), --asan-only (skip step 2).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN_MAIN=1
+RUN_ASAN=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-asan) RUN_ASAN=0 ;;
+    --asan-only) RUN_MAIN=0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+JOBS="${ORGTRAIL_JOBS:-$(nproc)}"
+start=$(date +%s)
+
+"$ROOT/scripts/bootstrap.sh"
+
+if [ "$RUN_MAIN" = 1 ]; then
+  echo "== Release build"
+  ORGTRAIL_BUILD_DIR="$ROOT/build" "$ROOT/scripts/build.sh"
+  echo "== Tests (Release)"
+  (cd "$ROOT/build" && ctest --output-on-failure -j "$JOBS" --timeout 900)
+fi
+
+if [ "$RUN_ASAN" = 1 ]; then
+  echo "== AddressSanitizer + UBSan build (unit tests)"
+  cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DORGTRAIL_SANITIZE=ON -DORGTRAIL_BUILD_BENCH=OFF >/dev/null
+  targets=()
+  for t in common_tests collector_tests agent_tests cli_tests; do
+    if cmake --build "$ROOT/build-asan" --target help | grep -q "^\.\.\. $t\$"; then targets+=(--target "$t"); fi
+  done
+  cmake --build "$ROOT/build-asan" -j "$JOBS" "${targets[@]}"
+  echo "== Tests (ASan+UBSan, label unit)"
+  (cd "$ROOT/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j "$JOBS" -L unit --timeout 900)
+fi
+echo "== test.sh finished in $(( $(date +%s) - start ))s"
