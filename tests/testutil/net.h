@@ -1,0 +1,38 @@
+// Loopback networking helpers for integration tests: a free TCP port, a
+// "is something listening" probe, and a minimal HTTP/1.1 GET over a plain
+// socket (for /healthz and /metrics). Thread-safe (no shared state).
+//
+// FreePort() binds 127.0.0.1:0, reads the port the kernel chose and closes
+// the socket: another process may take the port before the test uses it, so
+// callers that start a server should retry on "address in use".
+#ifndef ORGTRAIL_TESTS_TESTUTIL_NET_H_
+#define ORGTRAIL_TESTS_TESTUTIL_NET_H_
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "orgtrail/common/status.h"
+
+namespace orgtrail::testutil {
+
+// A currently free TCP port on 127.0.0.1 (aborts if none can be bound).
+int FreePort();
+
+// True if a TCP connect to host:port succeeds now.
+bool PortAcceptsConnections(const std::string& host, int port);
+
+struct HttpResponse {
+  int status = 0;                              // e.g. 200
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;                            // chunked bodies decoded
+};
+
+// GET http://host:port/path. UNAVAILABLE if the connection fails or times
+// out, DATA_LOSS if the answer is not HTTP.
+StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const std::string& path,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace orgtrail::testutil
+
+#endif  // ORGTRAIL_TESTS_TESTUTIL_NET_H_
