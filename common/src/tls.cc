@@ -20,7 +20,7 @@
 namespace orgtrail {
 namespace {
 
-constexpr char kPemCertProperty[] = "x509_pem_cert";
+constexpr char kPemCertProperty[] = GRPC_X509_PEM_CERT_PROPERTY_NAME;
 constexpr int kMaxRefreshSeconds = 86400;
 
 struct BioFree { void operator()(BIO* b) const { BIO_free_all(b); } };
@@ -115,10 +115,12 @@ StatusOr<Identity> PeerIdentity(const grpc::ServerContext& context,
                                 std::string_view expected_trust_domain) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   // With GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY a client
-  // certificate present on an "ssl" transport has been verified against the CA.
+  // certificate present on a TLS transport has been verified against the CA.
   if (!auth) return absl::UnauthenticatedError("no verified client certificate");
-  std::vector<grpc::string_ref> security = auth->FindPropertyValues("transport_security_type");
-  if (security.empty() || std::string(security.front().data(), security.front().size()) != "ssl") {
+  std::vector<grpc::string_ref> security =
+      auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
+  std::string type = security.empty() ? "" : std::string(security.front().data(), security.front().size());
+  if (type != GRPC_TLS_TRANSPORT_SECURITY_TYPE && type != GRPC_SSL_TRANSPORT_SECURITY_TYPE) {
     return absl::UnauthenticatedError("connection is not TLS");
   }
   std::string pem = PeerCertificatePem(context);
