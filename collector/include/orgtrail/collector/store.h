@@ -208,8 +208,9 @@ class EventStore {
   // WriteBatch, then runs the commit listeners. On error nothing is applied
   // to the in-memory state and the caller must fail-stop.
   StatusOr<GroupCommitResult> CommitGroup(const std::vector<const IngestBatch*>& batches);
-  // Synced write of metadata entries (trails, cursors). Empty value = delete.
-  Status WriteMetadata(const std::vector<std::pair<std::string, std::string>>& entries);
+  // Synced write of metadata entries (trails, cursors); nullopt value = delete.
+  using MetadataEntry = std::pair<std::string, std::optional<std::string>>;
+  Status WriteMetadata(const std::vector<MetadataEntry>& entries);
   void AddCommitListener(CommitListener listener);
 
   // ---- read side (any thread) ----

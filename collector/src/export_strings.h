@@ -1,0 +1,45 @@
+// String concatenation and splitting for the export/digest/Merkle sources.
+// (Debian's Abseil is built without std::string_view aliasing, so
+// absl::StrCat/StrSplit do not accept std::string_view.) Internal header.
+#ifndef ORGTRAIL_COLLECTOR_SRC_EXPORT_STRINGS_H_
+#define ORGTRAIL_COLLECTOR_SRC_EXPORT_STRINGS_H_
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace orgtrail::collector::internal {
+
+inline void AppendPiece(std::string* out, std::string_view s) { out->append(s.data(), s.size()); }
+inline void AppendPiece(std::string* out, const char* s) { out->append(s); }
+template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, char> &&
+                                           !std::is_same_v<T, bool>, int> = 0>
+void AppendPiece(std::string* out, T v) {
+  out->append(std::to_string(v));
+}
+
+template <typename... Args>
+std::string Cat(const Args&... args) {
+  std::string out;
+  (AppendPiece(&out, args), ...);
+  return out;
+}
+
+inline std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      parts.push_back(s.substr(start));
+      return parts;
+    }
+    parts.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+}  // namespace orgtrail::collector::internal
+
+#endif  // ORGTRAIL_COLLECTOR_SRC_EXPORT_STRINGS_H_

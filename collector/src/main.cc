@@ -1,0 +1,187 @@
+// orgtrail-collector: the central collector (ingest, storage, admin).
+// Flags are documented by --help; see collector/include/orgtrail/collector/server.h.
+#include <signal.h>
+
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "orgtrail/collector/server.h"
+#include "orgtrail/common/classify.h"
+#include "orgtrail/common/config.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr char kTestFailSyncFlag[] = "--test-fail-sync-after=";
+
+// The test-only fault-injection flag is not part of --help: it is taken out
+// of argv before the documented options are parsed.
+std::vector<const char*> ExtractTestFlags(int argc, char** argv, int64_t* fail_sync_after, bool* bad) {
+  std::vector<const char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], kTestFailSyncFlag, sizeof(kTestFailSyncFlag) - 1) == 0) {
+      char* end = nullptr;
+      const char* value = argv[i] + sizeof(kTestFailSyncFlag) - 1;
+      *fail_sync_after = std::strtoll(value, &end, 10);
+      *bad = *value == '\0' || *end != '\0' || *fail_sync_after < 0;
+      continue;
+    }
+    rest.push_back(argv[i]);
+  }
+  return rest;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "orgtrail-collector: " << message << "\n";
+  return 2;
+}
+
+orgtrail::Status CheckListValues(const std::vector<std::string>& regions, const std::vector<std::string>& services) {
+  for (const auto& r : regions) {
+    if (r.size() > 64 || r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      return absl::InvalidArgumentError("--allowed-regions: '" + r + "' is not a region-like name ([a-z0-9-], <= 64)");
+    }
+  }
+  for (const auto& s : services) {
+    if (s.size() > 128 || s.find(".amazonaws.com") == std::string::npos) {
+      return absl::InvalidArgumentError("--global-services: '" + s + "' is not an event source like iam.amazonaws.com");
+    }
+  }
+  return orgtrail::Status();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t fail_sync_after = -1;
+  bool bad_test_flag = false;
+  std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &bad_test_flag);
+  if (bad_test_flag) return UsageError("--test-fail-sync-after: expected a non-negative integer");
+
+  po::options_description options("orgtrail-collector options");
+  options.add_options()
+      ("listen", po::value<std::string>()->default_value("127.0.0.1:7443"), "gRPC listen address host:port (port 0 = any)")
+      ("http-listen", po::value<std::string>()->default_value("127.0.0.1:9443"), "HTTP /healthz and /metrics address host:port")
+      ("data-dir", po::value<std::string>(), "directory of the RocksDB store (required)")
+      ("ca", po::value<std::string>(), "organization CA certificate (PEM, required)")
+      ("cert", po::value<std::string>(), "collector certificate (PEM, required; re-read on change)")
+      ("key", po::value<std::string>(), "collector private key (PEM, required; re-read on change)")
+      ("trust-domain", po::value<std::string>(), "organization trust domain of SPIFFE IDs (required)")
+      ("home-region", po::value<std::string>()->default_value("us-east-1"), "region global-service events are stored under")
+      ("global-services", po::value<std::string>(), "comma-separated event sources treated as global (default: iam, sts global, cloudfront, route53, organizations, signin, health)")
+      ("allowed-regions", po::value<std::string>()->default_value(""), "comma-separated extra region names accepted besides the AWS shape")
+      ("management-account-id", po::value<std::string>()->default_value("000000000000"), "owner account of trails an org admin creates")
+      ("max-batch-bytes", po::value<std::string>()->default_value("16MiB"), "largest accepted batch (serialized)")
+      ("max-events-per-batch", po::value<int64_t>()->default_value(10000), "largest accepted batch (events)")
+      ("max-event-bytes", po::value<std::string>()->default_value("1MiB"), "largest accepted event (raw JSON)")
+      ("max-unacked-batches", po::value<int64_t>()->default_value(64), "window of unacknowledged batches per stream")
+      ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
+      ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
+      ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
+  po::variables_map values;
+  orgtrail::BinaryInfo info{"orgtrail-collector",
+                            "central collector: authenticated, deduplicating, durable ingest over mTLS gRPC",
+                            "orgtrail-collector --data-dir DIR --ca CA --cert CERT --key KEY --trust-domain ORG [options]"};
+  auto outcome = orgtrail::ParseCommandLine(static_cast<int>(args.size()), args.data(), info, options, &values,
+                                            {"listen", "http-listen", "data-dir", "trust-domain", "log-level"});
+  if (!outcome.ok()) return UsageError(std::string(outcome.status().message()));
+  if (*outcome == orgtrail::ParseOutcome::kExitSuccess) return 0;
+
+  orgtrail::LogLevel level;
+  if (!orgtrail::ParseLogLevel(values["log-level"].as<std::string>(), &level)) {
+    return UsageError("--log-level: expected debug|info|warn|error, got '" + values["log-level"].as<std::string>() + "'");
+  }
+  for (const char* required : {"data-dir", "ca", "cert", "key", "trust-domain"}) {
+    if (!values.count(required) || values[required].as<std::string>().empty()) {
+      return UsageError(std::string("--") + required + ": required");
+    }
+  }
+  orgtrail::collector::CollectorServerOptions server_options;
+  server_options.listen = values["listen"].as<std::string>();
+  server_options.http_listen = values["http-listen"].as<std::string>();
+  for (const char* name : {"listen", "http-listen"}) {
+    auto hp = orgtrail::ParseHostPort(std::string("--") + name, values[name].as<std::string>());
+    if (!hp.ok()) return UsageError(std::string(hp.status().message()));
+  }
+  server_options.data_dir = values["data-dir"].as<std::string>();
+  server_options.tls.ca_cert_path = values["ca"].as<std::string>();
+  server_options.tls.cert_path = values["cert"].as<std::string>();
+  server_options.tls.key_path = values["key"].as<std::string>();
+  server_options.trust_domain = values["trust-domain"].as<std::string>();
+  server_options.home_region = values["home-region"].as<std::string>();
+  server_options.collector_id = values["collector-id"].as<std::string>();
+  server_options.management_account_id = values["management-account-id"].as<std::string>();
+  server_options.test_fail_sync_after = fail_sync_after;
+  if (auto s = orgtrail::CheckAccountId("--management-account-id", server_options.management_account_id); !s.ok()) {
+    return UsageError(std::string(s.message()));
+  }
+  std::vector<std::string> allowed = SplitList(values["allowed-regions"].as<std::string>());
+  std::vector<std::string> globals;
+  if (values.count("global-services")) globals = SplitList(values["global-services"].as<std::string>());
+  if (auto s = CheckListValues(allowed, globals); !s.ok()) return UsageError(std::string(s.message()));
+  server_options.allowed_regions = {allowed.begin(), allowed.end()};
+  server_options.global_services = globals;
+  if (!orgtrail::IsValidRegionName(server_options.home_region) && !server_options.allowed_regions.count(server_options.home_region)) {
+    return UsageError("--home-region: '" + server_options.home_region + "' is not a region name");
+  }
+  auto batch_bytes = orgtrail::ParseByteSize("--max-batch-bytes", values["max-batch-bytes"].as<std::string>());
+  if (!batch_bytes.ok()) return UsageError(std::string(batch_bytes.status().message()));
+  if (*batch_bytes < 1024 || *batch_bytes > (1ull << 30)) return UsageError("--max-batch-bytes: must be between 1KiB and 1GiB");
+  server_options.max_batch_bytes = *batch_bytes;
+  auto event_bytes = orgtrail::ParseByteSize("--max-event-bytes", values["max-event-bytes"].as<std::string>());
+  if (!event_bytes.ok()) return UsageError(std::string(event_bytes.status().message()));
+  if (*event_bytes < 256 || *event_bytes > *batch_bytes) return UsageError("--max-event-bytes: must be between 256 bytes and --max-batch-bytes");
+  server_options.max_event_bytes = *event_bytes;
+  int64_t max_events = values["max-events-per-batch"].as<int64_t>();
+  if (max_events < 1 || max_events > 1000000) return UsageError("--max-events-per-batch: must be between 1 and 1000000");
+  server_options.max_events_per_batch = static_cast<uint32_t>(max_events);
+  int64_t window = values["max-unacked-batches"].as<int64_t>();
+  if (window < 1 || window > 10000) return UsageError("--max-unacked-batches: must be between 1 and 10000");
+  server_options.max_unacked_batches = static_cast<uint32_t>(window);
+  int64_t retention_days = values["retention-days"].as<int64_t>();
+  if (retention_days < 0 || retention_days > 365 * 100) return UsageError("--retention-days: must be between 0 and 36500");
+  server_options.retention_us = retention_days * 86400LL * 1000000LL;
+
+  // Signals are handled by sigwait on the main thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  orgtrail::Logger logger("collector", 2, level);
+  orgtrail::MetricsRegistry metrics;
+  orgtrail::collector::CollectorServer server(server_options, &logger, &metrics);
+  if (auto s = server.Open(); !s.ok()) {
+    logger.Error("cannot open collector", {{"error", s.ToString()}});
+    return 1;
+  }
+  // Additional gRPC services (Query, Subscribe, ...) are created here and
+  // registered with server.AddService(&service) before Start().
+  if (auto s = server.Start(); !s.ok()) {
+    logger.Error("cannot start collector", {{"error", s.ToString()}});
+    return 1;
+  }
+  int received = 0;
+  sigwait(&signals, &received);
+  logger.Info("shutting down", {{"signal", received}});
+  server.Shutdown();
+  return 0;
+}
