@@ -4,9 +4,15 @@ namespace orgtrail::cli {
 
 // Declarations of the subcommand entry points (defined in cmd_*.cc).
 // Add one line here and one row below when adding a subcommand.
+int RunLookupEvents(int argc, const char* const* argv);
+int RunGetEvent(int argc, const char* const* argv);
+int RunVerifyEvent(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
+      {"lookup-events", "look up events across the organization (aws cloudtrail lookup-events)", RunLookupEvents},
+      {"get-event", "print one stored event with its provenance as JSON", RunGetEvent},
+      {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
   };
   return kCommands;
 }
