@@ -302,5 +302,58 @@ TEST(PkiTest, KeyAndCertRoundTripAndGarbageFiles) {
   EXPECT_FALSE(ReadKeyAndCert(dir.Join("a.crt"), dir.Join("a.key")).ok());
 }
 
+TEST(PkiTest, CertificateOptionsRoundTripForRenewal) {
+  KeyAndCert ca = MakeCa();
+  CertOptions options;
+  options.uri_sans = {"spiffe://example.org/collector/main"};
+  options.dns_sans = {"localhost"};
+  options.ip_sans = {"127.0.0.1", "::1"};
+  options.common_name = "collector main";
+  options.server_auth = true;
+  options.validity_days = 90;
+  options.key_type = KeyType::kEd25519;
+  auto leaf = IssueCertificate(ca, options);
+  ASSERT_TRUE(leaf.ok());
+  auto back = CertificateOptionsFromPem(leaf->cert_pem);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->uri_sans, options.uri_sans);
+  EXPECT_EQ(back->dns_sans, options.dns_sans);
+  EXPECT_EQ(back->ip_sans, (std::vector<std::string>{"127.0.0.1", "0:0:0:0:0:0:0:1"}));
+  EXPECT_EQ(back->common_name, "collector main");
+  EXPECT_TRUE(back->server_auth);
+  EXPECT_TRUE(back->client_auth);
+  EXPECT_FALSE(back->is_ca);
+  EXPECT_TRUE(back->digital_signature);
+  EXPECT_EQ(back->validity_days, 90);
+  EXPECT_EQ(back->key_type, KeyType::kEd25519);
+  // Re-issuing from the read-back options gives the same names.
+  back->not_before_us = 0;
+  auto again = IssueCertificate(ca, *back);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(CertificateOptionsFromPem(again->cert_pem)->ip_sans, back->ip_sans);
+
+  EXPECT_EQ(CertificateOptionsFromPem("junk").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PkiTest, CaTrustDomainAndDescription) {
+  KeyAndCert ca = MakeCa();
+  auto domain = CaTrustDomain(ca.cert_pem);
+  ASSERT_TRUE(domain.ok()) << domain.status();
+  EXPECT_EQ(*domain, "example.org");
+  auto text = DescribeCertificate(ca.cert_pem);
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("CA:            yes"), std::string::npos) << *text;
+  EXPECT_NE(text->find("keyCertSign"), std::string::npos);
+  auto leaf = IssueCertificate(ca, AgentOptions());
+  ASSERT_TRUE(leaf.ok());
+  text = DescribeCertificate(leaf->cert_pem);
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("URI SAN:       spiffe://example.org/account/111111111111/region/us-east-1/agent/a1"),
+            std::string::npos) << *text;
+  EXPECT_NE(text->find("sha256:"), std::string::npos);
+  EXPECT_FALSE(DescribeCertificate("").ok());
+  EXPECT_FALSE(CaTrustDomain("").ok());
+}
+
 }  // namespace
 }  // namespace orgtrail

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "orgtrail/common/status.h"
@@ -53,6 +54,18 @@ StatusOr<KeyAndCert> IssueCertificate(const KeyAndCert& ca, const CertOptions& o
 Status WriteKeyAndCert(const KeyAndCert& kc, const std::string& key_path,
                        const std::string& cert_path);
 StatusOr<KeyAndCert> ReadKeyAndCert(const std::string& key_path, const std::string& cert_path);
+
+// What a certificate says, as the CertOptions that would issue it again:
+// SANs, common name, CA flag, digitalSignature, server/client auth, key type,
+// not_before_us and validity_days. Used to renew a certificate with the same
+// names. INVALID_ARGUMENT if the text is not a PEM certificate.
+StatusOr<CertOptions> CertificateOptionsFromPem(std::string_view cert_pem);
+// The trust domain of an organization CA made by CreateCa (from its URI SAN
+// spiffe://<trust domain>, else its O= attribute). INVALID_ARGUMENT if none.
+StatusOr<std::string> CaTrustDomain(std::string_view ca_cert_pem);
+// Multi-line human-readable description (subject, issuer, serial, validity,
+// SANs, usages, SHA-256 fingerprint) for `orgtrailctl pki show`.
+StatusOr<std::string> DescribeCertificate(std::string_view cert_pem);
 
 // Atomic file replacement with the given mode (temp file, fsync, rename, fsync dir).
 Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode);
