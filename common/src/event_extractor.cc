@@ -15,7 +15,10 @@
 //   one thing to our indexes and another to a downstream tool. Duplicates of
 //   members we do not read are kept as-is (raw bytes are never rewritten).
 // - JSON null counts as absent for every optional member. A present member of
-//   the wrong JSON type is refused ("readOnly: expected boolean, got string").
+//   the wrong JSON type is refused ("readOnly: expected boolean, got string"),
+//   with one tolerance: sessionCredentialFromConsole is documented as the
+//   string "true", but normalising pipelines (e.g. Panther) emit a JSON
+//   boolean; true/false are accepted and stored as "true"/"false".
 // - recipientAccountId absent, null or "" -> userIdentity.accountId (flagged).
 // - eventID absent, null or "" -> event_id_missing (event_id stays empty).
 // - Username (Event history rules, see docs "userIdentity" + LookupEvents):
@@ -321,6 +324,14 @@ Status ReadTopLevel(const dom::object& record, TopFields* top, IdentityFields* i
                                       &top->mfa_used);
       }
       case kResources: return ReadResources(v, out);
+      case kSessionCredentialFromConsole: {
+        bool b = false;
+        if (v.get_bool().get(b) == simdjson::SUCCESS) {
+          top->strings[index] = b ? "true" : "false";
+          return absl::OkStatus();
+        }
+        return ReadString(v, kTopNames[index], &top->strings[index]);
+      }
       default: return ReadString(v, kTopNames[index], &top->strings[index]);
     }
   });
