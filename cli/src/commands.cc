@@ -7,12 +7,14 @@ namespace orgtrail::cli {
 int RunLookupEvents(int argc, const char* const* argv);
 int RunGetEvent(int argc, const char* const* argv);
 int RunVerifyEvent(int argc, const char* const* argv);
+int RunPki(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
       {"lookup-events", "look up events across the organization (aws cloudtrail lookup-events)", RunLookupEvents},
       {"get-event", "print one stored event with its provenance as JSON", RunGetEvent},
       {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
+      {"pki", "organization CA: init-ca, issue-collector/agent/auditor/admin, renew, show", RunPki},
   };
   return kCommands;
 }
