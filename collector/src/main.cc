@@ -8,6 +8,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "orgtrail/collector/query_service.h"
 #include "orgtrail/collector/server.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/config.h"
@@ -175,6 +176,13 @@ int main(int argc, char** argv) {
   }
   // Additional gRPC services (Query, Subscribe, ...) are created here and
   // registered with server.AddService(&service) before Start().
+  auto query = orgtrail::collector::QueryService::Create(server.store(), server.trust_domain(),
+                                                         &logger, &metrics);
+  if (!query.ok()) {
+    logger.Error("cannot create the query service", {{"error", query.status().ToString()}});
+    return 1;
+  }
+  server.AddService(query->get());
   if (auto s = server.Start(); !s.ok()) {
     logger.Error("cannot start collector", {{"error", s.ToString()}});
     return 1;

@@ -108,6 +108,9 @@ std::vector<double> DefaultLatencyBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
+MetricsRegistry::MetricsRegistry() = default;
+MetricsRegistry::~MetricsRegistry() = default;
+
 MetricsRegistry::Family* MetricsRegistry::FamilyLocked(const std::string& name,
                                                        const std::string& help, const char* type) {
   auto& slot = families_[name];

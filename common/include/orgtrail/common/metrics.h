@@ -58,6 +58,8 @@ std::vector<double> DefaultLatencyBuckets();
 
 class MetricsRegistry {
  public:
+  MetricsRegistry();
+  ~MetricsRegistry();  // out of line: Family is incomplete here
   Counter* GetCounter(const std::string& name, const std::string& help, const MetricLabels& labels = {});
   Gauge* GetGauge(const std::string& name, const std::string& help, const MetricLabels& labels = {});
   Histogram* GetHistogram(const std::string& name, const std::string& help,
