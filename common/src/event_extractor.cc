@@ -99,13 +99,18 @@ Status ReadObject(const dom::element& value, std::string_view path, dom::object*
 // duplicate detection by bitmask.
 template <size_t N>
 struct MemberTable {
-  const char* const (&names)[N];
+  const std::string_view (&names)[N];
   std::string_view prefix;  // path prefix for messages, e.g. "userIdentity."
 
   // Index of `key` in names, or -1.
   int Find(std::string_view key) const {
+    // Length and first byte reject almost every candidate before memcmp.
     for (size_t i = 0; i < N; ++i) {
-      if (key == names[i]) return static_cast<int>(i);
+      const std::string_view name = names[i];
+      if (key.size() == name.size() && !key.empty() && key[0] == name[0] &&
+          std::memcmp(key.data() + 1, name.data() + 1, key.size() - 1) == 0) {
+        return static_cast<int>(i);
+      }
     }
     return -1;
   }
@@ -122,7 +127,7 @@ Status ForEachKnownMember(const dom::object& object, const MemberTable<N>& table
     const int index = table.Find(field.key);
     if (index < 0) continue;
     const uint64_t bit = uint64_t{1} << index;
-    if (seen & bit) return DuplicateKey(std::string(table.prefix) + table.names[index]);
+    if (seen & bit) return DuplicateKey(std::string(table.prefix) + std::string(table.names[index]));
     seen |= bit;
     ORGTRAIL_RETURN_IF_ERROR(on_member(index, field.value));
   }
@@ -137,7 +142,7 @@ enum TopMember {
   kVpcEndpointId, kSharedEventId, kSessionCredentialFromConsole, kUserIdentity, kTlsDetails,
   kAdditionalEventData, kResources, kTopMemberCount
 };
-const char* const kTopNames[] = {
+constexpr std::string_view kTopNames[] = {
     "eventID", "eventTime", "eventSource", "eventName", "awsRegion", "recipientAccountId",
     "eventType", "eventCategory", "readOnly", "managementEvent", "errorCode", "errorMessage",
     "sourceIPAddress", "userAgent", "vpcEndpointId", "sharedEventID",
@@ -149,17 +154,19 @@ enum IdentityMember {
   kIdType, kIdPrincipalId, kIdArn, kIdAccountId, kIdAccessKeyId, kIdUserName, kIdInvokedBy,
   kIdSessionContext, kIdOnBehalfOf, kIdentityMemberCount
 };
-const char* const kIdentityNames[] = {"type",     "principalId", "arn",
+constexpr std::string_view kIdentityNames[] = {"type",     "principalId", "arn",
                                       "accountId", "accessKeyId", "userName",
                                       "invokedBy", "sessionContext", "onBehalfOf"};
 static_assert(sizeof(kIdentityNames) / sizeof(kIdentityNames[0]) == kIdentityMemberCount, "table");
 
-const char* const kSessionContextNames[] = {"attributes"};
-const char* const kAttributesNames[] = {"mfaAuthenticated"};
-const char* const kOnBehalfOfNames[] = {"userId"};
-const char* const kTlsNames[] = {"clientProvidedHostHeader"};
-const char* const kAdditionalNames[] = {"MFAUsed"};
-const char* const kResourceNames[] = {"type", "ARN", "accountId"};
+constexpr std::string_view kSessionContextNames[] = {"attributes"};
+constexpr std::string_view kAttributesNames[] = {"mfaAuthenticated"};
+constexpr std::string_view kOnBehalfOfNames[] = {"userId"};
+constexpr std::string_view kTlsNames[] = {"clientProvidedHostHeader"};
+constexpr std::string_view kAdditionalNames[] = {"MFAUsed"};
+constexpr std::string_view kResourceNames[] = {"type", "ARN", "accountId"};
+constexpr std::string_view kResourcePaths[] = {"resources[].type", "resources[].ARN",
+                                               "resources[].accountId"};
 
 // Fields of userIdentity needed for the username rules.
 struct IdentityFields {
@@ -281,7 +288,7 @@ Status ReadResources(const dom::element& value, v1::Event* out) {
     std::string_view fields[3];
     ORGTRAIL_RETURN_IF_ERROR(
         ForEachKnownMember(resource, kTable, [&](int index, const dom::element& v) {
-          return ReadString(v, std::string("resources[].") + kResourceNames[index], &fields[index]);
+          return ReadString(v, kResourcePaths[index], &fields[index]);
         }));
     v1::Resource* r = out->add_resources();
     r->set_type(fields[0].data(), fields[0].size());

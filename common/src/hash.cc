@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "evp_sha256.h"
+
 namespace orgtrail {
 namespace {
 
@@ -36,12 +38,12 @@ Digest Sha256(std::string_view data) {
   Digest out{};
   unsigned int len = 0;
   // EVP_Digest is a one-shot wrapper around EVP_DigestInit/Update/Final.
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr);
   return out;
 }
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(AsCtx(ctx_), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(AsCtx(ctx_), FetchedSha256(), nullptr);
 }
 
 Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(AsCtx(ctx_)); }

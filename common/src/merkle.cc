@@ -7,7 +7,10 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
 #include <string>
+
+#include "evp_sha256.h"
 
 namespace orgtrail {
 namespace {
@@ -108,7 +111,7 @@ void SubProof(const std::vector<Digest>& leaves, uint64_t m, uint64_t begin, uin
 Digest HashWithPrefix(uint8_t prefix, std::string_view a, std::string_view b) {
   Digest out{};
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(ctx, FetchedSha256(), nullptr);
   EVP_DigestUpdate(ctx, &prefix, 1);
   EVP_DigestUpdate(ctx, a.data(), a.size());
   EVP_DigestUpdate(ctx, b.data(), b.size());
@@ -118,16 +121,20 @@ Digest HashWithPrefix(uint8_t prefix, std::string_view a, std::string_view b) {
   return out;
 }
 
-std::string_view AsView(const Digest& d) {
-  return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
-}
 
 }  // namespace
 
 Digest MerkleLeafHash(std::string_view leaf_data) { return HashWithPrefix(0x00, leaf_data, {}); }
 
 Digest MerkleNodeHash(const Digest& left, const Digest& right) {
-  return HashWithPrefix(0x01, AsView(left), AsView(right));
+  unsigned char buf[65];
+  buf[0] = 0x01;
+  std::memcpy(buf + 1, left.data(), 32);
+  std::memcpy(buf + 33, right.data(), 32);
+  Digest out{};
+  unsigned int len = 0;
+  EVP_Digest(buf, sizeof(buf), out.data(), &len, FetchedSha256(), nullptr);
+  return out;
 }
 
 Digest MerkleEmptyRoot() { return Sha256(""); }
