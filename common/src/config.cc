@@ -62,7 +62,7 @@ StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const
     }
     // Environment: only for options not already set on the command line.
     for (const auto& name : env_options) {
-      if (values->count(name)) continue;
+      if (values->count(name) && !(*values)[name].defaulted()) continue;
       const char* v = std::getenv(EnvName(name).c_str());
       if (v == nullptr) continue;
       const char* env_argv[] = {argv[0], nullptr, v};
