@@ -8,12 +8,14 @@ int RunLookupEvents(int argc, const char* const* argv);
 int RunGetEvent(int argc, const char* const* argv);
 int RunVerifyEvent(int argc, const char* const* argv);
 int RunPki(int argc, const char* const* argv);
+int RunValidateLogs(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
       {"lookup-events", "look up events across the organization (aws cloudtrail lookup-events)", RunLookupEvents},
       {"get-event", "print one stored event with its provenance as JSON", RunGetEvent},
       {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
+      {"validate-logs", "validate exported log files against their signed digests", RunValidateLogs},
       {"pki", "organization CA: init-ca, issue-collector/agent/auditor/admin, renew, show", RunPki},
   };
   return kCommands;

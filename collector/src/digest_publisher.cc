@@ -10,6 +10,7 @@
 #include "orgtrail/collector/export_log_exporter.h"
 #include "orgtrail/collector/store_keys.h"
 #include "orgtrail/common/hash.h"
+#include "orgtrail/common/logger.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -48,6 +49,23 @@ Status DigestPublisher::WritePublicKeysFile() const {
   return WriteExportFileDurably(options_.export_root,
                                 Cat("AWSLogs/", options_.org_id, "/public-keys.json"),
                                 keys_->PublicKeysJson());
+}
+
+Status DigestPublisher::WriteExportManifest() const {
+  std::string json = "{";
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"bucket", &options_.bucket}, {"orgId", &options_.org_id},
+      {"trailName", &options_.trail_name}, {"homeRegion", &options_.home_region}};
+  bool first = true;
+  for (const auto& [name, value] : fields) {
+    if (!first) json += ",";
+    first = false;
+    json += Cat("\"", name, "\":\"");
+    AppendJsonEscaped(&json, *value);
+    json += "\"";
+  }
+  json += "}\n";
+  return WriteExportFileDurably(options_.export_root, "orgtrail-export.json", json);
 }
 
 StatusOr<std::optional<DigestPublisher::Chain>> DigestPublisher::LoadChain(const std::string& key) const {
@@ -94,7 +112,7 @@ StatusOr<std::vector<PublishedDigest>> DigestPublisher::PublishDue(int64_t now_u
 StatusOr<PublishedDigest> DigestPublisher::WriteDigest(
     const std::string& account, const std::string& region, int64_t start_us, int64_t end_us,
     const Chain* previous, const std::vector<PendingLogFile>& files, bool backfill, int64_t now_us,
-    Chain* written, std::vector<std::pair<std::string, std::string>>* commit) {
+    Chain* written, std::vector<EventStore::MetadataEntry>* commit) {
   DigestContent d;
   d.account_id = account;
   d.start_time_us = start_us;
@@ -110,7 +128,7 @@ StatusOr<PublishedDigest> DigestPublisher::WriteDigest(
   for (const auto& f : files) {
     d.log_files.push_back(DigestLogFile{options_.bucket, f.key, HexEncode(f.sha256),
                                         f.newest_event_time_us, f.oldest_event_time_us});
-    commit->emplace_back(f.metadata_key, "");  // consumed
+    commit->emplace_back(f.metadata_key, std::nullopt);  // consumed
   }
   if (options_.checkpoint_provider) d.checkpoint_text = options_.checkpoint_provider();
   const std::string json = SerializeDigest(d);
@@ -202,7 +220,7 @@ StatusOr<std::vector<PublishedDigest>> DigestPublisher::PublishPartition(const s
   }
 
   std::vector<PublishedDigest> out;
-  std::vector<std::pair<std::string, std::string>> commit;
+  std::vector<EventStore::MetadataEntry> commit;
   if (!late.empty()) {
     auto bchain = LoadChain(bchain_key);
     if (!bchain.ok()) return bchain.status();
@@ -227,7 +245,7 @@ StatusOr<std::vector<PublishedDigest>> DigestPublisher::PublishPartition(const s
   if (!p.ok()) return p.status();
   commit.emplace_back(chain_key, EncodeChain(written.last_key, written.last_hash_hex,
                                              written.last_signature_hex, written.last_end_us));
-  commit.emplace_back(intent_key, "");
+  commit.emplace_back(intent_key, std::nullopt);
   Step("digest-before-commit");
   ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(commit));
   Step("digest-committed");

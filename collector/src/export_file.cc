@@ -37,6 +37,9 @@ Status FsyncPath(const std::string& path, bool directory) {
 // mkdir -p, fsyncing each parent of a newly created folder so the new entry
 // survives a crash.
 Status MakeDirectories(const std::string& root, std::string_view rel_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) return absl::UnavailableError(Cat("mkdir ", root, ": ", ec.message()));
   std::string path = root;
   if (rel_dir.empty()) return absl::OkStatus();
   for (std::string_view part : Split(rel_dir, '/')) {

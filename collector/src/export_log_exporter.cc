@@ -170,7 +170,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
   }
   ORGTRAIL_RETURN_IF_ERROR(it->status());
 
-  std::vector<std::pair<std::string, std::string>> commit;
+  std::vector<EventStore::MetadataEntry> commit;
   for (const auto& [partition_id, g] : groups) {
     ExportPartition partition{options_.org_id, partition_id.first, partition_id.second};
     commit.emplace_back(ExportPartitionKey(partition.account_id, partition.region), "1");
@@ -208,7 +208,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
   }
   Step("before-commit");
   commit.emplace_back(std::string(kExportCursorKey), EncodeU64(to));
-  commit.emplace_back(std::string(kExportIntentKey), "");  // delete
+  commit.emplace_back(std::string(kExportIntentKey), std::nullopt);  // delete
   ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(commit));
   Step("committed");
   return result;

@@ -66,6 +66,9 @@ class DigestPublisher {
 
   // Writes AWSLogs/<org>/public-keys.json from the key ring.
   Status WritePublicKeysFile() const;
+  // Writes <root>/orgtrail-export.json {"bucket","orgId","trailName",
+  // "homeRegion"}: how validate-logs learns the export's bucket name.
+  Status WriteExportManifest() const;
 
  private:
   struct Chain {
@@ -81,7 +84,7 @@ class DigestPublisher {
                                         int64_t start_us, int64_t end_us, const Chain* previous,
                                         const std::vector<struct PendingLogFile>& files,
                                         bool backfill, int64_t now_us, Chain* written,
-                                        std::vector<std::pair<std::string, std::string>>* commit);
+                                        std::vector<EventStore::MetadataEntry>* commit);
   StatusOr<std::optional<Chain>> LoadChain(const std::string& key) const;
   void Step(std::string_view step) const {
     if (options_.step_hook) options_.step_hook(step);
