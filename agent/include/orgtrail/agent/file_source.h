@@ -1,0 +1,124 @@
+// FileSource: watches directory trees (CloudTrail's S3 layout or any) for
+// CloudTrail files and spools their records.
+//
+// Files: *.json and *.json.gz ({"Records":[...]}, JSON arrays or JSON Lines,
+// read whole once complete: unchanged for `settle_ms`), *.jsonl / *.ndjson
+// (JSON Lines, tailed as they grow). Hidden files (".name") and *.tmp are
+// ignored. New files are noticed through inotify within a second, with a
+// periodic rescan as a safety net.
+//
+// Exactly-once from files: each file has a checkpoint in the spool keyed by
+// an identity that survives rename (device, inode, and a fingerprint of the
+// first 64 bytes, so a reused inode is a new file); the checkpoint (record
+// index / byte offset) is written in the SAME RocksDB WriteBatch as the
+// records it covers. A restart continues exactly after the last spooled
+// record. Files shorter than 64 bytes wait until they grow (a CloudTrail
+// record is longer than that).
+//
+// Malformed files (not JSON, truncated, wrong wrapper, corrupt gzip, too big)
+// are quarantined: recorded in the spool's quarantine column family with the
+// reason, logged and counted, never read again; the rest go on. Individual
+// records that fail the intake checks are refused (logged, counted) and the
+// file goes on.
+//
+// Back-pressure: when the spool is full the source pauses (no further reads)
+// and retries until there is room. Nothing is dropped.
+//
+// Thread safety: Start() runs one background thread; ScanOnce() is for tests
+// and must not run concurrently with the thread.
+#ifndef ORGTRAIL_AGENT_FILE_SOURCE_H_
+#define ORGTRAIL_AGENT_FILE_SOURCE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "orgtrail/agent/intake.h"
+#include "orgtrail/agent/spool.h"
+#include "orgtrail/common/event_extractor.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+#include "orgtrail/common/status.h"
+
+namespace orgtrail::agent {
+
+struct FileSourceOptions {
+  std::vector<std::string> roots;
+  size_t chunk_records = 512;                     // records per spool write
+  uint64_t max_file_bytes = 1ull << 30;           // on disk
+  uint64_t max_decompressed_bytes = 1ull << 30;   // after gunzip
+  int settle_ms = 300;         // whole-document files unchanged this long are read
+  int quarantine_after_ms = 5000;  // a still-changing malformed file gets this long
+  int rescan_interval_ms = 1000;
+  int max_logged_refusals_per_file = 10;
+};
+
+class FileSource {
+ public:
+  FileSource(FileSourceOptions options, Spool* spool, EventIntake* intake, Logger* logger,
+             MetricsRegistry* metrics, std::function<void()> on_spooled = nullptr);
+  ~FileSource();
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  Status Start();
+  void Stop();
+  // One pass over every root (tests; also what the thread does).
+  Status ScanOnce();
+
+  // The checkpoint key of a file (device, inode, fingerprint); NOT_FOUND
+  // while the file is shorter than the fingerprint.
+  static StatusOr<std::string> FileIdentity(const std::string& path);
+
+ private:
+  struct Seen {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool finished = false;
+  };
+  struct Checkpoint {
+    uint64_t offset = 0;
+    uint64_t record_index = 0;
+    bool done = false;
+  };
+  void Run();
+  void WatchDirectory(const std::string& dir);
+  Status ProcessFile(const std::string& path, uint64_t size, int64_t mtime_ns, bool* finished);
+  Status ProcessWholeDocument(const std::string& path, const std::string& identity,
+                              Checkpoint checkpoint, int64_t age_ms, bool* finished);
+  Status ProcessJsonLines(const std::string& path, const std::string& identity,
+                          Checkpoint checkpoint, uint64_t size);
+  // Prepares the records, then spools the selected ones with the checkpoint,
+  // pausing while the spool is full. false if stopped meanwhile.
+  StatusOr<bool> SpoolChunk(const std::string& path, const std::vector<std::string_view>& records,
+                            uint64_t first_index, const std::string& identity,
+                            const Checkpoint& checkpoint, int* refusals_logged);
+  Status QuarantineFile(const std::string& path, const std::string& identity,
+                        const std::string& reason);
+
+  FileSourceOptions options_;
+  Spool* spool_;
+  EventIntake* intake_;
+  Logger* logger_;
+  std::function<void()> on_spooled_;
+  EventExtractor extractor_;
+  std::map<std::string, Seen> seen_;
+  std::set<std::string> watched_dirs_;
+  int inotify_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  Counter* files_read_;
+  Counter* files_quarantined_;
+  Counter* pauses_;
+  Gauge* paused_;
+};
+
+}  // namespace orgtrail::agent
+
+#endif  // ORGTRAIL_AGENT_FILE_SOURCE_H_

@@ -1,0 +1,185 @@
+// The agent's durable spool: one RocksDB database with a column family per
+// job. Every write is a single synced WriteBatch, so a crash (kill -9, power
+// loss) leaves the state before or after a write, never between.
+//
+// Column families and keys (U(n) = 8-byte big-endian):
+//   pending      U(pending_id)        -> orgtrail.v1.Event   (accepted, not yet batched)
+//   batches      U(sequence)          -> orgtrail.v1.Batch   (sealed and signed ONCE,
+//                                                             resent byte for byte)
+//   checkpoints  source key (string)  -> source-defined bytes (e.g. file offsets)
+//   state        "epoch" | "next_sequence" | "last_batch_hash" | "trail_config"
+//                | "sequence_confirmed"
+//   dead_letters U(sequence)          -> orgtrail.v1.DeadLetter-like text record
+//   quarantine   source key (string)  -> reason (malformed inputs, e.g. files)
+//
+// Capacity: the spool is bounded (SpoolOptions::max_bytes, counted over the
+// pending and sealed values). AppendEvents returns RESOURCE_EXHAUSTED when the
+// new events do not fit; callers pause their source and retry later. Nothing
+// is ever dropped silently.
+//
+// Thread safety: all methods are thread-safe. AppendEvents (sources) and
+// SealPending (batcher) may run concurrently; the in-memory counters are
+// guarded by a mutex, RocksDB does the rest.
+//
+// Errors: UNAVAILABLE / DATA_LOSS for RocksDB I/O or corruption,
+// RESOURCE_EXHAUSTED when full, INVALID_ARGUMENT for bad arguments.
+#ifndef ORGTRAIL_AGENT_SPOOL_H_
+#define ORGTRAIL_AGENT_SPOOL_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "orgtrail/common/hash.h"
+#include "orgtrail/common/status.h"
+#include "orgtrail/v1/admin.pb.h"
+#include "orgtrail/v1/ingest.pb.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace orgtrail::agent {
+
+struct SpoolOptions {
+  std::string path;                      // directory of the RocksDB database
+  uint64_t max_bytes = 256ull << 20;     // bound on pending + sealed bytes
+  bool sync = true;                      // fsync every write (tests may not disable it)
+};
+
+struct SourceCheckpoint {
+  std::string key;    // source-defined, e.g. "file:<dev>:<ino>:<fingerprint>"
+  std::string value;  // source-defined
+};
+
+struct PendingEvent {
+  uint64_t id = 0;
+  v1::Event event;
+  size_t stored_bytes = 0;
+};
+
+struct AgentState {
+  uint64_t epoch = 0;
+  uint64_t next_sequence = 1;
+  Digest last_batch_hash{};        // hash of the batch next_sequence-1 (zeros = none)
+  bool sequence_confirmed = false; // false until a HelloAck told us the collector's high water
+};
+
+struct SpoolStats {
+  uint64_t pending_events = 0;
+  uint64_t pending_bytes = 0;
+  uint64_t sealed_batches = 0;
+  uint64_t sealed_bytes = 0;
+  uint64_t dead_letters = 0;
+  uint64_t quarantined = 0;
+  uint64_t max_bytes = 0;
+  std::optional<uint64_t> lowest_sealed_sequence;
+  std::optional<uint64_t> highest_sealed_sequence;
+};
+
+class Spool {
+ public:
+  static StatusOr<std::unique_ptr<Spool>> Open(const SpoolOptions& options);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // True if the database did not exist (or had no state) before Open: the
+  // agent starts with no memory of the sequences it used.
+  bool fresh() const { return fresh_; }
+
+  // ---- sources
+  // Appends events and source checkpoints in ONE synced write.
+  // RESOURCE_EXHAUSTED (nothing written) if the events do not fit.
+  Status AppendEvents(const std::vector<v1::Event>& events,
+                      const std::vector<SourceCheckpoint>& checkpoints);
+  StatusOr<std::optional<std::string>> GetCheckpoint(const std::string& key) const;
+  // Only the checkpoint (e.g. a file fully read with no selected events).
+  Status PutCheckpoint(const SourceCheckpoint& checkpoint);
+  Status Quarantine(const std::string& key, const std::string& reason);
+  StatusOr<std::optional<std::string>> GetQuarantine(const std::string& key) const;
+  std::vector<std::pair<std::string, std::string>> ListQuarantine() const;
+  bool HasRoomFor(uint64_t bytes) const;
+
+  // ---- batcher
+  // Oldest pending events, up to the limits (at least one if any is pending).
+  std::vector<PendingEvent> ReadPending(size_t max_events, size_t max_bytes) const;
+  // Atomically: stores the sealed batch, deletes the pending events with ids
+  // <= last_pending_id that were read for it, advances next_sequence and
+  // last_batch_hash.
+  Status CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash,
+                           const std::vector<uint64_t>& pending_ids, uint64_t pending_bytes);
+  // Replaces a stored batch in place (same sequence): used to re-sign with a
+  // rotated key (the header and batch hash do not change).
+  Status ReplaceBatch(const v1::Batch& batch);
+
+  // ---- stream
+  std::vector<v1::Batch> ReadBatchesFrom(uint64_t first_sequence, size_t max_batches) const;
+  std::optional<v1::Batch> ReadBatch(uint64_t sequence) const;
+  // Deletes every sealed batch with sequence <= sequence (acknowledged).
+  Status PruneThrough(uint64_t sequence);
+  // Moves a refused batch to the dead letters with the reason.
+  Status DeadLetter(uint64_t sequence, const std::string& reason);
+  std::vector<std::pair<uint64_t, std::string>> ListDeadLetters() const;
+  // Replaces EVERY stored batch by new_batches (re-sealed under new
+  // sequences after a collision with sequences the collector already holds)
+  // and sets next_sequence / last_batch_hash, in one write.
+  Status ReplaceAllBatches(const std::vector<v1::Batch>& new_batches, uint64_t next_sequence,
+                           const Digest& last_batch_hash);
+
+  // ---- state
+  AgentState state() const;
+  // Bumps and persists the epoch (call once per start); returns the new epoch.
+  StatusOr<uint64_t> BumpEpoch();
+  // After HelloAck: sets the next sequence and the chain position and marks
+  // the sequence confirmed (persisted).
+  Status SetSequencePosition(uint64_t next_sequence, const Digest& last_batch_hash);
+  Status PutTrailConfig(const v1::TrailConfig& config);
+  std::optional<v1::TrailConfig> GetTrailConfig() const;
+
+  SpoolStats Stats() const;
+  // Age in microseconds of the oldest pending or unacknowledged data (0 = empty).
+  int64_t OldestAgeMicros(int64_t now_us) const;
+  // Age of the oldest pending (not yet batched) event (0 = none pending).
+  int64_t OldestPendingAgeMicros(int64_t now_us) const;
+
+ private:
+  Spool() = default;
+  Status Write(void* write_batch);  // rocksdb::WriteBatch*
+  Status LoadCounters();
+  void PutState(void* write_batch, const AgentState& state);
+
+  SpoolOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* pending_ = nullptr;
+  rocksdb::ColumnFamilyHandle* batches_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* dead_letters_ = nullptr;
+  rocksdb::ColumnFamilyHandle* quarantine_ = nullptr;
+  bool fresh_ = false;
+
+  mutable std::mutex mu_;  // guards everything below
+  AgentState state_;
+  uint64_t next_pending_id_ = 1;
+  uint64_t pending_events_ = 0;
+  uint64_t pending_bytes_ = 0;
+  std::map<uint64_t, uint64_t> sealed_sizes_;   // sequence -> bytes
+  std::map<uint64_t, int64_t> pending_times_;   // pending id -> time appended (us), sampled
+  std::map<uint64_t, int64_t> sealed_times_;    // sequence -> created_time_us
+  uint64_t sealed_bytes_ = 0;
+  uint64_t dead_letters_count_ = 0;
+  uint64_t quarantined_count_ = 0;
+  std::mutex append_mu_;  // serializes pending id allocation + write
+};
+
+}  // namespace orgtrail::agent
+
+#endif  // ORGTRAIL_AGENT_SPOOL_H_

@@ -1,0 +1,125 @@
+// StreamClient: the agent's side of orgtrail.v1.Ingest/Stream (PROTOCOL.md).
+//
+// One background thread keeps one stream open at a time:
+//   connect (mTLS, FileWatcherCertificateProvider: rotated files are used by
+//   the next handshake without a restart) -> Hello{agent_id, epoch,
+//   trail_config_version} -> HelloAck -> Batcher::Reconcile (prunes what the
+//   collector already has, re-seals on a sequence collision) -> send sealed
+//   batches in sequence order with at most `window` unacknowledged ->
+//   cumulative Acks prune the spool; TrailConfig messages are stored in the
+//   spool first, then applied to the intake; an IngestError moves the refused
+//   batch to the dead letters (UNAUTHENTICATED refusals, e.g. a batch signed
+//   with a just-rotated key on a connection still using the old
+//   certificate, are retried a few times after re-signing instead).
+// On any failure: reconnect with exponential backoff and full jitter, to the
+// next collector address (failover round robin). HTTP/2 keepalive pings
+// detect dead connections.
+//
+// Thread safety: Start/Stop from one thread; Notify() and the getters from
+// any thread.
+#ifndef ORGTRAIL_AGENT_STREAM_CLIENT_H_
+#define ORGTRAIL_AGENT_STREAM_CLIENT_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "orgtrail/agent/batcher.h"
+#include "orgtrail/agent/intake.h"
+#include "orgtrail/agent/spool.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+#include "orgtrail/common/tls.h"
+
+namespace orgtrail::agent {
+
+struct StreamClientOptions {
+  std::vector<std::string> collectors;  // host:port, tried in order (failover)
+  TlsFiles tls;
+  std::string agent_id;
+  std::string agent_version;
+  uint32_t window = 32;                 // max unacknowledged batches (collector may lower it)
+  int64_t backoff_initial_ms = 200;
+  int64_t backoff_max_ms = 10000;
+  int keepalive_ms = 20000;
+  int hello_timeout_ms = 30000;
+  int max_unauthenticated_retries = 3;
+};
+
+class StreamClient {
+ public:
+  StreamClient(StreamClientOptions options, Spool* spool, Batcher* batcher, EventIntake* intake,
+               Logger* logger, MetricsRegistry* metrics);
+  ~StreamClient();
+  StreamClient(const StreamClient&) = delete;
+  StreamClient& operator=(const StreamClient&) = delete;
+
+  void SetEpoch(uint64_t epoch) { epoch_ = epoch; }
+  void Start();
+  void Stop();
+  // New batches were sealed (wakes the sender).
+  void Notify();
+
+  bool connected() const { return connected_; }
+  uint64_t acked_sequence() const { return acked_; }
+  const std::string& current_collector() const { return current_collector_; }
+
+ private:
+  struct RefusedBatch {
+    bool present = false;
+    uint64_t sequence = 0;
+    int code = 0;
+    std::string reason;
+  };
+  void Run();
+  // One stream's life. *healthy: the stream got as far as a HelloAck.
+  Status RunStream(const std::string& address, bool* healthy);
+  void ReadResponses(grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>* stream);
+  void HandleRefusal(const RefusedBatch& refused);
+  void SleepBackoff(int64_t ms);
+
+  StreamClientOptions options_;
+  Spool* spool_;
+  Batcher* batcher_;
+  EventIntake* intake_;
+  Logger* logger_;
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> acked_{0};
+  std::string current_collector_;
+  std::thread thread_;
+  std::mt19937_64 rng_;
+
+  std::mutex mu_;  // guards the fields below
+  std::condition_variable cv_;
+  grpc::ClientContext* context_ = nullptr;
+  bool stream_done_ = false;
+  bool hello_received_ = false;
+  v1::HelloAck hello_ack_;
+  RefusedBatch refused_;
+  std::map<uint64_t, int> unauthenticated_retries_;
+
+  Counter* batches_sent_;
+  Counter* batches_acked_;
+  Counter* events_acked_;
+  Counter* reconnects_;
+  Counter* dead_letters_;
+  Counter* trail_configs_;
+  Gauge* connected_gauge_;
+  Gauge* acked_gauge_;
+};
+
+}  // namespace orgtrail::agent
+
+#endif  // ORGTRAIL_AGENT_STREAM_CLIENT_H_

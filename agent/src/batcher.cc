@@ -1,0 +1,205 @@
+// Batcher: cut, seal once, commit; sequence reconciliation (see batcher.h).
+#include "orgtrail/agent/batcher.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "orgtrail/common/batch.h"
+
+namespace orgtrail::agent {
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Batcher::Batcher(Spool* spool, std::string agent_id, BatcherOptions options, Logger* logger,
+                 MetricsRegistry* metrics)
+    : spool_(spool),
+      agent_id_(std::move(agent_id)),
+      options_(options),
+      logger_(logger),
+      batches_sealed_(metrics->GetCounter("orgtrail_agent_batches_sealed_total",
+                                          "Batches sealed (signed once) into the spool")),
+      events_batched_(metrics->GetCounter("orgtrail_agent_events_batched_total",
+                                          "Events moved from pending into sealed batches")),
+      batches_resealed_(metrics->GetCounter(
+          "orgtrail_agent_batches_resealed_total",
+          "Batches re-sealed under new sequences after a sequence collision")) {}
+
+void Batcher::SetSigner(std::shared_ptr<const Signer> signer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  signer_ = std::move(signer);
+}
+
+std::shared_ptr<const Signer> Batcher::signer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return signer_;
+}
+
+void Batcher::SetEpoch(uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  epoch_ = epoch;
+}
+
+void Batcher::LimitBatchBytes(size_t collector_max_bytes) {
+  if (collector_max_bytes == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  // Leave room for the batch envelope (header fields, signature, framing).
+  const size_t usable = collector_max_bytes > 8192 ? collector_max_bytes - 8192 : collector_max_bytes / 2;
+  options_.max_batch_bytes = std::max<size_t>(1, std::min(options_.max_batch_bytes, usable));
+}
+
+bool Batcher::Due(int64_t now_us) const {
+  const SpoolStats stats = spool_->Stats();
+  if (stats.pending_events == 0) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats.pending_events >= options_.max_batch_events ||
+         stats.pending_bytes >= options_.max_batch_bytes ||
+         spool_->OldestPendingAgeMicros(now_us) >= options_.max_batch_age_us;
+}
+
+StatusOr<std::optional<uint64_t>> Batcher::SealIfDue(bool force) {
+  if (!force && !Due(NowUs())) return std::optional<uint64_t>();
+  std::lock_guard<std::mutex> lock(mu_);
+  return SealLocked();
+}
+
+Status Batcher::SealAllDue(bool force) {
+  for (int i = 0; i < 10000; ++i) {
+    auto sealed = SealIfDue(force);
+    if (!sealed.ok()) return sealed.status();
+    if (!sealed->has_value()) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<std::optional<uint64_t>> Batcher::SealLocked() {
+  const AgentState state = spool_->state();
+  if (!state.sequence_confirmed) return std::optional<uint64_t>();
+  if (signer_ == nullptr) return absl::FailedPreconditionError("batcher has no signing key");
+  std::vector<PendingEvent> pending =
+      spool_->ReadPending(options_.max_batch_events, options_.max_batch_bytes);
+  if (pending.empty()) return std::optional<uint64_t>();
+
+  v1::Batch batch;
+  batch.set_agent_id(agent_id_);
+  batch.set_epoch(epoch_);
+  batch.set_sequence(state.next_sequence);
+  batch.set_prev_batch_hash(DigestToString(state.last_batch_hash));
+  batch.set_created_time_us(NowUs());
+  std::vector<uint64_t> ids;
+  uint64_t bytes = 0;
+  for (auto& p : pending) {
+    ids.push_back(p.id);
+    bytes += p.stored_bytes;
+    if (p.event.raw_json().empty()) {
+      logger_->Error("unreadable pending spool entry skipped", {{"pending_id", p.id}});
+      continue;
+    }
+    *batch.add_events() = std::move(p.event);
+  }
+  Digest hash{};
+  if (batch.events_size() > 0) {
+    ORGTRAIL_RETURN_IF_ERROR(SealBatch(*signer_, &batch));
+    auto header = HeaderOfBatch(batch);
+    if (!header.ok()) return header.status();
+    hash = BatchHash(*header);
+  } else {
+    // Only unreadable entries: drop them without using a sequence number.
+    ORGTRAIL_RETURN_IF_ERROR(spool_->CommitSealedBatch(batch, state.last_batch_hash, ids, bytes));
+    return std::optional<uint64_t>();
+  }
+  ORGTRAIL_RETURN_IF_ERROR(spool_->CommitSealedBatch(batch, hash, ids, bytes));
+  batches_sealed_->Increment();
+  events_batched_->Increment(batch.events_size());
+  return std::optional<uint64_t>(batch.sequence());
+}
+
+StatusOr<uint64_t> Batcher::Reconcile(uint64_t high_water, const std::string& collector_last_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Digest collector_hash{};
+  if (collector_last_hash.size() == 32) {
+    std::copy(collector_last_hash.begin(), collector_last_hash.end(), collector_hash.begin());
+  }
+  const AgentState state = spool_->state();
+  const SpoolStats stats = spool_->Stats();
+  const bool collector_ahead = high_water >= state.next_sequence;
+  if (!state.sequence_confirmed || collector_ahead) {
+    // Fresh spool, or the collector holds sequences we do not remember.
+    if (!stats.lowest_sealed_sequence.has_value()) {
+      const uint64_t next = std::max(state.next_sequence, high_water + 1);
+      const Digest prev = next == high_water + 1 ? collector_hash : state.last_batch_hash;
+      ORGTRAIL_RETURN_IF_ERROR(spool_->SetSequencePosition(next, prev));
+      if (collector_ahead && state.sequence_confirmed) {
+        logger_->Warn("collector holds sequences this spool does not remember; continuing above them",
+                      {{"high_water", high_water}, {"next_sequence", next}});
+      }
+      return next;
+    }
+    logger_->Warn("sequence collision with the collector: re-sealing unsent batches above its high water",
+                  {{"high_water", high_water},
+                   {"lowest_stored", *stats.lowest_sealed_sequence},
+                   {"next_sequence", state.next_sequence}});
+    ORGTRAIL_RETURN_IF_ERROR(ResealAllLocked(high_water + 1, collector_hash));
+    return high_water + 1;
+  }
+  // The normal case: the collector is at or behind our position.
+  if (stats.lowest_sealed_sequence.has_value() && high_water >= *stats.lowest_sealed_sequence) {
+    const auto ours = spool_->ReadBatch(high_water);
+    bool same = false;
+    if (ours.has_value()) {
+      auto header = HeaderOfBatch(*ours);
+      same = header.ok() && BatchHash(*header) == collector_hash;
+    }
+    if (!same) {
+      logger_->Warn("collector's batch at its high water differs from ours: re-sealing unsent batches",
+                    {{"high_water", high_water}});
+      const uint64_t first = std::max(high_water, state.next_sequence - 1) + 1;
+      ORGTRAIL_RETURN_IF_ERROR(ResealAllLocked(first, collector_hash));
+      return first;
+    }
+    ORGTRAIL_RETURN_IF_ERROR(spool_->PruneThrough(high_water));
+  }
+  return high_water + 1;
+}
+
+Status Batcher::ResealAllLocked(uint64_t first_sequence, const Digest& prev_hash) {
+  if (signer_ == nullptr) return absl::FailedPreconditionError("batcher has no signing key");
+  std::vector<v1::Batch> old_batches = spool_->ReadBatchesFrom(0, SIZE_MAX);
+  std::vector<v1::Batch> resealed;
+  uint64_t sequence = first_sequence;
+  Digest prev = prev_hash;
+  for (auto& old : old_batches) {
+    v1::Batch batch;
+    batch.set_agent_id(agent_id_);
+    batch.set_epoch(epoch_);
+    batch.set_sequence(sequence++);
+    batch.set_prev_batch_hash(DigestToString(prev));
+    batch.set_created_time_us(NowUs());
+    *batch.mutable_events() = std::move(*old.mutable_events());
+    ORGTRAIL_RETURN_IF_ERROR(SealBatch(*signer_, &batch));
+    auto header = HeaderOfBatch(batch);
+    if (!header.ok()) return header.status();
+    prev = BatchHash(*header);
+    resealed.push_back(std::move(batch));
+  }
+  batches_resealed_->Increment(resealed.size());
+  return spool_->ReplaceAllBatches(resealed, sequence, prev);
+}
+
+Status Batcher::ResignAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (signer_ == nullptr) return absl::FailedPreconditionError("batcher has no signing key");
+  for (auto& batch : spool_->ReadBatchesFrom(0, SIZE_MAX)) {
+    ORGTRAIL_RETURN_IF_ERROR(SealBatch(*signer_, &batch));
+    ORGTRAIL_RETURN_IF_ERROR(spool_->ReplaceBatch(batch));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace orgtrail::agent

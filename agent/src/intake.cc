@@ -1,0 +1,82 @@
+// Source-side checks and trail selection (see intake.h).
+#include "orgtrail/agent/intake.h"
+
+#include "orgtrail/common/uuid.h"
+
+namespace orgtrail::agent {
+
+EventIntake::EventIntake(IntakeOptions options, MetricsRegistry* metrics)
+    : options_(std::move(options)),
+      metrics_(metrics),
+      events_read_(metrics->GetCounter("orgtrail_agent_events_read_total",
+                                       "Records read from all sources")),
+      events_selected_(metrics->GetCounter("orgtrail_agent_events_selected_total",
+                                           "Records selected by a trail and spooled")),
+      events_unselected_(metrics->GetCounter(
+          "orgtrail_agent_events_unselected_total",
+          "Records no trail selects (they never leave the account)")) {}
+
+Counter* EventIntake::events_refused(std::string_view reason) const {
+  return metrics_->GetCounter("orgtrail_agent_events_refused_total",
+                              "Records refused at the source, by reason",
+                              {{"reason", std::string(reason)}});
+}
+
+StatusOr<v1::Event> EventIntake::Prepare(std::string_view raw_json,
+                                         EventExtractor* extractor) const {
+  v1::Event event;
+  ExtractReport report;
+  Status status = extractor->Extract(raw_json, &event, &report);
+  if (!status.ok()) return status;
+  if (report.event_id_missing) {
+    auto with_id = AssignEventId(raw_json, NewUuidV4());
+    if (!with_id.ok()) return with_id.status();
+    status = extractor->Extract(*with_id, &event, &report);
+    if (!status.ok()) return status;
+  }
+  const std::string& account = event.recipient_account_id();
+  if (account != options_.account_id) {
+    return absl::PermissionDeniedError(
+        std::string(event.recipient_account_from_user_identity()
+                        ? "userIdentity.accountId (no recipientAccountId) '"
+                        : "recipientAccountId '") +
+        account + "' is not this agent's account '" + options_.account_id + "' (eventID " +
+        event.event_id() + ")");
+  }
+  if (event.aws_region() != options_.region && !classifier_.IsGlobal(event)) {
+    return absl::PermissionDeniedError("awsRegion '" + event.aws_region() +
+                                       "' is not this agent's region '" + options_.region +
+                                       "' and " + event.event_source() +
+                                       " is not a global service (eventID " + event.event_id() +
+                                       ")");
+  }
+  return event;
+}
+
+bool EventIntake::Selected(const v1::Event& event) const {
+  std::shared_ptr<const TrailEvaluator> evaluator;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    evaluator = evaluator_;
+  }
+  if (evaluator == nullptr) return options_.unconfigured == UnconfiguredSelection::kAll;
+  return evaluator->Selects(event);
+}
+
+void EventIntake::SetTrailConfig(const v1::TrailConfig& config) {
+  auto evaluator = std::make_shared<const TrailEvaluator>(config, classifier_);
+  std::lock_guard<std::mutex> lock(mu_);
+  evaluator_ = std::move(evaluator);
+}
+
+uint64_t EventIntake::trail_config_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return evaluator_ ? evaluator_->config().version() : 0;
+}
+
+bool EventIntake::has_trail_config() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return evaluator_ != nullptr;
+}
+
+}  // namespace orgtrail::agent

@@ -1,0 +1,490 @@
+// The agent's RocksDB spool (see spool.h).
+#include "orgtrail/agent/spool.h"
+
+#include <chrono>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+namespace orgtrail::agent {
+namespace {
+
+constexpr char kPendingCf[] = "pending";
+constexpr char kBatchesCf[] = "batches";
+constexpr char kCheckpointsCf[] = "checkpoints";
+constexpr char kStateCf[] = "state";
+constexpr char kDeadLettersCf[] = "dead_letters";
+constexpr char kQuarantineCf[] = "quarantine";
+
+constexpr char kEpochKey[] = "epoch";
+constexpr char kNextSequenceKey[] = "next_sequence";
+constexpr char kLastBatchHashKey[] = "last_batch_hash";
+constexpr char kSequenceConfirmedKey[] = "sequence_confirmed";
+constexpr char kTrailConfigKey[] = "trail_config";
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t DecodeU64(const rocksdb::Slice& s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+Status FromRocks(const rocksdb::Status& s, const char* what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string message = std::string("spool ") + what + ": " + s.ToString();
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::UnavailableError(message);
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("spool path is empty");
+  if (options.max_bytes == 0) return absl::InvalidArgumentError("spool max_bytes is 0");
+  std::unique_ptr<Spool> spool(new Spool());
+  spool->options_ = options;
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.max_total_wal_size = 64 << 20;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = 16 << 20;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kPendingCf, kBatchesCf,
+                           kCheckpointsCf, kStateCf, kDeadLettersCf, kQuarantineCf}) {
+    descriptors.emplace_back(name, cf_options);
+  }
+  rocksdb::DB* raw = nullptr;
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, options.path, descriptors, &spool->handles_, &raw), "open"));
+  spool->db_.reset(raw);
+  spool->pending_ = spool->handles_[1];
+  spool->batches_ = spool->handles_[2];
+  spool->checkpoints_ = spool->handles_[3];
+  spool->state_cf_ = spool->handles_[4];
+  spool->dead_letters_ = spool->handles_[5];
+  spool->quarantine_ = spool->handles_[6];
+  ORGTRAIL_RETURN_IF_ERROR(spool->LoadCounters());
+  return spool;
+}
+
+Spool::~Spool() {
+  if (db_) {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    db_->Close();
+  }
+}
+
+Status Spool::LoadCounters() {
+  std::string value;
+  const rocksdb::ReadOptions ro;
+  auto st = db_->Get(ro, state_cf_, kEpochKey, &value);
+  if (st.IsNotFound()) {
+    fresh_ = true;
+  } else {
+    ORGTRAIL_RETURN_IF_ERROR(FromRocks(st, "read state"));
+    state_.epoch = DecodeU64(value);
+  }
+  if (db_->Get(ro, state_cf_, kNextSequenceKey, &value).ok()) state_.next_sequence = DecodeU64(value);
+  if (db_->Get(ro, state_cf_, kLastBatchHashKey, &value).ok() && value.size() == 32) {
+    std::copy(value.begin(), value.end(), state_.last_batch_hash.begin());
+  }
+  state_.sequence_confirmed =
+      db_->Get(ro, state_cf_, kSequenceConfirmedKey, &value).ok() && value == "1";
+
+  const int64_t now = NowUs();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, pending_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const uint64_t id = DecodeU64(it->key());
+    if (pending_events_ == 0) pending_times_[id] = now;
+    ++pending_events_;
+    pending_bytes_ += it->value().size();
+    next_pending_id_ = id + 1;
+  }
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "scan pending"));
+  it.reset(db_->NewIterator(ro, batches_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const uint64_t seq = DecodeU64(it->key());
+    sealed_sizes_[seq] = it->value().size();
+    sealed_bytes_ += it->value().size();
+    v1::Batch batch;
+    if (batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      sealed_times_[seq] = batch.created_time_us();
+    } else {
+      sealed_times_[seq] = now;
+    }
+  }
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "scan batches"));
+  it.reset(db_->NewIterator(ro, dead_letters_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++dead_letters_count_;
+  it.reset(db_->NewIterator(ro, quarantine_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++quarantined_count_;
+  return absl::OkStatus();
+}
+
+Status Spool::Write(void* write_batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, static_cast<rocksdb::WriteBatch*>(write_batch)), "write");
+}
+
+void Spool::PutState(void* write_batch, const AgentState& state) {
+  auto* wb = static_cast<rocksdb::WriteBatch*>(write_batch);
+  wb->Put(state_cf_, kEpochKey, EncodeU64(state.epoch));
+  wb->Put(state_cf_, kNextSequenceKey, EncodeU64(state.next_sequence));
+  wb->Put(state_cf_, kLastBatchHashKey, DigestToString(state.last_batch_hash));
+  wb->Put(state_cf_, kSequenceConfirmedKey, state.sequence_confirmed ? "1" : "0");
+}
+
+bool Spool::HasRoomFor(uint64_t bytes) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_bytes_ + sealed_bytes_ + bytes <= options_.max_bytes;
+}
+
+Status Spool::AppendEvents(const std::vector<v1::Event>& events,
+                           const std::vector<SourceCheckpoint>& checkpoints) {
+  std::lock_guard<std::mutex> append_lock(append_mu_);
+  std::vector<std::string> values;
+  values.reserve(events.size());
+  uint64_t bytes = 0;
+  for (const auto& event : events) {
+    values.push_back(event.SerializeAsString());
+    bytes += values.back().size();
+  }
+  uint64_t first_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!events.empty() && pending_bytes_ + sealed_bytes_ + bytes > options_.max_bytes) {
+      return absl::ResourceExhaustedError(
+          "spool full: " + std::to_string(pending_bytes_ + sealed_bytes_) + " of " +
+          std::to_string(options_.max_bytes) + " bytes used; retry after the collector acknowledges");
+    }
+    first_id = next_pending_id_;
+  }
+  rocksdb::WriteBatch wb;
+  for (size_t i = 0; i < values.size(); ++i) wb.Put(pending_, EncodeU64(first_id + i), values[i]);
+  for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!events.empty()) {
+    pending_times_[first_id] = NowUs();
+    next_pending_id_ = first_id + events.size();
+    pending_events_ += events.size();
+    pending_bytes_ += bytes;
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<std::optional<std::string>> Spool::GetCheckpoint(const std::string& key) const {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions(), checkpoints_, key, &value);
+  if (st.IsNotFound()) return std::optional<std::string>();
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(st, "read checkpoint"));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Spool::PutCheckpoint(const SourceCheckpoint& checkpoint) {
+  return AppendEvents({}, {checkpoint});
+}
+
+Status Spool::Quarantine(const std::string& key, const std::string& reason) {
+  rocksdb::WriteBatch wb;
+  wb.Put(quarantine_, key, reason);
+  std::string existing;
+  const bool existed = db_->Get(rocksdb::ReadOptions(), quarantine_, key, &existing).ok();
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  if (!existed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++quarantined_count_;
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<std::optional<std::string>> Spool::GetQuarantine(const std::string& key) const {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions(), quarantine_, key, &value);
+  if (st.IsNotFound()) return std::optional<std::string>();
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(st, "read quarantine"));
+  return std::optional<std::string>(std::move(value));
+}
+
+std::vector<std::pair<std::string, std::string>> Spool::ListQuarantine() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), quarantine_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  return out;
+}
+
+std::vector<PendingEvent> Spool::ReadPending(size_t max_events, size_t max_bytes) const {
+  std::vector<PendingEvent> out;
+  size_t bytes = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), pending_));
+  for (it->SeekToFirst(); it->Valid() && out.size() < max_events; it->Next()) {
+    const size_t size = it->value().size();
+    if (!out.empty() && bytes + size > max_bytes) break;
+    PendingEvent pending;
+    pending.id = DecodeU64(it->key());
+    pending.stored_bytes = size;
+    if (!pending.event.ParseFromArray(it->value().data(), static_cast<int>(size))) {
+      // Unreadable entry (disk corruption): keep it out of batches but
+      // account for it so it is deleted with the batch; the raw bytes are gone.
+      pending.event.Clear();
+    }
+    bytes += size;
+    out.push_back(std::move(pending));
+  }
+  return out;
+}
+
+Status Spool::CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash,
+                                const std::vector<uint64_t>& pending_ids,
+                                uint64_t pending_bytes) {
+  const std::string value = batch.SerializeAsString();
+  rocksdb::WriteBatch wb;
+  wb.Put(batches_, EncodeU64(batch.sequence()), value);
+  const uint64_t freed = pending_bytes;
+  for (uint64_t id : pending_ids) wb.Delete(pending_, EncodeU64(id));
+  AgentState new_state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    new_state = state_;
+  }
+  new_state.next_sequence = batch.sequence() + 1;
+  new_state.last_batch_hash = batch_hash;
+  PutState(&wb, new_state);
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = new_state;
+  pending_events_ -= std::min<uint64_t>(pending_events_, pending_ids.size());
+  pending_bytes_ -= std::min<uint64_t>(pending_bytes_, freed);
+  if (!pending_ids.empty()) {
+    const uint64_t last = pending_ids.back();
+    pending_times_.erase(pending_times_.begin(), pending_times_.upper_bound(last));
+    if (pending_events_ > 0 && (pending_times_.empty() || pending_times_.begin()->first != last + 1)) {
+      pending_times_[last + 1] = NowUs();
+    }
+  }
+  if (pending_events_ == 0) {
+    pending_bytes_ = 0;
+    pending_times_.clear();
+  }
+  sealed_sizes_[batch.sequence()] = value.size();
+  sealed_times_[batch.sequence()] = batch.created_time_us();
+  sealed_bytes_ += value.size();
+  return absl::OkStatus();
+}
+
+Status Spool::ReplaceBatch(const v1::Batch& batch) {
+  const std::string value = batch.SerializeAsString();
+  rocksdb::WriteBatch wb;
+  wb.Put(batches_, EncodeU64(batch.sequence()), value);
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sealed_sizes_.find(batch.sequence());
+  if (it != sealed_sizes_.end()) {
+    sealed_bytes_ -= it->second;
+    it->second = value.size();
+    sealed_bytes_ += value.size();
+  }
+  return absl::OkStatus();
+}
+
+std::vector<v1::Batch> Spool::ReadBatchesFrom(uint64_t first_sequence, size_t max_batches) const {
+  std::vector<v1::Batch> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), batches_));
+  for (it->Seek(EncodeU64(first_sequence)); it->Valid() && out.size() < max_batches; it->Next()) {
+    v1::Batch batch;
+    if (!batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    out.push_back(std::move(batch));
+  }
+  return out;
+}
+
+std::optional<v1::Batch> Spool::ReadBatch(uint64_t sequence) const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), batches_, EncodeU64(sequence), &value).ok()) {
+    return std::nullopt;
+  }
+  v1::Batch batch;
+  if (!batch.ParseFromString(value)) return std::nullopt;
+  return batch;
+}
+
+Status Spool::PruneThrough(uint64_t sequence) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sealed_sizes_.empty() || sealed_sizes_.begin()->first > sequence) return absl::OkStatus();
+  }
+  rocksdb::WriteBatch wb;
+  wb.DeleteRange(batches_, EncodeU64(0), EncodeU64(sequence + 1));
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto end = sealed_sizes_.upper_bound(sequence);
+  for (auto it = sealed_sizes_.begin(); it != end; ++it) sealed_bytes_ -= it->second;
+  sealed_sizes_.erase(sealed_sizes_.begin(), end);
+  sealed_times_.erase(sealed_times_.begin(), sealed_times_.upper_bound(sequence));
+  return absl::OkStatus();
+}
+
+Status Spool::DeadLetter(uint64_t sequence, const std::string& reason) {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions(), batches_, EncodeU64(sequence), &value);
+  if (st.IsNotFound()) return absl::NotFoundError("no spooled batch " + std::to_string(sequence));
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(st, "read batch"));
+  rocksdb::WriteBatch wb;
+  // Record: reason, NUL, the batch bytes (kept for inspection and replay).
+  wb.Put(dead_letters_, EncodeU64(sequence), reason + std::string(1, '\0') + value);
+  wb.Delete(batches_, EncodeU64(sequence));
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sealed_sizes_.find(sequence);
+  if (it != sealed_sizes_.end()) {
+    sealed_bytes_ -= it->second;
+    sealed_sizes_.erase(it);
+  }
+  sealed_times_.erase(sequence);
+  ++dead_letters_count_;
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<uint64_t, std::string>> Spool::ListDeadLetters() const {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), dead_letters_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string value = it->value().ToString();
+    out.emplace_back(DecodeU64(it->key()), value.substr(0, value.find('\0')));
+  }
+  return out;
+}
+
+Status Spool::ReplaceAllBatches(const std::vector<v1::Batch>& new_batches, uint64_t next_sequence,
+                                const Digest& last_batch_hash) {
+  rocksdb::WriteBatch wb;
+  wb.DeleteRange(batches_, EncodeU64(0), std::string(8, '\xff'));
+  wb.Delete(batches_, std::string(8, '\xff'));
+  std::map<uint64_t, uint64_t> sizes;
+  std::map<uint64_t, int64_t> times;
+  uint64_t total = 0;
+  for (const auto& batch : new_batches) {
+    const std::string value = batch.SerializeAsString();
+    wb.Put(batches_, EncodeU64(batch.sequence()), value);
+    sizes[batch.sequence()] = value.size();
+    times[batch.sequence()] = batch.created_time_us();
+    total += value.size();
+  }
+  AgentState new_state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    new_state = state_;
+  }
+  new_state.next_sequence = next_sequence;
+  new_state.last_batch_hash = last_batch_hash;
+  new_state.sequence_confirmed = true;
+  PutState(&wb, new_state);
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = new_state;
+  sealed_sizes_ = std::move(sizes);
+  sealed_times_ = std::move(times);
+  sealed_bytes_ = total;
+  return absl::OkStatus();
+}
+
+AgentState Spool::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+StatusOr<uint64_t> Spool::BumpEpoch() {
+  AgentState new_state = state();
+  new_state.epoch += 1;
+  rocksdb::WriteBatch wb;
+  PutState(&wb, new_state);
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.epoch = new_state.epoch;
+  return new_state.epoch;
+}
+
+Status Spool::SetSequencePosition(uint64_t next_sequence, const Digest& last_batch_hash) {
+  AgentState new_state = state();
+  new_state.next_sequence = next_sequence;
+  new_state.last_batch_hash = last_batch_hash;
+  new_state.sequence_confirmed = true;
+  rocksdb::WriteBatch wb;
+  PutState(&wb, new_state);
+  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = new_state;
+  return absl::OkStatus();
+}
+
+Status Spool::PutTrailConfig(const v1::TrailConfig& config) {
+  rocksdb::WriteBatch wb;
+  wb.Put(state_cf_, kTrailConfigKey, config.SerializeAsString());
+  return Write(&wb);
+}
+
+std::optional<v1::TrailConfig> Spool::GetTrailConfig() const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), state_cf_, kTrailConfigKey, &value).ok()) {
+    return std::nullopt;
+  }
+  v1::TrailConfig config;
+  if (!config.ParseFromString(value)) return std::nullopt;
+  return config;
+}
+
+SpoolStats Spool::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  SpoolStats stats;
+  stats.pending_events = pending_events_;
+  stats.pending_bytes = pending_bytes_;
+  stats.sealed_batches = sealed_sizes_.size();
+  stats.sealed_bytes = sealed_bytes_;
+  stats.dead_letters = dead_letters_count_;
+  stats.quarantined = quarantined_count_;
+  stats.max_bytes = options_.max_bytes;
+  if (!sealed_sizes_.empty()) {
+    stats.lowest_sealed_sequence = sealed_sizes_.begin()->first;
+    stats.highest_sealed_sequence = sealed_sizes_.rbegin()->first;
+  }
+  return stats;
+}
+
+int64_t Spool::OldestAgeMicros(int64_t now_us) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t oldest = now_us;
+  if (!pending_times_.empty()) oldest = std::min(oldest, pending_times_.begin()->second);
+  if (!sealed_times_.empty()) oldest = std::min(oldest, sealed_times_.begin()->second);
+  return now_us - oldest;
+}
+
+int64_t Spool::OldestPendingAgeMicros(int64_t now_us) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_events_ == 0 || pending_times_.empty()) return 0;
+  return now_us - pending_times_.begin()->second;
+}
+
+}  // namespace orgtrail::agent

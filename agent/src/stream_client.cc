@@ -1,0 +1,284 @@
+// The agent's ingest stream (see stream_client.h).
+#include "orgtrail/agent/stream_client.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "orgtrail/v1/ingest.grpc.pb.h"
+
+namespace orgtrail::agent {
+
+StreamClient::StreamClient(StreamClientOptions options, Spool* spool, Batcher* batcher,
+                           EventIntake* intake, Logger* logger, MetricsRegistry* metrics)
+    : options_(std::move(options)),
+      spool_(spool),
+      batcher_(batcher),
+      intake_(intake),
+      logger_(logger),
+      rng_(std::random_device{}()),
+      batches_sent_(metrics->GetCounter("orgtrail_agent_batches_sent_total",
+                                        "Batches written to the collector (resends included)")),
+      batches_acked_(metrics->GetCounter("orgtrail_agent_batches_acked_total",
+                                         "Batches acknowledged by the collector")),
+      events_acked_(metrics->GetCounter("orgtrail_agent_events_acked_total",
+                                        "Events acknowledged (stored or duplicate)")),
+      reconnects_(metrics->GetCounter("orgtrail_agent_reconnects_total",
+                                      "Ingest streams (re)opened after a failure")),
+      dead_letters_(metrics->GetCounter("orgtrail_agent_dead_letter_batches_total",
+                                        "Batches refused by the collector and moved to the dead letters")),
+      trail_configs_(metrics->GetCounter("orgtrail_agent_trail_configs_received_total",
+                                         "TrailConfig messages received and applied")),
+      connected_gauge_(metrics->GetGauge("orgtrail_agent_connected",
+                                         "1 while an ingest stream is established")),
+      acked_gauge_(metrics->GetGauge("orgtrail_agent_acked_sequence",
+                                     "Highest sequence acknowledged by the collector")) {}
+
+StreamClient::~StreamClient() { Stop(); }
+
+void StreamClient::Start() {
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void StreamClient::Stop() {
+  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StreamClient::Notify() { cv_.notify_all(); }
+
+void StreamClient::SleepBackoff(int64_t ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_.load(); });
+}
+
+void StreamClient::Run() {
+  if (options_.collectors.empty()) {
+    logger_->Error("no collector address configured; nothing will be sent");
+    return;
+  }
+  int64_t backoff_ms = options_.backoff_initial_ms;
+  size_t address_index = 0;
+  bool first = true;
+  while (!stop_) {
+    const std::string& address = options_.collectors[address_index % options_.collectors.size()];
+    current_collector_ = address;
+    if (!first) reconnects_->Increment();
+    first = false;
+    bool healthy = false;
+    const Status status = RunStream(address, &healthy);
+    connected_ = false;
+    connected_gauge_->Set(0);
+    if (stop_) break;
+    if (healthy) backoff_ms = options_.backoff_initial_ms;
+    logger_->Warn("ingest stream ended; reconnecting",
+                  {{"collector", address}, {"error", status.ToString()}, {"backoff_ms", backoff_ms}});
+    if (!healthy) ++address_index;  // fail over to the next address
+    // Full jitter: sleep uniformly in [backoff/2, backoff].
+    std::uniform_int_distribution<int64_t> jitter(backoff_ms / 2, backoff_ms);
+    SleepBackoff(jitter(rng_));
+    backoff_ms = std::min(options_.backoff_max_ms, backoff_ms * 2);
+  }
+}
+
+Status StreamClient::RunStream(const std::string& address, bool* healthy) {
+  *healthy = false;
+  auto credentials = MakeChannelCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, options_.keepalive_ms);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  // A fresh subchannel per stream so a rotated client certificate is used.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel(address, *credentials, args);
+  auto stub = v1::Ingest::NewStub(channel);
+  grpc::ClientContext context;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return absl::CancelledError("stopping");
+    context_ = &context;
+    stream_done_ = false;
+    hello_received_ = false;
+    refused_ = RefusedBatch{};
+  }
+  auto stream = stub->Stream(&context);
+  v1::IngestRequest hello_request;
+  v1::Hello* hello = hello_request.mutable_hello();
+  hello->set_agent_id(options_.agent_id);
+  hello->set_epoch(epoch_);
+  hello->set_agent_version(options_.agent_version);
+  hello->set_trail_config_version(intake_->trail_config_version());
+  stream->Write(hello_request);
+
+  std::thread reader([&] { ReadResponses(stream.get()); });
+  auto finish = [&](Status status) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      context.TryCancel();
+    }
+    reader.join();
+    const grpc::Status final_status = stream->Finish();
+    RefusedBatch refused;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      context_ = nullptr;
+      refused = refused_;
+    }
+    if (refused.present) HandleRefusal(refused);
+    if (status.ok() && !final_status.ok()) status = FromGrpcStatus(final_status);
+    return status;
+  };
+
+  // Wait for the HelloAck.
+  v1::HelloAck ack;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    const bool got = cv_.wait_for(lock, std::chrono::milliseconds(options_.hello_timeout_ms), [&] {
+      return hello_received_ || stream_done_ || stop_;
+    });
+    if (!hello_received_) {
+      lock.unlock();
+      return finish(got ? absl::UnavailableError("stream closed before HelloAck")
+                        : absl::DeadlineExceededError("no HelloAck within the timeout"));
+    }
+    ack = hello_ack_;
+  }
+  batcher_->LimitBatchBytes(ack.max_batch_bytes());
+  auto first_to_send = batcher_->Reconcile(ack.high_water_sequence(), ack.last_batch_hash());
+  if (!first_to_send.ok()) return finish(first_to_send.status());
+  uint64_t next_to_send = *first_to_send;
+  acked_ = std::max<uint64_t>(acked_, ack.high_water_sequence());
+  const uint32_t window = std::max<uint32_t>(
+      1, ack.max_unacked_batches() > 0 ? std::min(options_.window, ack.max_unacked_batches())
+                                       : options_.window);
+  *healthy = true;
+  connected_ = true;
+  connected_gauge_->Set(1);
+  logger_->Info("ingest stream established",
+                {{"collector", address},
+                 {"high_water", ack.high_water_sequence()},
+                 {"epoch", epoch_.load()},
+                 {"window", window},
+                 {"next_sequence", next_to_send}});
+  Notify();  // the batcher may seal now that the sequence is confirmed
+
+  // Sender loop: this thread is the only writer.
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(500), [&] {
+        if (stop_ || stream_done_) return true;
+        const SpoolStats stats = spool_->Stats();
+        const bool have = stats.highest_sealed_sequence.has_value() &&
+                          *stats.highest_sealed_sequence >= next_to_send;
+        return have && next_to_send <= acked_ + window;
+      });
+      if (stop_ || stream_done_) break;
+    }
+    next_to_send = std::max<uint64_t>(next_to_send, acked_ + 1);
+    if (next_to_send > acked_ + window) continue;
+    const size_t room = static_cast<size_t>(acked_ + window - next_to_send + 1);
+    std::vector<v1::Batch> batches = spool_->ReadBatchesFrom(next_to_send, room);
+    bool write_failed = false;
+    for (auto& batch : batches) {
+      v1::IngestRequest request;
+      const uint64_t sequence = batch.sequence();
+      *request.mutable_batch() = std::move(batch);
+      if (!stream->Write(request)) {
+        write_failed = true;
+        break;
+      }
+      batches_sent_->Increment();
+      next_to_send = sequence + 1;
+    }
+    if (write_failed) break;
+  }
+  return finish(absl::UnavailableError("ingest stream closed"));
+}
+
+void StreamClient::ReadResponses(
+    grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>* stream) {
+  v1::IngestResponse response;
+  while (stream->Read(&response)) {
+    if (response.has_hello_ack()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      hello_ack_ = response.hello_ack();
+      hello_received_ = true;
+    } else if (response.has_ack()) {
+      const uint64_t sequence = response.ack().sequence();
+      const Status pruned = spool_->PruneThrough(sequence);
+      if (!pruned.ok()) logger_->Error("spool prune failed", {{"error", pruned.ToString()}});
+      if (sequence > acked_) acked_ = sequence;
+      acked_gauge_->Set(static_cast<double>(acked_.load()));
+      batches_acked_->Increment();
+      events_acked_->Increment(response.ack().events_stored() + response.ack().events_duplicate());
+    } else if (response.has_trail_config()) {
+      const v1::TrailConfig& config = response.trail_config();
+      if (!intake_->has_trail_config() || config.version() > intake_->trail_config_version()) {
+        const Status stored = spool_->PutTrailConfig(config);
+        if (!stored.ok()) {
+          logger_->Error("could not persist trail config", {{"error", stored.ToString()}});
+        } else {
+          intake_->SetTrailConfig(config);
+          trail_configs_->Increment();
+          logger_->Info("trail config applied", {{"version", config.version()},
+                                                  {"trails", config.trails_size()}});
+        }
+      }
+    } else if (response.has_error()) {
+      const v1::IngestError& error = response.error();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error.sequence() > 0) {
+        refused_.present = true;
+        refused_.sequence = error.sequence();
+        refused_.code = error.code();
+        refused_.reason = error.rule() + ": " + error.message();
+      }
+      logger_->Error("collector refused", {{"sequence", error.sequence()},
+                                           {"rule", error.rule()},
+                                           {"message", error.message()},
+                                           {"event_index", error.event_index()},
+                                           {"event_id", error.event_id()}});
+    }
+    cv_.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stream_done_ = true;
+  }
+  cv_.notify_all();
+}
+
+void StreamClient::HandleRefusal(const RefusedBatch& refused) {
+  if (refused.sequence <= acked_) return;
+  if (refused.code == static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)) {
+    int& retries = unauthenticated_retries_[refused.sequence];
+    if (retries < options_.max_unauthenticated_retries) {
+      ++retries;
+      logger_->Warn("batch signature refused; re-signing with the current key and retrying",
+                    {{"sequence", refused.sequence}, {"attempt", retries}});
+      const Status resigned = batcher_->ResignAll();
+      if (!resigned.ok()) logger_->Error("re-sign failed", {{"error", resigned.ToString()}});
+      return;
+    }
+  }
+  const Status moved = spool_->DeadLetter(refused.sequence, refused.reason);
+  if (moved.ok()) {
+    dead_letters_->Increment();
+    logger_->Error("batch moved to the dead letters",
+                   {{"sequence", refused.sequence}, {"reason", refused.reason}});
+  } else if (!absl::IsNotFound(moved)) {
+    logger_->Error("could not dead-letter batch", {{"error", moved.ToString()}});
+  }
+}
+
+}  // namespace orgtrail::agent
