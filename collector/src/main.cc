@@ -4,10 +4,14 @@
 
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include <boost/program_options.hpp>
 
+#include "orgtrail/collector/alarm_config.h"
+#include "orgtrail/collector/alarm_engine.h"
 #include "orgtrail/collector/query_service.h"
 #include "orgtrail/collector/server.h"
 #include "orgtrail/common/classify.h"
@@ -94,6 +98,8 @@ int main(int argc, char** argv) {
       ("max-unacked-batches", po::value<int64_t>()->default_value(64), "window of unacknowledged batches per stream")
       ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
+      ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
+      ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
   po::variables_map values;
   orgtrail::BinaryInfo info{"orgtrail-collector",
@@ -159,6 +165,19 @@ int main(int argc, char** argv) {
   if (retention_days < 0 || retention_days > 365 * 100) return UsageError("--retention-days: must be between 0 and 36500");
   server_options.retention_us = retention_days * 86400LL * 1000000LL;
 
+  std::optional<orgtrail::collector::AlarmsConfig> alarms_config;
+  if (values.count("alarms") && !values["alarms"].as<std::string>().empty()) {
+    auto loaded = orgtrail::collector::LoadAlarmsConfigFile(values["alarms"].as<std::string>());
+    if (!loaded.ok()) return UsageError("--alarms: " + std::string(loaded.status().message()));
+    alarms_config = std::move(*loaded);
+    if (values.count("alarm-webhook")) {
+      auto s = orgtrail::collector::OverrideWebhookUrls(&*alarms_config, values["alarm-webhook"].as<std::string>());
+      if (!s.ok()) return UsageError("--alarm-webhook: " + std::string(s.message()));
+    }
+  } else if (values.count("alarm-webhook")) {
+    return UsageError("--alarm-webhook: needs --alarms");
+  }
+
   // Signals are handled by sigwait on the main thread.
   sigset_t signals;
   sigemptyset(&signals);
@@ -183,6 +202,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   server.AddService(query->get());
+  std::unique_ptr<orgtrail::collector::AlarmEngine> alarm_engine;
+  if (alarms_config) {
+    orgtrail::collector::AlarmEngineOptions alarm_options;
+    alarm_options.collector_id = server_options.collector_id;
+    alarm_engine = std::make_unique<orgtrail::collector::AlarmEngine>(server.store(), std::move(*alarms_config),
+                                                                      &logger, &metrics, alarm_options);
+    if (auto s = alarm_engine->Start(); !s.ok()) {
+      logger.Error("cannot start the alarm engine", {{"error", s.ToString()}});
+      return 1;
+    }
+  }
   if (auto s = server.Start(); !s.ok()) {
     logger.Error("cannot start collector", {{"error", s.ToString()}});
     return 1;
@@ -191,5 +221,6 @@ int main(int argc, char** argv) {
   sigwait(&signals, &received);
   logger.Info("shutting down", {{"signal", received}});
   server.Shutdown();
+  if (alarm_engine) alarm_engine->Stop();
   return 0;
 }
