@@ -263,6 +263,35 @@ TEST(SignerTest, MalformedKeyInputRefusedWithClearError) {
   }
 }
 
+// Every single-byte corruption and truncation of a DER public key either
+// fails cleanly or yields a verifier that rejects the original signature
+// (unless the change did not alter the key), never crashes.
+TEST(SignerTest, CorruptedPublicKeyDerNeverCrashes) {
+  Key key = GenerateKey("P-256");
+  auto signer = Signer::FromPrivateKeyPem(PrivatePem(key.get()));
+  ASSERT_TRUE(signer.ok());
+  auto sig = (*signer)->Sign("message");
+  ASSERT_TRUE(sig.ok());
+  const std::string der = (*signer)->PublicKeyDer();
+  int refused = 0;
+  for (size_t i = 0; i < der.size(); ++i) {
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string bad = der;
+      bad[i] = static_cast<char>(bad[i] ^ x);
+      auto verifier = Verifier::FromPublicKeyDer(bad);
+      if (!verifier.ok()) {
+        EXPECT_EQ(verifier.status().code(), absl::StatusCode::kInvalidArgument);
+        ++refused;
+        continue;
+      }
+      EXPECT_FALSE((*verifier)->Verify("message", *sig, (*verifier)->algorithm()).ok())
+          << "byte " << i << " ^ " << static_cast<int>(x);
+    }
+    EXPECT_FALSE(Verifier::FromPublicKeyDer(der.substr(0, i)).ok()) << "truncated at " << i;
+  }
+  EXPECT_GT(refused, 0);
+}
+
 TEST(SignerTest, FromPrivateKeyFile) {
   Key key = GenerateKey("ED25519");
   char path[] = "/tmp/orgtrail-signer-test-XXXXXX";
