@@ -158,7 +158,8 @@ GeneratedRecord EventGenerator::Next() {
   GeneratedRecord record;
   record.kind = PickKind();
   record.event_id = NewEventId();
-  record.event_time_us = NextTime();
+  // eventTime is printed with seconds precision, as CloudTrail does.
+  record.event_time_us = NextTime() / 1000000 * 1000000;
   const std::string time = FormatTime(record.event_time_us);
   switch (record.kind) {
     case RecordKind::kManagementRead: record.json = ManagementRead(record.event_id, time); break;
