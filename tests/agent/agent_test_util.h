@@ -1,0 +1,67 @@
+// Helpers for the agent unit tests: records for a given account/region, a
+// signing key, metrics lookups. Header-only.
+#ifndef ORGTRAIL_TESTS_AGENT_AGENT_TEST_UTIL_H_
+#define ORGTRAIL_TESTS_AGENT_AGENT_TEST_UTIL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "orgtrail/common/generator.h"
+#include "orgtrail/common/pki.h"
+#include "orgtrail/common/signer.h"
+
+namespace orgtrail::agent::testing {
+
+inline constexpr char kAccount[] = "111122223333";
+inline constexpr char kRegion[] = "eu-west-1";
+
+// Realistic records of this agent (only regional, non-global kinds, so the
+// region check is exercised on every record).
+inline std::vector<std::string> Records(int n, uint64_t seed = 1, const std::string& account = kAccount,
+                                        const std::string& region = kRegion) {
+  GeneratorOptions options;
+  options.seed = seed;
+  options.account_id = account;
+  options.region = region;
+  options.global_region = region;
+  options.mix.global_iam = 0;
+  options.mix.console_sign_in = 0;
+  EventGenerator generator(options);
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(generator.NextJson());
+  return out;
+}
+
+inline std::string JsonLines(const std::vector<std::string>& records) {
+  std::string out;
+  for (const auto& r : records) out += r + "\n";
+  return out;
+}
+
+inline std::string JsonArray(const std::vector<std::string>& records) {
+  std::string out = "[\n";
+  for (size_t i = 0; i < records.size(); ++i) out += (i ? ",\n  " : "  ") + records[i];
+  return out + "\n]\n";
+}
+
+inline std::unique_ptr<Signer> NewSigner(KeyType type = KeyType::kEcdsaP256) {
+  CaOptions options;
+  options.trust_domain = "example.org";
+  options.key_type = type;
+  auto ca = CreateCa(options);
+  EXPECT_TRUE(ca.ok()) << ca.status();
+  auto signer = Signer::FromPrivateKeyPem(ca->key_pem);
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  return std::move(*signer);
+}
+
+inline std::string AgentId() {
+  return std::string("spiffe://example.org/account/") + kAccount + "/region/" + kRegion + "/agent/a1";
+}
+
+}  // namespace orgtrail::agent::testing
+
+#endif  // ORGTRAIL_TESTS_AGENT_AGENT_TEST_UTIL_H_

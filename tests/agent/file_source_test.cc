@@ -1,0 +1,257 @@
+// FileSource: every format, exactly-once via checkpoints (rescan, rename,
+// restart, growing JSON Lines), malformed and hostile files quarantined,
+// foreign records refused, back-pressure pauses instead of dropping.
+#include "orgtrail/agent/file_source.h"
+
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "agent_test_util.h"
+#include "orgtrail/common/generator.h"
+#include "orgtrail/common/pki.h"
+#include "testutil/temp_dir.h"
+#include "testutil/wait_for.h"
+
+namespace orgtrail::agent {
+namespace {
+
+using testing::JsonArray;
+using testing::JsonLines;
+using testing::Records;
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+void AppendFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out << content;
+}
+
+std::string GzipText(const std::string& data) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = data.size();
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = out.size();
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+class FileSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.MakeSubdir("watch");
+    OpenSpool();
+  }
+  void OpenSpool(uint64_t max_bytes = 64 << 20) {
+    source_.reset();
+    spool_.reset();
+    SpoolOptions options;
+    options.path = dir_.Join("spool");
+    options.max_bytes = max_bytes;
+    auto spool = Spool::Open(options);
+    ASSERT_TRUE(spool.ok()) << spool.status();
+    spool_ = std::move(*spool);
+    intake_ = std::make_unique<EventIntake>(
+        IntakeOptions{testing::kAccount, testing::kRegion, UnconfiguredSelection::kAll}, &metrics_);
+    FileSourceOptions options_fs;
+    options_fs.roots = {root_};
+    options_fs.settle_ms = 0;
+    options_fs.quarantine_after_ms = 0;
+    options_fs.chunk_records = 7;
+    source_ = std::make_unique<FileSource>(options_fs, spool_.get(), intake_.get(), &logger_, &metrics_);
+  }
+  uint64_t Pending() { return spool_->Stats().pending_events; }
+  uint64_t Counter(const std::string& name, const MetricLabels& labels = {}) {
+    return metrics_.GetCounter(name, "", labels)->value();
+  }
+
+  testutil::TempDir dir_;
+  std::string root_;
+  Logger logger_{"test", 2, LogLevel::kError};
+  MetricsRegistry metrics_;
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<EventIntake> intake_;
+  std::unique_ptr<FileSource> source_;
+};
+
+TEST_F(FileSourceTest, ReadsEveryFormatOnceByteForByte) {
+  const auto a = Records(20, 1), b = Records(15, 2), c = Records(9, 3), d = Records(5, 4);
+  WriteFile(root_ + "/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/01/01/x_CloudTrail.json",
+            WrapRecords(a));
+  WriteFile(root_ + "/deep/er/y.json.gz", GzipText(WrapRecords(b)));
+  WriteFile(root_ + "/arr.json", JsonArray(c));
+  WriteFile(root_ + "/lines.jsonl", JsonLines(d));
+  WriteFile(root_ + "/ignored.txt", JsonLines(d));
+  WriteFile(root_ + "/.hidden.json", WrapRecords(d));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 49u);
+  // Rescans do not read anything twice.
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 49u);
+  std::set<std::string> raws;
+  for (const auto& p : spool_->ReadPending(1000, 1 << 30)) raws.insert(p.event.raw_json());
+  for (const auto* set : {&a, &b, &c, &d}) {
+    for (const auto& r : *set) EXPECT_TRUE(raws.count(r)) << "missing record";
+  }
+  EXPECT_EQ(Counter("orgtrail_agent_files_read_total"), 3u);  // whole documents
+}
+
+TEST_F(FileSourceTest, RenameAndRestartDoNotRereadAndGrowingLinesAreTailed) {
+  const auto a = Records(12, 1);
+  WriteFile(root_ + "/a.json", WrapRecords(a));
+  const auto lines = Records(30, 2);
+  WriteFile(root_ + "/feed.jsonl", JsonLines({lines.begin(), lines.begin() + 10}));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 22u);
+  std::filesystem::rename(root_ + "/a.json", root_ + "/renamed-a.json");
+  // A partial last line waits for its newline.
+  AppendFile(root_ + "/feed.jsonl", JsonLines({lines.begin() + 10, lines.begin() + 20}) +
+                                        lines[20].substr(0, 100));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 32u);
+  // Restart: a new source and a reopened spool continue from the checkpoints.
+  OpenSpool();
+  AppendFile(root_ + "/feed.jsonl", lines[20].substr(100) + "\n" +
+                                        JsonLines({lines.begin() + 21, lines.end()}));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 42u);
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 42u);
+  std::multiset<std::string> raws;
+  for (const auto& p : spool_->ReadPending(1000, 1 << 30)) raws.insert(p.event.raw_json());
+  for (const auto& r : lines) EXPECT_EQ(raws.count(r), 1u);
+  for (const auto& r : a) EXPECT_EQ(raws.count(r), 1u);
+}
+
+TEST_F(FileSourceTest, MalformedAndHostileFilesAreQuarantinedAndTheRestGoesOn) {
+  const auto good = Records(10, 1);
+  const std::string valid = WrapRecords(good);
+  WriteFile(root_ + "/good.json", valid);
+  WriteFile(root_ + "/truncated.json", valid.substr(0, valid.size() / 2));
+  WriteFile(root_ + "/binary.json", std::string("\x89PNG\r\n\x1a\n", 8) + std::string(200, '\0'));
+  WriteFile(root_ + "/wrong-wrapper.json", "{\"Records\": {\"not\": \"an array\"}, \"pad\": \"" + std::string(80, 'p') + "\"}");
+  WriteFile(root_ + "/bomb.json", std::string(200000, '['));
+  WriteFile(root_ + "/corrupt.json.gz", std::string("\x1f\x8b\x08\x00", 4) + std::string(200, 'x'));
+  WriteFile(root_ + "/html.json", "<html><body>" + std::string(100, 'x') + "</body></html>");
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 10u);
+  EXPECT_EQ(Counter("orgtrail_agent_files_quarantined_total"), 6u);
+  const auto quarantined = spool_->ListQuarantine();
+  ASSERT_EQ(quarantined.size(), 6u);
+  bool saw_truncated = false;
+  for (const auto& [key, reason] : quarantined) {
+    EXPECT_EQ(key.rfind("file:", 0), 0u);
+    if (reason.find("truncated.json") != std::string::npos) {
+      saw_truncated = true;
+      EXPECT_NE(reason.find("unterminated"), std::string::npos) << reason;
+    }
+  }
+  EXPECT_TRUE(saw_truncated);
+  // Quarantined files are not retried.
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Counter("orgtrail_agent_files_quarantined_total"), 6u);
+}
+
+TEST_F(FileSourceTest, BadAndForeignRecordsAreRefusedOneByOne) {
+  auto mine = Records(5, 1);
+  auto other_account = Records(3, 2, "999999999999", testing::kRegion);
+  auto other_region = Records(4, 3, testing::kAccount, "us-west-2");
+  std::vector<std::string> mixed = mine;
+  mixed.insert(mixed.end(), other_account.begin(), other_account.end());
+  mixed.insert(mixed.end(), other_region.begin(), other_region.end());
+  mixed.push_back(R"({"eventID":"no-time","eventName":"X","recipientAccountId":"111122223333"})");
+  mixed.push_back(R"({"eventTime":"yesterday","eventID":"bad-time"})");
+  mixed.push_back("{\"eventTime\":\"2026-01-01T00:00:00Z\",\"bad\":\"\xff\xfe\"}");
+  mixed.push_back("[1,2,3]");
+  // A record without eventID gets one (UUIDv4, first member).
+  mixed.push_back(R"({"eventTime":"2026-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1","recipientAccountId":"111122223333"})");
+  WriteFile(root_ + "/mixed.jsonl", JsonLines(mixed));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 6u);
+  EXPECT_EQ(Counter("orgtrail_agent_events_refused_total", {{"reason", "not_this_agent"}}), 7u);
+  EXPECT_EQ(Counter("orgtrail_agent_events_refused_total", {{"reason", "invalid"}}), 4u);
+  EXPECT_EQ(Counter("orgtrail_agent_events_read_total"), mixed.size());
+  bool assigned = false;
+  for (const auto& p : spool_->ReadPending(100, 1 << 30)) {
+    if (p.event.event_name() == "RunInstances" && p.event.raw_json().rfind("{\"eventID\":\"", 0) == 0) {
+      assigned = true;
+      EXPECT_EQ(p.event.event_id().size(), 36u);
+    }
+  }
+  EXPECT_TRUE(assigned);
+}
+
+TEST_F(FileSourceTest, FullSpoolPausesTheSourceAndNothingIsLost) {
+  OpenSpool(/*max_bytes=*/64 * 1024);
+  const auto records = Records(300, 9);  // ~600 KB serialized: ten times the spool
+  WriteFile(root_ + "/big.json", WrapRecords(records));
+  ASSERT_TRUE(source_->Start().ok());
+  Gauge* paused = metrics_.GetGauge("orgtrail_agent_source_paused", "", {{"source", "files"}});
+  ASSERT_TRUE(testutil::WaitFor([&] { return paused->value() == 1; }, std::chrono::seconds(30)));
+  // Drain like the batcher + an acknowledging collector would.
+  std::multiset<std::string> drained;
+  uint64_t sequence = 0;
+  ASSERT_TRUE(spool_->SetSequencePosition(1, Digest{}).ok());
+  ASSERT_TRUE(testutil::WaitFor([&] {
+    auto pending = spool_->ReadPending(50, 1 << 30);
+    if (!pending.empty()) {
+      v1::Batch batch;
+      batch.set_sequence(++sequence);
+      std::vector<uint64_t> ids;
+      uint64_t bytes = 0;
+      for (auto& p : pending) {
+        ids.push_back(p.id);
+        bytes += p.stored_bytes;
+        drained.insert(p.event.raw_json());
+        *batch.add_events() = p.event;
+      }
+      EXPECT_TRUE(spool_->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
+      EXPECT_TRUE(spool_->PruneThrough(sequence).ok());
+    }
+    return drained.size() >= records.size();
+  }, std::chrono::seconds(60), std::chrono::milliseconds(10)));
+  source_->Stop();
+  EXPECT_EQ(drained.size(), records.size());
+  for (const auto& r : records) EXPECT_EQ(drained.count(r), 1u);
+  EXPECT_GE(Counter("orgtrail_agent_source_pauses_total", {{"source", "files"}}), 1u);
+  EXPECT_EQ(paused->value(), 0);
+}
+
+TEST_F(FileSourceTest, NewFilesArePickedUpByTheWatcher) {
+  ASSERT_TRUE(source_->Start().ok());
+  const auto a = Records(8, 5);
+  WriteFile(root_ + "/later/new.json", WrapRecords(a));
+  EXPECT_TRUE(testutil::WaitFor([&] { return Pending() == 8; }, std::chrono::seconds(30)));
+  source_->Stop();
+}
+
+TEST(FileSourceStartTest, MissingRootIsAClearError) {
+  testutil::TempDir dir;
+  SpoolOptions options;
+  options.path = dir.Join("spool");
+  auto spool = Spool::Open(options);
+  MetricsRegistry metrics;
+  Logger logger("test", 2, LogLevel::kError);
+  EventIntake intake(IntakeOptions{testing::kAccount, testing::kRegion, UnconfiguredSelection::kAll}, &metrics);
+  FileSourceOptions fs;
+  fs.roots = {dir.Join("does-not-exist")};
+  FileSource source(fs, spool->get(), &intake, &logger, &metrics);
+  const Status s = source.Start();
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("not a directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace orgtrail::agent

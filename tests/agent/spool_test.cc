@@ -1,0 +1,188 @@
+// Spool: durable state, bounded capacity, and the atomicity of events +
+// source checkpoint under kill -9.
+#include "orgtrail/agent/spool.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "agent_test_util.h"
+#include "testutil/temp_dir.h"
+
+namespace orgtrail::agent {
+namespace {
+
+v1::Event EventWith(const std::string& raw) {
+  v1::Event e;
+  e.set_raw_json(raw);
+  e.set_event_id("id-" + std::to_string(raw.size()));
+  return e;
+}
+
+std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_bytes = 64 << 20) {
+  SpoolOptions options;
+  options.path = path;
+  options.max_bytes = max_bytes;
+  auto spool = Spool::Open(options);
+  EXPECT_TRUE(spool.ok()) << spool.status();
+  return spool.ok() ? std::move(*spool) : nullptr;
+}
+
+TEST(SpoolTest, FreshThenPersistentState) {
+  testutil::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.Join("spool"));
+    ASSERT_NE(spool, nullptr);
+    EXPECT_TRUE(spool->fresh());
+    EXPECT_FALSE(spool->state().sequence_confirmed);
+    EXPECT_EQ(*spool->BumpEpoch(), 1u);
+    Digest hash{};
+    hash[0] = 7;
+    ASSERT_TRUE(spool->SetSequencePosition(42, hash).ok());
+    v1::TrailConfig config;
+    config.set_version(9);
+    config.add_trails()->set_name("t1");
+    ASSERT_TRUE(spool->PutTrailConfig(config).ok());
+  }
+  auto spool = OpenSpool(dir.Join("spool"));
+  ASSERT_NE(spool, nullptr);
+  EXPECT_FALSE(spool->fresh());
+  EXPECT_EQ(*spool->BumpEpoch(), 2u);
+  EXPECT_EQ(spool->state().next_sequence, 42u);
+  EXPECT_EQ(spool->state().last_batch_hash[0], 7);
+  EXPECT_TRUE(spool->state().sequence_confirmed);
+  ASSERT_TRUE(spool->GetTrailConfig().has_value());
+  EXPECT_EQ(spool->GetTrailConfig()->version(), 9u);
+}
+
+TEST(SpoolTest, EventsAndCheckpointTogetherSurviveReopen) {
+  testutil::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.Join("spool"));
+    ASSERT_TRUE(spool->AppendEvents({EventWith("a"), EventWith("bb")}, {{"file:1", "v1 0 2 0"}}).ok());
+    ASSERT_TRUE(spool->AppendEvents({EventWith("ccc")}, {{"file:1", "v1 0 3 1"}}).ok());
+  }
+  auto spool = OpenSpool(dir.Join("spool"));
+  EXPECT_EQ(spool->Stats().pending_events, 3u);
+  EXPECT_EQ(**spool->GetCheckpoint("file:1"), "v1 0 3 1");
+  EXPECT_FALSE(spool->GetCheckpoint("file:2")->has_value());
+  auto pending = spool->ReadPending(10, 1 << 20);
+  ASSERT_EQ(pending.size(), 3u);
+  EXPECT_EQ(pending[0].event.raw_json(), "a");
+  EXPECT_EQ(pending[2].event.raw_json(), "ccc");
+  EXPECT_LT(pending[0].id, pending[1].id);
+  // Limits: at least one, then by count and bytes.
+  EXPECT_EQ(spool->ReadPending(2, 1 << 20).size(), 2u);
+  EXPECT_EQ(spool->ReadPending(10, 1).size(), 1u);
+}
+
+// A child process appends (event, checkpoint=i) pairs as fast as it can and
+// is killed with SIGKILL at an arbitrary moment: the checkpoint must always
+// describe exactly the events in the spool, never more, never fewer.
+TEST(SpoolTest, CheckpointAndEventsAreAtomicUnderKill9) {
+  testutil::TempDir dir;
+  const std::string path = dir.Join("spool");
+  for (int round = 0; round < 3; ++round) {
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(ready[0]);
+      auto spool = OpenSpool(path);
+      if (spool == nullptr) _exit(3);
+      uint64_t count = spool->Stats().pending_events;
+      (void)!write(ready[1], "x", 1);
+      for (;;) {
+        ++count;
+        const Status s = spool->AppendEvents({EventWith(std::string(100, 'e'))},
+                                             {{"file:x", std::to_string(count)}});
+        if (!s.ok()) _exit(4);
+      }
+    }
+    close(ready[1]);
+    char c;
+    ASSERT_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    usleep(50000 + round * 30000);
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+    auto spool = OpenSpool(path);
+    ASSERT_NE(spool, nullptr);
+    const auto checkpoint = spool->GetCheckpoint("file:x");
+    ASSERT_TRUE(checkpoint.ok());
+    const uint64_t recorded = checkpoint->has_value() ? std::stoull(**checkpoint) : 0;
+    EXPECT_GT(recorded, 0u);
+    EXPECT_EQ(spool->Stats().pending_events, recorded) << "round " << round;
+  }
+}
+
+TEST(SpoolTest, BoundedCapacityRefusesWithoutWritingAndFreesOnPrune) {
+  testutil::TempDir dir;
+  auto spool = OpenSpool(dir.Join("spool"), 4096);
+  const std::string big(1500, 'x');
+  ASSERT_TRUE(spool->AppendEvents({EventWith(big), EventWith(big)}, {{"k", "2"}}).ok());
+  const Status full = spool->AppendEvents({EventWith(big)}, {{"k", "3"}});
+  EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
+  EXPECT_NE(full.message().find("spool full"), std::string::npos);
+  EXPECT_EQ(**spool->GetCheckpoint("k"), "2");  // nothing of the refused write
+  EXPECT_EQ(spool->Stats().pending_events, 2u);
+  EXPECT_FALSE(spool->HasRoomFor(1500));
+
+  // Move the pending events into a "sealed" batch and acknowledge it.
+  ASSERT_TRUE(spool->SetSequencePosition(1, Digest{}).ok());
+  auto pending = spool->ReadPending(10, 1 << 20);
+  v1::Batch batch;
+  batch.set_sequence(1);
+  uint64_t bytes = 0;
+  std::vector<uint64_t> ids;
+  for (auto& p : pending) {
+    ids.push_back(p.id);
+    bytes += p.stored_bytes;
+    *batch.add_events() = p.event;
+  }
+  Digest hash{};
+  hash[5] = 1;
+  ASSERT_TRUE(spool->CommitSealedBatch(batch, hash, ids, bytes).ok());
+  EXPECT_EQ(spool->Stats().pending_events, 0u);
+  EXPECT_EQ(spool->Stats().sealed_batches, 1u);
+  EXPECT_EQ(spool->state().next_sequence, 2u);
+  EXPECT_FALSE(spool->HasRoomFor(1500));  // still unacknowledged
+  ASSERT_TRUE(spool->PruneThrough(1).ok());
+  EXPECT_EQ(spool->Stats().sealed_batches, 0u);
+  EXPECT_TRUE(spool->AppendEvents({EventWith(big)}, {{"k", "3"}}).ok());
+}
+
+TEST(SpoolTest, DeadLettersAndQuarantine) {
+  testutil::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.Join("spool"));
+    v1::Batch batch;
+    batch.set_sequence(5);
+    batch.add_events()->set_raw_json("{}");
+    ASSERT_TRUE(spool->CommitSealedBatch(batch, Digest{}, {}, 0).ok());
+    ASSERT_TRUE(spool->DeadLetter(5, "recipient_account_mismatch: nope").ok());
+    EXPECT_TRUE(absl::IsNotFound(spool->DeadLetter(6, "x")));
+    ASSERT_TRUE(spool->Quarantine("file:1:2:ab", "/x/y.json: not JSON").ok());
+  }
+  auto spool = OpenSpool(dir.Join("spool"));
+  EXPECT_EQ(spool->Stats().sealed_batches, 0u);
+  EXPECT_EQ(spool->Stats().dead_letters, 1u);
+  EXPECT_EQ(spool->ListDeadLetters()[0].second, "recipient_account_mismatch: nope");
+  EXPECT_EQ(spool->Stats().quarantined, 1u);
+  EXPECT_EQ(**spool->GetQuarantine("file:1:2:ab"), "/x/y.json: not JSON");
+}
+
+TEST(SpoolTest, BadOptions) {
+  SpoolOptions options;
+  EXPECT_TRUE(absl::IsInvalidArgument(Spool::Open(options).status()));
+  options.path = "/proc/definitely/not/writable";
+  EXPECT_FALSE(Spool::Open(options).ok());
+}
+
+}  // namespace
+}  // namespace orgtrail::agent
