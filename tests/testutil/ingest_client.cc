@@ -3,8 +3,92 @@
 #include "orgtrail/common/batch.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/time_util.h"
+#include "testutil/net.h"
+#include "testutil/wait_for.h"
 
 namespace orgtrail::testutil {
+
+StatusOr<std::vector<std::string>> SplitCloudTrailRecords(std::string_view text) {
+  size_t open = text.find('[');
+  if (text.find("\"Records\"") == std::string_view::npos || open == std::string_view::npos) {
+    return absl::InvalidArgumentError("not a CloudTrail delivery file ({\"Records\":[...]})");
+  }
+  std::vector<std::string> records;
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  size_t start = 0;
+  for (size_t i = open + 1; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') {
+      if (depth == 0) start = i;
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return records;  // end of the Records array
+      if (--depth == 0) records.emplace_back(text.substr(start, i - start + 1));
+    }
+  }
+  return absl::InvalidArgumentError("unterminated Records array");
+}
+
+StatusOr<std::unique_ptr<CollectorProcess>> CollectorProcess::Start(const CollectorProcessOptions& options) {
+  SubprocessOptions sub;
+  sub.binary = options.binary.empty() ? std::string(ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector") : options.binary;
+  sub.log_dir = options.log_dir;
+  sub.name = options.name;
+  sub.args = {"--listen=127.0.0.1:0", "--http-listen=127.0.0.1:0", "--data-dir=" + options.data_dir,
+              "--ca=" + options.tls.ca_cert_path, "--cert=" + options.tls.cert_path, "--key=" + options.tls.key_path,
+              "--trust-domain=" + options.trust_domain};
+  sub.args.insert(sub.args.end(), options.extra_args.begin(), options.extra_args.end());
+  auto process = Subprocess::Start(sub);
+  if (!process.ok()) return process.status();
+  std::unique_ptr<CollectorProcess> collector(new CollectorProcess());
+  collector->process_ = std::move(*process);
+  auto port_after = [](const std::string& line, const std::string& key) {
+    size_t at = line.find("\"" + key + "\":");
+    return at == std::string::npos ? 0 : std::atoi(line.c_str() + at + key.size() + 3);
+  };
+  bool up = WaitFor([&] {
+    if (!collector->process_->Running()) return true;
+    std::string log = collector->process_->ReadStderr();
+    size_t at = log.find("\"collector listening\"");
+    if (at == std::string::npos) return false;
+    std::string line = log.substr(at, log.find('\n', at) - at);
+    collector->grpc_port_ = port_after(line, "grpc_port");
+    collector->http_port_ = port_after(line, "http_port");
+    return true;
+  }, options.start_timeout);
+  if (!up || !collector->process_->Running() || collector->grpc_port_ == 0) {
+    return absl::UnavailableError("collector did not start (" + collector->process_->DescribeExit() +
+                                  "): " + collector->process_->ReadLog().substr(0, 4000));
+  }
+  return collector;
+}
+
+StatusOr<std::unique_ptr<v1::Admin::Stub>> CollectorProcess::AdminStub(const TlsFiles& tls) const {
+  auto creds = MakeChannelCredentials(tls);
+  if (!creds.ok()) return creds.status();
+  return v1::Admin::NewStub(grpc::CreateChannel(target(), *creds));
+}
+
+double CollectorProcess::MetricValue(const std::string& sample) const {
+  auto response = HttpGet("127.0.0.1", http_port_, "/metrics");
+  if (!response.ok()) return -1;
+  const std::string& body = response->body;
+  size_t at = 0;
+  while ((at = body.find(sample + " ", at)) != std::string::npos) {
+    if (at == 0 || body[at - 1] == '\n') return std::atof(body.c_str() + at + sample.size() + 1);
+    at += sample.size();
+  }
+  return -1;
+}
 
 std::string SyntheticEventJson(const SyntheticEvent& e) {
   std::string out = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"AIDAEXAMPLE\","

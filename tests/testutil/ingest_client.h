@@ -24,9 +24,47 @@
 #include "orgtrail/common/signer.h"
 #include "orgtrail/common/status.h"
 #include "orgtrail/common/tls.h"
+#include "orgtrail/v1/admin.grpc.pb.h"
 #include "orgtrail/v1/ingest.grpc.pb.h"
+#include "testutil/subprocess.h"
 
 namespace orgtrail::testutil {
+
+// The records of a CloudTrail delivery file ({"Records":[{...},...]}) as their
+// exact bytes, in file order. INVALID_ARGUMENT if the text is not shaped so.
+StatusOr<std::vector<std::string>> SplitCloudTrailRecords(std::string_view file_text);
+
+// The real orgtrail-collector binary on 127.0.0.1 with ports chosen by the
+// kernel (--listen/--http-listen 127.0.0.1:0), read back from its
+// "collector listening" log line. The destructor kills it (SIGKILL).
+struct CollectorProcessOptions {
+  std::string binary;        // default: ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector"
+  std::string data_dir;      // required
+  std::string log_dir;       // required
+  TlsFiles tls;              // the collector's certificate (TestPki::Collector())
+  std::string trust_domain = "example.org";
+  std::string name = "collector";
+  std::vector<std::string> extra_args;
+  std::chrono::seconds start_timeout = std::chrono::seconds(60);
+};
+
+class CollectorProcess {
+ public:
+  static StatusOr<std::unique_ptr<CollectorProcess>> Start(const CollectorProcessOptions& options);
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+  std::string target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  Subprocess* process() { return process_.get(); }
+  // Admin stub over mTLS with the given (admin) identity.
+  StatusOr<std::unique_ptr<v1::Admin::Stub>> AdminStub(const TlsFiles& tls) const;
+  // GET /metrics and return the value of one sample line ("name{labels}"), -1 if absent.
+  double MetricValue(const std::string& sample) const;
+
+ private:
+  std::unique_ptr<Subprocess> process_;
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+};
 
 // A CloudTrail-shaped record (about `size_bytes` long, padded in
 // requestParameters) for synthetic load. event_source "iam.amazonaws.com"

@@ -68,6 +68,7 @@ class IngestService final : public v1::Ingest::Service {
                       uint64_t sequence);
   grpc::Status RunSession(grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
                           const std::shared_ptr<IngestSession>& session, const PeerCredentials& peer);
+  bool IsDurableReplay(const std::string& agent, const v1::Batch& batch) const;
   void Register(IngestSession* session);
   void Unregister(IngestSession* session);
 

@@ -1,0 +1,411 @@
+// The real orgtrail-collector over mutual TLS on loopback: the impersonation
+// and tamper matrices (each refused, counted, nothing stored) and dedup over
+// the wire. One collector process serves the whole suite; every test uses its
+// own agents so tests do not interfere.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "orgtrail/common/batch.h"
+#include "orgtrail/common/signer.h"
+#include "orgtrail/v1/admin.grpc.pb.h"
+#include "testutil/ingest_client.h"
+#include "testutil/pki_fixture.h"
+#include "testutil/temp_dir.h"
+
+namespace orgtrail {
+namespace {
+
+using testutil::CollectorProcess;
+using testutil::IngestClient;
+using testutil::SyntheticEvent;
+using testutil::SyntheticEventJson;
+
+constexpr char kAccountA[] = "111111111111";
+constexpr char kAccountB[] = "222222222222";
+
+class CollectorIngestTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testutil::TempDir("collector-ingest");
+    pki_ = new testutil::TestPki(dir_->MakeSubdir("pki"));
+    testutil::CollectorProcessOptions options;
+    options.data_dir = dir_->Join("data");
+    options.log_dir = dir_->MakeSubdir("logs");
+    options.tls = pki_->Collector();
+    auto collector = CollectorProcess::Start(options);
+    ASSERT_TRUE(collector.ok()) << collector.status();
+    collector_ = collector->release();
+    issued_ = new std::map<std::string, TlsFiles>();
+  }
+  static void TearDownTestSuite() {
+    delete collector_;
+    delete issued_;
+    delete pki_;
+    delete dir_;
+  }
+
+  static std::string AgentId(const std::string& account, const std::string& region, const std::string& name) {
+    return testutil::AgentSpiffeId("example.org", account, region, name);
+  }
+  // Agents keep their key across reconnects: issue each certificate once.
+  std::unique_ptr<IngestClient> Agent(const std::string& account, const std::string& region, const std::string& name) {
+    std::string id = AgentId(account, region, name);
+    if (issued_->count(id) == 0) (*issued_)[id] = pki_->Agent(account, region, name);
+    TlsFiles tls = (*issued_)[id];
+    auto client = IngestClient::Connect(collector_->target(), tls, AgentId(account, region, name));
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+  static std::string Event(const std::string& id, const std::string& account = kAccountA,
+                           const std::string& region = "us-east-1", const std::string& source = "ec2.amazonaws.com") {
+    SyntheticEvent e;
+    e.event_id = id;
+    e.account_id = account;
+    e.region = region;
+    e.event_source = source;
+    return SyntheticEventJson(e);
+  }
+  static v1::GetStatusResponse Status() {
+    auto stub = collector_->AdminStub(pki_->Admin());
+    EXPECT_TRUE(stub.ok());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::GetStatusResponse response;
+    grpc::Status s = (*stub)->GetStatus(&context, v1::GetStatusRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+  static uint64_t EventsStored() { return Status().events_stored(); }
+  static double Refused(const std::string& rule) {
+    return collector_->MetricValue("orgtrail_collector_batches_refused_total{rule=\"" + rule + "\"}");
+  }
+  // Sends one batch and expects it refused with `code` and `rule`, nothing stored.
+  void ExpectRefused(IngestClient* client, const v1::Batch& batch, grpc::StatusCode code, const std::string& rule,
+                     int event_index = -1) {
+    uint64_t stored_before = EventsStored();
+    double refused_before = std::max(0.0, Refused(rule));
+    ASSERT_TRUE(client->Send(batch).ok());
+    auto ack = client->WaitAck(batch.sequence());
+    EXPECT_FALSE(ack.ok());
+    grpc::Status final_status = client->Finish();
+    EXPECT_EQ(final_status.error_code(), code) << final_status.error_message();
+    ASSERT_TRUE(client->last_error().has_value());
+    EXPECT_EQ(client->last_error()->rule(), rule);
+    EXPECT_EQ(client->last_error()->code(), static_cast<int>(code));
+    EXPECT_EQ(client->last_error()->event_index(), event_index);
+    EXPECT_FALSE(client->last_error()->message().empty());
+    EXPECT_EQ(EventsStored(), stored_before);
+    EXPECT_EQ(Refused(rule), refused_before + 1);
+  }
+
+  static testutil::TempDir* dir_;
+  static testutil::TestPki* pki_;
+  static CollectorProcess* collector_;
+  static std::map<std::string, TlsFiles>* issued_;
+};
+
+testutil::TempDir* CollectorIngestTest::dir_ = nullptr;
+testutil::TestPki* CollectorIngestTest::pki_ = nullptr;
+CollectorProcess* CollectorIngestTest::collector_ = nullptr;
+std::map<std::string, TlsFiles>* CollectorIngestTest::issued_ = nullptr;
+
+TEST_F(CollectorIngestTest, ValidBatchIsAckedAndStored) {
+  auto agent = Agent(kAccountA, "us-east-1", "valid");
+  auto hello = agent->Hello();
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->high_water_sequence(), 0u);
+  EXPECT_EQ(hello->home_region(), "us-east-1");
+  uint64_t before = EventsStored();
+  auto ack = agent->SendEvents({Event("valid-1"), Event("valid-2")});
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->sequence(), 1u);
+  EXPECT_EQ(ack->events_stored(), 2u);
+  EXPECT_EQ(EventsStored(), before + 2);
+  EXPECT_TRUE(agent->Finish().ok());
+}
+
+// ---- impersonation matrix ----
+
+TEST_F(CollectorIngestTest, AgentOfAccountASendingAccountBEventsIsRefused) {
+  auto agent = Agent(kAccountA, "us-east-1", "imp-acct");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("imp-acct-ok"), Event("imp-acct-b", kAccountB)});
+  ASSERT_TRUE(batch.ok());
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::PERMISSION_DENIED, "recipient_account_mismatch", 1);
+  EXPECT_EQ(agent->last_error()->event_id(), "imp-acct-b");
+}
+
+TEST_F(CollectorIngestTest, WrongRegionIsRefused) {
+  auto agent = Agent(kAccountA, "eu-west-1", "imp-region");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("imp-region-1", kAccountA, "us-west-2")});
+  ASSERT_TRUE(batch.ok());
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::PERMISSION_DENIED, "region_mismatch", 0);
+}
+
+TEST_F(CollectorIngestTest, FakeRegionNameIsRefusedWithoutAllowList) {
+  auto agent = Agent(kAccountA, "us-east-1", "imp-fake-region");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("fake-region-1", kAccountA, "sagov-westsouth-1r")});
+  ASSERT_TRUE(batch.ok());
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "invalid_region", 0);
+}
+
+TEST_F(CollectorIngestTest, HelloOrBatchClaimingAnotherAgentIsRefused) {
+  {
+    TlsFiles tls = pki_->Agent(kAccountA, "us-east-1", "imp-claim");
+    auto client = IngestClient::Connect(collector_->target(), tls, AgentId(kAccountB, "us-east-1", "imp-claim"));
+    ASSERT_TRUE(client.ok());
+    auto hello = (*client)->Hello();
+    EXPECT_EQ(hello.status().code(), absl::StatusCode::kPermissionDenied) << hello.status();
+  }
+  auto agent = Agent(kAccountA, "us-east-1", "imp-claim2");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("imp-claim-1")});
+  ASSERT_TRUE(batch.ok());
+  batch->set_agent_id(AgentId(kAccountB, "us-east-1", "imp-claim2"));
+  ASSERT_TRUE(agent->Reseal(&*batch).ok());
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::PERMISSION_DENIED, "agent_id_mismatch");
+}
+
+TEST_F(CollectorIngestTest, AuditorAndAdminMayNotIngest) {
+  for (const TlsFiles& tls : {pki_->Auditor("ingest-auditor"), pki_->Admin("ingest-admin")}) {
+    uint64_t before = EventsStored();
+    auto client = IngestClient::Connect(collector_->target(), tls, "spiffe://example.org/auditor/ingest-auditor");
+    ASSERT_TRUE(client.ok());
+    auto hello = (*client)->Hello();
+    EXPECT_EQ(hello.status().code(), absl::StatusCode::kPermissionDenied) << hello.status();
+    ASSERT_TRUE((*client)->last_error().has_value());
+    EXPECT_EQ((*client)->last_error()->rule(), "not_an_agent");
+    EXPECT_EQ(EventsStored(), before);
+  }
+  EXPECT_GE(Refused("not_an_agent"), 2);
+}
+
+TEST_F(CollectorIngestTest, AgentMayNotCallAdmin) {
+  auto stub = collector_->AdminStub(pki_->Agent(kAccountA, "us-east-1", "admin-caller"));
+  ASSERT_TRUE(stub.ok());
+  grpc::ClientContext context;
+  v1::GetStatusResponse response;
+  grpc::Status s = (*stub)->GetStatus(&context, v1::GetStatusRequest(), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  grpc::ClientContext context2;
+  v1::CreateTrailRequest create;
+  create.mutable_trail()->set_name("agent-made-trail");
+  v1::TrailResponse trail;
+  s = (*stub)->CreateTrail(&context2, create, &trail);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Certificates TLS or the SVID rules refuse before any batch is read.
+TEST_F(CollectorIngestTest, HostileCertificatesCannotIngest) {
+  struct Case {
+    const char* what;
+    TlsFiles tls;
+  };
+  std::vector<Case> cases = {{"certificate from another CA", pki_->FromOtherCa()},
+                             {"expired certificate", pki_->Expired()},
+                             {"two URI SANs", pki_->TwoUriSans()},
+                             {"CA=true leaf", pki_->CaLeaf()},
+                             {"other trust domain", pki_->OtherTrustDomain()},
+                             {"no URI SAN", pki_->NoUriSan()}};
+  uint64_t before = EventsStored();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    auto client = IngestClient::Connect(collector_->target(), c.tls, AgentId(kAccountA, "us-east-1", "a1"),
+                                        1, std::chrono::seconds(20));
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto hello = (*client)->Hello();
+    ASSERT_FALSE(hello.ok());
+    EXPECT_TRUE(hello.status().code() == absl::StatusCode::kUnavailable ||
+                hello.status().code() == absl::StatusCode::kUnauthenticated ||
+                hello.status().code() == absl::StatusCode::kPermissionDenied)
+        << hello.status();
+  }
+  EXPECT_EQ(EventsStored(), before);
+}
+
+TEST_F(CollectorIngestTest, NoClientCertificateIsRefusedByTls) {
+  std::ifstream in(pki_->ca_cert_path());
+  std::stringstream ca;
+  ca << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ca.str();
+  auto channel = grpc::CreateChannel(collector_->target(), grpc::SslCredentials(ssl));
+  auto stub = v1::Ingest::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stream = stub->Stream(&context);
+  v1::IngestRequest hello;
+  hello.mutable_hello()->set_agent_id(AgentId(kAccountA, "us-east-1", "a1"));
+  stream->Write(hello);
+  v1::IngestResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  grpc::Status s = stream->Finish();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+}
+
+// ---- tamper matrix ----
+
+TEST_F(CollectorIngestTest, OneByteChangedInOneEventIsRefused) {
+  auto agent = Agent(kAccountA, "us-east-1", "tamper-byte");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("tb-1"), Event("tb-2"), Event("tb-3")});
+  ASSERT_TRUE(batch.ok());
+  std::string* raw = batch->mutable_events(1)->mutable_raw_json();
+  (*raw)[raw->find("192.0.2.10")] = '9';  // one byte of sourceIPAddress
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "merkle_root_mismatch");
+}
+
+TEST_F(CollectorIngestTest, ReorderedEventsAreRefused) {
+  auto agent = Agent(kAccountA, "us-east-1", "tamper-order");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("to-1"), Event("to-2")});
+  ASSERT_TRUE(batch.ok());
+  batch->mutable_events()->SwapElements(0, 1);
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "merkle_root_mismatch");
+}
+
+TEST_F(CollectorIngestTest, WrongRootIsRefused) {
+  auto agent = Agent(kAccountA, "us-east-1", "tamper-root");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("tr-1")});
+  ASSERT_TRUE(batch.ok());
+  batch->set_merkle_root(std::string(32, '\x42'));
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "merkle_root_mismatch");
+}
+
+TEST_F(CollectorIngestTest, SignatureByAnotherAgentsKeyIsRefused) {
+  TlsFiles other = pki_->Agent(kAccountA, "us-east-1", "tamper-other-key");
+  auto other_signer = Signer::FromPrivateKeyFile(other.key_path);
+  ASSERT_TRUE(other_signer.ok());
+  auto agent = Agent(kAccountA, "us-east-1", "tamper-sig");
+  ASSERT_TRUE(agent->Hello().ok());
+  auto batch = agent->MakeBatch({Event("ts-1")});
+  ASSERT_TRUE(batch.ok());
+  ASSERT_TRUE(agent->Reseal(&*batch, other_signer->get()).ok());
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::UNAUTHENTICATED, "bad_signature");
+}
+
+TEST_F(CollectorIngestTest, MalformedEventIsRefusedNamingIt) {
+  auto agent = Agent(kAccountA, "us-east-1", "malformed");
+  ASSERT_TRUE(agent->Hello().ok());
+  std::string no_id = Event("will-remove");
+  no_id.replace(no_id.find("\"eventID\":\"will-remove\","), std::string("\"eventID\":\"will-remove\",").size(), "");
+  auto batch = agent->MakeBatch({Event("mf-ok"), "{\"eventTime\": 5, \"broken", std::string("\xff\xfe{}", 4)});
+  ASSERT_TRUE(batch.ok());
+  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "malformed_event", 1);
+
+  auto agent2 = Agent(kAccountA, "us-east-1", "malformed2");
+  ASSERT_TRUE(agent2->Hello().ok());
+  auto batch2 = agent2->MakeBatch({no_id});
+  ASSERT_TRUE(batch2.ok());
+  ExpectRefused(agent2.get(), *batch2, grpc::StatusCode::INVALID_ARGUMENT, "event_id_missing", 0);
+}
+
+TEST_F(CollectorIngestTest, ReplayedOldBatchUnderNewSequenceIsDeduplicated) {
+  auto agent = Agent(kAccountA, "us-east-1", "tamper-replay");
+  ASSERT_TRUE(agent->Hello().ok());
+  std::vector<std::string> events = {Event("rp-1"), Event("rp-2")};
+  auto first = agent->SendEvents(events);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->events_stored(), 2u);
+  uint64_t before = EventsStored();
+  auto again = agent->SendEvents(events);  // same events, new sequence, valid signature
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->sequence(), 2u);
+  EXPECT_EQ(again->events_stored(), 0u);
+  EXPECT_EQ(again->events_duplicate(), 2u);
+  EXPECT_EQ(EventsStored(), before);
+}
+
+// ---- dedup ----
+
+TEST_F(CollectorIngestTest, LostAckReplayIsAckedNotStoredTwice) {
+  const std::string name = "lost-ack";
+  std::vector<v1::Batch> sent;
+  {
+    auto agent = Agent(kAccountA, "us-east-1", name);
+    ASSERT_TRUE(agent->Hello().ok());
+    for (int i = 0; i < 3; ++i) {
+      auto batch = agent->MakeBatch({Event("la-" + std::to_string(i))});
+      ASSERT_TRUE(batch.ok());
+      ASSERT_TRUE(agent->Send(*batch).ok());
+      sent.push_back(*batch);
+    }
+    ASSERT_TRUE(agent->WaitAck(3).ok());
+    // The agent "loses" the acks: it disconnects and resends everything.
+  }
+  uint64_t before = EventsStored();
+  auto agent = Agent(kAccountA, "us-east-1", name);
+  auto hello = agent->Hello();
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->high_water_sequence(), 3u);
+  for (const v1::Batch& batch : sent) ASSERT_TRUE(agent->Send(batch).ok());
+  auto ack = agent->WaitAck(3);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->events_stored(), 0u);
+  EXPECT_EQ(EventsStored(), before);
+  EXPECT_TRUE(agent->Finish().ok());
+}
+
+TEST_F(CollectorIngestTest, TwoAgentsSameEventIdStoredOnce) {
+  auto a = Agent(kAccountA, "us-east-1", "dup-a");
+  auto b = Agent(kAccountA, "us-east-1", "dup-b");
+  ASSERT_TRUE(a->Hello().ok());
+  ASSERT_TRUE(b->Hello().ok());
+  uint64_t before = EventsStored();
+  auto ack_a = a->SendEvents({Event("shared-id")});
+  auto ack_b = b->SendEvents({Event("shared-id")});
+  ASSERT_TRUE(ack_a.ok() && ack_b.ok());
+  EXPECT_EQ(ack_a->events_stored() + ack_b->events_stored(), 1u);
+  EXPECT_EQ(ack_b->events_duplicate(), 1u);
+  EXPECT_EQ(EventsStored(), before + 1);
+}
+
+TEST_F(CollectorIngestTest, IamEventFromThreeRegionsStoredOnceInHomeRegion) {
+  uint64_t before = EventsStored();
+  const std::string iam = Event("iam-three-regions", kAccountB, "us-east-1", "iam.amazonaws.com");
+  uint32_t stored = 0;
+  for (const char* region : {"eu-west-1", "ap-southeast-2", "us-west-2"}) {
+    auto agent = Agent(kAccountB, region, std::string("iam-") + region);
+    ASSERT_TRUE(agent->Hello().ok());
+    auto ack = agent->SendEvents({iam});
+    ASSERT_TRUE(ack.ok()) << region << ": " << ack.status();
+    stored += ack->events_stored();
+  }
+  EXPECT_EQ(stored, 1u);
+  EXPECT_EQ(EventsStored(), before + 1);
+  // (The partition region is checked on the stored record in collector_durability_test.)
+}
+
+TEST_F(CollectorIngestTest, StatusReportsAgentsAndMetricsCountBatches) {
+  auto agent = Agent(kAccountA, "us-east-1", "status");
+  ASSERT_TRUE(agent->Hello().ok());
+  ASSERT_TRUE(agent->SendEvents({Event("status-1")}).ok());
+  v1::GetStatusResponse status = Status();
+  EXPECT_TRUE(status.healthy());
+  bool found = false;
+  for (const auto& a : status.agents()) {
+    if (a.agent_id() == AgentId(kAccountA, "us-east-1", "status")) {
+      found = true;
+      EXPECT_EQ(a.high_water_sequence(), 1u);
+      EXPECT_TRUE(a.connected());
+      EXPECT_EQ(a.events_stored(), 1u);
+      EXPECT_EQ(a.account_id(), kAccountA);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_GE(collector_->MetricValue("orgtrail_collector_batches_stored_total"), 1);
+  EXPECT_GE(collector_->MetricValue("orgtrail_collector_events_stored_total"), 1);
+  EXPECT_GE(collector_->MetricValue("orgtrail_collector_agent_high_water_sequence{agent=\"" +
+                                    AgentId(kAccountA, "us-east-1", "status") + "\"}"),
+            1);
+}
+
+}  // namespace
+}  // namespace orgtrail
