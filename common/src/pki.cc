@@ -556,6 +556,15 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents, i
   if (fd < 0) return ErrnoStatus("creating temporary file for", path, errno);
   Status status = absl::OkStatus();
   if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) status = ErrnoStatus("chmod", temp, errno);
+  // Keep the owner of a file being replaced (root renewing a certificate
+  // that a service user reads). Best effort: only root may give files away.
+  struct stat existing;
+  if (status.ok() && ::stat(path.c_str(), &existing) == 0 &&
+      (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid())) {
+    if (::fchown(fd, existing.st_uid, existing.st_gid) != 0 && errno != EPERM) {
+      status = ErrnoStatus("chown", temp, errno);
+    }
+  }
   if (status.ok()) status = WriteAll(fd, contents, temp);
   if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("fsync", temp, errno);
   if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("closing", temp, errno);

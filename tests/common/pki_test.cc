@@ -3,6 +3,7 @@
 #include "orgtrail/common/pki.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -271,6 +272,21 @@ TEST(PkiTest, WriteFileAtomicallyReplacesWithModeAndLeavesNoTempFiles) {
   EXPECT_EQ(entries, 2);
   ASSERT_TRUE(WriteFileAtomically(dir.Join("empty"), "", 0644).ok());
   EXPECT_EQ(*ReadFile(dir.Join("empty")), "");
+}
+
+TEST(PkiTest, WriteFileAtomicallyKeepsTheOwnerOfAReplacedFile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a file to another user";
+  TempDir dir;
+  std::string path = dir.Join("service.key");
+  ASSERT_TRUE(WriteFileAtomically(path, "old", 0600).ok());
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  ASSERT_TRUE(WriteFileAtomically(path, "new", 0600).ok());
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(*ReadFile(path), "new");
 }
 
 TEST(PkiTest, FileErrorsAreClear) {

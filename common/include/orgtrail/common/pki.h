@@ -68,6 +68,8 @@ StatusOr<std::string> CaTrustDomain(std::string_view ca_cert_pem);
 StatusOr<std::string> DescribeCertificate(std::string_view cert_pem);
 
 // Atomic file replacement with the given mode (temp file, fsync, rename, fsync dir).
+// Replacing an existing file keeps its owner and group when the caller may
+// set them (root), so a renewed key stays readable by the service user.
 Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode);
 StatusOr<std::string> ReadFile(const std::string& path);
 
