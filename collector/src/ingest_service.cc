@@ -47,14 +47,27 @@ class IngestSession {
     std::lock_guard<std::mutex> lock(mu_);
     ++in_flight_;
   }
-  void BatchDone(const Status& status) {
+  // On a commit failure (fail-stop) the agent gets an IngestError and no ack;
+  // the stream ends with that status once the agent half-closes or sends again.
+  void BatchDone(const Status& status, uint64_t sequence) {
+    bool first_failure = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
       if (!status.ok() && fatal_.ok()) {
         fatal_ = status;
-        if (context_ != nullptr) context_->TryCancel();  // unblocks the reader
+        first_failure = true;
       }
+    }
+    if (first_failure) {
+      v1::IngestResponse response;
+      v1::IngestError* error = response.mutable_error();
+      error->set_sequence(sequence);
+      error->set_code(static_cast<int32_t>(status.code()));
+      error->set_rule("fail_stop");
+      error->set_message(std::string(status.message()));
+      error->set_event_index(-1);
+      Enqueue(std::move(response));
     }
     cv_.notify_all();
   }
@@ -263,6 +276,7 @@ grpc::Status IngestService::RunSession(grpc::ServerReaderWriter<v1::IngestRespon
   for (;;) {
     if (!session->WaitForWindow(options_.max_unacked_batches)) break;
     if (!stream->Read(&request)) break;
+    if (!session->fatal().ok()) break;  // fail-stop: nothing more is acknowledged
     if (!request.has_batch()) {
       return Refuse(session, agent,
                     StreamRefusal(absl::StatusCode::kFailedPrecondition, "unexpected_message",
@@ -289,7 +303,9 @@ grpc::Status IngestService::RunSession(grpc::ServerReaderWriter<v1::IngestRespon
     }
     session->BatchSubmitted();
     // The callback keeps the session alive even if Stream() gave up waiting.
-    committer_->Submit(std::move(ingest), [session = session_ptr](const Status& status, const BatchOutcome& outcome) {
+    const uint64_t sequence = batch.sequence();
+    committer_->Submit(std::move(ingest), [session = session_ptr, sequence](const Status& status,
+                                                                            const BatchOutcome& outcome) {
       if (status.ok()) {
         v1::IngestResponse response;
         v1::Ack* a = response.mutable_ack();
@@ -298,7 +314,7 @@ grpc::Status IngestService::RunSession(grpc::ServerReaderWriter<v1::IngestRespon
         a->set_events_duplicate(outcome.events_duplicate);
         session->Enqueue(std::move(response));
       }
-      session->BatchDone(status);
+      session->BatchDone(status, sequence);
     });
   }
   return grpc::Status::OK;

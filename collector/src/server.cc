@@ -26,7 +26,7 @@ Status CollectorServer::Open() {
   store_options.org = options_.trust_domain;
   store_options.retention_us = options_.retention_us;
   if (options_.test_fail_sync_after >= 0) {
-    fault_state_.syncs_before_failure.store(options_.test_fail_sync_after);
+    // Armed in Start(): the count runs from the moment the collector listens.
     fault_env_ = NewSyncFaultEnv(&fault_state_);
     store_options.env = fault_env_.get();
     logger_->Warn("TEST MODE: RocksDB syncs will fail", {{"after_syncs", options_.test_fail_sync_after}});
@@ -114,6 +114,10 @@ Status CollectorServer::Start() {
   if (store_ == nullptr) return absl::FailedPreconditionError("CollectorServer::Start before Open");
   auto credentials = MakeServerCredentials(options_.tls);
   if (!credentials.ok()) return credentials.status();
+  if (fault_env_ != nullptr) {
+    fault_state_.syncs_seen.store(0);
+    fault_state_.syncs_before_failure.store(options_.test_fail_sync_after);
+  }
   committer_->Start();
 
   grpc::ServerBuilder builder;
