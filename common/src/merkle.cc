@@ -30,7 +30,7 @@ int TrailingZeros(uint64_t x) { return x == 0 ? 64 : __builtin_ctzll(x); }
 // `index` in a tree of `size` leaves (transparency-dev decompInclProof).
 void DecomposeInclusionProof(uint64_t index, uint64_t size, int* inner, int* border) {
   *inner = BitLength(index ^ (size - 1));
-  *border = PopCount(index >> *inner);
+  *border = *inner >= 64 ? 0 : PopCount(index >> *inner);  // shifting by 64 is UB
 }
 
 using ProofIter = std::vector<Digest>::const_iterator;

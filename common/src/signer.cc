@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -112,6 +113,7 @@ StatusOr<KeyPtr> ReadPublicKeyDer(std::string_view der) {
   // SubjectPublicKeyInfo first, then a bare PKCS#1 RSAPublicKey.
   const unsigned char* p = begin;
   KeyPtr key(d2i_PUBKEY(nullptr, &p, len));
+  const bool spki = key != nullptr;
   if (!key) {
     ERR_clear_error();
     p = begin;
@@ -122,6 +124,19 @@ StatusOr<KeyPtr> ReadPublicKeyDer(std::string_view der) {
     return absl::InvalidArgumentError("public key DER has " +
                                       std::to_string(begin + der.size() - p) +
                                       " trailing bytes");
+  }
+  // Only the canonical encoding is accepted (OpenSSL tolerates some
+  // non-DER variants, e.g. a non-zero BIT STRING unused-bits octet), so one
+  // key has exactly one accepted byte form.
+  unsigned char* reencoded = nullptr;
+  const int reencoded_len = spki ? i2d_PUBKEY(key.get(), &reencoded)
+                                 : i2d_PublicKey(key.get(), &reencoded);
+  const bool canonical = reencoded_len > 0 && static_cast<size_t>(reencoded_len) == der.size() &&
+                         std::memcmp(reencoded, der.data(), der.size()) == 0;
+  OPENSSL_free(reencoded);
+  if (!canonical) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("public key DER is not in canonical DER form");
   }
   return key;
 }

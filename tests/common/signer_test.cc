@@ -264,8 +264,8 @@ TEST(SignerTest, MalformedKeyInputRefusedWithClearError) {
 }
 
 // Every single-byte corruption and truncation of a DER public key either
-// fails cleanly or yields a verifier that rejects the original signature
-// (unless the change did not alter the key), never crashes.
+// fails cleanly (non-canonical encodings included) or yields a verifier that
+// rejects the original signature; never a crash.
 TEST(SignerTest, CorruptedPublicKeyDerNeverCrashes) {
   Key key = GenerateKey("P-256");
   auto signer = Signer::FromPrivateKeyPem(PrivatePem(key.get()));
