@@ -13,6 +13,7 @@
 #include "orgtrail/collector/alarm_config.h"
 #include "orgtrail/collector/alarm_engine.h"
 #include "orgtrail/collector/query_service.h"
+#include "orgtrail/collector/subscribe_service.h"
 #include "orgtrail/collector/server.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/config.h"
@@ -202,6 +203,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   server.AddService(query->get());
+  orgtrail::collector::InvestigationsOptions investigations_options;
+  investigations_options.trust_domain = server.trust_domain();
+  investigations_options.home_region = server.home_region();
+  orgtrail::collector::InvestigationsService investigations(server.store(), investigations_options, &logger, &metrics);
+  server.AddService(&investigations);
   std::unique_ptr<orgtrail::collector::AlarmEngine> alarm_engine;
   if (alarms_config) {
     orgtrail::collector::AlarmEngineOptions alarm_options;
@@ -220,6 +226,7 @@ int main(int argc, char** argv) {
   int received = 0;
   sigwait(&signals, &received);
   logger.Info("shutting down", {{"signal", received}});
+  investigations.Shutdown();  // ends open Subscribe streams so the gRPC server can stop
   server.Shutdown();
   if (alarm_engine) alarm_engine->Stop();
   return 0;
