@@ -8,7 +8,11 @@ int RunLookupEvents(int argc, const char* const* argv);
 int RunGetEvent(int argc, const char* const* argv);
 int RunVerifyEvent(int argc, const char* const* argv);
 int RunPki(int argc, const char* const* argv);
+int RunBackup(int argc, const char* const* argv);
 int RunValidateLogs(int argc, const char* const* argv);
+
+int RunTail(int argc, const char* const* argv);
+int RunQuery(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
@@ -17,6 +21,9 @@ const std::vector<CliCommand>& Commands() {
       {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
       {"validate-logs", "validate exported log files against their signed digests", RunValidateLogs},
       {"pki", "organization CA: init-ca, issue-collector/agent/auditor/admin, renew, show", RunPki},
+      {"backup", "back up (RocksDB checkpoint), verify and restore the collector's store", RunBackup},
+      {"query", "run a read-only SQL SELECT over the organization's events at the collector", RunQuery},
+      {"tail", "stream stored events matching a CloudWatch Logs filter pattern (resumable cursor)", RunTail},
   };
   return kCommands;
 }
