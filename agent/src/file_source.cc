@@ -294,7 +294,7 @@ Status FileSource::ProcessWholeDocument(const std::string& path, const std::stri
     return absl::DataLossError("checkpoint of " + path + " is beyond its last record");
   }
   while (index < records.size()) {
-    const uint64_t end = std::min<uint64_t>(records.size(), index + options_.chunk_records);
+    const uint64_t end = ChunkEnd(records, index);
     std::vector<std::string_view> chunk(records.begin() + index, records.begin() + end);
     Checkpoint next{0, end, end == records.size()};
     auto spooled = SpoolChunk(path, chunk, index, identity, next, &refusals_logged);
@@ -334,8 +334,8 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
       }
       break;  // an incomplete last line: wait for its newline
     }
-    for (size_t i = 0; i < lines.size(); i += options_.chunk_records) {
-      const size_t end = std::min(lines.size(), i + options_.chunk_records);
+    for (size_t i = 0, end = 0; i < lines.size(); i = end) {
+      end = ChunkEnd(lines, i);
       std::vector<std::string_view> chunk(lines.begin() + i, lines.begin() + end);
       // Byte offset just after the chunk's last line.
       const uint64_t chunk_end_offset =
@@ -386,6 +386,16 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
     const Status status = spool_->AppendEvents(selected, {cp});
     if (status.ok()) break;
     if (!absl::IsResourceExhausted(status)) return status;
+    const SpoolStats stats = spool_->Stats();
+    if (stats.pending_events == 0 && stats.sealed_batches == 0) {
+      // The spool is empty and these records still do not fit: they never will.
+      intake_->events_refused("larger_than_spool")->Increment(selected.size());
+      logger_->Error("records larger than the whole spool refused",
+                     {{"file", path}, {"record_index", first_index},
+                      {"records", static_cast<uint64_t>(selected.size())}});
+      selected.clear();
+      continue;
+    }
     if (!paused) {
       paused = true;
       pauses_->Increment();
@@ -406,6 +416,17 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
   intake_->events_selected()->Increment(selected.size());
   if (on_spooled_ && !selected.empty()) on_spooled_();
   return true;
+}
+
+size_t FileSource::ChunkEnd(const std::vector<std::string_view>& records, size_t begin) const {
+  size_t end = begin;
+  uint64_t bytes = 0;
+  while (end < records.size() && end - begin < options_.chunk_records) {
+    bytes += records[end].size();
+    if (end > begin && bytes > options_.max_chunk_bytes) break;
+    ++end;
+  }
+  return end;
 }
 
 Status FileSource::QuarantineFile(const std::string& path, const std::string& identity,

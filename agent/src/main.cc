@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <iostream>
@@ -306,6 +307,7 @@ int main(int argc, char** argv) {
   if (!watch_dirs.empty()) {
     FileSourceOptions file_options;
     file_options.roots = watch_dirs;
+    file_options.max_chunk_bytes = std::min<uint64_t>(4 << 20, std::max<uint64_t>(1, *spool_max / 8));
     files = std::make_unique<FileSource>(file_options, spool, &intake, &logger, &metrics, on_spooled);
   }
   std::unique_ptr<PutEventsService> api;
@@ -332,6 +334,8 @@ int main(int argc, char** argv) {
     generator_options.generator.use_wall_clock = true;
     generator_options.events_per_second = generator_rate;
     generator_options.limit = static_cast<uint64_t>(generator_limit);
+    generator_options.max_chunk = static_cast<size_t>(
+        std::clamp<uint64_t>(*spool_max / 8 / 2048, 1, 256));  // ~2 KB per spooled event
     generator = std::make_unique<GeneratorSource>(generator_options, spool, &intake, &logger,
                                                   &metrics, on_spooled);
   }

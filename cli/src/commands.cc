@@ -13,6 +13,16 @@ int RunValidateLogs(int argc, const char* const* argv);
 
 int RunTail(int argc, const char* const* argv);
 int RunQuery(int argc, const char* const* argv);
+int RunCreateTrail(int argc, const char* const* argv);
+int RunUpdateTrail(int argc, const char* const* argv);
+int RunDeleteTrail(int argc, const char* const* argv);
+int RunDescribeTrails(int argc, const char* const* argv);
+int RunGetTrail(int argc, const char* const* argv);
+int RunPutEventSelectors(int argc, const char* const* argv);
+int RunGetEventSelectors(int argc, const char* const* argv);
+int RunStartLogging(int argc, const char* const* argv);
+int RunStopLogging(int argc, const char* const* argv);
+int RunGetTrailStatus(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
@@ -24,6 +34,16 @@ const std::vector<CliCommand>& Commands() {
       {"backup", "back up (RocksDB checkpoint), verify and restore the collector's store", RunBackup},
       {"query", "run a read-only SQL SELECT over the organization's events at the collector", RunQuery},
       {"tail", "stream stored events matching a CloudWatch Logs filter pattern (resumable cursor)", RunTail},
+      {"create-trail", "create an organization trail (admin)", RunCreateTrail},
+      {"update-trail", "change a trail's settings (admin)", RunUpdateTrail},
+      {"delete-trail", "delete a trail (admin)", RunDeleteTrail},
+      {"describe-trails", "list trails and their settings", RunDescribeTrails},
+      {"get-trail", "show one trail", RunGetTrail},
+      {"put-event-selectors", "set a trail's basic or advanced event selectors (aws-cli JSON)", RunPutEventSelectors},
+      {"get-event-selectors", "show a trail's event selectors", RunGetEventSelectors},
+      {"start-logging", "start logging for a trail", RunStartLogging},
+      {"stop-logging", "stop logging for a trail", RunStopLogging},
+      {"get-trail-status", "show a trail's logging status", RunGetTrailStatus},
   };
   return kCommands;
 }

@@ -49,7 +49,9 @@ namespace orgtrail::agent {
 
 struct FileSourceOptions {
   std::vector<std::string> roots;
-  size_t chunk_records = 512;                     // records per spool write
+  size_t chunk_records = 512;                     // records per spool write, at most
+  uint64_t max_chunk_bytes = 4 << 20;             // raw bytes per spool write, at most (keep
+                                                  // well below the spool bound: main uses 1/8)
   uint64_t max_file_bytes = 1ull << 30;           // on disk
   uint64_t max_decompressed_bytes = 1ull << 30;   // after gunzip
   int settle_ms = 300;         // whole-document files unchanged this long are read
@@ -98,6 +100,8 @@ class FileSource {
   StatusOr<bool> SpoolChunk(const std::string& path, const std::vector<std::string_view>& records,
                             uint64_t first_index, const std::string& identity,
                             const Checkpoint& checkpoint, int* refusals_logged);
+  // End of the chunk starting at `begin` (count and byte limits, >= 1 record).
+  size_t ChunkEnd(const std::vector<std::string_view>& records, size_t begin) const;
   Status QuarantineFile(const std::string& path, const std::string& identity,
                         const std::string& reason);
 
