@@ -167,6 +167,9 @@ TEST(HostileInputTest, DuplicateKeysAmongReadMembersAreRefused) {
        "duplicate key \"userIdentity.sessionContext.attributes.mfaAuthenticated\""},
       {R"("resources":[{"ARN":"a","ARN":"b"}]})", "duplicate key \"resources[].ARN\""},
       {R"("readOnly":true,"readOnly":false})", "duplicate key \"readOnly\""},
+      // The second key is spelled with a JSON escape; after unescaping it is
+      // the same member, and must be caught as such.
+      {R"("eventID":"a","event\u0049D":"b"})", "duplicate key \"eventID\""},
       {R"("tlsDetails":{"clientProvidedHostHeader":"a","clientProvidedHostHeader":"b"}})",
        "duplicate key \"tlsDetails.clientProvidedHostHeader\""},
   };
