@@ -41,7 +41,7 @@ namespace orgtrail::collector {
 
 class EventStore;
 
-inline constexpr uint64_t kMaxCandidatesPerPage = 20000;
+inline constexpr uint64_t kMaxCandidatesPerPage = 5000;
 inline constexpr size_t kMaxEventIdBytes = 1024;
 
 // What one lookup cost (tests prove proportionality with it; metrics).
