@@ -20,7 +20,9 @@
 //   string "true", but normalising pipelines (e.g. Panther) emit a JSON
 //   boolean; true/false are accepted and stored as "true"/"false".
 // - recipientAccountId absent, null or "" -> userIdentity.accountId (flagged).
-// - eventID absent, null or "" -> event_id_missing (event_id stays empty).
+// - eventID absent -> event_id_missing (event_id stays empty). A present but
+//   null or "" eventID is refused: AssignEventId cannot repair it (inserting a
+//   new member would create a duplicate key).
 // - Username (Event history rules, see docs "userIdentity" + LookupEvents):
 //     IAMUser            -> userName
 //     AssumedRole        -> role session name: last '/' segment of arn
@@ -316,6 +318,14 @@ Status ReadTopLevel(const dom::object& record, TopFields* top, IdentityFields* i
       case kEventTime:
         top->event_time = v;
         return absl::OkStatus();
+      case kEventId: {
+        if (v.is_null()) return WrongType("eventID", "string", v);
+        ORGTRAIL_RETURN_IF_ERROR(ReadString(v, "eventID", &top->strings[kEventId]));
+        if (top->strings[kEventId].empty()) {
+          return absl::InvalidArgumentError("eventID: empty string");
+        }
+        return absl::OkStatus();
+      }
       case kReadOnly: return ReadBool(v, "readOnly", &top->read_only);
       case kManagementEvent: return ReadBool(v, "managementEvent", &top->management_event);
       case kUserIdentity: return ReadUserIdentity(v, id);

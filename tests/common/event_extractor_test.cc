@@ -194,8 +194,12 @@ TEST(EventExtractorTest, MissingEventIdIsReported) {
   v1::Event e = MustExtract(R"({"eventTime":"2023-07-10T11:42:36Z","eventName":"X"})", &report);
   EXPECT_TRUE(report.event_id_missing);
   EXPECT_EQ(e.event_id(), "");
-  MustExtract(R"({"eventTime":"2023-07-10T11:42:36Z","eventID":""})", &report);
-  EXPECT_TRUE(report.event_id_missing);
+  // Present but null or empty cannot be repaired by AssignEventId: refused.
+  EventExtractor extractor;
+  EXPECT_EQ(extractor.Extract(R"({"eventTime":"2023-07-10T11:42:36Z","eventID":""})", &e).message(),
+            "eventID: empty string");
+  EXPECT_EQ(extractor.Extract(R"({"eventTime":"2023-07-10T11:42:36Z","eventID":null})", &e).message(),
+            "eventID: expected string, got null");
   MustExtract(R"({"eventTime":"2023-07-10T11:42:36Z","eventID":"x"})", &report);
   EXPECT_FALSE(report.event_id_missing);
 }
