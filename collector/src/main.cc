@@ -12,6 +12,7 @@
 
 #include "orgtrail/collector/alarm_config.h"
 #include "orgtrail/collector/alarm_engine.h"
+#include "orgtrail/collector/export_runner.h"
 #include "orgtrail/collector/query_service.h"
 #include "orgtrail/collector/subscribe_service.h"
 #include "orgtrail/collector/server.h"
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
+  orgtrail::collector::ExportRunner::AddFlags(&options);
   po::variables_map values;
   orgtrail::BinaryInfo info{"orgtrail-collector",
                             "central collector: authenticated, deduplicating, durable ingest over mTLS gRPC",
@@ -166,6 +168,10 @@ int main(int argc, char** argv) {
   if (retention_days < 0 || retention_days > 365 * 100) return UsageError("--retention-days: must be between 0 and 36500");
   server_options.retention_us = retention_days * 86400LL * 1000000LL;
 
+  auto export_options = orgtrail::collector::ExportRunner::OptionsFromFlags(
+      values, server_options.data_dir, server_options.trust_domain, server_options.home_region);
+  if (!export_options.ok()) return UsageError(std::string(export_options.status().message()));
+
   std::optional<orgtrail::collector::AlarmsConfig> alarms_config;
   if (values.count("alarms") && !values["alarms"].as<std::string>().empty()) {
     auto loaded = orgtrail::collector::LoadAlarmsConfigFile(values["alarms"].as<std::string>());
@@ -219,14 +225,22 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  auto exporter = orgtrail::collector::ExportRunner::Create(server.store(), *export_options, &logger, &metrics);
+  if (!exporter.ok()) {
+    logger.Error("cannot start the export", {{"error", exporter.status().ToString()}});
+    return 1;
+  }
+  for (grpc::Service* service : (*exporter)->services()) server.AddService(service);
   if (auto s = server.Start(); !s.ok()) {
     logger.Error("cannot start collector", {{"error", s.ToString()}});
     return 1;
   }
+  (*exporter)->Start();
   int received = 0;
   sigwait(&signals, &received);
   logger.Info("shutting down", {{"signal", received}});
   investigations.Shutdown();  // ends open Subscribe streams so the gRPC server can stop
+  (*exporter)->Stop();
   server.Shutdown();
   if (alarm_engine) alarm_engine->Stop();
   return 0;
