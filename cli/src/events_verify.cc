@@ -42,24 +42,33 @@ std::optional<BatchHeader> CheckHeader(const v1::Provenance& provenance, Checks*
   return *header;
 }
 
-void CheckCertificate(const v1::Provenance& provenance, std::string_view ca_pem,
-                      int64_t batch_time_us, Checks* checks) {
+// The agent certificate must chain to the CA and be inside its validity
+// window either now or when the batch was created (a certificate that expired
+// after signing still vouches for what it signed). Returns the time at which
+// it was valid (0 = now), for the identity check.
+int64_t CheckCertificate(const v1::Provenance& provenance, std::string_view ca_pem,
+                         int64_t batch_time_us, Checks* checks) {
   const std::string& pem = provenance.agent_certificate_pem();
+  int64_t valid_at = 0;
   if (pem.empty()) {
     checks->Add("certificate chain", false, "the provenance carries no agent certificate");
-    return;
+    return valid_at;
   }
-  const Status chain = VerifyCertificateChain(pem, ca_pem, batch_time_us);
-  if (!chain.ok()) {
-    checks->Add("certificate chain", false, "does not chain to the CA: " + Message(chain));
-  } else {
+  const Status now = VerifyCertificateChain(pem, ca_pem, 0);
+  if (now.ok()) {
+    checks->Add("certificate chain", true, "agent certificate chains to the CA and is valid now");
+  } else if (batch_time_us > 0 && VerifyCertificateChain(pem, ca_pem, batch_time_us).ok()) {
+    valid_at = batch_time_us;
     checks->Add("certificate chain", true,
-                "agent certificate chains to the CA (checked at the batch time " +
-                    FormatRfc3339Seconds(batch_time_us) + ")");
+                "agent certificate chains to the CA and was valid when the batch was created (" +
+                    FormatRfc3339Seconds(batch_time_us) + "); now: " + Message(now));
+  } else {
+    checks->Add("certificate chain", false, "does not chain to the CA: " + Message(now));
   }
   auto fingerprint = CertificateFingerprint(pem);
   if (!fingerprint.ok()) {
     checks->Add("certificate fingerprint", false, Message(fingerprint.status()));
+    return valid_at;
   } else if (!provenance.agent_certificate_sha256().empty() &&
              *fingerprint != provenance.agent_certificate_sha256()) {
     checks->Add("certificate fingerprint", false,
@@ -68,11 +77,12 @@ void CheckCertificate(const v1::Provenance& provenance, std::string_view ca_pem,
   } else {
     checks->Add("certificate fingerprint", true, "sha256 " + *fingerprint);
   }
+  return valid_at;
 }
 
 void CheckIdentity(const v1::Provenance& provenance, const std::optional<BatchHeader>& header,
-                   const std::optional<v1::Event>& record, int64_t batch_time_us, Checks* checks) {
-  auto identity = IdentityFromCertificatePem(provenance.agent_certificate_pem(), "", batch_time_us);
+                   const std::optional<v1::Event>& record, int64_t valid_at_us, Checks* checks) {
+  auto identity = IdentityFromCertificatePem(provenance.agent_certificate_pem(), "", valid_at_us);
   if (!identity.ok()) {
     checks->Add("identity", false, "certificate is not a valid SVID: " + Message(identity.status()));
     return;
@@ -206,8 +216,8 @@ VerifyReport VerifyEventProvenance(const v1::GetEventResponse& event, std::strin
 
   const std::optional<BatchHeader> header = CheckHeader(provenance, &checks);
   const int64_t batch_time_us = header.has_value() ? header->created_time_us : 0;
-  CheckCertificate(provenance, ca_pem, batch_time_us, &checks);
-  CheckIdentity(provenance, header, record, batch_time_us, &checks);
+  const int64_t valid_at = CheckCertificate(provenance, ca_pem, batch_time_us, &checks);
+  CheckIdentity(provenance, header, record, valid_at, &checks);
   CheckSignature(provenance, &checks);
   CheckInclusion(event, header, &checks);
   return checks.Take();

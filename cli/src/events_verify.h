@@ -2,8 +2,10 @@
 // given the record bytes, the provenance the collector returned (GetEvent)
 // and the organization CA certificate, checks that
 //   1. the signed header is a canonical orgtrail batch header;
-//   2. the agent certificate chains to the CA (VerifyCertificateChain, at the
-//      batch's creation time) and matches its recorded SHA-256 fingerprint;
+//   2. the agent certificate chains to the CA (VerifyCertificateChain) and is
+//      within its validity window now or at the batch's creation time (a
+//      certificate that expired after signing still vouches for what it
+//      signed), and matches its recorded SHA-256 fingerprint;
 //   3. the certificate's SPIFFE identity is an agent identity equal to the
 //      header's agent, whose account is the record's recipientAccountId and
 //      whose region is the record's awsRegion (or the event is a
