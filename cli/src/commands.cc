@@ -23,6 +23,7 @@ int RunGetEventSelectors(int argc, const char* const* argv);
 int RunStartLogging(int argc, const char* const* argv);
 int RunStopLogging(int argc, const char* const* argv);
 int RunGetTrailStatus(int argc, const char* const* argv);
+int RunStatus(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
@@ -44,6 +45,7 @@ const std::vector<CliCommand>& Commands() {
       {"start-logging", "start logging for a trail", RunStartLogging},
       {"stop-logging", "stop logging for a trail", RunStopLogging},
       {"get-trail-status", "show a trail's logging status", RunGetTrailStatus},
+      {"status", "show the collector's health and per-agent ingest state (admin)", RunStatus},
   };
   return kCommands;
 }
