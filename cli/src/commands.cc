@@ -10,6 +10,7 @@ int RunVerifyEvent(int argc, const char* const* argv);
 int RunPki(int argc, const char* const* argv);
 int RunBackup(int argc, const char* const* argv);
 int RunValidateLogs(int argc, const char* const* argv);
+int RunVerifyLog(int argc, const char* const* argv);
 
 int RunTail(int argc, const char* const* argv);
 int RunQuery(int argc, const char* const* argv);
@@ -31,6 +32,7 @@ const std::vector<CliCommand>& Commands() {
       {"get-event", "print one stored event with its provenance as JSON", RunGetEvent},
       {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
       {"validate-logs", "validate exported log files against their signed digests", RunValidateLogs},
+      {"verify-log", "check that the Merkle log only grew between two signed checkpoints", RunVerifyLog},
       {"pki", "organization CA: init-ca, issue-collector/agent/auditor/admin, renew, show", RunPki},
       {"backup", "back up (RocksDB checkpoint), verify and restore the collector's store", RunBackup},
       {"query", "run a read-only SQL SELECT over the organization's events at the collector", RunQuery},
