@@ -183,8 +183,69 @@ struct Table : sqlite3_vtab {
   SqlScanContext* context = nullptr;
 };
 
+// Walks the "events" column family itself (key order) from `seek` while keys
+// start with `prefix` and, when times are ordered (one partition), while the
+// event time is >= start_us. Unlike an index walk it has the record at hand,
+// so scans need no point lookup per row.
+class EventsScan final : public EventIndexIterator {
+ public:
+  EventsScan(const EventStore* store, const rocksdb::Snapshot* snapshot, std::string prefix, const std::string& seek,
+             int64_t start_us)
+      : prefix_(std::move(prefix)), start_us_(start_us) {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot;
+    it_.reset(store->db()->NewIterator(options, store->handle(ColumnFamily::kEvents)));
+    it_->Seek(seek);
+    Decode();
+  }
+  bool Valid() const override { return valid_; }
+  const IndexEntry& entry() const override { return entry_; }
+  void Next() override {
+    it_->Next();
+    Decode();
+  }
+  void SeekAfter(std::string_view raw_key) override {
+    it_->Seek(rocksdb::Slice(raw_key.data(), raw_key.size()));
+    if (it_->Valid() && it_->key().ToStringView() == raw_key) it_->Next();
+    Decode();
+  }
+  std::string_view raw_key() const override { return it_->key().ToStringView(); }
+  Status status() const override {
+    return it_->status().ok() ? Status() : absl::UnavailableError("events scan: " + it_->status().ToString());
+  }
+  std::string_view value() const { return it_->value().ToStringView(); }
+
+ private:
+  void Decode() {
+    valid_ = false;
+    while (it_->Valid()) {
+      std::string_view key = it_->key().ToStringView();
+      if (key.substr(0, prefix_.size()) != prefix_) return;
+      EventKey decoded;
+      if (!DecodeEventKey(key, &decoded)) {
+        it_->Next();  // undecodable key: skipped (never produced by the store)
+        continue;
+      }
+      if (decoded.event_time_us < start_us_) return;
+      entry_.event_time_us = decoded.event_time_us;
+      entry_.account_id = std::move(decoded.account_id);
+      entry_.region = std::move(decoded.region);
+      entry_.event_id = std::move(decoded.event_id);
+      entry_.event_key.assign(key.data(), key.size());
+      valid_ = true;
+      return;
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;
+  int64_t start_us_;
+  IndexEntry entry_;
+  bool valid_ = false;
+};
+
 struct Source {
   bool partition = false;
+  bool all_events = false;  // the whole events column family (no time bounds)
   IndexKind kind = IndexKind::kAll;
   std::string value;    // index value
   std::string account;  // partition
@@ -200,6 +261,7 @@ struct Cursor : sqlite3_vtab_cursor {
   std::optional<std::string> account_filter;
   std::optional<std::set<std::string>> region_filter;  // allowed partition regions
   std::unique_ptr<EventIndexIterator> it;
+  EventsScan* scan = nullptr;  // == it.get() when the source walks the events column family
   bool eof = true;
   int64_t rowid = 0;
   // Current row, loaded lazily.
@@ -372,9 +434,21 @@ void ResetRow(Cursor* cursor) {
 bool OpenSource(Cursor* cursor) {
   const Source& source = cursor->sources[cursor->source_pos];
   const EventStore* store = cursor->context->store;
-  if (source.partition) {
-    cursor->it = store->NewPartitionIterator(source.account, source.region, cursor->start_us, cursor->end_us,
-                                             cursor->context->snapshot);
+  cursor->scan = nullptr;
+  if (source.partition || source.all_events) {
+    std::string prefix, seek;
+    int64_t start = std::numeric_limits<int64_t>::min();
+    if (source.partition) {
+      prefix = EncodePartitionPrefix(store->org(), source.account, source.region);
+      seek = EncodePartitionSeekKey(store->org(), source.account, source.region, cursor->end_us);
+      start = cursor->start_us;
+    } else {
+      PutLengthPrefixed(&prefix, store->org());
+      seek = prefix;
+    }
+    auto scan = std::make_unique<EventsScan>(store, cursor->context->snapshot, prefix, seek, start);
+    cursor->scan = scan.get();
+    cursor->it = std::move(scan);
   } else {
     cursor->it = store->NewIndexIterator(source.kind, source.value, cursor->start_us, cursor->end_us,
                                          cursor->context->snapshot);
@@ -405,6 +479,16 @@ int SettleOnRow(Cursor* cursor) {
       if (EntryPasses(*cursor, entry)) {
         cursor->entry = entry;
         ResetRow(cursor);
+        if (cursor->scan) {
+          StoredEvent event;
+          std::string_view raw;
+          if (DecodeEventValue(cursor->scan->value(), &event.meta, &raw)) {
+            event.event_key = entry.event_key;
+            event.raw_json.assign(raw.data(), raw.size());
+            cursor->event = std::move(event);
+          }
+          cursor->fetched = true;
+        }
         ++cursor->rowid;
         ++context->rows_read;
         cursor->eof = false;
@@ -414,6 +498,7 @@ int SettleOnRow(Cursor* cursor) {
     }
     if (!cursor->it->status().ok()) return SQLITE_IOERR;
     cursor->it.reset();
+    cursor->scan = nullptr;
     ++cursor->source_pos;
   }
   cursor->eof = true;
@@ -424,6 +509,8 @@ std::string PlanText(const Cursor& cursor) {
   std::string text;
   if (!cursor.sources.empty() && cursor.sources[0].partition) {
     text = "partition scan of " + std::to_string(cursor.sources.size()) + " partition(s)";
+  } else if (!cursor.sources.empty() && cursor.sources[0].all_events) {
+    text = "full scan of the events";
   } else if (!cursor.sources.empty() && cursor.sources[0].kind != IndexKind::kAll) {
     text = "index " + std::string(AttributeKeyOfIndexKind(cursor.sources[0].kind)) + "='" + cursor.sources[0].value + "'";
   } else {
@@ -458,6 +545,7 @@ int xFilter(sqlite3_vtab_cursor* base, int plan, const char* codes, int argc, sq
   cursor->sources.clear();
   cursor->source_pos = 0;
   cursor->it.reset();
+  cursor->scan = nullptr;
   cursor->start_us = std::numeric_limits<int64_t>::min();
   cursor->end_us = std::numeric_limits<int64_t>::max();
   cursor->account_filter.reset();
@@ -559,7 +647,11 @@ int xFilter(sqlite3_vtab_cursor* base, int plan, const char* codes, int argc, sq
     source.value = index_value;
     cursor->sources.push_back(std::move(source));
   } else {
-    cursor->sources.push_back(Source{});  // org-wide time index
+    Source source;
+    // A time range walks the org-wide time index; no range walks the records themselves.
+    source.all_events = cursor->start_us == std::numeric_limits<int64_t>::min() &&
+                        cursor->end_us == std::numeric_limits<int64_t>::max();
+    cursor->sources.push_back(std::move(source));
   }
   std::string text = PlanText(*cursor);
   if (context->plans.empty() || context->plans.back() != text) {
