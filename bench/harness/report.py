@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""report.py: turns the measurements of one bench/run.sh run into report.md and report.json.
+
+usage: report.py OUT_DIR        (reads OUT_DIR/raw/*, writes OUT_DIR/report.{md,json})
+
+Contract: every section of the report is present; a figure that could not be measured is null
+(JSON) / "n/a" with the reason (Markdown), never invented. Ratios use baselines of the same run.
+Targets are marked reached / not reached; nothing here fails on a figure (exit 0 unless the
+inputs are missing or malformed).
+"""
+import json
+import os
+import re
+import sys
+
+
+def load(raw, name):
+    path = os.path.join(raw, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        text = f.read().strip()
+    if not text:
+        return None
+    for candidate in (text, text.splitlines()[-1]):
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            pass
+    return None
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def get(d, *keys):
+    for k in keys:
+        if d is None:
+            return None
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+
+def read_phases(raw):
+    phases = {}
+    path = os.path.join(raw, "phases.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            name, ms = line.split()
+            phases[name] = int(ms)
+    return phases
+
+
+def read_proc(raw, name):
+    path = os.path.join(raw, "proc-%s.txt" % name)
+    rows = []
+    if os.path.exists(path):
+        for line in open(path):
+            parts = line.split()
+            if len(parts) == 4:
+                rows.append(tuple(int(x) for x in parts))
+    return rows
+
+
+def proc_stats(rows, start=None, end=None):
+    """max RSS (MiB), CPU % of one core and write bytes over [start, end] (all rows if None)."""
+    if start is not None:
+        rows = [r for r in rows if start - 600 <= r[0] <= end + 600]
+    if len(rows) < 2:
+        return {"max_rss_mib": (rows[0][1] / 1024.0) if rows else None, "cpu_percent": None, "write_bytes": None}
+    ticks = os.sysconf("SC_CLK_TCK")
+    wall = (rows[-1][0] - rows[0][0]) / 1000.0
+    cpu = (rows[-1][2] - rows[0][2]) / ticks
+    return {
+        "max_rss_mib": max(r[1] for r in rows) / 1024.0,
+        "cpu_percent": 100.0 * cpu / wall if wall > 0 else None,
+        "write_bytes": rows[-1][3] - rows[0][3],
+    }
+
+
+def parse_lookup_bench(raw):
+    path = os.path.join(raw, "lookup-bench.txt")
+    out = {"events": None, "queries": []}
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        m = re.match(r"built store: (\d+) events", line) or re.match(r"reusing store \S+ with (\d+) events", line)
+        if m:
+            out["events"] = int(m.group(1))
+        m = re.match(r"^(.*?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$", line)
+        if m and not line.startswith("query"):
+            out["queries"].append({"query": m.group(1).strip(), "mean_results": float(m.group(2)),
+                                   "p50_ms": float(m.group(3)), "p99_ms": float(m.group(4)),
+                                   "max_ms": float(m.group(5))})
+    return out
+
+
+def fmt(x, unit="", digits=None):
+    if x is None:
+        return "n/a"
+    if digits is None:
+        digits = 0 if abs(x) >= 100 else (1 if abs(x) >= 10 else 2)
+    return ("{:,.%df}" % digits).format(x) + unit
+
+
+def fr(x):
+    return "n/a" if x is None else "%.2f×" % x
+
+
+def main():
+    out_dir = sys.argv[1]
+    raw = os.path.join(out_dir, "raw")
+    env = load(raw, "env.json") or {}
+    notes = open(os.path.join(raw, "notes.txt")).read().splitlines() if os.path.exists(os.path.join(raw, "notes.txt")) else []
+    load_end = open(os.path.join(raw, "loadavg_end.txt")).read().strip() if os.path.exists(os.path.join(raw, "loadavg_end.txt")) else None
+    phases = read_phases(raw)
+
+    raw100, raw500 = load(raw, "raw-100.json"), load(raw, "raw-500.json")
+    lim100, lim500 = get(raw100, "events_per_s"), get(raw500, "events_per_s")
+    g100, g500, inv = load(raw, "ingest-gen-100.json"), load(raw, "ingest-gen-500.json"), load(raw, "ingest-invictus.json")
+    e2e = load(raw, "e2e.json")
+    lat = {k: load(raw, "latency-%s.json" % k) for k in ("1k", "10k", "max")}
+    lk = load(raw, "lookup-grpc.json")
+    jq = load(raw, "jq.json")
+    disk = load(raw, "disk.json")
+    peer = load(raw, "peer.json")
+    lb = parse_lookup_bench(raw)
+
+    coll_rows = read_proc(raw, "collector")
+    coll_all = proc_stats(coll_rows)
+    coll_ingest = proc_stats(coll_rows, phases.get("ingest_start"), phases.get("ingest_end"))
+    coll_e2e = proc_stats(coll_rows, phases.get("e2e_start"), phases.get("e2e_end"))
+    agents = {}
+    for f in sorted(os.listdir(raw)):
+        m = re.match(r"proc-(agent-.*)\.txt$", f)
+        if m:
+            agents[m.group(1)] = proc_stats(read_proc(raw, m.group(1)))
+    agent_rss = max([a["max_rss_mib"] for a in agents.values() if a["max_rss_mib"] is not None], default=None)
+
+    mean_bytes = get(g100, "mean_event_bytes") or 1000.0
+    in_store = get(disk, "events_in_store")
+    bytes_per_event = ratio(get(disk, "db_bytes"), in_store)
+    logical = in_store * mean_bytes if in_store else None
+    db_written = None
+    if coll_all["write_bytes"] is not None:
+        db_written = coll_all["write_bytes"] - (get(disk, "export_bytes") or 0)
+    write_amp = ratio(db_written, logical)
+
+    lookups = {q["query"]: q for q in (get(lk, "queries") or [])}
+    jq_ratio_p50 = ratio(get(jq, "best_ms"), get(lookups.get("EventName"), "p50_ms"))
+    jq_ratio_p99 = ratio(get(jq, "best_ms"), get(lookups.get("EventName"), "p99_ms"))
+    attr_queries = [q for q in lb["queries"] if not q["query"].startswith(("no filter", "account+region", "Username AND"))]
+    lb_worst_p99 = max([q["p99_ms"] for q in attr_queries], default=None)
+    grpc_worst_p99 = max([q["p99_ms"] for q in lookups.values()], default=None)
+
+    peer_ok = bool(get(peer, "available"))
+    peer_rate = get(peer, "events_per_s") if peer_ok else None
+    lat10k = lat["10k"]
+    sustained10k = lat10k is not None and get(lat10k, "achieved_rate") is not None and lat10k["achieved_rate"] >= 0.95 * 10000 \
+        and (get(lat10k, "durable_samples") or 0) >= 0.99 * (get(lat10k, "events") or 1)
+
+    def target(name, value_text, reached, why=""):
+        return {"target": name, "measured": value_text,
+                "status": None if reached is None else ("reached" if reached else "not reached"), "note": why}
+
+    r_coll = ratio(get(g100, "events_per_s"), lim100)
+    r_coll500 = ratio(get(g500, "events_per_s"), lim500)
+    r_e2e = ratio(get(e2e, "events_per_s"), lim500)
+    large = (lb["events"] or 0) >= 10_000_000
+    targets = [
+        target("collector alone ≥ 0.5× raw synced RocksDB (100-event batches)", fr(r_coll),
+               None if r_coll is None else r_coll >= 0.5),
+        target("end to end ≥ 0.3× raw synced RocksDB (500-event batches, the agent's batch size)", fr(r_e2e),
+               None if r_e2e is None else r_e2e >= 0.3),
+        target("p99 capture → visible ≤ 250 ms at 10k events/s",
+               fmt(get(lat10k, "visible_p99_ms"), " ms") + " at " + fmt(get(lat10k, "achieved_rate"), "/s"),
+               None if get(lat10k, "visible_p99_ms") in (None, -1) else (lat10k["visible_p99_ms"] <= 250 and sustained10k),
+               "" if sustained10k else "10k events/s not fully sustained in this run"),
+        target("lookup by attribute p99 ≤ 20 ms on the large store", fmt(lb_worst_p99, " ms") + " on " + fmt(lb["events"], " events"),
+               None if lb_worst_p99 is None else lb_worst_p99 <= 20,
+               "" if large else "store smaller than 10M events (run --size large for the target's store)"),
+        target("lookup ≥ 100× faster than jq over the export (EventName, p50)", fr(jq_ratio_p50),
+               None if jq_ratio_p50 is None else jq_ratio_p50 >= 100,
+               "jq scans %s exported events" % fmt(get(jq, "events_exported"))),
+        target("collector RSS ≤ 512 MiB (at 10M events)", fmt(coll_all["max_rss_mib"], " MiB") + " at " + fmt(in_store, " events"),
+               None if coll_all["max_rss_mib"] is None else coll_all["max_rss_mib"] <= 512,
+               "" if (in_store or 0) >= 10_000_000 else "store of this run is below 10M events"),
+        target("agent RSS ≤ 64 MiB", fmt(agent_rss, " MiB"), None if agent_rss is None else agent_rss <= 64),
+        target("ahead of rsyslog RELP/mTLS with sync (end to end)", fr(ratio(get(e2e, "events_per_s"), peer_rate)),
+               None if peer_rate is None or get(e2e, "events_per_s") is None else e2e["events_per_s"] > peer_rate,
+               "" if peer_ok else "peer unavailable: %s" % get(peer, "reason")),
+    ]
+
+    report = {
+        "env": dict(env, loadavg_end=load_end), "notes": notes,
+        "limit": {"raw_rocksdb_synced_100": raw100, "raw_rocksdb_synced_500": raw500},
+        "collector_alone": {"gen_100": dict(g100 or {}, ratio_to_limit=r_coll),
+                            "gen_500": dict(g500 or {}, ratio_to_limit=r_coll500),
+                            "invictus_100": dict(inv or {}, ratio_to_limit=ratio(get(inv, "events_per_s"), lim100))},
+        "end_to_end": dict(e2e or {}, ratio_to_limit_500=r_e2e, ratio_to_limit_100=ratio(get(e2e, "events_per_s"), lim100)),
+        "latency": lat,
+        "queries": {"grpc_on_run_store": lk, "jq_on_export": jq, "jq_over_lookup_p50": jq_ratio_p50,
+                    "jq_over_lookup_p99": jq_ratio_p99, "lookup_bench": lb},
+        "resources": {"collector_whole_run": coll_all, "collector_during_ingest": coll_ingest,
+                      "collector_during_e2e": coll_e2e, "agents": agents, "disk": disk,
+                      "bytes_on_disk_per_event": bytes_per_event, "mean_event_bytes": mean_bytes,
+                      "db_bytes_written": db_written, "write_amplification": write_amp},
+        "peer": dict(peer or {}, orgtrail_e2e_ratio=ratio(get(e2e, "events_per_s"), peer_rate),
+                     orgtrail_collector_ratio=ratio(get(g100, "events_per_s"), peer_rate)),
+        "targets": targets,
+    }
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+    L = []
+    w = L.append
+    w("# orgtrail benchmark report (%s)\n" % env.get("size", "?"))
+    w("%s · host %s · %s cores · commit %s · load average %s at start, %s at end · disk %s\n" % (
+        env.get("date"), env.get("host"), env.get("cores"), env.get("commit"), env.get("loadavg_start"), load_end, env.get("disk")))
+    w("Every ratio divides by a baseline measured in this same run. Events are ~%d-byte CloudTrail records "
+      "(common/generator.h) unless marked invictus.\n" % mean_bytes)
+    w("## 1. The limit: raw RocksDB synced WriteBatches\n")
+    w("| batch | events | events/s |\n|---|---|---|")
+    for name, d in (("100 events", raw100), ("500 events", raw500)):
+        w("| %s | %s | %s |" % (name, fmt(get(d, "events")), fmt(get(d, "events_per_s"))))
+    w("\n## 2. Collector alone (mTLS streams of pre-signed batches, acked = durable)\n")
+    w("| load | streams | batch | events | events/s | ratio to limit |\n|---|---|---|---|---|---|")
+    for name, d, lim in (("generator", g100, lim100), ("generator", g500, lim500), ("invictus replay", inv, lim100)):
+        w("| %s | %s | %s | %s | %s | %s |" % (name, get(d, "streams"), get(d, "per_batch"), fmt(get(d, "events")),
+                                             fmt(get(d, "events_per_s")), fr(ratio(get(d, "events_per_s"), lim))))
+    w("\n## 3. End to end (2 generator agents + 1 file agent → collector)\n")
+    w("| events | seconds | events/s | ratio to limit (500) | ratio to limit (100) |\n|---|---|---|---|---|")
+    w("| %s | %s | %s | %s | %s |" % (fmt(get(e2e, "events")), fmt(get(e2e, "seconds")), fmt(get(e2e, "events_per_s")),
+                                     fr(r_e2e), fr(ratio(get(e2e, "events_per_s"), lim100))))
+    w("\n## 4. Latency at fixed rates (ms)\n")
+    w("capture = the event's scheduled time in the load client (10 ms batches, sealed at send); durable = its batch's ack; "
+      "visible = first LookupEvents poll that returns it (probe events, ~200/s).\n")
+    w("| target rate | achieved | durable p50 | p99 | p99.9 | visible p50 | p99 | p99.9 | probes seen |\n|---|---|---|---|---|---|---|---|---|")
+    for k in ("1k", "10k", "max"):
+        d = lat[k]
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s/%s |" % (
+            fmt(get(d, "target_rate")), fmt(get(d, "achieved_rate")), fmt(get(d, "durable_p50_ms")), fmt(get(d, "durable_p99_ms")),
+            fmt(get(d, "durable_p999_ms")), fmt(get(d, "visible_p50_ms")), fmt(get(d, "visible_p99_ms")),
+            fmt(get(d, "visible_p999_ms")), get(d, "visible_samples"), get(d, "probes")))
+    w("\n## 5. Queries\n")
+    w("LookupEvents over gRPC/mTLS on this run's store (%s events), max 50 results:\n" % fmt(in_store))
+    w("| query | p50 ms | p99 ms |\n|---|---|---|")
+    for q in (get(lk, "queries") or []):
+        w("| %s | %s | %s |" % (q["query"], fmt(q["p50_ms"]), fmt(q["p99_ms"])))
+    w("\njq over the export (%s files, %s events; `zcat | jq 'select(.eventName==\"%s\")'`, best of 3): %s ms → "
+      "jq / LookupEvents(EventName) = **%s** (p50), %s (p99).\n" % (
+          get(jq, "files"), fmt(get(jq, "events_exported")), get(jq, "event_name"), fmt(get(jq, "best_ms")),
+          fr(jq_ratio_p50), fr(jq_ratio_p99)))
+    w("lookup_bench (in-process query engine + RocksDB) on a synthetic store of %s events:\n" % fmt(lb["events"]))
+    w("| query | results | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
+    for q in lb["queries"]:
+        w("| %s | %s | %s | %s | %s |" % (q["query"], fmt(q["mean_results"]), fmt(q["p50_ms"]), fmt(q["p99_ms"]), fmt(q["max_ms"])))
+    w("\n## 6. Resources\n")
+    w("| process | phase | max RSS MiB | CPU % of one core |\n|---|---|---|---|")
+    w("| collector | whole run | %s | %s |" % (fmt(coll_all["max_rss_mib"]), fmt(coll_all["cpu_percent"])))
+    w("| collector | collector-alone ingest | %s | %s |" % (fmt(coll_ingest["max_rss_mib"]), fmt(coll_ingest["cpu_percent"])))
+    w("| collector | end to end | %s | %s |" % (fmt(coll_e2e["max_rss_mib"]), fmt(coll_e2e["cpu_percent"])))
+    for name, a in agents.items():
+        w("| %s | end to end | %s | %s |" % (name, fmt(a["max_rss_mib"]), fmt(a["cpu_percent"])))
+    w("\nBytes on disk per event: **%s** (RocksDB dir %s bytes / %s events; raw record ~%d bytes). "
+      "Write amplification: **%s** (collector write_bytes from /proc minus the export's bytes, over events × record size)." % (
+          fmt(bytes_per_event), fmt(get(disk, "db_bytes")), fmt(in_store), mean_bytes, fmt(write_amp)))
+    w("\n## 7. Peer: rsyslog RELP over mutual TLS, omfile sync=on\n")
+    if peer_ok:
+        w("| events | seconds | events/s | orgtrail e2e / rsyslog | collector alone / rsyslog |\n|---|---|---|---|---|")
+        w("| %s | %s | %s | %s | %s |" % (fmt(get(peer, "events")), fmt(get(peer, "seconds")), fmt(peer_rate),
+                                         fr(report["peer"]["orgtrail_e2e_ratio"]), fr(report["peer"]["orgtrail_collector_ratio"])))
+        w("\nrsyslog %s: A (imfile) → omrelp TLS (openssl, client certificate, authMode name) → B (imrelp, omfile sync=on)." %
+          get(peer, "rsyslog_version"))
+    else:
+        w("rsyslog peer **not measured**: %s" % get(peer, "reason"))
+    w("\n## Targets\n")
+    w("| target | measured | status | note |\n|---|---|---|---|")
+    for t in targets:
+        w("| %s | %s | %s | %s |" % (t["target"], t["measured"], t["status"] or "n/a", t["note"]))
+    if notes:
+        w("\n## Notes\n")
+        for n in notes:
+            w("- " + n)
+    with open(os.path.join(out_dir, "report.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# bench/run.sh: the orgtrail benchmark harness (issue 8). One command, one run, one report.
+#
+#   bench/run.sh [--size tiny|default|large] [--out DIR] [--build-dir DIR] [--no-build] [--no-peer]
+#
+# Measures, in ONE run on this machine (every figure next to its baseline from the same run):
+#   1 limit      raw RocksDB synced WriteBatches of the same ~1 KB events (100 and 500 per batch)
+#   2 collector  N concurrent mTLS streams of pre-signed batches (generator + invictus replay)
+#   3 e2e        real agents (generator source, file source) -> collector, events/s from /metrics
+#   4 latency    capture -> durable (ack) and capture -> visible (LookupEvents) at 1k, 10k, max
+#   5 queries    LookupEvents by attribute/time over gRPC on the run's store, jq over its export;
+#                lookup_bench (in-process) on a synthetic store of the size's event count
+#   6 resources  collector/agent RSS and CPU (/proc), bytes on disk per event, write amplification
+#   7 peer       rsyslog A (imfile) --RELP/mTLS--> rsyslog B (imrelp, omfile sync=on)
+# and writes $OUT/report.md and $OUT/report.json (bench/harness/report.py). No figure is
+# asserted; targets are marked reached / not reached. Loopback only; every process it starts is
+# stopped and its work folder removed on exit (the report folder is kept).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SIZE=default
+OUT=""
+BUILD_DIR="${ORGTRAIL_BENCH_BUILD_DIR:-$ROOT/build-bench}"
+DO_BUILD=1
+DO_PEER=1
+SHARED_DATA="${ORGTRAIL_SHARED_DATA:-$ROOT/../shared/data}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) SIZE="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --build-dir) BUILD_DIR="$2"; shift 2 ;;
+    --no-build) DO_BUILD=0; shift ;;
+    --no-peer) DO_PEER=0; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+# Sizes: events per phase. Seconds are upper bounds of the fixed-rate runs.
+case "$SIZE" in
+  tiny)    RAW_EVENTS=2000;   STREAMS=2; STREAM_EVENTS=1000;  INVICTUS_EVENTS=2900
+           E2E_GEN=2000;      E2E_FILE=2000;   LAT_SECONDS=2;  LOOKUP_ITER=20;  STORE_EVENTS=20000
+           PEER_EVENTS=2000 ;;
+  default) RAW_EVENTS=50000;  STREAMS=4; STREAM_EVENTS=20000; INVICTUS_EVENTS=29000
+           E2E_GEN=40000;     E2E_FILE=40000;  LAT_SECONDS=8;  LOOKUP_ITER=100; STORE_EVENTS=1000000
+           PEER_EVENTS=50000 ;;
+  large)   RAW_EVENTS=100000; STREAMS=4; STREAM_EVENTS=50000; INVICTUS_EVENTS=58000
+           E2E_GEN=100000;    E2E_FILE=100000; LAT_SECONDS=15; LOOKUP_ITER=300; STORE_EVENTS=10000000
+           PEER_EVENTS=100000 ;;
+  *) echo "run.sh: --size tiny|default|large" >&2; exit 2 ;;
+esac
+
+OUT="${OUT:-$ROOT/bench/results/$SIZE-$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/orgtrail-bench.XXXXXX")"
+RES="$OUT/raw"          # one JSON file per measurement, read by report.py
+mkdir -p "$RES" "$WORK"/{pki,logs,run}
+ORG=bench.org
+PIDS=()
+
+say() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+note() { printf '%s\n' "$*" >>"$RES/notes.txt"; }
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+start_bg() {  # logname cmd...  -> BG_PID
+  local log="$WORK/logs/$1.log"; shift
+  "$@" >"$log" 2>&1 &
+  BG_PID=$!
+  PIDS+=("$BG_PID")
+}
+
+stop_pid() {  # graceful, then forced
+  local pid="$1" i
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() {  # url seconds
+  local deadline=$(( $(date +%s) + $2 ))
+  until curl -fsS "$1" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+metric() {  # name -> summed value from the collector's /metrics
+  curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null |
+    awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'
+}
+
+# Resource sampler: "epoch_ms rss_kb cpu_ticks io_write_bytes" every 0.5 s while the pid lives.
+sample_proc() {  # pid outfile
+  local pid="$1" out="$2"
+  while kill -0 "$pid" 2>/dev/null; do
+    local rss ticks wb
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    wb=$(awk '/^write_bytes:/ {print $2}' "/proc/$pid/io" 2>/dev/null || echo 0)
+    echo "$(date +%s%3N) ${rss:-0} ${ticks:-0} ${wb:-0}" >>"$out"
+    sleep 0.5
+  done
+}
+start_sampler() {  # pid name
+  sample_proc "$1" "$RES/proc-$2.txt" &
+  PIDS+=("$!")
+}
+mark() { echo "$1 $(date +%s%3N)" >>"$RES/phases.txt"; }
+
+# ---------------------------------------------------------------- build
+CORES=$(nproc)
+LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$DO_BUILD" = 1 ]; then
+  say "building in $BUILD_DIR"
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >"$WORK/logs/cmake.log" 2>&1 ||
+    { cat "$WORK/logs/cmake.log" >&2; exit 1; }
+  cmake --build "$BUILD_DIR" -j"$CORES" --target orgtrail-collector orgtrail-agent orgtrailctl \
+    ingest_load_bench lookup_bench >"$WORK/logs/build.log" 2>&1 || { tail -40 "$WORK/logs/build.log" >&2; exit 1; }
+fi
+COLLECTOR="$BUILD_DIR/collector/orgtrail-collector"
+AGENT="$BUILD_DIR/agent/orgtrail-agent"
+CTL="$BUILD_DIR/cli/orgtrailctl"
+LOADER="$BUILD_DIR/bench/ingest_load_bench"
+LOOKUP_BENCH="$BUILD_DIR/bench/lookup_bench"
+for b in "$COLLECTOR" "$AGENT" "$CTL" "$LOADER" "$LOOKUP_BENCH"; do
+  [ -x "$b" ] || { echo "run.sh: missing $b (build first or drop --no-build)" >&2; exit 1; }
+done
+INVICTUS="$SHARED_DATA/invictus-aws-dataset/CloudTrail"
+[ -d "$INVICTUS" ] || { echo "run.sh: missing $INVICTUS" >&2; exit 1; }
+
+cat >"$RES/env.json" <<EOF
+{"size":"$SIZE","date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","host":"$(hostname)","cores":$CORES,
+ "loadavg_start":"$LOAD","commit":"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
+ "disk":"$(df -P "$WORK" | awk 'NR==2 {print $1}')","work":"$WORK"}
+EOF
+say "size=$SIZE out=$OUT work=$WORK load=$LOAD"
+
+# ---------------------------------------------------------------- PKI
+P="$WORK/pki"
+"$CTL" pki init-ca --dir "$P" --org "$ORG" >/dev/null
+"$CTL" pki issue-collector --dir "$P" --name main --dns localhost --ip 127.0.0.1 \
+  --out-cert "$P/collector.crt" --out-key "$P/collector.key" >/dev/null
+"$CTL" pki issue-auditor --dir "$P" --name bench --out-cert "$P/auditor.crt" --out-key "$P/auditor.key" >/dev/null
+issue_agent() {  # account name
+  "$CTL" pki issue-agent --dir "$P" --account "$1" --region us-east-1 --name "$2" \
+    --out-cert "$P/$2.crt" --out-key "$P/$2.key" >/dev/null
+}
+for i in $(seq 0 $((STREAMS - 1))); do issue_agent 111111111111 "load-$i"; done
+issue_agent 123837392027 invictus-0
+for n in lat1k lat10k latmax e2e-gen-0 e2e-gen-1 e2e-file-0; do issue_agent 111111111111 "$n"; done
+
+# ---------------------------------------------------------------- 1. the limit
+say "1. raw RocksDB synced WriteBatches ($RAW_EVENTS events)"
+for n in 100 500; do
+  "$LOADER" raw --dir "$WORK/raw-rocksdb" --per-batch "$n" --events "$RAW_EVENTS" >"$RES/raw-$n.json"
+done
+
+# ---------------------------------------------------------------- collector
+GRPC_PORT=$(free_port)
+HTTP_PORT=$(free_port)
+TARGET="127.0.0.1:$GRPC_PORT"
+start_bg collector "$COLLECTOR" --listen "$TARGET" --http-listen "127.0.0.1:$HTTP_PORT" \
+  --data-dir "$WORK/collector" --export-root "$WORK/export" --export-interval 2s \
+  --ca "$P/ca.crt" --cert "$P/collector.crt" --key "$P/collector.key" --trust-domain "$ORG" \
+  --management-account-id 111111111111 --log-level warn
+COLLECTOR_PID=$BG_PID
+wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 60 || { tail -20 "$WORK/logs/collector.log" >&2; exit 1; }
+start_sampler "$COLLECTOR_PID" collector
+
+# ---------------------------------------------------------------- 2. collector alone
+say "2. collector alone: $STREAMS streams x $STREAM_EVENTS generator events; invictus replay $INVICTUS_EVENTS"
+mark ingest_start
+"$LOADER" ingest --target "$TARGET" --pki "$P" --trust-domain "$ORG" --streams "$STREAMS" \
+  --per-batch 100 --events "$STREAM_EVENTS" --source gen --run gen100 >"$RES/ingest-gen-100.json"
+"$LOADER" ingest --target "$TARGET" --pki "$P" --trust-domain "$ORG" --streams "$STREAMS" \
+  --per-batch 500 --events "$STREAM_EVENTS" --source gen --run gen500 >"$RES/ingest-gen-500.json"
+"$LOADER" ingest --target "$TARGET" --pki "$P" --trust-domain "$ORG" --streams 1 \
+  --per-batch 100 --events "$INVICTUS_EVENTS" --source invictus --invictus "$INVICTUS" --run inv \
+  >"$RES/ingest-invictus.json"
+mark ingest_end
+
+# ---------------------------------------------------------------- 3. end to end
+say "3. end to end: 2 generator agents x $E2E_GEN + 1 file agent x $E2E_FILE"
+"$LOADER" files --out "$WORK/inbox-file" --events "$E2E_FILE" --account 111111111111 --seed 9001 \
+  >"$RES/e2e-files.json"
+mkdir -p "$WORK/inbox-empty"
+before=$(metric orgtrail_collector_events_in_store)
+expected=$((before + 2 * E2E_GEN + E2E_FILE))
+mark e2e_start
+t0=$(date +%s%3N)
+AGENT_PIDS=()
+i=0
+for n in e2e-gen-0 e2e-gen-1 e2e-file-0; do
+  args=(--collector "$TARGET" --ca "$P/ca.crt" --cert "$P/$n.crt" --key "$P/$n.key" --trust-domain "$ORG"
+        --spool-dir "$WORK/spool-$n" --ops-listen "127.0.0.1:$(free_port)" --log-level warn)
+  case "$n" in
+    e2e-gen-*) args+=(--generator-rate 1000000 --generator-seed $((7001 + i)) --generator-limit "$E2E_GEN") ;;
+    e2e-file-*) args+=(--watch-dir "$WORK/inbox-file") ;;
+  esac
+  start_bg "agent-$n" "$AGENT" "${args[@]}"
+  AGENT_PIDS+=("$BG_PID")
+  start_sampler "$BG_PID" "agent-$n"
+  i=$((i + 1))
+done
+deadline=$(( $(date +%s) + 60 + (2 * E2E_GEN + E2E_FILE) / 200 ))
+: >"$RES/e2e-series.txt"
+while :; do
+  stored=$(metric orgtrail_collector_events_in_store)
+  echo "$(date +%s%3N) $stored" >>"$RES/e2e-series.txt"
+  [ "$stored" -ge "$expected" ] && break
+  [ "$(date +%s)" -lt "$deadline" ] || { note "e2e: timed out at $stored of $expected"; break; }
+  sleep 0.25
+done
+t1=$(date +%s%3N)
+mark e2e_end
+echo "{\"mode\":\"e2e\",\"agents\":3,\"events\":$((stored - before)),\"expected\":$((expected - before)),\"seconds\":$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1000}'),\"events_per_s\":$(awk -v n=$((stored - before)) -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", n*1000/(b-a)}')}" >"$RES/e2e.json"
+sleep 1.5   # a few more RSS samples of the idle agents
+for pid in "${AGENT_PIDS[@]}"; do stop_pid "$pid"; done
+
+# ---------------------------------------------------------------- 4. latency
+say "4. latency at fixed rates (${LAT_SECONDS}s each)"
+mark latency_start
+"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate 1000 --seconds "$LAT_SECONDS" \
+  --name lat1k >"$RES/latency-1k.json"
+"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate 10000 --seconds "$LAT_SECONDS" \
+  --name lat10k >"$RES/latency-10k.json"
+# "highest sustainable": 80% of the collector-alone rate measured above (one stream, 10 ms batches).
+MAX_RATE=$(python3 -c "import json;print(max(1000,int(0.8*json.load(open('$RES/ingest-gen-100.json'))['events_per_s'])))")
+"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate "$MAX_RATE" --seconds "$LAT_SECONDS" \
+  --name latmax >"$RES/latency-max.json"
+mark latency_end
+
+# ---------------------------------------------------------------- 5. queries
+say "5. queries: LookupEvents over gRPC vs jq over the export"
+in_store=$(metric orgtrail_collector_events_in_store)
+deadline=$(( $(date +%s) + 120 ))
+while [ "$(metric orgtrail_export_events_total)" -lt "$in_store" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
+exported=$(metric orgtrail_export_events_total)
+"$LOADER" lookup --target "$TARGET" --pki "$P" --iterations "$LOOKUP_ITER" >"$RES/lookup-grpc.json"
+JQ_NAME=$(python3 -c "import json;print(json.load(open('$RES/lookup-grpc.json'))['jq_event_name'])")
+find "$WORK/export" -path '*/CloudTrail/*' -name '*.json.gz' >"$WORK/export-files.txt"
+files=$(wc -l <"$WORK/export-files.txt")
+jq_best=""
+for r in 1 2 3; do
+  s=$(date +%s%N)
+  matches=$(xargs -a "$WORK/export-files.txt" zcat | jq -c --arg n "$JQ_NAME" '.Records[] | select(.eventName == $n)' | wc -l)
+  e=$(date +%s%N)
+  ms=$(awk -v a="$s" -v b="$e" 'BEGIN{printf "%.3f", (b-a)/1e6}')
+  if [ -z "$jq_best" ] || awk -v x="$ms" -v y="$jq_best" 'BEGIN{exit !(x<y)}'; then jq_best=$ms; fi
+done
+echo "{\"mode\":\"jq\",\"event_name\":\"$JQ_NAME\",\"files\":$files,\"events_exported\":$exported,\"events_in_store\":$in_store,\"matches\":$matches,\"best_ms\":$jq_best}" >"$RES/jq.json"
+
+# ---------------------------------------------------------------- 6. resources (store side)
+db_bytes=$(du -sb "$WORK/collector" | cut -f1)
+export_bytes=$(du -sb "$WORK/export" 2>/dev/null | cut -f1 || echo 0)
+echo "{\"mode\":\"disk\",\"events_in_store\":$in_store,\"db_bytes\":$db_bytes,\"export_bytes\":${export_bytes:-0}}" >"$RES/disk.json"
+cp "$WORK/collector/db/LOG" "$RES/collector-rocksdb-LOG" 2>/dev/null || true
+stop_pid "$COLLECTOR_PID"
+
+# lookup_bench: in-process LookupEvents on a synthetic store of STORE_EVENTS events.
+say "5b. lookup_bench on $STORE_EVENTS synthetic events"
+"$LOOKUP_BENCH" --events "$STORE_EVENTS" --iterations "$LOOKUP_ITER" --db "$WORK/lookup-store" >"$RES/lookup-bench.txt" 2>&1 ||
+  note "lookup_bench failed (see raw/lookup-bench.txt)"
+echo "{\"events\":$STORE_EVENTS,\"db_bytes\":$(du -sb "$WORK/lookup-store" 2>/dev/null | cut -f1 || echo 0)}" >"$RES/lookup-bench-store.json"
+rm -rf "$WORK/lookup-store"
+
+# ---------------------------------------------------------------- 7. peer: rsyslog RELP/mTLS
+if [ "$DO_PEER" = 1 ]; then
+  say "7. peer: rsyslog RELP over mutual TLS, omfile sync ($PEER_EVENTS events)"
+  "$ROOT/bench/harness/rsyslog_peer.sh" --events "$PEER_EVENTS" --work "$WORK/rsyslog" --loader "$LOADER" \
+    >"$RES/peer.json" 2>"$WORK/logs/peer.log" || {
+      echo "{\"mode\":\"peer\",\"available\":false,\"reason\":\"$(tail -1 "$WORK/logs/peer.log" | tr -d '"\\')\"}" >"$RES/peer.json"
+    }
+else
+  echo '{"mode":"peer","available":false,"reason":"skipped (--no-peer)"}' >"$RES/peer.json"
+fi
+
+echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$RES/loadavg_end.txt"
+cp "$WORK/logs/"*.log "$RES/" 2>/dev/null || true
+python3 "$ROOT/bench/harness/report.py" "$OUT"
+say "report: $OUT/report.md and $OUT/report.json"
