@@ -175,11 +175,13 @@ void CollectManifestFlags(const std::string& path, std::vector<FlagUse>* uses) {
   }
 }
 
-// Commands in deploy/README.md code: `orgtrailctl pki <sub>` and
-// `orgtrailctl backup <sub>` lines, and orgtrail-collector/agent lines.
+// Commands in deploy/README.md code: `orgtrailctl pki <sub>`,
+// `orgtrailctl backup <sub>` and `orgtrailctl <command> --flags` lines, and
+// orgtrail-collector/agent lines (continuation lines joined).
 void CollectReadmeFlags(const std::string& path, std::vector<FlagUse>* uses) {
   std::string text = std::regex_replace(ReadText(path), std::regex("\\\\\n"), " ");
   static const std::regex kCtl(R"(orgtrailctl\s+(pki|backup)\s+([a-z][a-z-]*)([^\n`]*))");
+  static const std::regex kCtlSingle(R"(orgtrailctl\s+((?!pki\b|backup\b)[a-z][a-z-]*)\s+(--[^\n`]*))");
   static const std::regex kDaemon(R"((?:^|[\s/])(orgtrail-collector|orgtrail-agent)\s+(--[^\n`]*))");
   static const std::regex kFlag(R"((?:^|\s)(--[a-z0-9][a-z0-9-]*))");
   for (std::sregex_iterator it(text.begin(), text.end(), kCtl), end; it != end; ++it) {
@@ -187,6 +189,12 @@ void CollectReadmeFlags(const std::string& path, std::vector<FlagUse>* uses) {
     std::string rest = (*it)[3];
     for (std::sregex_iterator f(rest.begin(), rest.end(), kFlag); f != end; ++f) {
       uses->push_back({binary, FlagName((*f)[1]), path});
+    }
+  }
+  for (std::sregex_iterator it(text.begin(), text.end(), kCtlSingle), end; it != end; ++it) {
+    std::string rest = (*it)[2];
+    for (std::sregex_iterator f(rest.begin(), rest.end(), kFlag); f != end; ++f) {
+      uses->push_back({"orgtrailctl " + std::string((*it)[1]), FlagName((*f)[1]), path});
     }
   }
   for (std::sregex_iterator it(text.begin(), text.end(), kDaemon), end; it != end; ++it) {
@@ -273,6 +281,8 @@ TEST_F(DeployFlagsTest, ReadmeCommandsUseOnlyRealFlags) {
   size_t pki = std::count_if(uses.begin(), uses.end(),
                              [](const FlagUse& u) { return u.binary.rfind("orgtrailctl pki", 0) == 0; });
   EXPECT_GE(pki, 10u) << "parser found too few orgtrailctl pki flags in deploy/README.md";
+  EXPECT_GE(CountFor(uses, "orgtrailctl create-trail"), 5u) << "parser missed the create-trail example";
+  EXPECT_GE(CountFor(uses, "orgtrailctl backup create"), 2u) << "parser missed the backup examples";
   ExpectAllKnown(uses);
 }
 
