@@ -4,12 +4,20 @@
 // the 2,900 invictus records), and filter-pattern throughput of the CIS set.
 // In-process: measures SQLite + the virtual table + RocksDB, not gRPC.
 //
-//   investigate_bench [--events N] [--db DIR] [--iterations K]
+//   investigate_bench [--events N] [--db DIR] [--iterations K] [--alarm-only]
+// Last, it measures commit -> webhook latency of the alarm engine (100 alarms).
 // --db reuses (or creates) a store at DIR so repeated runs skip the build;
 // without it a temporary directory is used and removed. The store is written
 // through EventStore::CommitGroup with records extracted by the collector's
 // EventExtractor and a placeholder signature (bench data, not an ingest path).
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +31,7 @@
 #include <vector>
 
 #include "orgtrail/collector/alarm_config.h"
+#include "orgtrail/collector/alarm_engine.h"
 #include "orgtrail/collector/sql_engine.h"
 #include "orgtrail/collector/store.h"
 #include "orgtrail/common/classify.h"
@@ -39,6 +48,7 @@ struct Flags {
   uint64_t events = 1'000'000;
   std::string db;
   int iterations = 3;
+  bool alarm_only = false;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -46,12 +56,14 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     const std::string arg = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--help") {
-      std::printf("usage: investigate_bench [--events N] [--db DIR] [--iterations K]\n");
+      std::printf("usage: investigate_bench [--events N] [--db DIR] [--iterations K] [--alarm-only]\n");
       std::exit(0);
     } else if (arg == "--events" && v) {
       flags->events = std::strtoull(v, nullptr, 10), ++i;
     } else if (arg == "--db" && v) {
       flags->db = v, ++i;
+    } else if (arg == "--alarm-only") {
+      flags->alarm_only = true;
     } else if (arg == "--iterations" && v) {
       flags->iterations = std::atoi(v), ++i;
     } else {
@@ -189,6 +201,137 @@ struct Query {
   std::string sql;
 };
 
+// Accepts HTTP POSTs on 127.0.0.1 and records when each body arrived.
+class Receiver {
+ public:
+  Receiver() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 64);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~Receiver() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+  size_t count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return times_.size();
+  }
+  int64_t last_time() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return times_.empty() ? 0 : times_.back();
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (poll(&pfd, 1, 20) <= 0) continue;
+      int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) continue;
+      std::string data;
+      char buf[8192];
+      size_t header_end = std::string::npos, length = 0;
+      while (true) {
+        ssize_t n = recv(client, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        data.append(buf, static_cast<size_t>(n));
+        if (header_end == std::string::npos && (header_end = data.find("\r\n\r\n")) != std::string::npos) {
+          size_t at = data.find("Content-Length: ");
+          if (at != std::string::npos) length = std::stoul(data.substr(at + 16));
+        }
+        if (header_end != std::string::npos && data.size() >= header_end + 4 + length) break;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        times_.push_back(NowMicros());
+      }
+      const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      (void)!send(client, answer, sizeof answer - 1, MSG_NOSIGNAL);
+      close(client);
+    }
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::vector<int64_t> times_;
+  std::thread thread_;
+};
+
+// Commit -> webhook latency of the alarm engine: alarm i watches eventName
+// "BenchAlarm<i>", so each committed event causes exactly one OK -> ALARM
+// transition and one notification.
+void MeasureAlarmLatency(int samples) {
+  Receiver receiver;
+  std::string json = R"({"notifications":[{"name":"hook","type":"webhook","url":"http://127.0.0.1:)" +
+                     std::to_string(receiver.port()) + R"(/alarms"}],"metric_filters":[)";
+  std::string alarms;
+  for (int i = 0; i < samples; ++i) {
+    json += std::string(i ? "," : "") + R"({"name":"f)" + std::to_string(i) +
+            R"(","pattern":"{ $.eventName = BenchAlarm)" + std::to_string(i) + R"( }","metric_name":"m)" +
+            std::to_string(i) + R"("})";
+    alarms += std::string(i ? "," : "") + R"({"name":"a)" + std::to_string(i) + R"(","metric_name":"m)" +
+              std::to_string(i) +
+              R"(","threshold":1,"comparison_operator":"GreaterThanOrEqualToThreshold","treat_missing_data":"notBreaching","alarm_actions":["hook"]})";
+  }
+  json += "],\"alarms\":[" + alarms + "]}";
+  auto config = ParseAlarmsConfig(json);
+  if (!config.ok()) {
+    std::fprintf(stderr, "alarm config: %s\n", config.status().ToString().c_str());
+    return;
+  }
+  std::string path = "/tmp/investigate_bench_alarms." + std::to_string(getpid());
+  StoreOptions options;
+  options.org = "bench.example";
+  auto store = EventStore::Open(path, options);
+  if (!store.ok()) return;
+  AlarmEngineOptions engine_options;
+  engine_options.tick_us = 200000;
+  AlarmEngine engine(store->get(), *config, nullptr, nullptr, engine_options);
+  if (!engine.Start().ok()) return;
+  StoreWriter writer(store->get());
+  std::vector<double> commit_to_hook, ingest_to_hook;
+  for (int i = 0; i < samples; ++i) {
+    std::string record = R"({"eventVersion":"1.08","eventID":"bench-alarm-)" + std::to_string(i) +
+                         R"(","eventTime":"2026-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"BenchAlarm)" +
+                         std::to_string(i) + R"(","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{"type":"Root"}})";
+    size_t before = receiver.count();
+    int64_t start = NowMicros();
+    if (!writer.Write("111122223333", "us-east-1", {record})) return;
+    int64_t committed = NowMicros();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (receiver.count() == before && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    if (receiver.count() == before) {
+      std::fprintf(stderr, "alarm %d: no notification within 30 s\n", i);
+      return;
+    }
+    int64_t received = receiver.last_time();
+    ingest_to_hook.push_back((received - start) / 1000.0);
+    commit_to_hook.push_back((received - committed) / 1000.0);
+  }
+  engine.Stop();
+  store->reset();
+  std::filesystem::remove_all(path);
+  auto report = [](const char* what, std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::printf("  %-42s p50 %.2f ms  p90 %.2f ms  max %.2f ms  (n=%zu)\n", what, v[v.size() / 2], v[v.size() * 9 / 10],
+                v.back(), v.size());
+  };
+  std::printf("\nalarm notification latency (AlarmEngine + webhook on loopback):\n");
+  report("synced commit start -> webhook received", ingest_to_hook);
+  report("commit returned -> webhook received", commit_to_hook);
+}
+
 }  // namespace
 }  // namespace orgtrail::collector
 
@@ -197,6 +340,10 @@ int main(int argc, char** argv) {
   using namespace orgtrail::collector;
   Flags flags;
   if (!ParseFlags(argc, argv, &flags)) return 2;
+  if (flags.alarm_only) {
+    MeasureAlarmLatency(100);
+    return 0;
+  }
   std::string path = flags.db;
   bool temporary = path.empty();
   if (temporary) path = "/tmp/investigate_bench." + std::to_string(getpid());
@@ -296,5 +443,6 @@ int main(int argc, char** argv) {
   }
   store.reset();
   if (temporary) std::filesystem::remove_all(path);
+  MeasureAlarmLatency(100);
   return 0;
 }
