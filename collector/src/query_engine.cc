@@ -1,5 +1,6 @@
 #include "orgtrail/collector/query_engine.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,29 +37,51 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> ResolvePartitions(
   return partitions;
 }
 
-// The cursor that yields exactly the events matching the lookup's attributes,
-// accounts, regions and time range (not yet the category filter).
+// Beyond this many partitions the account/region filters are applied to the
+// keys of the other cursors instead (no cursor per partition).
+constexpr size_t kMaxPartitionCursors = 1024;
+
+// The cursor that yields the events matching the lookup's attributes,
+// accounts, regions and time range (not yet the category filter). Sets
+// *filter_by_key when the account/region filters cover too many partitions
+// for one cursor each and are left to the caller (checked on the order key).
 StatusOr<std::unique_ptr<LookupCursor>> BuildCursor(const EventStore& store,
                                                     const NormalizedLookup& lookup,
                                                     const CursorRange& range,
-                                                    LookupStats* stats) {
+                                                    LookupStats* stats, bool* filter_by_key) {
   std::vector<std::unique_ptr<LookupCursor>> inputs;
   for (const auto& [kind, value] : lookup.attributes) {
     inputs.push_back(NewIndexCursor(range, kind, value));
   }
-  if (!lookup.account_ids.empty() || !lookup.regions.empty()) {
+  *filter_by_key = false;
+  const bool filtered = !lookup.account_ids.empty() || !lookup.regions.empty();
+  const size_t declared = lookup.account_ids.size() * std::max<size_t>(lookup.regions.size(), 1);
+  if (filtered && declared > kMaxPartitionCursors) {
+    *filter_by_key = true;
+  } else if (filtered) {
     auto partitions = ResolvePartitions(store, lookup, range.snapshot, &stats->cursor);
     if (!partitions.ok()) return partitions.status();
-    std::vector<std::unique_ptr<LookupCursor>> children;
-    for (const auto& [account, region] : *partitions) {
-      children.push_back(NewPartitionCursor(range, account, region));
+    if (partitions->size() > kMaxPartitionCursors) {
+      *filter_by_key = true;
+    } else {
+      std::vector<std::unique_ptr<LookupCursor>> children;
+      for (const auto& [account, region] : *partitions) {
+        children.push_back(NewPartitionCursor(range, account, region));
+      }
+      stats->partitions += children.size();
+      inputs.push_back(NewUnionCursor(std::move(children)));  // empty union = no events
     }
-    stats->partitions += children.size();
-    inputs.push_back(NewUnionCursor(std::move(children)));  // empty union = no events
   }
   if (inputs.empty()) inputs.push_back(NewIndexCursor(range, IndexKind::kAll, ""));
   if (inputs.size() == 1) return std::move(inputs[0]);
   return NewIntersectionCursor(std::move(inputs));
+}
+
+bool InFilters(const NormalizedLookup& lookup, const DecodedOrderKey& key) {
+  const auto contains = [](const std::vector<std::string>& sorted, std::string_view value) {
+    return sorted.empty() || std::binary_search(sorted.begin(), sorted.end(), value);
+  };
+  return contains(lookup.account_ids, key.account_id) && contains(lookup.regions, key.region);
 }
 
 bool CategoryMatches(const NormalizedLookup& lookup, const v1::Event& event) {
@@ -117,7 +140,8 @@ StatusOr<v1::LookupEventsResponse> QueryEngine::LookupEvents(
   auto snapshot = store_->NewSnapshot();
   CursorRange range{store_, snapshot->snapshot(), lookup->start_time_us, lookup->end_time_us,
                     &stats->cursor};
-  auto cursor = BuildCursor(*store_, *lookup, range, stats);
+  bool filter_by_key = false;
+  auto cursor = BuildCursor(*store_, *lookup, range, stats, &filter_by_key);
   if (!cursor.ok()) return cursor.status();
   LookupCursor& events = **cursor;
   // Strictly after the resume key: its immediate successor in byte order.
@@ -129,6 +153,18 @@ StatusOr<v1::LookupEventsResponse> QueryEngine::LookupEvents(
   std::string last_returned;
   uint64_t examined = 0;
   for (; events.Valid(); events.Next()) {
+    DecodedOrderKey key;
+    if (!DecodeLookupOrderKey(events.order_key(), &key)) {
+      return absl::DataLossError("lookup: undecodable index key");
+    }
+    if (filter_by_key && !InFilters(*lookup, key)) {
+      ++stats->records_skipped;
+      if (++examined >= kMaxCandidatesPerPage) {
+        response.set_next_token(codec_->Encode(fingerprint, events.order_key()));
+        break;
+      }
+      continue;
+    }
     auto stored = store_->GetEventByKey(events.event_key(), snapshot->snapshot());
     if (!stored.ok()) return stored.status();
     ++stats->records_fetched;
@@ -143,10 +179,6 @@ StatusOr<v1::LookupEventsResponse> QueryEngine::LookupEvents(
       response.set_next_token(codec_->Encode(fingerprint, last_returned));
       break;
     } else {
-      DecodedOrderKey key;
-      if (!DecodeLookupOrderKey(events.order_key(), &key)) {
-        return absl::DataLossError("lookup: undecodable index key");
-      }
       FillLookupEvent(event, key, (*stored)->raw_json, response.add_events());
       last_returned.assign(events.order_key());
     }

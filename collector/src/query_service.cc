@@ -55,7 +55,11 @@ grpc::Status QueryService::Authorize(const grpc::ServerContext& context, const c
     const std::string peer = context.peer();
     const std::string reason(identity.status().message());
     logger_->Warn("query refused", {{"method", method}, {"peer", peer}, {"reason", reason}});
-    return ToGrpcStatus(identity.status());
+    if (identity.status().code() == absl::StatusCode::kUnauthenticated) {
+      return ToGrpcStatus(identity.status());
+    }
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "the client certificate is not an orgtrail identity: " + reason);
   }
   if (!identity->may_query()) {
     logger_->Warn("query refused", {{"method", method},

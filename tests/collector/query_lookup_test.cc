@@ -453,6 +453,26 @@ TEST_F(OrganizationLookupTest, AccountAndRegionFilters) {
   EXPECT_TRUE(LookupAll(*engine_, nobody).empty());
 }
 
+TEST_F(OrganizationLookupTest, ManyPartitionsAreFilteredOnTheKeys) {
+  // 200 accounts x 10 regions: more partitions than the engine opens cursors
+  // for, so the filters are applied to the index keys instead.
+  auto request = Request({}, 40);
+  std::set<std::string> accounts = {"111111111111", "333333333333"};
+  for (int i = 0; i < 198; ++i) accounts.insert("9000000" + std::to_string(10000 + i));
+  for (const auto& a : accounts) request.add_account_ids(a);
+  std::set<std::string> regions = {"us-east-1", "ap-south-1"};
+  for (int i = 0; i < 8; ++i) regions.insert("xx-region-" + std::to_string(i));
+  for (const auto& r : regions) request.add_regions(r);
+  request.set_include_data_events(true);
+  EXPECT_EQ(LookupAll(*engine_, request), fixture_->Expected({}, kMin, kMax, accounts, regions, true));
+  auto with_attribute = request;
+  auto* a = with_attribute.add_lookup_attributes();
+  a->set_attribute_key("ReadOnly");
+  a->set_attribute_value("false");
+  EXPECT_EQ(LookupAll(*engine_, with_attribute),
+            fixture_->Expected({{IndexKind::kReadOnly, "false"}}, kMin, kMax, accounts, regions, true));
+}
+
 TEST_F(OrganizationLookupTest, GlobalEventsAreFoundUnderTheHomeRegion) {
   auto request = Request({{"EventSource", "iam.amazonaws.com"}}, 1000);
   const auto everywhere = LookupAll(*engine_, request);
