@@ -177,6 +177,18 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
     agent->set_last_seen_us(state.last_seen_us);
     agent->set_connected(connected.count(state.agent_id) > 0);
     agent->set_events_stored(state.events_stored);
+    connected.erase(state.agent_id);
+  }
+  // Agents connected that have not stored a batch yet.
+  for (const std::string& id : connected) {
+    StatusOr<Identity> identity = ParseSpiffeId(id, options_.trust_domain);
+    if (!identity.ok()) continue;
+    if (caller->role == Role::kAccountAdmin && identity->account_id != caller->account_id) continue;
+    v1::AgentStatus* agent = response->add_agents();
+    agent->set_agent_id(id);
+    agent->set_account_id(identity->account_id);
+    agent->set_region(identity->region);
+    agent->set_connected(true);
   }
   return Finish("GetStatus", *caller, Status());
 }
