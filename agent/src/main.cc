@@ -361,10 +361,18 @@ int main(int argc, char** argv) {
   int64_t key_mtime = FileMtimeNs(tls.key_path);
   std::string public_key = batcher.signer()->PublicKeyDer();
   struct timespec tick{1, 0};
+  int exit_code = 0;
   while (true) {
     const int received = sigtimedwait(&signals, nullptr, &tick);
     if (received == SIGTERM || received == SIGINT) {
       logger.Info("shutting down", {{"signal", received}});
+      break;
+    }
+    if (spool->failed()) {
+      // Fail-stop: RocksDB refuses writes after a failed write/sync until it is
+      // reopened; the supervisor restarts the agent, which recovers from its WAL.
+      logger.Error("spool write failed; fail-stop: exiting so that the supervisor restarts the agent", {});
+      exit_code = 1;
       break;
     }
     const int64_t mtime = FileMtimeNs(tls.key_path);
@@ -391,5 +399,5 @@ int main(int argc, char** argv) {
   batcher_loop.Stop();
   stream.Stop();
   ops.Stop();
-  return 0;
+  return exit_code;
 }

@@ -144,7 +144,11 @@ Status Spool::LoadCounters() {
 Status Spool::Write(void* write_batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Write(wo, static_cast<rocksdb::WriteBatch*>(write_batch)), "write");
+  const rocksdb::Status s = db_->Write(wo, static_cast<rocksdb::WriteBatch*>(write_batch));
+  // A failed write or sync leaves RocksDB in a sticky background error: every
+  // later write fails until the database is reopened. Remember it (fail-stop).
+  if (!s.ok() && !s.IsInvalidArgument()) failed_.store(true);
+  return FromRocks(s, "write");
 }
 
 void Spool::PutState(void* write_batch, const AgentState& state) {

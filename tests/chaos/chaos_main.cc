@@ -289,7 +289,16 @@ FaultRecord Harness::Inject(const std::string& kind) {
     done();
   } else if (kind == "agent_kill9" || kind == "agent_stop_cont" || kind == "agent_clock_skew" ||
              kind == "agent_spool_corrupt") {
-    const size_t i = PickAgent();
+    size_t i = PickAgent();
+    if (kind == "agent_spool_corrupt") {
+      // Only agents whose sources can deliver again (files, generator): what a
+      // destroyed spool held of a PutEvents agent is gone by design (README).
+      std::vector<size_t> redeliverable;
+      for (size_t k = 0; k < cluster_->agents().size(); ++k) {
+        if (!cluster_->agents()[k].put_events) redeliverable.push_back(k);
+      }
+      i = redeliverable[rng_() % redeliverable.size()];
+    }
     r.target = cluster_->agents()[i].name;
     affected = {i};
     if (kind == "agent_kill9") {
@@ -306,10 +315,23 @@ FaultRecord Harness::Inject(const std::string& kind) {
       cluster_->KillAgent(i, SIGKILL);
       r.detail = CorruptSpool(i);
       Status s = cluster_->StartAgent(i, cluster_->agent_skew(i));
-      if (!s.ok()) {
-        r.detail += "; agent refused to start on the corrupted spool";
-        note_status(s);
+      if (!s.ok() && s.ToString().find("cannot open spool") != std::string::npos &&
+          s.ToString().find("DATA_LOSS") != std::string::npos) {
+        // Defined behaviour: the agent refuses to start on a corrupted spool
+        // (DATA_LOSS, exit 1) rather than run on damaged state. The operator
+        // moves the spool aside and starts it fresh; its sources deliver again
+        // from their beginning and the collector deduplicates by eventID.
+        r.detail += "; agent refused to start (DATA_LOSS); operator moved the spool aside, fresh spool";
+        const std::string aside = cluster_->spool_dir(i) + ".corrupt-" + std::to_string(r.at_s);
+        if (std::rename(cluster_->spool_dir(i).c_str(), aside.c_str()) != 0) {
+          note_status(absl::InternalError("cannot move the spool aside"));
+        }
+        r.restarted = true;
+        s = cluster_->StartAgent(i, cluster_->agent_skew(i));
+      } else if (s.ok()) {
+        r.detail += "; agent started on it";
       }
+      note_status(s);
     }
     done();
   } else if (kind.rfind("proxy_", 0) == 0) {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -93,6 +94,12 @@ class Spool {
   // True if the database did not exist (or had no state) before Open: the
   // agent starts with no memory of the sequences it used.
   bool fresh() const { return fresh_; }
+
+  // True once a write or its sync failed (I/O error, disk full): RocksDB then
+  // refuses every further write until reopened, so the agent must fail-stop
+  // (exit; its supervisor restarts it and RocksDB recovers from its WAL).
+  // Nothing a source was told is durable depends on the failed write.
+  bool failed() const { return failed_.load(); }
 
   // ---- sources
   // Appends events and source checkpoints in ONE synced write.
@@ -165,6 +172,7 @@ class Spool {
   rocksdb::ColumnFamilyHandle* dead_letters_ = nullptr;
   rocksdb::ColumnFamilyHandle* quarantine_ = nullptr;
   bool fresh_ = false;
+  std::atomic<bool> failed_{false};
 
   mutable std::mutex mu_;  // guards everything below
   AgentState state_;
