@@ -2,6 +2,7 @@
 #include "orgtrail/agent/spool.h"
 
 #include <chrono>
+#include <iterator>
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -282,12 +283,16 @@ Status Spool::CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash
   state_ = new_state;
   pending_events_ -= std::min<uint64_t>(pending_events_, pending_ids.size());
   pending_bytes_ -= std::min<uint64_t>(pending_bytes_, freed);
-  if (!pending_ids.empty()) {
+  if (!pending_ids.empty() && !pending_times_.empty()) {
+    // pending_times_ maps the first id of each append to its time: the next
+    // remaining event (last + 1) was appended at the time of the greatest
+    // key <= last + 1.
     const uint64_t last = pending_ids.back();
-    pending_times_.erase(pending_times_.begin(), pending_times_.upper_bound(last));
-    if (pending_events_ > 0 && (pending_times_.empty() || pending_times_.begin()->first != last + 1)) {
-      pending_times_[last + 1] = NowUs();
-    }
+    auto next = pending_times_.upper_bound(last + 1);
+    const bool had_entry = next != pending_times_.begin();
+    const int64_t next_time = had_entry ? std::prev(next)->second : NowUs();
+    pending_times_.erase(pending_times_.begin(), next);
+    if (pending_events_ > 0 && had_entry) pending_times_[last + 1] = next_time;
   }
   if (pending_events_ == 0) {
     pending_bytes_ = 0;

@@ -271,6 +271,19 @@ void StreamClient::HandleRefusal(const RefusedBatch& refused) {
       return;
     }
   }
+  // Only refusals that a resend cannot cure go to the dead letters; transient
+  // ones (UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL, ...) are retried.
+  const auto code = static_cast<grpc::StatusCode>(refused.code);
+  const bool permanent = code == grpc::StatusCode::INVALID_ARGUMENT ||
+                         code == grpc::StatusCode::PERMISSION_DENIED ||
+                         code == grpc::StatusCode::OUT_OF_RANGE ||
+                         code == grpc::StatusCode::DATA_LOSS ||
+                         code == grpc::StatusCode::UNAUTHENTICATED;
+  if (!permanent) {
+    logger_->Warn("batch refused with a transient error; it will be resent",
+                  {{"sequence", refused.sequence}, {"reason", refused.reason}});
+    return;
+  }
   const Status moved = spool_->DeadLetter(refused.sequence, refused.reason);
   if (moved.ok()) {
     dead_letters_->Increment();
