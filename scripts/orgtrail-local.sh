@@ -103,6 +103,8 @@ start_collector() {
     --data-dir "$DIR/data/collector" --ca "$DIR/pki/ca.crt" --cert "$DIR/pki/collector.crt" \
     --key "$DIR/pki/collector.key" --trust-domain "$ORG" --home-region "$HOME_REGION" \
     --management-account-id 111111111111 \
+    --export-root "$DIR/export" --export-bucket orgtrail-local-export --export-org-id "$ORG_ID" \
+    --export-interval 15s --digest-interval 5m --checkpoint-interval 5s \
     ${ORGTRAIL_LOCAL_COLLECTOR_ARGS:-} \
     >"$DIR/logs/collector.log" 2>&1 &
   echo $! >"$DIR/run/collector.pid"
@@ -114,7 +116,7 @@ create_org_trail() {
   if ctl_admin get-trail --name org-trail >/dev/null 2>&1; then return 0; fi
   say "Creating the organization trail 'org-trail' (multi-region, global services, all management events)"
   ctl_admin create-trail --name org-trail --is-organization-trail --is-multi-region-trail \
-    --include-global-service-events --s3-bucket-name orgtrail-local-export >/dev/null
+    --include-global-service-events --enable-log-file-validation --s3-bucket-name orgtrail-local-export >/dev/null
   ctl_admin start-logging --name org-trail >/dev/null
 }
 
@@ -179,9 +181,10 @@ wait_for_events() {
 
 tour() {
   local ran=0
-  say "Tour 1: events per account and region"
-  echo "\$ orgtrailctl status"
-  ctl status || true
+  say "Tour 1: events per account and region (SQL at the collector, over the RocksDB indexes)"
+  local q1="SELECT recipientaccountid AS account, partitionregion AS region, COUNT(*) AS events, SUM(eventcategory = 'Data') AS data_events FROM events GROUP BY 1, 2 ORDER BY 1, 2"
+  echo "\$ orgtrailctl query \"$q1\""
+  ctl query "$q1" || true
   echo
   say "Tour 2: one IAM event carried by the us-east-1 AND eu-west-1 agents of 222222222222, stored once, under us-east-1"
   echo "\$ orgtrailctl lookup-events --lookup-attributes AttributeKey=EventId,AttributeValue=$SHARED_IAM_EVENT_ID --output table"
@@ -193,12 +196,9 @@ tour() {
   ctl lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=DeleteBucket --max-items 5 --output table || true
   echo
   say "Tour 4: console sign-ins without MFA"
-  echo "\$ orgtrailctl lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=ConsoleLogin --output json | jq ... MFAUsed == \"No\""
-  ctl lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=ConsoleLogin --max-results 1000 --output json |
-    jq -r '.Events[] | .CloudTrailEvent | fromjson
-           | select(.additionalEventData.MFAUsed == "No")
-           | "\(.eventTime)  \(.recipientAccountId)  \(.userIdentity.arn // .userIdentity.type)  from \(.sourceIPAddress)"' |
-    head -10 || true
+  local q4="SELECT eventtime, recipientaccountid AS account, useridentity_arn AS who, sourceipaddress FROM events WHERE eventname = 'ConsoleLogin' AND json_extract(eventjson, '$.additionalEventData.MFAUsed') = 'No' ORDER BY eventtime DESC LIMIT 10"
+  echo "\$ orgtrailctl query \"$q4\""
+  ctl query "$q4" || true
   echo
   say "Tour 5: prove where one event came from (agent certificate, batch signature, Merkle inclusion)"
   echo "\$ orgtrailctl verify-event $SHARED_IAM_EVENT_ID --ca $DIR/pki/ca.crt"
@@ -218,6 +218,7 @@ cmd_up() {
   tour
   echo
   say "The organization keeps running. Folder: $DIR (logs in $DIR/logs)"
+  echo "    CloudTrail-layout export (gzipped Records files, every 15 s; signed digests every 5 min): $DIR/export/AWSLogs/$ORG_ID"
   echo "    scripts/orgtrail-local.sh status | tour | down"
   echo "    query it yourself:  $CTL_BIN lookup-events --collector 127.0.0.1:$GRPC_PORT \\"
   echo "        --ca $DIR/pki/ca.crt --cert $DIR/pki/auditor.crt --key $DIR/pki/auditor.key --max-items 3"
@@ -233,7 +234,7 @@ cmd_status() {
   done
   if curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1; then
     echo "collector healthy; events stored: $(metric orgtrail_collector_events_in_store), duplicates dropped: $(metric orgtrail_collector_events_deduplicated_total)"
-    ctl status || true
+    ctl_admin status --output table || true
   else
     echo "collector not answering on http://127.0.0.1:$HTTP_PORT/healthz"
   fi

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Checks the README's first command for real: `scripts/orgtrail-local.sh up` in a fresh folder
+# (quick mode: fewer generated events), then the tour's answers, `status`, and `down --purge`.
+# Also checks that the README names exactly the commands the scripts run.
+# usage: local_org_test.sh <build dir>
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD_DIR="$1"
+WORK="$(mktemp -d /tmp/orgtrail-local-test.XXXXXX)"
+export ORGTRAIL_LOCAL_DIR="$WORK/local"
+export ORGTRAIL_BUILD_DIR="$BUILD_DIR"
+export ORGTRAIL_LOCAL_PORT_BASE="${ORGTRAIL_LOCAL_PORT_BASE:-$(( 20000 + RANDOM % 20000 ))}"
+export ORGTRAIL_LOCAL_EVENTS_PER_AGENT=100
+export ORGTRAIL_LOCAL_WAIT_SECONDS=180
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cleanup() { "$ROOT/scripts/orgtrail-local.sh" down --purge >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# The README's two commands are the scripts that exist, and CI runs the second one.
+grep -qx 'scripts/orgtrail-local.sh up' "$ROOT/README.md" || fail "README lacks 'scripts/orgtrail-local.sh up'"
+grep -qx 'scripts/test.sh' "$ROOT/README.md" || fail "README lacks 'scripts/test.sh'"
+grep -q '^exec scripts/test.sh$' "$ROOT/.ci/run" || fail ".ci/run does not exec scripts/test.sh"
+[ -x "$ROOT/scripts/orgtrail-local.sh" ] && [ -x "$ROOT/scripts/test.sh" ] || fail "scripts not executable"
+# Every orgtrailctl subcommand the README's tour table names exists.
+for c in $(grep -oE '^\| `[a-z-]+' "$ROOT/README.md" | sed 's/^| `//'); do
+  "$BUILD_DIR/cli/orgtrailctl" "$c" --help >/dev/null 2>&1 || fail "README names orgtrailctl $c, which has no --help"
+done
+
+start=$(date +%s)
+out="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$out"; fail "up exited non-zero"; }
+echo "$out" | grep -v '^\[' | tail -80
+echo "up took $(( $(date +%s) - start ))s (already built)"
+
+echo "$out" | grep -q 'verification passed' || fail "verify-event did not pass"
+# The IAM event both regions' agents carried: exactly one record, under us-east-1.
+iam_line="$(echo "$out" | grep '6f1c9a52-4e1b-4c2e-9d51-0b7a3e2f9c11 | CreateUser' || true)"
+[ "$(echo "$iam_line" | grep -c .)" = 1 ] || fail "shared IAM event not listed exactly once: $iam_line"
+echo "$iam_line" | grep -q '| 222222222222 | us-east-1 ' || fail "shared IAM event not homed in us-east-1: $iam_line"
+# Events per account and region: every account of the organization appears.
+for acct in 111111111111 222222222222 333333333333 123837392027; do
+  echo "$out" | grep -q "$acct" || fail "account $acct missing from the tour"
+done
+echo "$out" | grep -q 'DeleteBucket' || fail "DeleteBucket tour found nothing"
+
+"$ROOT/scripts/orgtrail-local.sh" status | tee "$WORK/status.txt"
+grep -q 'collector healthy' "$WORK/status.txt" || fail "status does not report a healthy collector"
+"$ROOT/scripts/orgtrail-local.sh" down --purge
+[ ! -d "$ORGTRAIL_LOCAL_DIR" ] || fail "down --purge left $ORGTRAIL_LOCAL_DIR"
+echo "1 passed, 0 failed"
