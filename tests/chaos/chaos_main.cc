@@ -608,12 +608,17 @@ int Harness::Run() {
   const auto maybe = ledger_.maybe();
   const auto rogue = ledger_.rogue();
   uint64_t stored_ok = 0, lost = 0, duplicated = 0, maybe_stored = 0, rogue_stored = 0, unexplained = 0;
+  std::map<std::string, uint64_t> lost_by_source;
   std::vector<std::string> lost_examples, dup_examples, rogue_examples, unexplained_examples;
   for (const auto& [id, source] : accepted) {
     auto it = snap->copies.find(id);
     const uint64_t n = it == snap->copies.end() ? 0 : it->second;
     if (n == 1) ++stored_ok;
-    if (n == 0) { ++lost; if (lost_examples.size() < 10) lost_examples.push_back(id + " (" + source + ")"); }
+    if (n == 0) {
+      ++lost;
+      ++lost_by_source[source];
+      if (lost_examples.size() < 10) lost_examples.push_back(id + " (" + source + ")");
+    }
     if (n > 1) { ++duplicated; if (dup_examples.size() < 10) dup_examples.push_back(id); }
   }
   for (const auto& [id, n] : snap->copies) {
@@ -664,7 +669,9 @@ int Harness::Run() {
   t << "unanswered PutEvents " << maybe.size() << ")\n";
   t << "events stored:              " << snap->events << " (ledger stored exactly once " << stored_ok
     << ", unanswered-but-stored " << maybe_stored << ")\n";
-  t << "lost:                       " << lost << "\n";
+  t << "lost:                       " << lost;
+  for (const auto& [s, n] : lost_by_source) t << (s == lost_by_source.begin()->first ? " (" : ", ") << s << " " << n;
+  t << (lost_by_source.empty() ? "" : ")") << "\n";
   t << "duplicated:                 " << duplicated << "\n";
   t << "rogue events sent/stored:   " << rogue.size() << " / " << rogue_stored << "\n";
   t << "stored, no source accepted: " << unexplained << "\n";
