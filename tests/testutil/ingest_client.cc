@@ -1,5 +1,7 @@
 #include "ingest_client.h"
 
+#include <cstdlib>
+
 #include "orgtrail/common/batch.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/time_util.h"
@@ -40,7 +42,11 @@ StatusOr<std::vector<std::string>> SplitCloudTrailRecords(std::string_view text)
 
 StatusOr<std::unique_ptr<CollectorProcess>> CollectorProcess::Start(const CollectorProcessOptions& options) {
   SubprocessOptions sub;
-  sub.binary = options.binary.empty() ? std::string(ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector") : options.binary;
+  // ORGTRAIL_COLLECTOR_BINARY lets a run use another build (e.g. ASan+UBSan).
+  const char* override_binary = std::getenv("ORGTRAIL_COLLECTOR_BINARY");
+  sub.binary = !options.binary.empty() ? options.binary
+               : override_binary != nullptr ? std::string(override_binary)
+                                            : std::string(ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector");
   sub.log_dir = options.log_dir;
   sub.name = options.name;
   sub.args = {"--listen=127.0.0.1:0", "--http-listen=127.0.0.1:0", "--data-dir=" + options.data_dir,

@@ -38,7 +38,7 @@ StatusOr<std::vector<std::string>> SplitCloudTrailRecords(std::string_view file_
 // kernel (--listen/--http-listen 127.0.0.1:0), read back from its
 // "collector listening" log line. The destructor kills it (SIGKILL).
 struct CollectorProcessOptions {
-  std::string binary;        // default: ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector"
+  std::string binary;        // default: $ORGTRAIL_COLLECTOR_BINARY, else ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector"
   std::string data_dir;      // required
   std::string log_dir;       // required
   TlsFiles tls;              // the collector's certificate (TestPki::Collector())
