@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <ctime>
 #include <limits>
 #include <memory>
@@ -178,6 +179,8 @@ std::optional<int64_t> ParseSqlTime(std::string_view text) {
 //   'g' '>' 'l' '<' '=' = eventtime >=, >, <=, <, =
 // idxNum: 0 = org-wide time index, 1..8 = attribute index kind, 100 = partition scan.
 constexpr int kPlanPartitions = 100;
+constexpr int kPlanFetchFlag = 0x1000;
+constexpr size_t kPrefetchBatch = 256;
 
 struct Table : sqlite3_vtab {
   SqlScanContext* context = nullptr;
@@ -262,6 +265,8 @@ struct Cursor : sqlite3_vtab_cursor {
   std::optional<std::set<std::string>> region_filter;  // allowed partition regions
   std::unique_ptr<EventIndexIterator> it;
   EventsScan* scan = nullptr;  // == it.get() when the source walks the events column family
+  bool prefetch = false;        // index walks: records fetched in sorted batches
+  std::deque<std::pair<IndexEntry, std::optional<StoredEvent>>> buffer;  // front = current row
   bool eof = true;
   int64_t rowid = 0;
   // Current row, loaded lazily.
@@ -402,12 +407,17 @@ int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     info->aConstraintUsage[used[k]].argvIndex = static_cast<int>(k + 1);
     info->aConstraintUsage[used[k]].omit = 0;  // SQLite re-checks every constraint
   }
+  // Whether any column beyond the key-derived ones is read: index plans then
+  // prefetch records in sorted batches (MultiGet) instead of one lookup per row.
+  const uint64_t key_columns = (1ull << kEventId) | (1ull << kEventTime) | (1ull << kRecipientAccountId) |
+                               (1ull << kPartitionRegion);
+  if ((info->colUsed & ~key_columns) != 0) plan |= kPlanFetchFlag;
   info->idxNum = plan;
   info->idxStr = sqlite3_mprintf("%s", codes.c_str());
   info->needToFreeIdxStr = 1;
   info->estimatedCost = cost;
   info->estimatedRows = static_cast<sqlite3_int64>(std::max(1.0, cost));
-  if (plan == static_cast<int>(IndexKind::kEventId) + 1) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  if ((plan & ~kPlanFetchFlag) == static_cast<int>(IndexKind::kEventId) + 1) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
   return SQLITE_OK;
 }
 
@@ -464,7 +474,10 @@ bool EntryPasses(const Cursor& cursor, const IndexEntry& entry) {
 
 // Moves to the next entry passing the secondary filters (starting at the
 // iterator's current position). Returns SQLITE_OK or an error code.
+int SettleOnRowPrefetching(Cursor* cursor);
+
 int SettleOnRow(Cursor* cursor) {
+  if (cursor->prefetch) return SettleOnRowPrefetching(cursor);
   SqlScanContext* context = cursor->context;
   uint64_t checked = 0;
   while (cursor->source_pos < cursor->sources.size()) {
@@ -505,6 +518,78 @@ int SettleOnRow(Cursor* cursor) {
   return SQLITE_OK;
 }
 
+// Refills the buffer with up to kPrefetchBatch passing index entries, sorted
+// by event key, and reads their records with one MultiGet.
+int RefillBuffer(Cursor* cursor) {
+  SqlScanContext* context = cursor->context;
+  std::vector<IndexEntry> entries;
+  uint64_t checked = 0;
+  while (entries.size() < kPrefetchBatch && cursor->source_pos < cursor->sources.size()) {
+    if (!cursor->it && !OpenSource(cursor)) return SQLITE_ERROR;
+    while (entries.size() < kPrefetchBatch && cursor->it->Valid()) {
+      if ((++checked & 255) == 0 && std::chrono::steady_clock::now() > context->deadline) {
+        context->timed_out = true;
+        return SQLITE_INTERRUPT;
+      }
+      ++context->index_steps;
+      if (EntryPasses(*cursor, cursor->it->entry())) entries.push_back(cursor->it->entry());
+      cursor->it->Next();
+    }
+    if (cursor->it->Valid()) break;
+    if (!cursor->it->status().ok()) return SQLITE_IOERR;
+    cursor->it.reset();
+    ++cursor->source_pos;
+  }
+  if (entries.empty()) return SQLITE_OK;
+  std::sort(entries.begin(), entries.end(),
+            [](const IndexEntry& a, const IndexEntry& b) { return a.event_key < b.event_key; });
+  std::vector<rocksdb::Slice> keys;
+  for (const auto& e : entries) keys.emplace_back(e.event_key);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  rocksdb::ReadOptions options;
+  options.snapshot = context->snapshot;
+  const EventStore* store = context->store;
+  store->db()->MultiGet(options, store->handle(ColumnFamily::kEvents), keys.size(), keys.data(), values.data(),
+                        statuses.data(), /*sorted_input=*/true);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::optional<StoredEvent> event;
+    if (statuses[i].ok()) {
+      StoredEvent stored;
+      std::string_view raw;
+      if (DecodeEventValue(values[i].ToStringView(), &stored.meta, &raw)) {
+        stored.event_key = entries[i].event_key;
+        stored.raw_json.assign(raw.data(), raw.size());
+        event = std::move(stored);
+      }
+    } else if (!statuses[i].IsNotFound()) {
+      return SQLITE_IOERR;
+    }
+    cursor->buffer.emplace_back(std::move(entries[i]), std::move(event));
+  }
+  return SQLITE_OK;
+}
+
+int SettleOnRowPrefetching(Cursor* cursor) {
+  if (cursor->buffer.empty()) {
+    int rc = RefillBuffer(cursor);
+    if (rc != SQLITE_OK) return rc;
+  }
+  if (cursor->buffer.empty()) {
+    cursor->eof = true;
+    return SQLITE_OK;
+  }
+  auto& [entry, event] = cursor->buffer.front();
+  cursor->entry = entry;
+  ResetRow(cursor);
+  cursor->event = std::move(event);
+  cursor->fetched = true;
+  ++cursor->rowid;
+  ++cursor->context->rows_read;
+  cursor->eof = false;
+  return SQLITE_OK;
+}
+
 std::string PlanText(const Cursor& cursor) {
   std::string text;
   if (!cursor.sources.empty() && cursor.sources[0].partition) {
@@ -542,6 +627,9 @@ std::string ArgText(sqlite3_value* value) {
 int xFilter(sqlite3_vtab_cursor* base, int plan, const char* codes, int argc, sqlite3_value** argv) {
   auto* cursor = static_cast<Cursor*>(base);
   SqlScanContext* context = cursor->context;
+  const bool needs_records = (plan & kPlanFetchFlag) != 0;
+  plan &= ~kPlanFetchFlag;
+  cursor->buffer.clear();
   cursor->sources.clear();
   cursor->source_pos = 0;
   cursor->it.reset();
@@ -653,6 +741,8 @@ int xFilter(sqlite3_vtab_cursor* base, int plan, const char* codes, int argc, sq
                         cursor->end_us == std::numeric_limits<int64_t>::max();
     cursor->sources.push_back(std::move(source));
   }
+  cursor->prefetch = needs_records && !cursor->sources.empty() && !cursor->sources[0].partition &&
+                     !cursor->sources[0].all_events;
   std::string text = PlanText(*cursor);
   if (context->plans.empty() || context->plans.back() != text) {
     if (context->plans.size() < 64) context->plans.push_back(text);
@@ -666,7 +756,11 @@ int xFilter(sqlite3_vtab_cursor* base, int plan, const char* codes, int argc, sq
 int xNext(sqlite3_vtab_cursor* base) {
   auto* cursor = static_cast<Cursor*>(base);
   if (cursor->eof) return SQLITE_OK;
-  cursor->it->Next();
+  if (cursor->prefetch) {
+    if (!cursor->buffer.empty()) cursor->buffer.pop_front();
+  } else {
+    cursor->it->Next();
+  }
   int rc = SettleOnRow(cursor);
   if (rc == SQLITE_INTERRUPT) return SetError(base->pVtab, "query time limit exceeded");
   if (rc != SQLITE_OK) return SetError(base->pVtab, "events: store read failed");
