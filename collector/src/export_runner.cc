@@ -48,7 +48,8 @@ void ExportRunner::AddFlags(po::options_description* options) {
       ("export-interval", po::value<std::string>()->default_value("5m"), "log file delivery interval")
       ("digest-interval", po::value<std::string>()->default_value("1h"), "digest interval per account and region")
       ("checkpoint-interval", po::value<std::string>()->default_value("10s"), "sign a Merkle checkpoint at least this often when the log grew")
-      ("checkpoint-every-events", po::value<int64_t>()->default_value(1000), "... or after this many new events");
+      ("checkpoint-every-events", po::value<int64_t>()->default_value(1000), "... or after this many new events")
+      ("rotate-digest-key", po::value<bool>()->default_value(false), "create a new digest signing key at startup (old keys stay valid for old digests)");
 }
 
 StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables_map& v, const std::string& data_dir,
@@ -86,6 +87,7 @@ StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables
     return absl::InvalidArgumentError("--checkpoint-every-events: must be between 1 and 100000000");
   }
   o.checkpoint_every_events = static_cast<uint64_t>(every);
+  o.rotate_digest_key = v["rotate-digest-key"].as<bool>();
   o.tick_us = std::min<int64_t>({250000, o.export_interval_us, o.checkpoint_interval_us});
   return o;
 }
@@ -107,6 +109,10 @@ Status ExportRunner::Init() {
   auto keys = DigestKeyRing::Open(options_.data_dir + "/digest-keys", now);
   if (!keys.ok()) return keys.status();
   keys_ = std::move(*keys);
+  if (options_.rotate_digest_key && keys_->ListPublicKeys().back().validity_start_us < now) {
+    ORGTRAIL_RETURN_IF_ERROR(keys_->Rotate(now));
+    logger_->Info("digest signing key rotated", {{"fingerprint", keys_->CurrentFingerprint()}});
+  }
   // Ed25519 checkpoint key, created once.
   const std::string key_path = options_.data_dir + "/checkpoint-key.pem";
   std::string pem;

@@ -99,13 +99,14 @@ class ExportCollectorTest : public ::testing::Test {
     pki_ = std::make_unique<testutil::TestPki>(dir_.MakeSubdir("pki"));
     ASSERT_TRUE(pki_->ok());
   }
-  std::unique_ptr<testutil::CollectorProcess> StartCollector() {
+  std::unique_ptr<testutil::CollectorProcess> StartCollector(std::vector<std::string> extra = {}) {
     testutil::CollectorProcessOptions o;
     o.data_dir = dir_.Join("data");
     o.log_dir = dir_.Join("logs");
     fs::create_directories(o.log_dir);
     o.tls = pki_->Collector();
     o.extra_args = FastExportArgs();
+    o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
     o.name = "collector-" + std::to_string(starts_++);
     auto c = testutil::CollectorProcess::Start(o);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -332,6 +333,43 @@ TEST_F(ExportCollectorTest, KillNineDuringIngestAndExportNoGapNoDuplicate) {
                       std::chrono::seconds(60), std::chrono::milliseconds(500)))
       << last.out << last.err;
   EXPECT_GE(kills, 3);
+}
+
+TEST_F(ExportCollectorTest, DigestKeyRotationAcrossRestartKeepsOldDigestsValid) {
+  auto send = [&](testutil::CollectorProcess* c, int from) {
+    auto client = testutil::IngestClient::Connect(c->target(), pki_->Agent(kAccount, "us-east-1"),
+                                                  testutil::AgentSpiffeId("example.org", kAccount, "us-east-1", "a1"));
+    ASSERT_TRUE(client.ok()) << client.status();
+    ASSERT_TRUE((*client)->Hello().ok());
+    std::vector<std::string> raws;
+    for (int i = from; i < from + 20; ++i) {
+      testutil::SyntheticEvent e;
+      e.event_id = "rot-" + std::to_string(i);
+      e.account_id = kAccount;
+      raws.push_back(testutil::SyntheticEventJson(e));
+    }
+    ASSERT_TRUE((*client)->SendEvents(raws).ok());
+  };
+  ValidateRun last;
+  {
+    auto c = StartCollector();
+    ASSERT_NE(c, nullptr);
+    send(c.get(), 0);
+    ASSERT_TRUE(WaitFor([&] { return AllLogsDigested(ExportRoot(), dir_.Join("logs"), &runs_, &last); },
+                        std::chrono::seconds(60), std::chrono::milliseconds(500))) << last.out << last.err;
+    c->process()->Stop();
+  }
+  auto c = StartCollector({"--rotate-digest-key", "true"});
+  ASSERT_NE(c, nullptr);
+  send(c.get(), 100);
+  ASSERT_TRUE(WaitFor([&] {
+    return ExportedIds(ExportRoot()).size() == 40u && AllLogsDigested(ExportRoot(), dir_.Join("logs"), &runs_, &last);
+  }, std::chrono::seconds(60), std::chrono::milliseconds(500))) << last.out << last.err;
+  const std::string keys = ReadFileOrDie(ExportRoot() + "/AWSLogs/o-e2etest0001/public-keys.json");
+  size_t count = 0;
+  for (size_t p = keys.find("\"Fingerprint\""); p != std::string::npos; p = keys.find("\"Fingerprint\"", p + 1)) ++count;
+  EXPECT_EQ(count, 2u) << keys;
+  EXPECT_EQ(last.err.find("INVALID"), std::string::npos) << last.err;
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ struct ExportRunnerOptions {
   int64_t checkpoint_interval_us = 10ll * 1000000;
   uint64_t checkpoint_every_events = 1000;
   int64_t tick_us = 250000;
+  bool rotate_digest_key = false;  // start with a new digest signing key (old keys stay listed)
 };
 
 class ExportRunner {
