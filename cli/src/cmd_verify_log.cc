@@ -5,8 +5,13 @@
 // collector's MerkleLog service (auditor certificate). --save-checkpoint
 // stores the newest verified checkpoint for the next run.
 //
-// Exit status: 0 consistent, 1 verification failed (INVALID: ... on stderr),
-// 2 usage error.
+// --event-id X [--checkpoint F]: inclusion mode (online): fetches the stored
+// record (Query.GetEvent) and its audit path (MerkleLog.GetInclusionProof)
+// and checks that SHA-256(0x00 || record) is a leaf of the signed checkpoint
+// F (default: the newest one, verified) — a rewritten stored event fails.
+//
+// Exit status: 0 consistent / included, 1 verification failed (INVALID: ...
+// on stderr), 2 usage error.
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -18,6 +23,7 @@
 #include "orgtrail/common/checkpoint.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/hash.h"
+#include "orgtrail/common/merkle.h"
 #include "orgtrail/common/pki.h"
 #include "orgtrail/v1/query.grpc.pb.h"
 
@@ -66,6 +72,75 @@ std::string FormatProof(const std::vector<Digest>& proof) {
   return out;
 }
 
+int RunInclusion(const po::variables_map& vm, const CheckpointVerifier& verifier) {
+  const std::string event_id = vm["event-id"].as<std::string>();
+  if (event_id.empty() || event_id.size() > 256) return Usage("--event-id: expected 1-256 bytes");
+  auto conn = ConnectionOptionsFromValues(vm);
+  if (!conn.ok()) return Usage(std::string(conn.status().message()));
+  auto channel = MakeCollectorChannel(*conn);
+  if (!channel.ok()) return Usage(std::string(channel.status().message()));
+  auto merkle = v1::MerkleLog::NewStub(*channel);
+  auto query = v1::Query::NewStub(*channel);
+  std::string note;
+  if (vm.count("checkpoint")) {
+    auto text = ReadSmallFile("--checkpoint", vm["checkpoint"].as<std::string>());
+    if (!text.ok()) return Usage(std::string(text.status().message()));
+    note = *text;
+  } else {
+    grpc::ClientContext ctx;
+    SetDeadline(*conn, &ctx);
+    v1::GetCheckpointResponse resp;
+    grpc::Status st = merkle->GetCheckpoint(&ctx, v1::GetCheckpointRequest(), &resp);
+    if (!st.ok()) {
+      std::fprintf(stderr, "verify-log: %s\n", DescribeRpcError(*conn, st).c_str());
+      return 1;
+    }
+    note = resp.checkpoint();
+  }
+  auto cp = verifier.Open(note);
+  if (!cp.ok()) return Invalid("checkpoint: " + std::string(cp.status().message()));
+  v1::GetEventResponse event;
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(*conn, &ctx);
+    v1::GetEventRequest req;
+    req.set_event_id(event_id);
+    grpc::Status st = query->GetEvent(&ctx, req, &event);
+    if (!st.ok()) {
+      std::fprintf(stderr, "verify-log: %s\n", DescribeRpcError(*conn, st).c_str());
+      return 1;
+    }
+  }
+  v1::GetInclusionProofResponse proof;
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(*conn, &ctx);
+    v1::GetInclusionProofRequest req;
+    req.set_event_id(event_id);
+    req.set_tree_size(cp->size);
+    grpc::Status st = merkle->GetInclusionProof(&ctx, req, &proof);
+    if (!st.ok()) {
+      std::fprintf(stderr, "verify-log: %s\n", DescribeRpcError(*conn, st).c_str());
+      return 1;
+    }
+  }
+  std::vector<Digest> path;
+  for (const auto& h : proof.proof()) {
+    auto d = DigestFromString(h);
+    if (!d.ok() || path.size() >= kMaxProofHashes) return Invalid("collector sent a malformed proof");
+    path.push_back(*d);
+  }
+  Status included = VerifyCheckpointInclusion(*cp, proof.leaf_index(), MerkleLeafHash(event.event().raw_json()), path);
+  if (!included.ok()) {
+    return Invalid("event " + event_id + " (leaf " + std::to_string(proof.leaf_index()) + ") is not in checkpoint " +
+                   std::to_string(cp->size) + " as stored now: " + std::string(included.message()));
+  }
+  std::printf("event %s: included at leaf %llu of checkpoint %llu (origin %s)\n", event_id.c_str(),
+              static_cast<unsigned long long>(proof.leaf_index()), static_cast<unsigned long long>(cp->size),
+              cp->origin.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunVerifyLog(int argc, const char* const* argv) {
@@ -77,7 +152,9 @@ int RunVerifyLog(int argc, const char* const* argv) {
       ("new-checkpoint", po::value<std::string>(), "later saved checkpoint; default: fetch the newest from --collector")
       ("proof", po::value<std::string>(), "saved consistency proof (base64 hash per line); default: fetch from --collector")
       ("write-proof", po::value<std::string>(), "save the proof that was used to this file")
-      ("save-checkpoint", po::value<std::string>(), "save the newer (verified) checkpoint to this file");
+      ("save-checkpoint", po::value<std::string>(), "save the newer (verified) checkpoint to this file")
+      ("event-id", po::value<std::string>(), "inclusion mode: prove this stored event is in the log")
+      ("checkpoint", po::value<std::string>(), "inclusion mode: saved checkpoint to prove against (default: newest)");
   AddConnectionOptions(&options);
   po::variables_map vm;
   BinaryInfo info{"orgtrailctl verify-log",
@@ -100,6 +177,7 @@ int RunVerifyLog(int argc, const char* const* argv) {
   }
   auto verifier = CheckpointVerifier::FromVerifierKey(vkey);
   if (!verifier.ok()) return Usage("--verifier-key: " + std::string(verifier.status().message()));
+  if (vm.count("event-id")) return RunInclusion(vm, **verifier);
   const bool have_old = vm.count("old-checkpoint") > 0;
   const bool online = !vm.count("new-checkpoint") || (have_old && !vm.count("proof"));
   if (!have_old && !vm.count("save-checkpoint")) return Usage("--old-checkpoint (or --save-checkpoint) is required");

@@ -12,6 +12,7 @@
 #include "orgtrail/collector/store_keys.h"
 #include "orgtrail/common/checkpoint.h"
 #include "orgtrail/common/merkle.h"
+#include "orgtrail/common/pki.h"
 #include "orgtrail/v1/query.grpc.pb.h"
 #include "testutil/ingest_client.h"
 #include "testutil/pki_fixture.h"
@@ -197,6 +198,15 @@ TEST_F(MerkleLogRollbackTest, RewrittenStoredEventFailsInclusion) {
   EXPECT_TRUE(VerifyCheckpointInclusion(*cp, proof.leaf_index(), MerkleLeafHash(original), path).ok());
   Status rewritten = VerifyCheckpointInclusion(*cp, proof.leaf_index(), MerkleLeafHash(served), path);
   EXPECT_EQ(rewritten.code(), absl::StatusCode::kDataLoss) << rewritten;
+  // The same check through the CLI against a saved checkpoint.
+  ASSERT_TRUE(WriteFileAtomically(dir_.Join("cp50"), proof.checkpoint(), 0644).ok());
+  Run bad = VerifyLog(c.get(), vkey, {"--event-id", "rb-17", "--checkpoint", dir_.Join("cp50")});
+  EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("INVALID: event rb-17 (leaf 17) is not in checkpoint 50 as stored now: root mismatch"),
+            std::string::npos) << bad.err;
+  Run good = VerifyLog(c.get(), vkey, {"--event-id", "rb-3", "--checkpoint", dir_.Join("cp50")});
+  EXPECT_EQ(good.code, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("event rb-3: included at leaf 3 of checkpoint 50"), std::string::npos) << good.out;
 }
 
 }  // namespace
