@@ -181,6 +181,11 @@ class Harness {
   }
   std::string CorruptSpool(size_t i);
   bool Quiesce(double timeout_s, std::string* why);
+  // Agents that are up but whose acked sequence did not move past `before`
+  // while they hold sealed batches are restarted (kill -9), counted and noted.
+  bool RestartStuck(const std::vector<size_t>& agents, const std::vector<AgentHealth>& before,
+                    const std::string& context);
+  int stuck_restarts_ = 0;
 
   Options o_;
   std::string dir_;
@@ -412,6 +417,7 @@ FaultRecord Harness::Inject(const std::string& kind) {
     }
   } else if (kind.rfind("rogue_", 0) == 0) {
     r.target = "collector";
+    affected.clear();  // rogue clients talk to the collector only: its health is the recovery
     rogue_.target = cluster_->collector_target();
     RogueOutcome out = RunRogue(kind.substr(6), rogue_, &ledger_, &rogue_counter_);
     r.detail = "sent " + std::to_string(out.sent) + ", refused " + std::to_string(out.refused) +
@@ -424,12 +430,32 @@ FaultRecord Harness::Inject(const std::string& kind) {
   if (before.empty()) before = Snapshot();
   r.recovery_s = WaitRecovered(affected, before);
   if (r.recovery_s < 0) {
-    // Not recovered within the bound: the supervisor restarts what is dead.
+    // Not recovered within the bound: the supervisor restarts what is dead,
+    // and (a liveness probe) what is alive but stuck.
     Status s = cluster_->EnsureAllRunning();
     note_status(s);
     notes_.push_back(kind + " (" + r.target + "): not recovered within " + std::to_string(o_.recovery_bound_s) + " s");
+    r.restarted = RestartStuck(affected, before, kind) || r.restarted;
   }
   return r;
+}
+
+bool Harness::RestartStuck(const std::vector<size_t>& agents, const std::vector<AgentHealth>& before,
+                           const std::string& context) {
+  bool any = false;
+  for (size_t i : agents) {
+    AgentHealth h = cluster_->Health(i);
+    if (!h.up || h.sealed_batches == 0 || h.acked_sequence > before[i].acked_sequence) continue;
+    ++stuck_restarts_;
+    notes_.push_back("LIVENESS after " + context + ": agent " + cluster_->agents()[i].name + " " +
+                     (h.connected ? "says connected" : "not connected") + " with " +
+                     std::to_string(h.sealed_batches) + " sealed batches and acked sequence stuck at " +
+                     std::to_string(h.acked_sequence) + "; supervisor liveness restart (kill -9)");
+    Status s = RestartAgent(i, cluster_->agent_skew(i));
+    if (!s.ok()) notes_.push_back("liveness restart failed: " + s.ToString());
+    any = true;
+  }
+  return any;
 }
 
 bool Harness::Quiesce(double timeout_s, std::string* why) {
@@ -533,6 +559,11 @@ int Harness::Run() {
     (void)RestartCollector();
   }
   if (Status s = cluster_->EnsureAllRunning(); !s.ok()) notes_.push_back("final restart: " + s.ToString());
+  {
+    // Liveness before quiescence: every agent must make progress on its own.
+    const std::vector<AgentHealth> before = Snapshot();
+    if (WaitRecovered(AllAgents(), before) < 0) RestartStuck(AllAgents(), before, "the last fault");
+  }
   std::string why;
   const auto q0 = Clock::now();
   const bool quiet = Quiesce(o_.quick ? 120 : 300, &why);
@@ -685,7 +716,8 @@ int Harness::Run() {
     << ", event_ids " << snap->event_ids << ", commits " << snap->commits << ")\n";
   t << "validate-logs:              " << validate_runs - validate_failures << "/" << validate_runs << " passed\n";
   t << "quiescence:                 " << (quiet ? "reached" : "NOT reached: " + why) << " in " << quiesce_s << " s\n";
-  t << "faults not recovered within " << o_.recovery_bound_s << " s: " << not_recovered << "\n";
+  t << "faults not recovered within " << o_.recovery_bound_s << " s: " << not_recovered
+    << "; stuck agents restarted by the liveness probe: " << stuck_restarts_ << "\n";
   for (const auto& e : lost_examples) t << "  lost: " << e << "\n";
   for (const auto& e : dup_examples) t << "  duplicated: " << e << "\n";
   for (const auto& e : rogue_examples) t << "  rogue stored: " << e << "\n";
@@ -721,7 +753,7 @@ int Harness::Run() {
     }
     j << "],\n  \"store_consistent\": " << (store_consistent ? "true" : "false")
       << ",\n  \"validate_logs\": {\"runs\": " << validate_runs << ", \"failures\": " << validate_failures
-      << "},\n  \"quiescence\": {\"reached\": " << (quiet ? "true" : "false") << ", \"seconds\": " << quiesce_s
+      << "},\n  \"liveness_restarts\": " << stuck_restarts_ << ",\n  \"quiescence\": {\"reached\": " << (quiet ? "true" : "false") << ", \"seconds\": " << quiesce_s
       << "},\n  \"faults\": [\n";
     for (size_t k = 0; k < records.size(); ++k) {
       const auto& r = records[k];
