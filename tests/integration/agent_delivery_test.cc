@@ -82,18 +82,22 @@ TEST(AgentDeliveryTest, CollectorDownWhileSourcesProduceThenEverythingArrives) {
   const int total = 2400;
   AgentProcess* agent = h.StartAgent(
       "gen", kAccount, kRegion,
-      {"--generator-rate", "400", "--generator-limit", std::to_string(total), "--generator-seed", "5"});
+      {"--generator-rate", "200", "--generator-limit", std::to_string(total), "--generator-seed", "5"});
   ASSERT_TRUE(WaitFor([&] { return h.EventsStored() >= 200; }, std::chrono::seconds(60)))
       << agent->process->ReadLog();
-  h.StopCollector();
+  const int64_t stored_before = h.EventsStored();
+  h.KillCollector();
   // The generator keeps producing into the spool while the collector is away.
   ASSERT_TRUE(WaitFor([&] {
     return h.AgentMetric(*agent, "orgtrail_agent_events_selected_total") >= total;
   }, std::chrono::seconds(60)));
   EXPECT_EQ(h.AgentMetric(*agent, "orgtrail_agent_connected"), 0);
-  EXPECT_GT(h.AgentMetric(*agent, "orgtrail_agent_spool_batches") +
-                h.AgentMetric(*agent, "orgtrail_agent_spool_events{state=\"pending\"}"),
-            0);
+  // What the collector had not stored is waiting in the spool.
+  if (stored_before < total) {
+    EXPECT_GT(h.AgentMetric(*agent, "orgtrail_agent_spool_batches") +
+                  h.AgentMetric(*agent, "orgtrail_agent_spool_events{state=\"pending\"}"),
+              0);
+  }
   h.StartCollector();
   ASSERT_TRUE(h.WaitForStored(total, std::chrono::seconds(120)))
       << "stored " << h.EventsStored() << "\n" << agent->process->ReadLog();

@@ -5,6 +5,8 @@
 #ifndef ORGTRAIL_TESTS_INTEGRATION_AGENT_HARNESS_H_
 #define ORGTRAIL_TESTS_INTEGRATION_AGENT_HARNESS_H_
 
+#include <signal.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -80,6 +82,14 @@ class AgentHarness {
   void StopCollector() {
     if (collector_) {
       collector_->Stop(std::chrono::seconds(30));
+      collector_.reset();
+    }
+  }
+  // Crash-stop: SIGKILL, no drain.
+  void KillCollector() {
+    if (collector_) {
+      collector_->Kill(SIGKILL);
+      collector_->Wait(std::chrono::seconds(30));
       collector_.reset();
     }
   }
