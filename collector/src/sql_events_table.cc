@@ -736,8 +736,9 @@ int xFilter(sqlite3_vtab_cursor* base, int plan, const char* codes, int argc, sq
     cursor->sources.push_back(std::move(source));
   } else {
     Source source;
-    // A time range walks the org-wide time index; no range walks the records themselves.
-    source.all_events = cursor->start_us == std::numeric_limits<int64_t>::min() &&
+    // Without a time range, a query that reads records walks the records
+    // themselves (sequential); otherwise the org-wide time index (small keys).
+    source.all_events = needs_records && cursor->start_us == std::numeric_limits<int64_t>::min() &&
                         cursor->end_us == std::numeric_limits<int64_t>::max();
     cursor->sources.push_back(std::move(source));
   }
