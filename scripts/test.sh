@@ -39,7 +39,7 @@ if [ "$RUN_ASAN" = 1 ]; then
   cmake --build "$ROOT/build-asan" -j "$JOBS" "${targets[@]}"
   echo "== Tests (ASan+UBSan, label unit)"
   # The 1M-event proportionality proof runs in the Release pass; a smaller store suffices here.
-  (cd "$ROOT/build-asan" && ORGTRAIL_QUERY_SCALE_EVENTS=200000 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  (cd "$ROOT/build-asan" && ORGTRAIL_QUERY_SCALE_EVENTS=200000 GRPC_DNS_RESOLVER=native ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$JOBS" -L unit --timeout 900)
 fi
