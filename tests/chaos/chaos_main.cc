@@ -314,7 +314,7 @@ FaultRecord Harness::Inject(const std::string& kind) {
       cluster_->KillAgent(i, SIGCONT);
     } else if (kind == "agent_clock_skew") {
       int64_t skew = static_cast<int64_t>(300 + rng_() % 7000) * ((rng_() % 2) ? 1 : -1);
-      r.detail = "wall clock skewed by " + std::to_string(skew) + " s until the agent's next restart";
+      r.detail = "wall clock skewed by " + std::to_string(skew) + " s (kept across its later restarts until another skew fault)";
       note_status(RestartAgent(i, skew));
     } else {
       cluster_->KillAgent(i, SIGKILL);

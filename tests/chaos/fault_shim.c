@@ -13,7 +13,10 @@
  *       (required for write/fsync faults).
  *   ORGTRAIL_CHAOS_CLOCK_SKEW_SECONDS=<n> (signed) adds n seconds to the
  *       wall clock: clock_gettime(CLOCK_REALTIME*), gettimeofday, time.
- *       Monotonic clocks are left alone.
+ *       Monotonic clocks are left alone. Absolute realtime deadlines passed
+ *       to pthread_cond_timedwait are shifted back by the skew, since the
+ *       kernel waits for them on the real clock (a real skewed machine's
+ *       kernel clock is skewed too).
  *
  * Contract: thread-safe (atomics only; a race re-reads the control file
  * twice, harmlessly); no allocation in the hooks; errno set as the kernel
@@ -23,6 +26,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +193,28 @@ int gettimeofday(struct timeval* tv, void* tz) {
     tv->tv_usec = (suseconds_t)(t % 1000000LL);
   }
   return r;
+}
+
+/* Absolute CLOCK_REALTIME deadlines the process computed from its skewed
+ * clock are waited for by the kernel against the real clock: shift them back,
+ * or every timed wait (gRPC's timers: keepalive, backoff) would last `skew`
+ * longer. A monotonic deadline (seconds since boot) is far below 1e9 s and
+ * left alone. */
+int pthread_cond_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* abstime) {
+  REAL(int, pthread_cond_timedwait, pthread_cond_t*, pthread_mutex_t*, const struct timespec*);
+  Init();
+  if (g_skew_ns != 0 && abstime->tv_sec > 1000000000L) {
+    long long t = (long long)abstime->tv_sec * 1000000000LL + abstime->tv_nsec - g_skew_ns;
+    struct timespec shifted;
+    shifted.tv_sec = (time_t)(t / 1000000000LL);
+    shifted.tv_nsec = (long)(t % 1000000000LL);
+    if (shifted.tv_nsec < 0) {
+      shifted.tv_nsec += 1000000000L;
+      shifted.tv_sec -= 1;
+    }
+    return real_pthread_cond_timedwait(cond, mutex, &shifted);
+  }
+  return real_pthread_cond_timedwait(cond, mutex, abstime);
 }
 
 time_t time(time_t* out) {
