@@ -243,6 +243,7 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
   hello_ack->set_home_region(options_.policy.home_region);
   hello_ack->set_max_unacked_batches(options_.max_unacked_batches);
   hello_ack->set_max_batch_bytes(static_cast<uint32_t>(options_.policy.max_batch_bytes));
+  const uint64_t high_water = hello_ack->high_water_sequence();  // ack is moved to the writer below
   session->Enqueue(std::move(ack));
   v1::TrailConfig config = trail_config_ ? trail_config_() : v1::TrailConfig();
   if (config.version() > first.hello().trail_config_version()) {
@@ -252,7 +253,7 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
   }
   logger_->Info("ingest stream open", {{"agent", identity->spiffe_id},
                                        {"epoch", first.hello().epoch()},
-                                       {"high_water", hello_ack->high_water_sequence()}});
+                                       {"high_water", high_water}});
 
   grpc::Status result = RunSession(stream, session, *peer);
 
