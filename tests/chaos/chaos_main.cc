@@ -307,19 +307,27 @@ FaultRecord Harness::Inject(const std::string& kind) {
     r.target = cluster_->agents()[i].name;
     affected = {i};
     if (kind == "agent_kill9") {
-      note_status(RestartAgent(i, cluster_->agent_skew(i)));
+      note_status(RestartAgent(i, 0));
     } else if (kind == "agent_stop_cont") {
       cluster_->KillAgent(i, SIGSTOP);
       Sleep(hold);
       cluster_->KillAgent(i, SIGCONT);
     } else if (kind == "agent_clock_skew") {
       int64_t skew = static_cast<int64_t>(300 + rng_() % 7000) * ((rng_() % 2) ? 1 : -1);
-      r.detail = "wall clock skewed by " + std::to_string(skew) + " s (kept across its later restarts until another skew fault)";
-      note_status(RestartAgent(i, skew));
+      r.detail = "wall clock skewed by " + std::to_string(skew) + " s until the agent's next restart";
+      Status s = RestartAgent(i, skew);
+      if (!s.ok() && s.ToString().find("not yet valid") != std::string::npos) {
+        // Defined: an agent whose clock is before its certificate's notBefore
+        // refuses to start ("certificate is not yet valid"). The operator fixes
+        // the clock (NTP) and starts it again.
+        r.detail += "; agent refused to start (certificate not yet valid at its clock); clock fixed, restarted";
+        s = cluster_->StartAgent(i, 0);
+      }
+      note_status(s);
     } else {
       cluster_->KillAgent(i, SIGKILL);
       r.detail = CorruptSpool(i);
-      Status s = cluster_->StartAgent(i, cluster_->agent_skew(i));
+      Status s = cluster_->StartAgent(i, 0);
       if (!s.ok() && s.ToString().find("cannot open spool") != std::string::npos &&
           s.ToString().find("DATA_LOSS") != std::string::npos) {
         // Defined behaviour: the agent refuses to start on a corrupted spool
@@ -332,7 +340,7 @@ FaultRecord Harness::Inject(const std::string& kind) {
           note_status(absl::InternalError("cannot move the spool aside"));
         }
         r.restarted = true;
-        s = cluster_->StartAgent(i, cluster_->agent_skew(i));
+        s = cluster_->StartAgent(i, 0);
       } else if (s.ok()) {
         r.detail += "; agent started on it";
       }
@@ -405,12 +413,12 @@ FaultRecord Harness::Inject(const std::string& kind) {
         std::chrono::seconds(8), std::chrono::milliseconds(100));
     if (!cluster_->AgentRunning(i)) {
       r.detail = "agent exited (fail-stop); supervisor restart";
-      note_status(cluster_->StartAgent(i, cluster_->agent_skew(i)));
+      note_status(cluster_->StartAgent(i, 0));
       r.restarted = true;
     } else if (!resumed) {
       r.detail = "agent still running but not making progress 8 s after the disk recovered; supervisor restart";
       notes_.push_back(kind + " on " + r.target + ": " + r.detail);
-      note_status(RestartAgent(i, cluster_->agent_skew(i)));
+      note_status(RestartAgent(i, 0));
       r.restarted = true;
     } else {
       r.detail = "agent resumed by itself";
@@ -451,7 +459,7 @@ bool Harness::RestartStuck(const std::vector<size_t>& agents, const std::vector<
                      (h.connected ? "says connected" : "not connected") + " with " +
                      std::to_string(h.sealed_batches) + " sealed batches and acked sequence stuck at " +
                      std::to_string(h.acked_sequence) + "; supervisor liveness restart (kill -9)");
-    Status s = RestartAgent(i, cluster_->agent_skew(i));
+    Status s = RestartAgent(i, 0);
     if (!s.ok()) notes_.push_back("liveness restart failed: " + s.ToString());
     any = true;
   }
