@@ -9,21 +9,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "orgtrail/common/str_cat.h"
+
 namespace orgtrail::collector::internal {
 
-inline void AppendPiece(std::string* out, std::string_view s) { out->append(s.data(), s.size()); }
-inline void AppendPiece(std::string* out, const char* s) { out->append(s); }
-template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, char> &&
-                                           !std::is_same_v<T, bool>, int> = 0>
-void AppendPiece(std::string* out, T v) {
-  out->append(std::to_string(v));
-}
-
+// Shared with the rest of orgtrail (common/str_cat.h).
 template <typename... Args>
 std::string Cat(const Args&... args) {
-  std::string out;
-  (AppendPiece(&out, args), ...);
-  return out;
+  return ::orgtrail::StrCat(args...);
 }
 
 inline std::vector<std::string_view> Split(std::string_view s, char sep) {

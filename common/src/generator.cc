@@ -9,20 +9,11 @@
 
 #include <type_traits>
 
+#include "orgtrail/common/str_cat.h"
+
 namespace orgtrail {
 namespace {
 
-// Concatenation without absl::StrCat (absl::string_view is not
-// std::string_view in this abseil build).
-inline void AppendPiece(std::string* out, std::string_view piece) { out->append(piece); }
-template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
-inline void AppendPiece(std::string* out, T value) { out->append(std::to_string(value)); }
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  std::string out;
-  (AppendPiece(&out, args), ...);
-  return out;
-}
 
 const std::vector<std::string> kUsers = {"alice", "bob", "carol", "dave", "erin", "ci-deployer"};
 const std::vector<std::string> kRoles = {"Admin", "ReadOnly", "DevOps", "SecurityAudit",
@@ -72,7 +63,7 @@ std::string FormatTime(int64_t micros) {
 }
 
 std::string TlsDetails(std::string_view host) {
-  return Cat(R"("tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":")",
+  return StrCat(R"("tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":")",
                       host, R"("})");
 }
 
@@ -125,18 +116,18 @@ std::string EventGenerator::NewEventId() {
   std::string hex = HexString(rng_, 32);
   hex[12] = '4';
   hex[16] = "89ab"[rng_() & 3];
-  return Cat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+  return StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
                       hex.substr(16, 4), "-", hex.substr(20, 12));
 }
 
 std::string EventGenerator::NewRequestId() { return NewEventId(); }
 
 std::string EventGenerator::NewAccessKeyId(bool temporary) {
-  return Cat(temporary ? "ASIA" : "AKIA", UpperAlnum(rng_, 16));
+  return StrCat(temporary ? "ASIA" : "AKIA", UpperAlnum(rng_, 16));
 }
 
 std::string EventGenerator::RandomIp() {
-  return Cat(198, ".", 51, ".", rng_() % 256, ".", 1 + rng_() % 254);
+  return StrCat(198, ".", 51, ".", rng_() % 256, ".", 1 + rng_() % 254);
 }
 
 std::string EventGenerator::Pick(const std::vector<std::string>& values) {
@@ -179,8 +170,8 @@ GeneratedRecord EventGenerator::Next() {
 std::string EventGenerator::AssumedRoleIdentity(const std::string& role,
                                                 const std::string& session) {
   const std::string& acct = options_.account_id;
-  const std::string role_id = Cat("AROA", UpperAlnum(rng_, 17));
-  return Cat(
+  const std::string role_id = StrCat("AROA", UpperAlnum(rng_, 17));
+  return StrCat(
       R"("userIdentity":{"type":"AssumedRole","principalId":")", role_id, ":", session,
       R"(","arn":"arn:aws:sts::)", acct, ":assumed-role/", role, "/", session,
       R"(","accountId":")", acct, R"(","accessKeyId":")", NewAccessKeyId(true),
@@ -195,7 +186,7 @@ namespace {
 std::string Tail(std::string_view event_id, std::string_view request_id, bool read_only,
                  std::string_view account, std::string_view category, std::string_view event_type,
                  bool management) {
-  return Cat(R"("requestID":")", request_id, R"(","eventID":")", event_id,
+  return StrCat(R"("requestID":")", request_id, R"(","eventID":")", event_id,
                       R"(","readOnly":)", read_only ? "true" : "false", R"(,"eventType":")",
                       event_type, R"(","managementEvent":)", management ? "true" : "false",
                       R"(,"recipientAccountId":")", account, R"(","eventCategory":")", category,
@@ -208,7 +199,7 @@ std::string EventGenerator::ManagementRead(const std::string& id, const std::str
   const ApiCall& call = kReads[rng_() % kReads.size()];
   const std::string user = Pick(kUsers);
   const std::string& acct = options_.account_id;
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.09",)",
       R"("userIdentity":{"type":"IAMUser","principalId":"AIDA)", UpperAlnum(rng_, 17),
       R"(","arn":"arn:aws:iam::)", acct, ":user/", user, R"(","accountId":")", acct,
@@ -218,7 +209,7 @@ std::string EventGenerator::ManagementRead(const std::string& id, const std::str
       R"(","userAgent":")", Pick(kUserAgents),
       R"(","requestParameters":{"maxResults":1000,"filterSet":{}},"responseElements":null,)",
       Tail(id, NewRequestId(), true, acct, "Management", "AwsApiCall", true), ",",
-      TlsDetails(Cat(std::string(call.source).substr(0, std::string(call.source).find('.')),
+      TlsDetails(StrCat(std::string(call.source).substr(0, std::string(call.source).find('.')),
                               ".", options_.region, ".amazonaws.com")),
       "}");
 }
@@ -227,7 +218,7 @@ std::string EventGenerator::ManagementWrite(const std::string& id, const std::st
   const ApiCall& call = kWrites[rng_() % kWrites.size()];
   const std::string role = Pick(kRoles);
   const std::string& acct = options_.account_id;
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.09",)", AssumedRoleIdentity(role, Pick(kUsers)), ",",
       R"("eventTime":")", time, R"(","eventSource":")", call.source, R"(","eventName":")",
       call.name, R"(","awsRegion":")", options_.region, R"(","sourceIPAddress":")", RandomIp(),
@@ -236,16 +227,16 @@ std::string EventGenerator::ManagementWrite(const std::string& id, const std::st
       R"(","tagSpecificationSet":{"items":[{"resourceType":"instance","tags":[{"key":"team","value":"platform"}]}]}},)",
       R"("responseElements":{"requestId":")", NewRequestId(), R"(","_return":true},)",
       Tail(id, NewRequestId(), false, acct, "Management", "AwsApiCall", true), ",",
-      TlsDetails(Cat("api.", options_.region, ".amazonaws.com")), "}");
+      TlsDetails(StrCat("api.", options_.region, ".amazonaws.com")), "}");
 }
 
 std::string EventGenerator::S3Data(const std::string& id, const std::string& time) {
   const bool read = rng_() % 3 != 0;
   const std::string bucket = Pick(kBuckets);
-  const std::string key = Cat("data/", HexString(rng_, 8), "/part-", rng_() % 10000,
+  const std::string key = StrCat("data/", HexString(rng_, 8), "/part-", rng_() % 10000,
                                        ".parquet");
   const std::string& acct = options_.account_id;
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.09",)", AssumedRoleIdentity(Pick(kRoles), Pick(kUsers)), ",",
       R"("eventTime":")", time, R"(","eventSource":"s3.amazonaws.com","eventName":")",
       read ? "GetObject" : "PutObject", R"(","awsRegion":")", options_.region,
@@ -257,7 +248,7 @@ std::string EventGenerator::S3Data(const std::string& id, const std::string& tim
       Tail(id, UpperAlnum(rng_, 16), read, acct, "Data", "AwsApiCall", false),
       R"(,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::)", bucket, "/", key,
       R"("},{"accountId":")", acct, R"(","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::)", bucket,
-      R"("}],)", TlsDetails(Cat(bucket, ".s3.", options_.region, ".amazonaws.com")),
+      R"("}],)", TlsDetails(StrCat(bucket, ".s3.", options_.region, ".amazonaws.com")),
       "}");
 }
 
@@ -265,8 +256,8 @@ std::string EventGenerator::LambdaData(const std::string& id, const std::string&
   const std::string fn = Pick(kFunctions);
   const std::string& acct = options_.account_id;
   const std::string arn =
-      Cat("arn:aws:lambda:", options_.region, ":", acct, ":function:", fn);
-  return Cat(
+      StrCat("arn:aws:lambda:", options_.region, ":", acct, ":function:", fn);
+  return StrCat(
       R"({"eventVersion":"1.08",)", AssumedRoleIdentity("LambdaExecution", "invoker"), ",",
       R"("eventTime":")", time,
       R"(","eventSource":"lambda.amazonaws.com","eventName":"Invoke","awsRegion":")",
@@ -284,7 +275,7 @@ std::string EventGenerator::ConsoleSignIn(const std::string& id, const std::stri
   const bool failed = rng_() % 10 == 0;
   const std::string user = Pick(kUsers);
   const std::string& acct = options_.account_id;
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.08",)",
       R"("userIdentity":{"type":"IAMUser","principalId":"AIDA)", UpperAlnum(rng_, 17),
       R"(","arn":"arn:aws:iam::)", acct, ":user/", user, R"(","accountId":")", acct,
@@ -307,8 +298,8 @@ std::string EventGenerator::AssumeRole(const std::string& id, const std::string&
   const std::string source_account =
       options_.org_account_ids.empty() ? acct : Pick(options_.org_account_ids);
   const std::string role = Pick(kRoles);
-  const std::string session = Cat(Pick(kUsers), "-", rng_() % 100000);
-  return Cat(
+  const std::string session = StrCat(Pick(kUsers), "-", rng_() % 100000);
+  return StrCat(
       R"({"eventVersion":"1.08",)",
       R"("userIdentity":{"type":"AssumedRole","principalId":"AROA)", UpperAlnum(rng_, 17),
       ":pipeline", R"(","arn":"arn:aws:sts::)", source_account,
@@ -327,7 +318,7 @@ std::string EventGenerator::AssumeRole(const std::string& id, const std::string&
       Tail(id, NewRequestId(), false, acct, "Management", "AwsApiCall", true),
       R"(,"resources":[{"accountId":")", acct, R"(","type":"AWS::IAM::Role","ARN":"arn:aws:iam::)",
       acct, ":role/", role, R"("}],"sharedEventID":")", NewEventId(), R"(",)",
-      TlsDetails(Cat("sts.", options_.region, ".amazonaws.com")), "}");
+      TlsDetails(StrCat("sts.", options_.region, ".amazonaws.com")), "}");
 }
 
 std::string EventGenerator::AccessDenied(const std::string& id, const std::string& time) {
@@ -335,7 +326,7 @@ std::string EventGenerator::AccessDenied(const std::string& id, const std::strin
   const std::string role = "ReadOnly";
   const std::string session = Pick(kUsers);
   const std::string& acct = options_.account_id;
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.09",)", AssumedRoleIdentity(role, session), ",",
       R"("eventTime":")", time, R"(","eventSource":")", call.source, R"(","eventName":")",
       call.name, R"(","awsRegion":")", options_.region, R"(","sourceIPAddress":")", RandomIp(),
@@ -345,7 +336,7 @@ std::string EventGenerator::AccessDenied(const std::string& id, const std::strin
       std::string(call.source).substr(0, std::string(call.source).find('.')), ":", call.name,
       R"( because no identity-based policy allows the action","requestParameters":null,"responseElements":null,)",
       Tail(id, NewRequestId(), false, acct, "Management", "AwsApiCall", true), ",",
-      TlsDetails(Cat("api.", options_.region, ".amazonaws.com")), "}");
+      TlsDetails(StrCat("api.", options_.region, ".amazonaws.com")), "}");
 }
 
 std::string EventGenerator::GlobalIam(const std::string& id, const std::string& time) {
@@ -354,21 +345,21 @@ std::string EventGenerator::GlobalIam(const std::string& id, const std::string& 
                     std::string_view(call.name).rfind("Get", 0) == 0 ||
                     std::string_view(call.name).rfind("Describe", 0) == 0;
   const std::string& acct = options_.account_id;
-  const std::string target = Cat("svc-", HexString(rng_, 6));
+  const std::string target = StrCat("svc-", HexString(rng_, 6));
   const std::string host = std::string_view(call.source) == "sts.amazonaws.com"
                                ? "sts.amazonaws.com"
-                               : Cat(std::string(call.source).substr(
+                               : StrCat(std::string(call.source).substr(
                                                   0, std::string(call.source).find('.')),
                                               ".amazonaws.com");
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.09",)", AssumedRoleIdentity("Admin", Pick(kUsers)), ",",
       R"("eventTime":")", time, R"(","eventSource":")", call.source, R"(","eventName":")",
       call.name, R"(","awsRegion":")", options_.global_region, R"(","sourceIPAddress":")",
       RandomIp(), R"(","userAgent":")", Pick(kUserAgents), R"(","requestParameters":)",
-      read ? "null" : Cat(R"({"userName":")", target, R"(","path":"/service/"})"),
+      read ? "null" : StrCat(R"({"userName":")", target, R"(","path":"/service/"})"),
       R"(,"responseElements":)",
       read ? "null"
-           : Cat(R"({"user":{"path":"/service/","userName":")", target,
+           : StrCat(R"({"user":{"path":"/service/","userName":")", target,
                           R"(","userId":"AIDA)", UpperAlnum(rng_, 17),
                           R"(","arn":"arn:aws:iam::)", acct, ":user/service/", target,
                           R"(","createDate":")", time, R"("}})"),
@@ -379,7 +370,7 @@ std::string EventGenerator::GlobalIam(const std::string& id, const std::string& 
 std::string EventGenerator::RootActivity(const std::string& id, const std::string& time) {
   const ApiCall& call = kReads[rng_() % kReads.size()];
   const std::string& acct = options_.account_id;
-  return Cat(
+  return StrCat(
       R"({"eventVersion":"1.09",)",
       R"("userIdentity":{"type":"Root","principalId":")", acct, R"(","arn":"arn:aws:iam::)", acct,
       R"(:root","accountId":")", acct, R"(","accessKeyId":")", NewAccessKeyId(true),
@@ -391,7 +382,7 @@ std::string EventGenerator::RootActivity(const std::string& id, const std::strin
       R"(","requestParameters":null,"responseElements":null,)",
       Tail(id, NewRequestId(), true, acct, "Management", "AwsApiCall", true),
       R"(,"sessionCredentialFromConsole":"true",)",
-      TlsDetails(Cat("console.", options_.region, ".amazonaws.com")), "}");
+      TlsDetails(StrCat("console.", options_.region, ".amazonaws.com")), "}");
 }
 
 std::string WrapRecords(const std::vector<std::string>& records) {

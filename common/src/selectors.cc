@@ -9,20 +9,11 @@
 #include <type_traits>
 #include "orgtrail/common/classify.h"
 
+#include "orgtrail/common/str_cat.h"
+
 namespace orgtrail {
 namespace {
 
-// Concatenation without absl::StrCat (absl::string_view is not
-// std::string_view in this abseil build).
-inline void AppendPiece(std::string* out, std::string_view piece) { out->append(piece); }
-template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
-inline void AppendPiece(std::string* out, T value) { out->append(std::to_string(value)); }
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  std::string out;
-  (AppendPiece(&out, args), ...);
-  return out;
-}
 
 using google::protobuf::RepeatedPtrField;
 
@@ -119,7 +110,7 @@ bool ResourceSatisfies(const std::vector<const v1::AdvancedFieldSelector*>& cond
 }
 
 Status InvalidSelector(std::string_view message) {
-  return absl::InvalidArgumentError(Cat("InvalidEventSelectorsException: ", message));
+  return absl::InvalidArgumentError(StrCat("InvalidEventSelectorsException: ", message));
 }
 
 bool IsIpAddressLike(std::string_view name) {
@@ -276,7 +267,7 @@ bool TrailEvaluator::Selects(const v1::Event& event, std::vector<std::string>* t
 Status ValidateTrailName(std::string_view name) {
   auto invalid = [&](std::string_view why) {
     return absl::InvalidArgumentError(
-        Cat("InvalidTrailNameException: trail name '", name, "' ", why));
+        StrCat("InvalidTrailNameException: trail name '", name, "' ", why));
   };
   if (name.size() < 3 || name.size() > 128) return invalid("must be 3-128 characters");
   for (char c : name) {
@@ -303,7 +294,7 @@ Status ValidateEventSelectors(const RepeatedPtrField<v1::EventSelector>& selecto
     const auto& selector = selectors[i];
     for (const auto& source : selector.exclude_management_event_sources()) {
       if (source != "kms.amazonaws.com" && source != "rdsdata.amazonaws.com") {
-        return InvalidSelector(Cat(
+        return InvalidSelector(StrCat(
             "ExcludeManagementEventSources accepts only kms.amazonaws.com and "
             "rdsdata.amazonaws.com, got '", source, "'"));
       }
@@ -311,17 +302,17 @@ Status ValidateEventSelectors(const RepeatedPtrField<v1::EventSelector>& selecto
     for (const auto& resource : selector.data_resources()) {
       const std::string_view service = ServiceOfDataResourceType(resource.type());
       if (service.empty()) {
-        return InvalidSelector(Cat(
+        return InvalidSelector(StrCat(
             "DataResources Type must be AWS::S3::Object, AWS::Lambda::Function or "
             "AWS::DynamoDB::Table, got '", resource.type(), "'"));
       }
       if (resource.values().empty()) {
-        return InvalidSelector(Cat("DataResources of type ", resource.type(),
+        return InvalidSelector(StrCat("DataResources of type ", resource.type(),
                                             " need at least one value"));
       }
       for (const auto& value : resource.values()) {
         if (!StartsWith(value, "arn:")) {
-          return InvalidSelector(Cat("data resource value '", value,
+          return InvalidSelector(StrCat("data resource value '", value,
                                               "' is not an ARN"));
         }
         if (!IsAllOfTypeValue(value, service)) ++data_resource_values;
@@ -358,7 +349,7 @@ Status ValidateFieldValues(const v1::AdvancedFieldSelector& f) {
                            &f.not_starts_with(), &f.not_ends_with()}) {
     for (const auto& value : *list) {
       if (value.empty() || value.size() > 2048) {
-        return InvalidSelector(Cat("field '", f.field(),
+        return InvalidSelector(StrCat("field '", f.field(),
                                             "': every value must be 1-2048 characters"));
       }
     }
@@ -372,7 +363,7 @@ Status ValidateFieldRules(const v1::AdvancedFieldSelector& f) {
     if (!OnlyEquals(f)) return InvalidSelector("eventCategory supports only Equals");
     for (const auto& v : f.equals()) {
       if (v != "Management" && v != "Data" && v != "NetworkActivity") {
-        return InvalidSelector(Cat(
+        return InvalidSelector(StrCat(
             "eventCategory must be Management, Data or NetworkActivity, got '", v, "'"));
       }
     }
@@ -380,7 +371,7 @@ Status ValidateFieldRules(const v1::AdvancedFieldSelector& f) {
     if (!OnlyEquals(f)) return InvalidSelector("readOnly supports only Equals");
     for (const auto& v : f.equals()) {
       if (v != "true" && v != "false") {
-        return InvalidSelector(Cat("readOnly must be true or false, got '", v, "'"));
+        return InvalidSelector(StrCat("readOnly must be true or false, got '", v, "'"));
       }
     }
   } else if (field == "resources.type") {
@@ -411,18 +402,18 @@ Status ValidateAdvancedEventSelectors(
       return InvalidSelector("advanced event selector name longer than 1000 characters");
     }
     if (selector.field_selectors().empty()) {
-      return InvalidSelector(Cat("advanced event selector '", selector.name(),
+      return InvalidSelector(StrCat("advanced event selector '", selector.name(),
                                           "' needs at least one field selector"));
     }
     bool has_category = false;
     for (const auto& field : selector.field_selectors()) {
       if (!IsKnownAdvancedField(field.field())) {
-        return InvalidSelector(Cat("unknown field '", field.field().substr(0, 100),
+        return InvalidSelector(StrCat("unknown field '", field.field().substr(0, 100),
                                             "' in advanced event selector '",
                                             selector.name(), "'"));
       }
       if (CountValues(field) == 0) {
-        return InvalidSelector(Cat("field '", field.field(),
+        return InvalidSelector(StrCat("field '", field.field(),
                                             "' needs at least one operator with a value"));
       }
       ORGTRAIL_RETURN_IF_ERROR(ValidateFieldValues(field));
@@ -431,7 +422,7 @@ Status ValidateAdvancedEventSelectors(
       total_values += CountValues(field);
     }
     if (!has_category) {
-      return InvalidSelector(Cat("advanced event selector '", selector.name(),
+      return InvalidSelector(StrCat("advanced event selector '", selector.name(),
                                           "' must have an eventCategory field selector"));
     }
   }
@@ -444,7 +435,7 @@ Status ValidateAdvancedEventSelectors(
 Status ValidateTrail(const v1::Trail& trail) {
   ORGTRAIL_RETURN_IF_ERROR(ValidateTrailName(trail.name()));
   if (!trail.home_region().empty() && !IsValidRegionName(trail.home_region())) {
-    return absl::InvalidArgumentError(Cat(
+    return absl::InvalidArgumentError(StrCat(
         "InvalidHomeRegionException: '", trail.home_region(), "' is not a Region name"));
   }
   if (trail.s3_key_prefix().size() > 200) {
@@ -460,7 +451,7 @@ Status ValidateTrail(const v1::Trail& trail) {
 
 std::string TrailArn(std::string_view home_region, std::string_view account_id,
                      std::string_view name) {
-  return Cat("arn:aws:cloudtrail:", home_region, ":", account_id, ":trail/", name);
+  return StrCat("arn:aws:cloudtrail:", home_region, ":", account_id, ":trail/", name);
 }
 
 }  // namespace orgtrail
