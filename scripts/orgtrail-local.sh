@@ -160,15 +160,48 @@ start_agents() {
   say "Started ${#AGENTS[@]} agents (accounts $MEMBER_ACCOUNTS; regions us-east-1, eu-west-1)"
 }
 
+agent_metric() {  # ops_port name -> summed value from that agent's /metrics (empty if it does not answer)
+  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
+    awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'
+}
+
+agents_drained() {  # every agent read all its input, and its spool holds nothing unacknowledged
+  local i=0 spec account region source ops read files pending want
+  local invictus_files
+  invictus_files=$(find "$SHARED_DATA/invictus-aws-dataset/CloudTrail" -name '*.json' | wc -l)
+  for spec in "${AGENTS[@]}"; do
+    IFS=: read -r account region source <<<"$spec"
+    i=$((i + 1))
+    ops=$((PORT_BASE + 100 + i))
+    pending=$(agent_metric "$ops" orgtrail_agent_spool_events)
+    [ -n "$pending" ] && [ "$pending" -eq 0 ] || return 1
+    if [ "$source" = gen ]; then
+      want=$GENERATED_PER_AGENT
+      [ "$account" = 222222222222 ] && want=$((want + 1))  # + the shared IAM event's file
+      read=$(agent_metric "$ops" orgtrail_agent_events_read_total)
+      [ "$read" -ge "$want" ] || return 1
+    fi
+    if [ "$source" = invictus ]; then
+      files=$(agent_metric "$ops" orgtrail_agent_files_read_total)
+      [ "$files" -ge "$invictus_files" ] || return 1
+    fi
+  done
+}
+
 wait_for_events() {
-  local expected=$(( 2900 + 6 * GENERATED_PER_AGENT + 1 ))
+  # Each generator agent emits $GENERATED_PER_AGENT events (the trail keeps the management ones),
+  # the invictus agent replays 2,900 records, and two agents carry the same IAM event.
   local deadline=$(( $(date +%s) + ${ORGTRAIL_LOCAL_WAIT_SECONDS:-120} ))
   local stored=0
-  say "Waiting for events to flow (expecting about $expected distinct events)"
+  say "Waiting until every agent has read its sources and the collector acknowledged everything"
   while :; do
     stored=$(metric orgtrail_collector_events_in_store)
-    printf '\r    stored %6d / %d' "$stored" "$expected"
-    [ "$stored" -ge "$expected" ] && break
+    printf '\r    stored %6d events ' "$stored"
+    if agents_drained; then
+      stored=$(metric orgtrail_collector_events_in_store)
+      printf '\r    stored %6d events; every agent drained\n' "$stored"
+      return 0
+    fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
       printf '\n'
       say "Not everything arrived within the wait; the tour runs on what is stored so far"
@@ -176,7 +209,6 @@ wait_for_events() {
     fi
     sleep 0.5
   done
-  printf '\n'
 }
 
 tour() {

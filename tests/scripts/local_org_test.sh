@@ -31,6 +31,7 @@ out="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$out"; fail "up ex
 echo "$out" | grep -v '^\[' | tail -80
 echo "up took $(( $(date +%s) - start ))s (already built)"
 
+echo "$out" | grep -q 'every agent drained' || fail "the agents did not drain within the wait"
 echo "$out" | grep -q 'verification passed' || fail "verify-event did not pass"
 # The IAM event both regions' agents carried: exactly one record, under us-east-1.
 iam_line="$(echo "$out" | grep '6f1c9a52-4e1b-4c2e-9d51-0b7a3e2f9c11 | CreateUser' || true)"
