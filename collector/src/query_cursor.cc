@@ -117,23 +117,26 @@ class RangeCursor : public LookupCursor {
   Status status_;
 };
 
-// "idx": the key suffix after kind || P(value) IS the order key.
+// "idx": the key suffix after kind || P(value) IS the order key; the event's key
+// is rebuilt from it (index values are empty, STORAGE.md).
 class IndexCursor final : public RangeCursor {
  public:
   IndexCursor(const CursorRange& range, IndexKind kind, std::string_view value)
-      : RangeCursor(range, ColumnFamily::kIndex, EncodeIndexPrefix(kind, value)) {}
+      : RangeCursor(range, ColumnFamily::kIndex, EncodeIndexPrefix(kind, value)), org_(range.store->org()) {}
 
   void SeekAtOrAfter(std::string_view target) override { SeekSuffix(target); }
 
  private:
-  bool Decode(std::string_view key, std::string_view value) override {
+  bool Decode(std::string_view key, std::string_view /*value*/) override {
     const std::string_view suffix = key.substr(prefix().size());
     DecodedOrderKey decoded;
     if (!DecodeLookupOrderKey(suffix, &decoded)) return false;
     order_key_.assign(suffix.data(), suffix.size());
-    event_key_.assign(value.data(), value.size());
+    event_key_ = EncodeEventKey(EventKey{org_, std::string(decoded.account_id), std::string(decoded.region),
+                                         decoded.event_time_us, std::string(decoded.event_id)});
     return true;
   }
+  std::string org_;
 };
 
 // "events" of one partition: key suffix T(time) || eventID.

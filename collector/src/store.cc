@@ -106,10 +106,12 @@ std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
 // Iterates the keys of one prefix newest first within [start_us, end_us].
 class PrefixTimeIterator : public EventIndexIterator {
  public:
-  PrefixTimeIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool is_index,
+  // `org` is needed for index iterators only: an index entry's value is empty and the event's
+  // key is rebuilt from the index key (STORAGE.md, `idx`).
+  PrefixTimeIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool is_index, std::string org,
                      int64_t start_us, int64_t end_us, std::atomic<uint64_t>* steps)
-      : it_(std::move(it)), prefix_(std::move(prefix)), is_index_(is_index), start_us_(start_us),
-        steps_(steps) {
+      : it_(std::move(it)), prefix_(std::move(prefix)), is_index_(is_index), org_(std::move(org)),
+        start_us_(start_us), steps_(steps) {
     std::string seek = prefix_;
     PutFixed64BE(&seek, EncodeTimeDescending(end_us));
     it_->Seek(seek);
@@ -147,11 +149,11 @@ class PrefixTimeIterator : public EventIndexIterator {
     if (is_index_) {
       IndexKey k;
       if (!DecodeIndexKey(key, &k)) return Corrupt(key);
+      entry_.event_key = EncodeEventKey(EventKey{org_, k.account_id, k.region, k.event_time_us, k.event_id});
       entry_.event_time_us = k.event_time_us;
       entry_.account_id = std::move(k.account_id);
       entry_.region = std::move(k.region);
       entry_.event_id = std::move(k.event_id);
-      entry_.event_key.assign(it_->value().data(), it_->value().size());
     } else {
       EventKey k;
       if (!DecodeEventKey(key, &k)) return Corrupt(key);
@@ -170,6 +172,7 @@ class PrefixTimeIterator : public EventIndexIterator {
   std::unique_ptr<rocksdb::Iterator> it_;
   std::string prefix_;
   bool is_index_;
+  std::string org_;
   int64_t start_us_;
   std::atomic<uint64_t>* steps_;
   bool valid_ = false;
@@ -426,7 +429,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
         auto kind = static_cast<IndexKind>(k);
         for (std::string& value : IndexValues(kind, e)) {
           IndexKey ik{kind, std::move(value), e.event_time_us(), b.account_id, ie.partition_region, id};
-          wb.Put(handle(ColumnFamily::kIndex), EncodeIndexKey(ik), event_key);
+          wb.Put(handle(ColumnFamily::kIndex), EncodeIndexKey(ik), rocksdb::Slice());
         }
       }
       ++out.events_stored;
@@ -584,8 +587,8 @@ std::unique_ptr<EventIndexIterator> EventStore::NewIndexIterator(IndexKind kind,
                                                                  int64_t start_us, int64_t end_us,
                                                                  const rocksdb::Snapshot* snapshot) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kIndex)));
-  return std::make_unique<PrefixTimeIterator>(std::move(it), EncodeIndexPrefix(kind, value), true, start_us,
-                                              end_us, &iterator_steps_);
+  return std::make_unique<PrefixTimeIterator>(std::move(it), EncodeIndexPrefix(kind, value), true, options_.org,
+                                              start_us, end_us, &iterator_steps_);
 }
 
 std::unique_ptr<EventIndexIterator> EventStore::NewPartitionIterator(std::string_view account_id,
@@ -594,7 +597,7 @@ std::unique_ptr<EventIndexIterator> EventStore::NewPartitionIterator(std::string
                                                                      const rocksdb::Snapshot* snapshot) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kEvents)));
   return std::make_unique<PrefixTimeIterator>(std::move(it), EncodePartitionPrefix(options_.org, account_id, region),
-                                              false, start_us, end_us, &iterator_steps_);
+                                              false, std::string(), start_us, end_us, &iterator_steps_);
 }
 
 std::unique_ptr<CommitIterator> EventStore::NewCommitIterator(uint64_t first_commit_index,

@@ -185,6 +185,35 @@ TEST(EventStoreTest, DeduplicatesAcrossAgentsWithinGroupAndAcrossGroups) {
   EXPECT_EQ(Walk(it.get()).size(), 4u);
 }
 
+// Index values are empty (STORAGE.md): the event key each index entry yields is rebuilt from the
+// index key and must name the stored record.
+TEST(EventStoreTest, IndexEntriesHaveEmptyValuesAndRebuildTheEventKey) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("k1", kBase, "PutObject")),
+                                         MakeEvent(Spec("k2", kBase + kHour, "GetObject"))});
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  std::unique_ptr<rocksdb::Iterator> raw(
+      store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
+  int entries = 0;
+  for (raw->SeekToFirst(); raw->Valid(); raw->Next(), ++entries) EXPECT_TRUE(raw->value().empty());
+  EXPECT_GE(entries, 2 * 6);  // all, id, name, readOnly, user, source at least
+  for (IndexKind kind : {IndexKind::kAll, IndexKind::kEventName}) {
+    auto it = store->NewIndexIterator(kind, kind == IndexKind::kAll ? "" : "PutObject", kBase - kHour,
+                                      kBase + 2 * kHour);
+    int seen = 0;
+    for (; it->Valid(); it->Next(), ++seen) {
+      std::string value;
+      ASSERT_TRUE(store->db()
+                      ->Get(rocksdb::ReadOptions(), store->handle(ColumnFamily::kEvents), it->entry().event_key,
+                            &value)
+                      .ok())
+          << it->entry().event_id;
+    }
+    EXPECT_EQ(seen, kind == IndexKind::kAll ? 2 : 1);
+  }
+}
+
 TEST(EventStoreTest, ReplayAtOrBelowHighWaterStoresNothing) {
   testutil::TempDir dir;
   auto store = OpenStore(dir.Join("db"));
