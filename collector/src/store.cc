@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "orgtrail/common/time_util.h"
+#include "store_insert_hints.h"
 
 namespace orgtrail::collector {
 namespace {
@@ -290,6 +291,9 @@ Status EventStore::OpenDb() {
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.paranoid_checks = true;
+  // One committer thread writes the records: memtable inserts are serial, which is what lets
+  // them use per-prefix insert hints (store_insert_hints.h).
+  db_options.allow_concurrent_memtable_write = false;
   if (options_.env != nullptr) db_options.env = options_.env;
 
   rocksdb::BlockBasedTableOptions table_options;
@@ -303,6 +307,9 @@ Status EventStore::OpenDb() {
     cf_options.write_buffer_size = options_.write_buffer_bytes;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
     auto cf = static_cast<ColumnFamily>(i);
+    if (cf == ColumnFamily::kEvents) cf_options.memtable_insert_with_hint_prefix_extractor = NewPartitionHintExtractor();
+    if (cf == ColumnFamily::kIndex) cf_options.memtable_insert_with_hint_prefix_extractor = NewIndexListHintExtractor();
+    if (cf == ColumnFamily::kCommits) cf_options.memtable_insert_with_hint_prefix_extractor = NewSingleHintExtractor();
     if (options_.retention_us > 0) {
       std::optional<TimeSource> source;
       if (cf == ColumnFamily::kEvents) source = TimeSource::kEventKey;
