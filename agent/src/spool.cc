@@ -1,12 +1,15 @@
 // The agent's RocksDB spool (see spool.h).
 #include "orgtrail/agent/spool.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 namespace orgtrail::agent {
 namespace {
@@ -67,8 +70,15 @@ StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
   db_options.max_total_wal_size = 64 << 20;
+  // Memory: the spool is a queue (events in, batches out, deleted once acknowledged), so small
+  // memtables under one shared budget and a small cache keep the agent's RSS low.
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table_options.cache_index_and_filter_blocks = true;
   rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.write_buffer_size = 16 << 20;
+  cf_options.write_buffer_size = std::max<size_t>(1 << 20, options.memtable_budget_bytes / 2);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kPendingCf, kBatchesCf,
                            kCheckpointsCf, kStateCf, kDeadLettersCf, kQuarantineCf}) {

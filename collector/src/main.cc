@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
       ("max-event-bytes", po::value<std::string>()->default_value("1MiB"), "largest accepted event (raw JSON)")
       ("max-unacked-batches", po::value<int64_t>()->default_value(64), "window of unacknowledged batches per stream")
       ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
+      ("store-cache-mb", po::value<int64_t>()->default_value(64), "RocksDB block cache, MiB (data, index and filter blocks)")
+      ("store-memtable-mb", po::value<int64_t>()->default_value(192), "memory for RocksDB memtables of all column families, MiB")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
@@ -167,6 +169,12 @@ int main(int argc, char** argv) {
   int64_t retention_days = values["retention-days"].as<int64_t>();
   if (retention_days < 0 || retention_days > 365 * 100) return UsageError("--retention-days: must be between 0 and 36500");
   server_options.retention_us = retention_days * 86400LL * 1000000LL;
+  int64_t cache_mb = values["store-cache-mb"].as<int64_t>();
+  if (cache_mb < 8 || cache_mb > 1 << 20) return UsageError("--store-cache-mb: must be between 8 and 1048576");
+  server_options.store_cache_bytes = static_cast<uint64_t>(cache_mb) << 20;
+  int64_t memtable_mb = values["store-memtable-mb"].as<int64_t>();
+  if (memtable_mb < 16 || memtable_mb > 1 << 20) return UsageError("--store-memtable-mb: must be between 16 and 1048576");
+  server_options.store_memtable_bytes = static_cast<uint64_t>(memtable_mb) << 20;
 
   auto export_options = orgtrail::collector::ExportRunner::OptionsFromFlags(
       values, server_options.data_dir, server_options.trust_domain, server_options.home_region);

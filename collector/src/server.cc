@@ -1,5 +1,7 @@
 #include "orgtrail/collector/server.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <filesystem>
 
@@ -25,6 +27,9 @@ Status CollectorServer::Open() {
   StoreOptions store_options;
   store_options.org = options_.trust_domain;
   store_options.retention_us = options_.retention_us;
+  store_options.block_cache_bytes = options_.store_cache_bytes;
+  store_options.memtable_budget_bytes = options_.store_memtable_bytes;
+  store_options.write_buffer_bytes = std::min<uint64_t>(64ull << 20, options_.store_memtable_bytes / 2);
   if (options_.test_fail_sync_after >= 0) {
     // Armed in Start(): the count runs from the moment the collector listens.
     fault_env_ = NewSyncFaultEnv(&fault_state_);

@@ -7,6 +7,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "orgtrail/common/time_util.h"
 #include "store_insert_hints.h"
@@ -296,17 +297,28 @@ Status EventStore::OpenDb() {
   db_options.allow_concurrent_memtable_write = false;
   if (options_.env != nullptr) db_options.env = options_.env;
 
+  auto block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options_.memtable_budget_bytes);
+  // Bloom filters only where the store does point lookups (Get); `idx` and `commits` are only
+  // ever iterated, and their filters would cost memory and flush CPU for nothing.
   rocksdb::BlockBasedTableOptions table_options;
-  table_options.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table_options.block_cache = block_cache;
+  table_options.cache_index_and_filter_blocks = true;
+  table_options.pin_l0_filter_and_index_blocks_in_cache = true;
+  rocksdb::BlockBasedTableOptions filtered_options = table_options;
+  filtered_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  auto filtered_tables = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(filtered_options));
+  auto plain_tables = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table_options));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < kColumnFamilyCount; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
     cf_options.write_buffer_size = options_.write_buffer_bytes;
-    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
     auto cf = static_cast<ColumnFamily>(i);
+    const bool iterated_only = cf == ColumnFamily::kIndex || cf == ColumnFamily::kCommits;
+    cf_options.table_factory = iterated_only ? plain_tables : filtered_tables;
     if (cf == ColumnFamily::kEvents) cf_options.memtable_insert_with_hint_prefix_extractor = NewPartitionHintExtractor();
     if (cf == ColumnFamily::kIndex) cf_options.memtable_insert_with_hint_prefix_extractor = NewIndexListHintExtractor();
     if (cf == ColumnFamily::kCommits) cf_options.memtable_insert_with_hint_prefix_extractor = NewSingleHintExtractor();

@@ -52,6 +52,8 @@ struct SpoolOptions {
   std::string path;                      // directory of the RocksDB database
   uint64_t max_bytes = 256ull << 20;     // bound on pending + sealed bytes
   bool sync = true;                      // fsync every write (tests may not disable it)
+  uint64_t memtable_budget_bytes = 16ull << 20;  // all column families' memtables together
+  uint64_t block_cache_bytes = 4ull << 20;
 };
 
 struct SourceCheckpoint {
