@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
       ("batch-max-bytes", po::value<std::string>()->default_value("1MiB"), "cut a batch at this many bytes")
       ("batch-max-age", po::value<std::string>()->default_value("200ms"), "cut a batch when its oldest event waited this long")
       ("window", po::value<int64_t>()->default_value(32), "max unacknowledged batches in flight")
+      ("ack-timeout-ms", po::value<int64_t>()->default_value(15000), "reopen the stream when batches are in flight and the collector was silent this long")
       ("unconfigured-selection", po::value<std::string>()->default_value("all"), "before any trail config was received: all | none")
       ("ops-listen", po::value<std::string>()->default_value("127.0.0.1:9444"), "HTTP /healthz and /metrics address host:port")
       ("tls-refresh-seconds", po::value<int64_t>()->default_value(2), "how often certificate files are re-read")
@@ -176,6 +177,10 @@ int main(int argc, char** argv) {
   }
   const int64_t window = values["window"].as<int64_t>();
   if (window < 1 || window > 10000) return UsageError("--window: must be between 1 and 10000");
+  const int64_t ack_timeout_ms = values["ack-timeout-ms"].as<int64_t>();
+  if (ack_timeout_ms < 100 || ack_timeout_ms > 3600000) {
+    return UsageError("--ack-timeout-ms: must be between 100 and 3600000");
+  }
   const double generator_rate = values["generator-rate"].as<double>();
   if (!(generator_rate >= 0) || generator_rate > 1e7) {
     return UsageError("--generator-rate: must be between 0 and 10000000");
@@ -248,6 +253,7 @@ int main(int argc, char** argv) {
   stream_options.agent_id = identity->spiffe_id;
   stream_options.agent_version = VersionString();
   stream_options.window = static_cast<uint32_t>(window);
+  stream_options.ack_timeout_ms = static_cast<int>(ack_timeout_ms);
   StreamClient stream(stream_options, spool, &batcher, &intake, &logger, &metrics);
   stream.SetEpoch(*epoch);
   BatcherLoop batcher_loop(&batcher, &stream, &logger, *batch_age);

@@ -24,6 +24,9 @@ StreamClient::StreamClient(StreamClientOptions options, Spool* spool, Batcher* b
                                         "Events acknowledged (stored or duplicate)")),
       reconnects_(metrics->GetCounter("orgtrail_agent_reconnects_total",
                                       "Ingest streams (re)opened after a failure")),
+      ack_timeouts_(metrics->GetCounter("orgtrail_agent_ack_timeouts_total",
+                                        "Streams cancelled: batches in flight and the collector silent for "
+                                        "--ack-timeout-ms")),
       dead_letters_(metrics->GetCounter("orgtrail_agent_dead_letter_batches_total",
                                         "Batches refused by the collector and moved to the dead letters")),
       trail_configs_(metrics->GetCounter("orgtrail_agent_trail_configs_received_total",
@@ -51,6 +54,30 @@ void StreamClient::Stop() {
 }
 
 void StreamClient::Notify() { cv_.notify_all(); }
+
+int64_t StreamClient::NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void StreamClient::WatchAcks(grpc::ClientContext* context) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_ && !stream_done_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(std::min(500, std::max(1, options_.ack_timeout_ms / 4))));
+    if (stop_ || stream_done_) return;
+    const bool in_flight = highest_sent_ > acked_;
+    const int64_t silent_ms = NowMs() - last_heard_ms_;
+    if (in_flight && silent_ms >= options_.ack_timeout_ms) {
+      ack_timeouts_->Increment();
+      logger_->Warn("no ack from the collector; reopening the stream",
+                    {{"silent_ms", silent_ms},
+                     {"highest_sent", highest_sent_.load()},
+                     {"acked", acked_.load()}});
+      context->TryCancel();
+      return;
+    }
+  }
+}
 
 void StreamClient::SleepBackoff(int64_t ms) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -119,13 +146,18 @@ Status StreamClient::RunStream(const std::string& address, bool* healthy) {
   hello->set_trail_config_version(intake_->trail_config_version());
   stream->Write(hello_request);
 
+  highest_sent_ = 0;
+  last_heard_ms_ = NowMs();
   std::thread reader([&] { ReadResponses(stream.get()); });
+  std::thread watchdog;
   auto finish = [&](Status status) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       context.TryCancel();
     }
+    cv_.notify_all();
     reader.join();
+    if (watchdog.joinable()) watchdog.join();
     const grpc::Status final_status = stream->Finish();
     RefusedBatch refused;
     {
@@ -170,6 +202,8 @@ Status StreamClient::RunStream(const std::string& address, bool* healthy) {
                  {"window", window},
                  {"next_sequence", next_to_send}});
   Notify();  // the batcher may seal now that the sequence is confirmed
+  last_heard_ms_ = NowMs();
+  watchdog = std::thread([&] { WatchAcks(&context); });
 
   // Sender loop: this thread is the only writer.
   while (true) {
@@ -193,6 +227,10 @@ Status StreamClient::RunStream(const std::string& address, bool* healthy) {
       v1::IngestRequest request;
       const uint64_t sequence = batch.sequence();
       *request.mutable_batch() = std::move(batch);
+      // In flight from here (a Write can block on a stalled connection): the collector's
+      // silence counts from the first batch in flight (WatchAcks).
+      if (highest_sent_ <= acked_) last_heard_ms_ = NowMs();
+      if (sequence > highest_sent_) highest_sent_ = sequence;
       if (!stream->Write(request)) {
         write_failed = true;
         break;
@@ -209,6 +247,7 @@ void StreamClient::ReadResponses(
     grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>* stream) {
   v1::IngestResponse response;
   while (stream->Read(&response)) {
+    last_heard_ms_ = NowMs();
     if (response.has_hello_ack()) {
       std::lock_guard<std::mutex> lock(mu_);
       hello_ack_ = response.hello_ack();

@@ -37,7 +37,7 @@ TEST(AgentFlagsTest, HelpVersionAndBadValues) {
   auto help = RunAgent(h, {"--help"}, &counter);
   EXPECT_EQ(help.exit_code, 0);
   for (const char* flag : {"--collector", "--spool-dir", "--watch-dir", "--api-socket", "--generator-rate",
-                           "--batch-max-age", "--window", "--ops-listen"}) {
+                           "--batch-max-age", "--window", "--ack-timeout-ms", "--ops-listen"}) {
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
   }
   auto version = RunAgent(h, {"--version"}, &counter);
@@ -59,6 +59,8 @@ TEST(AgentFlagsTest, HelpVersionAndBadValues) {
       {{"--batch-max-age", "soon"}, "--batch-max-age"},
       {{"--batch-max-events", "0"}, "--batch-max-events"},
       {{"--window", "0"}, "--window"},
+      {{"--ack-timeout-ms", "0"}, "--ack-timeout-ms: must be between"},
+      {{"--ack-timeout-ms", "soon"}, "--ack-timeout-ms"},
       {{"--generator-rate", "-1"}, "--generator-rate"},
       {{"--generator-rate", "nan"}, "--generator-rate"},
       {{"--unconfigured-selection", "maybe"}, "--unconfigured-selection"},

@@ -53,6 +53,10 @@ struct StreamClientOptions {
   int64_t backoff_max_ms = 10000;
   int keepalive_ms = 20000;
   int hello_timeout_ms = 30000;
+  // With batches in flight and nothing heard from the collector (no ack, no message) for this
+  // long, the stream is cancelled and reopened: a half-open connection (peer gone, no RST) or a
+  // stalled proxy would otherwise keep the agent "connected" until TCP or keepalive gave up.
+  int ack_timeout_ms = 15000;
   int max_unauthenticated_retries = 3;
 };
 
@@ -85,6 +89,10 @@ class StreamClient {
   // One stream's life. *healthy: the stream got as far as a HelloAck.
   Status RunStream(const std::string& address, bool* healthy);
   void ReadResponses(grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>* stream);
+  // Cancels `context` when batches are in flight and the collector was silent for
+  // ack_timeout_ms; returns when the stream is done or the client stops.
+  void WatchAcks(grpc::ClientContext* context);
+  static int64_t NowMs();
   void HandleRefusal(const RefusedBatch& refused);
   void SleepBackoff(int64_t ms);
 
@@ -97,6 +105,8 @@ class StreamClient {
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> acked_{0};
+  std::atomic<uint64_t> highest_sent_{0};       // highest sequence written on the current stream
+  std::atomic<int64_t> last_heard_ms_{0};       // steady clock, last message from the collector
   std::string current_collector_;
   std::thread thread_;
   std::mt19937_64 rng_;
@@ -114,6 +124,7 @@ class StreamClient {
   Counter* batches_acked_;
   Counter* events_acked_;
   Counter* reconnects_;
+  Counter* ack_timeouts_;
   Counter* dead_letters_;
   Counter* trail_configs_;
   Gauge* connected_gauge_;
