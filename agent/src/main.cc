@@ -2,6 +2,7 @@
 // (files, local PutEvents API, generator), applies the organization's trails,
 // spools durably, signs batches and streams them to the collector over mTLS.
 // Flags: --help. Design and the sequence rule: agent/README.md.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -107,6 +108,10 @@ class BatcherLoop {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates concurrently its own heap arena (up to 8 per core);
+  // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
+  // the live heap. Two arenas keep RSS near what is in use, at no measurable CPU cost here.
+  mallopt(M_ARENA_MAX, 2);
   po::options_description options("orgtrail-agent options");
   options.add_options()
       ("collector", po::value<std::string>(), "collector address(es) host:port, comma-separated for failover (required)")

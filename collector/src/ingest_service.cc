@@ -5,6 +5,7 @@
 #include <deque>
 #include <thread>
 
+#include "byte_budget.h"
 #include "orgtrail/common/status.h"
 #include "orgtrail/common/time_util.h"
 #include "orgtrail/common/tls.h"
@@ -164,6 +165,13 @@ IngestService::IngestService(IngestServiceOptions options, EventStore* store, Co
                                          "Events received in batches (before validation)");
   batches_received_ = metrics->GetCounter("orgtrail_collector_batches_received_total", "Batches received");
   open_streams_ = metrics->GetGauge("orgtrail_collector_ingest_streams", "Open authenticated ingest streams");
+  inflight_ = std::make_shared<ByteBudget>(options_.max_inflight_bytes);
+  metrics->AddGaugeCallback("orgtrail_collector_ingest_inflight_bytes",
+                            "Bytes of validated batches waiting for or in a group commit (all streams)",
+                            [budget = inflight_] {
+                              return std::vector<std::pair<MetricLabels, double>>{
+                                  {{}, static_cast<double>(budget->used())}};
+                            });
 }
 
 IngestService::~IngestService() = default;
@@ -302,11 +310,15 @@ grpc::Status IngestService::RunSession(grpc::ServerReaderWriter<v1::IngestRespon
         return Refuse(session, agent, refusal, batch.sequence());
       }
     }
+    // What the validated batch holds in memory until its commit: raw JSON plus extracted fields.
+    const uint64_t bytes = 2 * static_cast<uint64_t>(batch.ByteSizeLong()) + 4096;
+    inflight_->Acquire(bytes);
     session->BatchSubmitted();
     // The callback keeps the session alive even if Stream() gave up waiting.
     const uint64_t sequence = batch.sequence();
-    committer_->Submit(std::move(ingest), [session = session_ptr, sequence](const Status& status,
-                                                                            const BatchOutcome& outcome) {
+    committer_->Submit(std::move(ingest), [session = session_ptr, sequence, budget = inflight_, bytes](
+                                              const Status& status, const BatchOutcome& outcome) {
+      budget->Release(bytes);
       if (status.ok()) {
         v1::IngestResponse response;
         v1::Ack* a = response.mutable_ack();

@@ -24,7 +24,9 @@ TEST(TimeUtil, RejectsMalformedTimes) {
                           "2021-06-01T12:00:00+25:00", "２０２１-06-01T12:00:00Z"}) {
     auto r = ParseRfc3339Micros(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    }
   }
 }
 

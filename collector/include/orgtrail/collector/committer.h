@@ -33,7 +33,7 @@ namespace orgtrail::collector {
 
 struct CommitterOptions {
   size_t max_group_batches = 512;        // batches per group commit
-  size_t max_group_events = 50000;       // events per group commit
+  size_t max_group_events = 4096;        // events per group commit (bounds one commit's latency, ~100 ms)
 };
 
 class Committer {

@@ -39,10 +39,14 @@ struct IngestServiceOptions {
   std::string collector_id;
   IngestPolicy policy;                 // policy.classifier must outlive the service
   uint32_t max_unacked_batches = 64;
+  // Bytes of validated batches waiting for or in a group commit, over all streams; a stream
+  // that would exceed it waits (and gRPC flow control slows its agent) before submitting.
+  uint64_t max_inflight_bytes = 64ull << 20;
   int64_t drain_timeout_us = 30'000'000;  // wait for in-flight acks when a client half-closes
 };
 
 class IngestSession;
+class ByteBudget;
 
 class IngestService final : public v1::Ingest::Service {
  public:
@@ -85,6 +89,7 @@ class IngestService final : public v1::Ingest::Service {
   Counter* events_received_;
   Counter* batches_received_;
   Gauge* open_streams_;
+  std::shared_ptr<ByteBudget> inflight_;  // shared with commit callbacks
 };
 
 }  // namespace orgtrail::collector
