@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -110,8 +111,8 @@ class BatcherLoop {
 int main(int argc, char** argv) {
   // glibc gives each thread that allocates concurrently its own heap arena (up to 8 per core);
   // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
-  // the live heap. Two arenas keep RSS near what is in use, at no measurable CPU cost here.
-  mallopt(M_ARENA_MAX, 2);
+  // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   po::options_description options("orgtrail-agent options");
   options.add_options()
       ("collector", po::value<std::string>(), "collector address(es) host:port, comma-separated for failover (required)")

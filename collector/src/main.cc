@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -79,8 +80,8 @@ orgtrail::Status CheckListValues(const std::vector<std::string>& regions, const 
 int main(int argc, char** argv) {
   // glibc gives each thread that allocates concurrently its own heap arena (up to 8 per core);
   // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
-  // the live heap. Two arenas keep RSS near what is in use, at no measurable CPU cost here.
-  mallopt(M_ARENA_MAX, 2);
+  // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   int64_t fail_sync_after = -1;
   bool bad_test_flag = false;
   std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &bad_test_flag);
