@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
       ("max-unacked-batches", po::value<int64_t>()->default_value(64), "window of unacknowledged batches per stream")
       ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
       ("store-cache-mb", po::value<int64_t>()->default_value(64), "RocksDB block cache, MiB (data, index and filter blocks)")
-      ("store-memtable-mb", po::value<int64_t>()->default_value(192), "memory for RocksDB memtables of all column families, MiB")
+      ("store-memtable-mb", po::value<int64_t>()->default_value(128), "memory for RocksDB memtables of all column families, MiB")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")

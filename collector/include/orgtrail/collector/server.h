@@ -57,7 +57,7 @@ struct CollectorServerOptions {
   uint64_t max_event_bytes = 1ull << 20;
   int64_t retention_us = 0;
   uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
-  uint64_t store_memtable_bytes = 192ull << 20;  // StoreOptions::memtable_budget_bytes
+  uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
   int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)
 };
 

@@ -59,11 +59,11 @@ struct StoreOptions {
   std::string org;                 // trust domain: first component of every partition key
   int64_t retention_us = 0;        // 0 = keep forever
   rocksdb::Env* env = nullptr;     // tests: fault-injecting Env; nullptr = default
-  // Memory: the block cache (data, index and filter blocks, so it does not grow with the store)
-  // and one budget for the memtables of all column families (a rocksdb::WriteBufferManager;
-  // the largest memtable is flushed when the budget is reached). RSS ≈ cache + budget + ~100 MiB.
+  // Memory: the block cache (data blocks), one budget for the memtables of all column families
+  // (a rocksdb::WriteBufferManager; the largest memtable is flushed when the budget is reached),
+  // and the table readers' index and Bloom-filter blocks (~65 MiB at 10M events).
   uint64_t block_cache_bytes = 64ull << 20;
-  uint64_t memtable_budget_bytes = 192ull << 20;
+  uint64_t memtable_budget_bytes = 128ull << 20;
   uint64_t write_buffer_bytes = 64ull << 20;  // one memtable, at most
   bool create_if_missing = true;
 };
