@@ -66,10 +66,12 @@ wait_http_ok() {  # url timeout_seconds
   done
 }
 
-metric() {  # name -> summed value from the collector's /metrics (0 if absent)
-  curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null |
-    awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'
+metric_at() {  # port name -> summed value from http://127.0.0.1:port/metrics (0 if absent); fails if no answer
+  local body
+  body="$(curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null)" || return 1
+  awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }' <<<"$body"
 }
+metric() { metric_at "$HTTP_PORT" "$1" || echo 0; }  # name -> the collector's value (0 if it does not answer)
 
 build() {
   "$ROOT/scripts/bootstrap.sh"
@@ -160,30 +162,23 @@ start_agents() {
   say "Started ${#AGENTS[@]} agents (accounts $MEMBER_ACCOUNTS; regions us-east-1, eu-west-1)"
 }
 
-agent_metric() {  # ops_port name -> summed value from that agent's /metrics (empty if it does not answer)
-  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
-    awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'
-}
-
-agents_drained() {  # every agent read all its input, and its spool holds nothing unacknowledged
-  local i=0 spec account region source ops read files pending want
-  local invictus_files
-  invictus_files=$(find "$SHARED_DATA/invictus-aws-dataset/CloudTrail" -name '*.json' | wc -l)
+agents_drained() {  # invictus_files -> every agent read all its input and its spool holds nothing unacknowledged
+  local i=0 spec account region source ops events_read files pending want
   for spec in "${AGENTS[@]}"; do
     IFS=: read -r account region source <<<"$spec"
     i=$((i + 1))
     ops=$((PORT_BASE + 100 + i))
-    pending=$(agent_metric "$ops" orgtrail_agent_spool_events)
-    [ -n "$pending" ] && [ "$pending" -eq 0 ] || return 1
+    pending=$(metric_at "$ops" orgtrail_agent_spool_events) || return 1
+    [ "$pending" -eq 0 ] || return 1
     if [ "$source" = gen ]; then
       want=$GENERATED_PER_AGENT
       [ "$account" = 222222222222 ] && want=$((want + 1))  # + the shared IAM event's file
-      read=$(agent_metric "$ops" orgtrail_agent_events_read_total)
-      [ "$read" -ge "$want" ] || return 1
+      events_read=$(metric_at "$ops" orgtrail_agent_events_read_total) || return 1
+      [ "$events_read" -ge "$want" ] || return 1
     fi
     if [ "$source" = invictus ]; then
-      files=$(agent_metric "$ops" orgtrail_agent_files_read_total)
-      [ "$files" -ge "$invictus_files" ] || return 1
+      files=$(metric_at "$ops" orgtrail_agent_files_read_total) || return 1
+      [ "$files" -ge "$1" ] || return 1
     fi
   done
 }
@@ -192,12 +187,13 @@ wait_for_events() {
   # Each generator agent emits $GENERATED_PER_AGENT events (the trail keeps the management ones),
   # the invictus agent replays 2,900 records, and two agents carry the same IAM event.
   local deadline=$(( $(date +%s) + ${ORGTRAIL_LOCAL_WAIT_SECONDS:-120} ))
-  local stored=0
+  local stored=0 invictus_files
+  invictus_files=$(find "$SHARED_DATA/invictus-aws-dataset/CloudTrail" -name '*.json' | wc -l)
   say "Waiting until every agent has read its sources and the collector acknowledged everything"
   while :; do
     stored=$(metric orgtrail_collector_events_in_store)
     printf '\r    stored %6d events ' "$stored"
-    if agents_drained; then
+    if agents_drained "$invictus_files"; then
       stored=$(metric orgtrail_collector_events_in_store)
       printf '\r    stored %6d events; every agent drained\n' "$stored"
       return 0

@@ -303,9 +303,9 @@ Status EventStore::OpenDb() {
   // Bloom filters only where the store does point lookups (Get); `idx` and `commits` are only
   // ever iterated, and their filters would cost memory and flush CPU for nothing.
   // Index and filter blocks stay with the table readers, not in the cache: charged to a 64 MiB
-  // cache they thrashed at 10M events (every record fetch re-read a multi-MiB filter or index
-  // block; LookupEvents p50 went from sub-ms to ~75 ms). Their memory grows with the store:
-  // about 65 MiB at 10M events (Bloom filters on `events` and `event_ids`, block indexes).
+  // cache they thrashed at 10M events (record fetches kept re-reading evicted index and filter
+  // blocks; lookup_bench p50 went from sub-ms to 7-95 ms). Their memory grows with the store:
+  // Bloom filters (10 bits per key on `events` and `event_ids`) and block indexes.
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = block_cache;
   rocksdb::BlockBasedTableOptions filtered_options = table_options;

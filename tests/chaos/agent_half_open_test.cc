@@ -31,14 +31,7 @@ constexpr int kEvents = 2000;
 double Metric(int port, const std::string& series) {
   auto r = testutil::HttpGet("127.0.0.1", port, "/metrics", std::chrono::milliseconds(2000));
   if (!r.ok() || r->status != 200) return -1;
-  const std::string& body = r->body;
-  for (size_t pos = 0; (pos = body.find(series, pos)) != std::string::npos; pos += series.size()) {
-    const size_t after = pos + series.size();
-    if ((pos == 0 || body[pos - 1] == '\n') && after < body.size() && body[after] == ' ') {
-      return std::stod(body.substr(after + 1, body.find('\n', after) - after - 1));
-    }
-  }
-  return -1;
+  return testutil::PrometheusValue(r->body, series);
 }
 
 TEST(AgentHalfOpen, SilentCollectorWithBatchesInFlightReopensTheStream) {

@@ -133,24 +133,12 @@ class AgentHarness {
   double AgentMetric(const AgentProcess& agent, const std::string& series) {
     auto r = HttpGet("127.0.0.1", agent.ops_port, "/metrics", std::chrono::seconds(5));
     if (!r.ok() || r->status != 200) return -1;
-    return MetricFrom(r->body, series);
+    return PrometheusValue(r->body, series);
   }
   double CollectorMetric(const std::string& series) {
     auto r = HttpGet("127.0.0.1", collector_http_port_, "/metrics", std::chrono::seconds(5));
     if (!r.ok() || r->status != 200) return -1;
-    return MetricFrom(r->body, series);
-  }
-  static double MetricFrom(const std::string& body, const std::string& series) {
-    size_t pos = 0;
-    while ((pos = body.find(series, pos)) != std::string::npos) {
-      const bool line_start = pos == 0 || body[pos - 1] == '\n';
-      const size_t after = pos + series.size();
-      if (line_start && after < body.size() && body[after] == ' ') {
-        return std::stod(body.substr(after + 1, body.find('\n', after) - after - 1));
-      }
-      pos = after;
-    }
-    return -1;
+    return PrometheusValue(r->body, series);
   }
 
   std::shared_ptr<grpc::Channel> Channel(const TlsFiles& tls) {

@@ -218,4 +218,14 @@ StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const std::str
   return ParseResponse(*raw);
 }
 
+double PrometheusValue(const std::string& body, const std::string& series) {
+  for (size_t pos = 0; (pos = body.find(series, pos)) != std::string::npos; pos += series.size()) {
+    const size_t after = pos + series.size();
+    if ((pos == 0 || body[pos - 1] == '\n') && after < body.size() && body[after] == ' ') {
+      return std::stod(body.substr(after + 1, body.find('\n', after) - after - 1));
+    }
+  }
+  return -1;
+}
+
 }  // namespace orgtrail::testutil

@@ -1,6 +1,7 @@
 // Loopback networking helpers for integration tests: a free TCP port, a
 // "is something listening" probe, and a minimal HTTP/1.1 GET over a plain
-// socket (for /healthz and /metrics). Thread-safe (no shared state).
+// socket (for /healthz and /metrics), and a reader of one Prometheus series.
+// Thread-safe (no shared state).
 //
 // FreePort() binds 127.0.0.1:0, reads the port the kernel chose and closes
 // the socket: another process may take the port before the test uses it, so
@@ -32,6 +33,10 @@ struct HttpResponse {
 // out, DATA_LOSS if the answer is not HTTP.
 StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const std::string& path,
                                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The value of one series in a Prometheus text body ("name{labels}" exactly as rendered, or the
+// bare name), or -1 if absent.
+double PrometheusValue(const std::string& body, const std::string& series);
 
 }  // namespace orgtrail::testutil
 

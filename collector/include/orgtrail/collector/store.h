@@ -61,7 +61,7 @@ struct StoreOptions {
   rocksdb::Env* env = nullptr;     // tests: fault-injecting Env; nullptr = default
   // Memory: the block cache (data blocks), one budget for the memtables of all column families
   // (a rocksdb::WriteBufferManager; the largest memtable is flushed when the budget is reached),
-  // and the table readers' index and Bloom-filter blocks (~65 MiB at 10M events).
+  // and the table readers' index and Bloom-filter blocks (these grow with the store).
   uint64_t block_cache_bytes = 64ull << 20;
   uint64_t memtable_budget_bytes = 128ull << 20;
   uint64_t write_buffer_bytes = 64ull << 20;  // one memtable, at most
