@@ -1,18 +1,14 @@
 // Organization PKI on OpenSSL 3.0: key generation, CA and SVID leaf
-// certificates, atomic file writes. See pki.h for the contract.
+// certificates. See pki.h for the contract. Key and certificate files are in
+// pki_files.cc, reading certificates back in pki_inspect.cc, the helpers they
+// share in pki_internal.h.
 #include "orgtrail/common/pki.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
-#include <algorithm>
-#include <cstdio>
-#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -24,45 +20,27 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "pki_internal.h"
+
 namespace orgtrail {
 namespace {
 
-constexpr int64_t kMicrosPerSecond = 1000000;
-constexpr int64_t kSecondsPerDay = 86400;
+using pki_internal::BioPtr;
+using pki_internal::BnPtr;
+using pki_internal::CheckTrustDomain;
+using pki_internal::ExtensionPtr;
+using pki_internal::GeneralNamesPtr;
+using pki_internal::kMicrosPerSecond;
+using pki_internal::kSecondsPerDay;
+using pki_internal::OpenSslFailure;
+using pki_internal::ParseCertificatePem;
+using pki_internal::ParsePrivateKeyPem;
+using pki_internal::PkeyPtr;
+using pki_internal::X509Ptr;
+
 constexpr int64_t kMaxValidityDays = 36500;
 constexpr size_t kMaxSanLength = 2048;
 constexpr size_t kMaxSans = 64;
-constexpr size_t kMaxPemBytes = 1 << 20;
-constexpr size_t kMaxReadFileBytes = size_t{256} << 20;
-
-struct BioFree { void operator()(BIO* b) const { BIO_free_all(b); } };
-struct X509Free { void operator()(X509* x) const { X509_free(x); } };
-struct PkeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct NameFree { void operator()(X509_NAME* n) const { X509_NAME_free(n); } };
-struct GeneralNamesFree {
-  void operator()(GENERAL_NAMES* g) const { GENERAL_NAMES_free(g); }
-};
-struct ExtensionFree { void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); } };
-struct BnFree { void operator()(BIGNUM* b) const { BN_free(b); } };
-
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, GeneralNamesFree>;
-using ExtensionPtr = std::unique_ptr<X509_EXTENSION, ExtensionFree>;
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-
-// The last OpenSSL error as text (and clears the queue).
-std::string OpenSslError() {
-  unsigned long code = ERR_get_error();
-  std::string text = code == 0 ? "unknown OpenSSL error" : ERR_error_string(code, nullptr);
-  ERR_clear_error();
-  return text;
-}
-
-Status OpenSslFailure(std::string_view what) {
-  return absl::InternalError(std::string(what) + ": " + OpenSslError());
-}
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -112,28 +90,6 @@ StatusOr<std::string> CertificateToPem(X509* cert) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(len));
-}
-
-StatusOr<PkeyPtr> ParsePrivateKeyPem(std::string_view pem) {
-  if (pem.size() > kMaxPemBytes) return absl::InvalidArgumentError("private key PEM too large");
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (key == nullptr) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError("not a PEM private key");
-  }
-  return PkeyPtr(key);
-}
-
-StatusOr<X509Ptr> ParseCertificatePem(std::string_view pem) {
-  if (pem.size() > kMaxPemBytes) return absl::InvalidArgumentError("certificate PEM too large");
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (cert == nullptr) {
-    ERR_clear_error();
-    return absl::InvalidArgumentError("not a PEM certificate");
-  }
-  return X509Ptr(cert);
 }
 
 // A random positive 127-bit serial number (RFC 5280: at most 20 octets).
@@ -323,139 +279,6 @@ StatusOr<KeyAndCert> ToPem(EVP_PKEY* key, X509* cert) {
   return out;
 }
 
-Status CheckTrustDomain(std::string_view domain) {
-  if (domain.empty() || domain.size() > 255) {
-    return absl::InvalidArgumentError("trust domain must be 1-255 characters");
-  }
-  for (char c : domain) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-    if (!ok) {
-      return absl::InvalidArgumentError("trust domain '" + std::string(domain) +
-                                        "' may only contain [a-z0-9._-]");
-    }
-  }
-  return absl::OkStatus();
-}
-
-std::string DirectoryOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
-  return absl::UnavailableError(std::string(what) + " '" + path + "': " + std::strerror(err));
-}
-
-Status WriteAll(int fd, std::string_view contents, const std::string& path) {
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("writing", path, errno);
-    }
-    written += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-Status FsyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("opening directory", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus("fsync of directory", dir, err);
-  return absl::OkStatus();
-}
-
-// Seconds since the epoch of an ASN1_TIME.
-int64_t Asn1TimeToUnix(const ASN1_TIME* time) {
-  struct tm tm_value;
-  if (ASN1_TIME_to_tm(time, &tm_value) != 1) return 0;
-  return static_cast<int64_t>(timegm(&tm_value));
-}
-
-std::string Asn1TimeToText(const ASN1_TIME* time) {
-  time_t t = static_cast<time_t>(Asn1TimeToUnix(time));
-  struct tm tm_value;
-  gmtime_r(&t, &tm_value);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm_value);
-  return buffer;
-}
-
-std::string IpToText(const ASN1_OCTET_STRING* ip) {
-  char buffer[64] = {0};
-  const unsigned char* data = ASN1_STRING_get0_data(ip);
-  int len = ASN1_STRING_length(ip);
-  if (len == 4) {
-    std::snprintf(buffer, sizeof(buffer), "%u.%u.%u.%u", data[0], data[1], data[2], data[3]);
-    return buffer;
-  }
-  if (len == 16) {
-    std::string out;
-    for (int i = 0; i < 16; i += 2) {
-      std::snprintf(buffer, sizeof(buffer), "%s%x", i == 0 ? "" : ":", (data[i] << 8) | data[i + 1]);
-      out += buffer;
-    }
-    return out;
-  }
-  return "<bad IP>";
-}
-
-std::string Ia5ToText(const ASN1_IA5STRING* s) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                     static_cast<size_t>(ASN1_STRING_length(s)));
-}
-
-void ReadSubjectAltNames(X509* cert, CertOptions* options) {
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  if (names == nullptr) return;
-  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-    const GENERAL_NAME* gen = sk_GENERAL_NAME_value(names, i);
-    if (gen->type == GEN_URI) options->uri_sans.push_back(Ia5ToText(gen->d.uniformResourceIdentifier));
-    if (gen->type == GEN_DNS) options->dns_sans.push_back(Ia5ToText(gen->d.dNSName));
-    if (gen->type == GEN_IPADD) options->ip_sans.push_back(IpToText(gen->d.iPAddress));
-  }
-  GENERAL_NAMES_free(names);
-}
-
-std::string SubjectAttribute(X509_NAME* name, int nid) {
-  char buffer[256] = {0};
-  int len = X509_NAME_get_text_by_NID(name, nid, buffer, sizeof(buffer));
-  return len > 0 ? std::string(buffer, static_cast<size_t>(len)) : "";
-}
-
-std::string NameToText(X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
-StatusOr<KeyType> KeyTypeOf(EVP_PKEY* key) {
-  switch (EVP_PKEY_get_id(key)) {
-    case EVP_PKEY_EC: return KeyType::kEcdsaP256;
-    case EVP_PKEY_ED25519: return KeyType::kEd25519;
-    case EVP_PKEY_RSA: return KeyType::kRsa2048;
-    default: return absl::InvalidArgumentError("unsupported public key type");
-  }
-}
-
-const char* KeyTypeName(KeyType type) {
-  switch (type) {
-    case KeyType::kEcdsaP256: return "ECDSA P-256";
-    case KeyType::kEd25519: return "Ed25519";
-    case KeyType::kRsa2048: return "RSA";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 StatusOr<KeyAndCert> CreateCa(const CaOptions& options) {
@@ -517,194 +340,6 @@ StatusOr<KeyAndCert> IssueCertificate(const KeyAndCert& ca, const CertOptions& o
   ORGTRAIL_RETURN_IF_ERROR(AddLeafExtensions(cert.get(), ca_cert->get(), key->get(), options));
   ORGTRAIL_RETURN_IF_ERROR(SignCertificate(cert.get(), ca_key->get()));
   return ToPem(key->get(), cert.get());
-}
-
-Status WriteKeyAndCert(const KeyAndCert& kc, const std::string& key_path,
-                       const std::string& cert_path) {
-  if (!key_path.empty()) ORGTRAIL_RETURN_IF_ERROR(WriteFileAtomically(key_path, kc.key_pem, 0600));
-  if (!cert_path.empty()) {
-    ORGTRAIL_RETURN_IF_ERROR(WriteFileAtomically(cert_path, kc.cert_pem, 0644));
-  }
-  return absl::OkStatus();
-}
-
-StatusOr<KeyAndCert> ReadKeyAndCert(const std::string& key_path, const std::string& cert_path) {
-  KeyAndCert kc;
-  if (!key_path.empty()) {
-    auto key = ReadFile(key_path);
-    if (!key.ok()) return key.status();
-    if (!ParsePrivateKeyPem(*key).ok()) {
-      return absl::InvalidArgumentError("'" + key_path + "' is not a PEM private key");
-    }
-    kc.key_pem = std::move(*key);
-  }
-  if (!cert_path.empty()) {
-    auto cert = ReadFile(cert_path);
-    if (!cert.ok()) return cert.status();
-    if (!ParseCertificatePem(*cert).ok()) {
-      return absl::InvalidArgumentError("'" + cert_path + "' is not a PEM certificate");
-    }
-    kc.cert_pem = std::move(*cert);
-  }
-  return kc;
-}
-
-Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode) {
-  if (path.empty()) return absl::InvalidArgumentError("empty file path");
-  std::string temp = path + ".tmp.XXXXXX";
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("creating temporary file for", path, errno);
-  Status status = absl::OkStatus();
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) status = ErrnoStatus("chmod", temp, errno);
-  // Keep the owner of a file being replaced (root renewing a certificate
-  // that a service user reads). Best effort: only root may give files away.
-  struct stat existing;
-  if (status.ok() && ::stat(path.c_str(), &existing) == 0 &&
-      (existing.st_uid != ::geteuid() || existing.st_gid != ::getegid())) {
-    if (::fchown(fd, existing.st_uid, existing.st_gid) != 0 && errno != EPERM) {
-      status = ErrnoStatus("chown", temp, errno);
-    }
-  }
-  if (status.ok()) status = WriteAll(fd, contents, temp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("fsync", temp, errno);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("closing", temp, errno);
-  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoStatus("renaming to", path, errno);
-  }
-  if (!status.ok()) {
-    ::unlink(temp.c_str());
-    return status;
-  }
-  return FsyncDirectory(DirectoryOf(path));
-}
-
-StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT || err == EACCES || err == ENOTDIR) {
-      return absl::InvalidArgumentError("cannot open '" + path + "': " + std::strerror(err));
-    }
-    return ErrnoStatus("opening", path, err);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::InvalidArgumentError("'" + path + "' is not a regular file");
-  }
-  std::string out;
-  char buffer[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("reading", path, err);
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<size_t>(n));
-    if (out.size() > kMaxReadFileBytes) {
-      ::close(fd);
-      return absl::InvalidArgumentError("'" + path + "' is larger than 256 MiB");
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
-}  // namespace orgtrail
-
-namespace orgtrail {
-
-StatusOr<CertOptions> CertificateOptionsFromPem(std::string_view cert_pem) {
-  auto cert = ParseCertificatePem(cert_pem);
-  if (!cert.ok()) return cert.status();
-  X509* x = cert->get();
-  CertOptions options;
-  ReadSubjectAltNames(x, &options);
-  options.common_name = SubjectAttribute(X509_get_subject_name(x), NID_commonName);
-  int64_t not_before = Asn1TimeToUnix(X509_get0_notBefore(x));
-  int64_t not_after = Asn1TimeToUnix(X509_get0_notAfter(x));
-  options.not_before_us = not_before * kMicrosPerSecond;
-  options.validity_days = std::max<int64_t>(1, (not_after - not_before) / kSecondsPerDay);
-  options.is_ca = X509_check_ca(x) != 0;
-  uint32_t usage = X509_get_key_usage(x);
-  options.digital_signature = usage == UINT32_MAX || (usage & KU_DIGITAL_SIGNATURE) != 0;
-  uint32_t eku = X509_get_extended_key_usage(x);
-  bool has_eku = (X509_get_extension_flags(x) & EXFLAG_XKUSAGE) != 0;
-  options.server_auth = has_eku && (eku & XKU_SSL_SERVER) != 0;
-  options.client_auth = has_eku && (eku & XKU_SSL_CLIENT) != 0;
-  EVP_PKEY* key = X509_get0_pubkey(x);
-  if (key == nullptr) return absl::InvalidArgumentError("certificate has no readable public key");
-  auto type = KeyTypeOf(key);
-  if (!type.ok()) return type.status();
-  options.key_type = *type;
-  return options;
-}
-
-StatusOr<std::string> CaTrustDomain(std::string_view ca_cert_pem) {
-  auto options = CertificateOptionsFromPem(ca_cert_pem);
-  if (!options.ok()) return options.status();
-  constexpr std::string_view kScheme = "spiffe://";
-  for (const auto& uri : options->uri_sans) {
-    if (uri.compare(0, kScheme.size(), kScheme) != 0) continue;
-    std::string domain = uri.substr(kScheme.size());
-    if (!domain.empty() && domain.back() == '/') domain.pop_back();
-    if (CheckTrustDomain(domain).ok()) return domain;
-  }
-  auto cert = ParseCertificatePem(ca_cert_pem);
-  std::string org = SubjectAttribute(X509_get_subject_name(cert->get()), NID_organizationName);
-  if (CheckTrustDomain(org).ok()) return org;
-  return absl::InvalidArgumentError("the CA certificate names no trust domain (no spiffe:// URI SAN)");
-}
-
-StatusOr<std::string> DescribeCertificate(std::string_view cert_pem) {
-  auto cert = ParseCertificatePem(cert_pem);
-  if (!cert.ok()) return cert.status();
-  auto options = CertificateOptionsFromPem(cert_pem);
-  if (!options.ok()) return options.status();
-  X509* x = cert->get();
-  std::string out;
-  out += "subject:       " + NameToText(X509_get_subject_name(x)) + "\n";
-  out += "issuer:        " + NameToText(X509_get_issuer_name(x)) + "\n";
-  BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr));
-  char* serial_hex = serial ? BN_bn2hex(serial.get()) : nullptr;
-  out += "serial:        " + std::string(serial_hex != nullptr ? serial_hex : "?") + "\n";
-  OPENSSL_free(serial_hex);
-  out += "not before:    " + Asn1TimeToText(X509_get0_notBefore(x)) + "\n";
-  out += "not after:     " + Asn1TimeToText(X509_get0_notAfter(x)) + "\n";
-  out += std::string("key:           ") + KeyTypeName(options->key_type) + "\n";
-  out += std::string("CA:            ") + (options->is_ca ? "yes" : "no") + "\n";
-  for (const auto& uri : options->uri_sans) out += "URI SAN:       " + uri + "\n";
-  for (const auto& dns : options->dns_sans) out += "DNS SAN:       " + dns + "\n";
-  for (const auto& ip : options->ip_sans) out += "IP SAN:        " + ip + "\n";
-  std::string usages;
-  uint32_t usage = X509_get_key_usage(x);
-  if (usage != UINT32_MAX) {
-    if (usage & KU_DIGITAL_SIGNATURE) usages += " digitalSignature";
-    if (usage & KU_KEY_ENCIPHERMENT) usages += " keyEncipherment";
-    if (usage & KU_KEY_AGREEMENT) usages += " keyAgreement";
-    if (usage & KU_KEY_CERT_SIGN) usages += " keyCertSign";
-    if (usage & KU_CRL_SIGN) usages += " cRLSign";
-  }
-  out += "key usage:    " + (usages.empty() ? std::string(" (none)") : usages) + "\n";
-  std::string ekus;
-  if (options->server_auth) ekus += " serverAuth";
-  if (options->client_auth) ekus += " clientAuth";
-  out += "extended use: " + (ekus.empty() ? std::string(" (none)") : ekus) + "\n";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(x, EVP_sha256(), digest, &length) == 1) {
-    static const char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < length; ++i) {
-      hex += kHex[digest[i] >> 4];
-      hex += kHex[digest[i] & 15];
-    }
-    out += "sha256:        " + hex + "\n";
-  }
-  return out;
 }
 
 }  // namespace orgtrail
