@@ -1,23 +1,22 @@
-// CloudWatch Logs JSON filter patterns (see filter_pattern.h for the grammar
-// and the matching rules).
+// CloudWatch Logs JSON filter patterns: the parser (see filter_pattern.h for
+// the grammar and the matching rules). The evaluator is in
+// filter_pattern_evaluator.cc, the parsed expression in filter_pattern_node.h.
 #include "orgtrail/common/filter_pattern.h"
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <optional>
+#include <memory>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <simdjson.h>
-
+#include "filter_pattern_glob.h"
+#include "filter_pattern_node.h"
 
 namespace orgtrail {
-
-// ---------------------------------------------------------------------------
-// The parsed expression.
-
 namespace {
 
 // String concatenation over std::string_view, strings and numbers.
@@ -33,71 +32,9 @@ std::string StrCat(const Pieces&... pieces) {
   return out;
 }
 
-struct PathStep {
-  bool is_index = false;
-  std::string name;
-  uint32_t index = 0;
-};
-
-enum class CompareOp { kEq, kNe, kLt, kGt, kLe, kGe, kIsNull, kIsTrue, kIsFalse, kNotExists };
-
-// A string value with '*' wildcards, split at the unescaped stars.
-struct Glob {
-  std::vector<std::string> parts;  // literal pieces between stars
-  bool has_star = false;
-  bool leading_star = false;
-  bool trailing_star = false;
-  std::string literal;  // the whole value when has_star is false
-};
-
-bool GlobMatches(const Glob& glob, std::string_view s) {
-  if (!glob.has_star) return s == glob.literal;
-  const auto& parts = glob.parts;
-  size_t pos = 0;
-  size_t first = 0;
-  size_t last = parts.size();
-  if (!glob.leading_star) {
-    if (parts.empty() || s.substr(0, parts[0].size()) != parts[0]) return false;
-    pos = parts[0].size();
-    first = 1;
-  }
-  if (!glob.trailing_star) {
-    if (last == first) {
-      // Everything consumed by the prefix; the suffix is empty.
-      return true;
-    }
-    const std::string& suffix = parts[last - 1];
-    if (s.size() < pos + suffix.size() || s.substr(s.size() - suffix.size()) != suffix) return false;
-    s = s.substr(0, s.size() - suffix.size());
-    --last;
-  }
-  for (size_t i = first; i < last; ++i) {
-    size_t found = s.find(parts[i], pos);
-    if (found == std::string_view::npos) return false;
-    pos = found + parts[i].size();
-  }
-  return true;
-}
-
-}  // namespace
-
-struct FilterPattern::Node {
-  enum class Kind { kOr, kAnd, kCompare };
-  Kind kind = Kind::kCompare;
-  std::vector<std::unique_ptr<Node>> children;  // kOr / kAnd
-  // kCompare:
-  std::vector<PathStep> path;
-  CompareOp op = CompareOp::kEq;
-  bool numeric = false;
-  double number = 0;
-  Glob glob;
-};
-
-// ---------------------------------------------------------------------------
-// Parser.
-
-namespace {
-
+using filter_pattern_internal::BuildGlob;
+using filter_pattern_internal::CompareOp;
+using filter_pattern_internal::PathStep;
 using Node = FilterPattern::Node;
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -481,38 +418,6 @@ class PatternParser {
     return absl::OkStatus();
   }
 
-  // Splits at unescaped '*'. In quoted values "\*" and "\\" are escapes.
-  static void BuildGlob(std::string_view value, bool quoted, Glob* glob) {
-    std::string current;
-    bool at_start = true;
-    for (size_t i = 0; i < value.size(); ++i) {
-      char c = value[i];
-      if (quoted && c == '\\' && i + 1 < value.size()) {
-        current.push_back(value[++i]);
-        at_start = false;
-        glob->trailing_star = false;
-        continue;
-      }
-      if (c == '*') {
-        if (at_start && current.empty() && !glob->has_star) glob->leading_star = true;
-        glob->has_star = true;
-        if (!current.empty()) glob->parts.push_back(std::move(current));
-        current.clear();
-        glob->trailing_star = true;
-        at_start = false;
-        continue;
-      }
-      at_start = false;
-      glob->trailing_star = false;
-      current.push_back(c);
-    }
-    if (!current.empty()) glob->parts.push_back(current);
-    if (!glob->has_star) {
-      glob->literal = glob->parts.empty() ? std::string() : glob->parts[0];
-      glob->parts.clear();
-    }
-  }
-
   std::string_view text_;
   size_t pos_ = 0;
   int depth_ = 0;
@@ -539,117 +444,6 @@ StatusOr<FilterPattern> FilterPattern::Parse(std::string_view text) {
   pattern.text_ = std::string(text);
   pattern.root_ = std::shared_ptr<const Node>(std::move(*root));
   return pattern;
-}
-
-// ---------------------------------------------------------------------------
-// Evaluator.
-
-struct FilterEvaluator::Impl {
-  simdjson::dom::parser parser{16u << 20};  // refuses documents above 16 MiB
-  simdjson::dom::element root;
-  bool loaded = false;
-};
-
-namespace {
-
-// The element the path selects, or nullopt when it selects nothing.
-std::optional<simdjson::dom::element> Resolve(simdjson::dom::element current, const std::vector<PathStep>& path) {
-  for (const PathStep& step : path) {
-    if (step.is_index) {
-      simdjson::dom::array array;
-      if (current.get_array().get(array) != simdjson::SUCCESS) return std::nullopt;
-      if (array.at(step.index).get(current) != simdjson::SUCCESS) return std::nullopt;
-    } else {
-      simdjson::dom::object object;
-      if (current.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
-      if (object.at_key(step.name).get(current) != simdjson::SUCCESS) return std::nullopt;
-    }
-  }
-  return current;
-}
-
-bool CompareNumbers(CompareOp op, double field, double value) {
-  switch (op) {
-    case CompareOp::kEq: return field == value;
-    case CompareOp::kNe: return field != value;
-    case CompareOp::kLt: return field < value;
-    case CompareOp::kGt: return field > value;
-    case CompareOp::kLe: return field <= value;
-    case CompareOp::kGe: return field >= value;
-    default: return false;
-  }
-}
-
-bool EvaluateComparison(const Node& node, simdjson::dom::element root) {
-  std::optional<simdjson::dom::element> field = Resolve(root, node.path);
-  if (node.op == CompareOp::kNotExists) return !field.has_value();
-  if (!field) return false;
-  switch (node.op) {
-    case CompareOp::kIsNull: return field->is_null();
-    case CompareOp::kIsTrue: {
-      bool b = false;
-      return field->get_bool().get(b) == simdjson::SUCCESS && b;
-    }
-    case CompareOp::kIsFalse: {
-      bool b = true;
-      return field->get_bool().get(b) == simdjson::SUCCESS && !b;
-    }
-    default: break;
-  }
-  if (node.numeric) {
-    if (!field->is_number()) return false;
-    double d = 0;
-    if (field->get_double().get(d) != simdjson::SUCCESS) return false;
-    return CompareNumbers(node.op, d, node.number);
-  }
-  std::string_view s;
-  if (field->get_string().get(s) != simdjson::SUCCESS) return false;
-  bool equal = GlobMatches(node.glob, s);
-  return node.op == CompareOp::kEq ? equal : !equal;
-}
-
-bool EvaluateNode(const Node& node, simdjson::dom::element root) {
-  switch (node.kind) {
-    case Node::Kind::kOr:
-      for (const auto& child : node.children) {
-        if (EvaluateNode(*child, root)) return true;
-      }
-      return false;
-    case Node::Kind::kAnd:
-      for (const auto& child : node.children) {
-        if (!EvaluateNode(*child, root)) return false;
-      }
-      return true;
-    case Node::Kind::kCompare:
-      return EvaluateComparison(node, root);
-  }
-  return false;
-}
-
-}  // namespace
-
-FilterEvaluator::FilterEvaluator() : impl_(std::make_unique<Impl>()) {}
-FilterEvaluator::~FilterEvaluator() = default;
-
-Status FilterEvaluator::Load(std::string_view json) {
-  impl_->loaded = false;
-  simdjson::error_code error = impl_->parser.parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(impl_->root);
-  if (error != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(StrCat("record is not valid JSON: ", simdjson::error_message(error)));
-  }
-  impl_->loaded = true;
-  return absl::OkStatus();
-}
-
-bool FilterEvaluator::Matches(const FilterPattern& pattern) const {
-  if (pattern.matches_everything()) return true;
-  if (!impl_->loaded) return false;
-  return EvaluateNode(*pattern.root(), impl_->root);
-}
-
-StatusOr<bool> FilterEvaluator::Evaluate(const FilterPattern& pattern, std::string_view json) {
-  ORGTRAIL_RETURN_IF_ERROR(Load(json));
-  return Matches(pattern);
 }
 
 }  // namespace orgtrail
