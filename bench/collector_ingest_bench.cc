@@ -25,7 +25,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include "orgtrail/collector/server.h"
+#include "collector/server/server.h"
 #include "orgtrail/common/batch.h"
 #include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/pki.h"

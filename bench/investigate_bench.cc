@@ -30,10 +30,10 @@
 #include <string>
 #include <vector>
 
-#include "orgtrail/collector/alarm_config.h"
-#include "orgtrail/collector/alarm_engine.h"
-#include "orgtrail/collector/sql_engine.h"
-#include "orgtrail/collector/store.h"
+#include "collector/alarms/alarm_config.h"
+#include "collector/alarms/alarm_engine.h"
+#include "collector/sql/sql_engine.h"
+#include "collector/store/store.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/filter_pattern.h"

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "orgtrail/collector/query_engine.h"
-#include "orgtrail/collector/query_synthetic_load.h"
-#include "orgtrail/collector/store.h"
+#include "collector/query/query_engine.h"
+#include "collector/query/query_synthetic_load.h"
+#include "collector/store/store.h"
 
 namespace orgtrail::collector {
 namespace {

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "orgtrail/collector/digest_format.h"
-#include "orgtrail/collector/digest_key_ring.h"
-#include "orgtrail/collector/export_file.h"
-#include "orgtrail/collector/export_log_writer.h"
+#include "collector/integrity/digest_format.h"
+#include "collector/integrity/digest_key_ring.h"
+#include "collector/export/export_file.h"
+#include "collector/export/export_log_writer.h"
 #include "orgtrail/common/hash.h"
 #include "orgtrail/common/time_util.h"
 

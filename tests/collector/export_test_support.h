@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "orgtrail/collector/store.h"
+#include "collector/store/store.h"
 #include "orgtrail/common/merkle.h"
 #include "orgtrail/common/time_util.h"
 

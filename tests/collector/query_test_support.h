@@ -19,10 +19,10 @@
 
 #include <gtest/gtest.h>
 
-#include "orgtrail/collector/batch_validator.h"
-#include "orgtrail/collector/query_cursor.h"
-#include "orgtrail/collector/query_engine.h"
-#include "orgtrail/collector/store.h"
+#include "collector/ingest/batch_validator.h"
+#include "collector/query/query_cursor.h"
+#include "collector/query/query_engine.h"
+#include "collector/store/store.h"
 #include "orgtrail/common/batch.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/event_extractor.h"

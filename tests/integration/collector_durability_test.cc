@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "orgtrail/collector/store.h"
+#include "collector/store/store.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/event_extractor.h"
 #include "testutil/ingest_client.h"

@@ -1,0 +1,387 @@
+// AlarmNotifier (alarm_notifier.h): JSON body, webhook POST over a plain
+// socket, command via fork/exec, and the delivery thread.
+#include "collector/alarms/alarm_notifier.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "orgtrail/common/time_util.h"
+
+namespace orgtrail::collector {
+
+namespace {
+
+void AppendString(std::string* out, std::string_view key, std::string_view value) {
+  out->push_back('"');
+  out->append(key.data(), key.size());
+  out->append("\":\"");
+  AppendJsonEscaped(out, value);
+  out->push_back('"');
+}
+
+std::string Number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Waits until fd is ready for `events` or the deadline (monotonic ms) passes.
+bool WaitFd(int fd, short events, int64_t deadline_ms) {
+  for (;;) {
+    int64_t left = deadline_ms - MonotonicMs();
+    if (left <= 0) return false;
+    struct pollfd pfd = {fd, events, 0};
+    int r = poll(&pfd, 1, static_cast<int>(left));
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() {
+    if (fd_ >= 0) close(fd_);
+  }
+ private:
+  int fd_;
+};
+
+StatusOr<int> ConnectWithDeadline(const HttpUrl& url, int64_t deadline_ms) {
+  struct addrinfo hints;
+  std::memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  struct addrinfo* result = nullptr;
+  std::string port = std::to_string(url.port);
+  int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &result);
+  if (rc != 0) return absl::UnavailableError("webhook: cannot resolve '" + url.host + "': " + gai_strerror(rc));
+  std::string last_error = "no address";
+  for (struct addrinfo* ai = result; ai; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int c = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (c != 0 && errno == EINPROGRESS && WaitFd(fd, POLLOUT, deadline_ms)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      c = err == 0 ? 0 : -1;
+      errno = err ? err : ETIMEDOUT;
+    } else if (c != 0 && errno == EINPROGRESS) {
+      errno = ETIMEDOUT;
+    }
+    if (c == 0) {
+      freeaddrinfo(result);
+      return fd;
+    }
+    last_error = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(result);
+  return absl::UnavailableError("webhook: cannot connect to " + url.host + ":" + port + ": " + last_error);
+}
+
+}  // namespace
+
+std::string FormatAlarmNotification(const AlarmTransition& transition, std::string_view collector_id) {
+  const AlarmConfig& alarm = *transition.alarm;
+  std::string out = "{";
+  AppendString(&out, "AlarmName", alarm.name);
+  out += ",";
+  AppendString(&out, "AlarmDescription", alarm.description);
+  out += ",";
+  AppendString(&out, "NewStateValue", AlarmStateName(transition.new_state));
+  out += ",";
+  AppendString(&out, "OldStateValue", AlarmStateName(transition.old_state));
+  out += ",";
+  AppendString(&out, "NewStateReason", transition.reason);
+  out += ",";
+  AppendString(&out, "StateChangeTime", FormatRfc3339Seconds(transition.time_us));
+  out += ",\"Trigger\":{";
+  AppendString(&out, "MetricName", alarm.metric_name);
+  out += ",";
+  AppendString(&out, "Namespace", alarm.metric_namespace);
+  out += ",";
+  AppendString(&out, "Statistic", AlarmStatisticName(alarm.statistic));
+  out += ",\"Period\":" + std::to_string(alarm.period_seconds);
+  out += ",\"EvaluationPeriods\":" + std::to_string(alarm.evaluation_periods);
+  out += ",\"DatapointsToAlarm\":" + std::to_string(alarm.datapoints_to_alarm);
+  out += ",";
+  AppendString(&out, "ComparisonOperator", ComparisonOperatorName(alarm.comparison));
+  out += ",\"Threshold\":" + Number(alarm.threshold);
+  out += ",";
+  AppendString(&out, "TreatMissingData", TreatMissingDataName(alarm.treat_missing_data));
+  out += "},\"orgtrail\":{";
+  AppendString(&out, "collector", collector_id);
+  out += ",\"state_change_time_us\":" + std::to_string(transition.time_us);
+  out += ",\"datapoints\":[";
+  for (size_t i = 0; i < transition.datapoints.size(); ++i) {
+    const auto& point = transition.datapoints[i];
+    if (i) out += ",";
+    out += "{";
+    AppendString(&out, "period_start", FormatRfc3339Seconds(point.period_start_us));
+    out += point.missing ? ",\"value\":null}" : ",\"value\":" + Number(point.value) + "}";
+  }
+  out += "],\"samples\":[";
+  for (size_t i = 0; i < transition.samples.size(); ++i) {
+    const auto& s = transition.samples[i];
+    if (i) out += ",";
+    out += "{";
+    AppendString(&out, "eventID", s.event_id);
+    out += ",";
+    AppendString(&out, "eventName", s.event_name);
+    out += ",";
+    AppendString(&out, "recipientAccountId", s.account_id);
+    out += ",";
+    AppendString(&out, "awsRegion", s.region);
+    out += ",";
+    AppendString(&out, "username", s.username);
+    out += ",\"receipt_time_us\":" + std::to_string(s.time_us) + "}";
+  }
+  out += "]}}";
+  return out;
+}
+
+Status PostWebhook(const HttpUrl& url, std::string_view body, int64_t timeout_ms) {
+  int64_t deadline = MonotonicMs() + timeout_ms;
+  auto fd_or = ConnectWithDeadline(url, deadline);
+  if (!fd_or.ok()) return fd_or.status();
+  int fd = *fd_or;
+  FdCloser closer(fd);
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  std::string request = "POST " + url.path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(url.port) +
+                        "\r\nUser-Agent: orgtrail-collector\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  request.append(body.data(), body.size());
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && WaitFd(fd, POLLOUT, deadline)) continue;
+    if (n < 0 && errno == EINTR) continue;
+    return absl::UnavailableError(std::string("webhook: send failed: ") + (n < 0 ? std::strerror(errno) : "timeout"));
+  }
+  std::string response;
+  while (response.find("\r\n") == std::string::npos && response.size() < 8192) {
+    if (!WaitFd(fd, POLLIN, deadline)) return absl::DeadlineExceededError("webhook: no answer within the timeout");
+    char buf[1024];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return absl::UnavailableError(std::string("webhook: receive failed: ") + std::strerror(errno));
+    }
+    response.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  if (std::sscanf(response.c_str(), "HTTP/1.%*d %d", &status) != 1) {
+    return absl::UnavailableError("webhook: the answer is not HTTP");
+  }
+  if (status < 200 || status > 299) {
+    return absl::UnavailableError("webhook: HTTP status " + std::to_string(status));
+  }
+  return absl::OkStatus();
+}
+
+Status RunNotificationCommand(const std::vector<std::string>& argv, std::string_view body, int64_t timeout_ms) {
+  if (argv.empty()) return absl::InvalidArgumentError("command: empty argv");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::UnavailableError(std::string("command: pipe: ") + std::strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return absl::UnavailableError(std::string("command: fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    dup2(pipe_fds[0], 0);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 1);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(pipe_fds[0]);
+  int64_t deadline = MonotonicMs() + timeout_ms;
+  int flags = fcntl(pipe_fds[1], F_GETFL);
+  fcntl(pipe_fds[1], F_SETFL, flags | O_NONBLOCK);
+  size_t written = 0;
+  bool write_failed = false;
+  while (written < body.size()) {
+    ssize_t n = write(pipe_fds[1], body.data() + written, body.size() - written);
+    if (n > 0) {
+      written += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && WaitFd(pipe_fds[1], POLLOUT, deadline)) continue;
+    write_failed = true;  // EPIPE (the command did not read) or timeout
+    break;
+  }
+  close(pipe_fds[1]);
+  int status = 0;
+  bool exited = false;
+  while (MonotonicMs() < deadline) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      exited = true;
+      break;
+    }
+    if (r < 0 && errno != EINTR) break;
+    usleep(5000);
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return absl::DeadlineExceededError("command: '" + argv[0] + "' did not finish within " + std::to_string(timeout_ms) +
+                                       " ms (killed)");
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    return absl::UnavailableError("command: cannot execute '" + argv[0] + "' (exit 127)");
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::UnavailableError("command: '" + argv[0] + "' failed (status " + std::to_string(status) + ")");
+  }
+  if (write_failed && written < body.size()) {
+    return absl::UnavailableError("command: '" + argv[0] + "' did not read the whole notification");
+  }
+  return absl::OkStatus();
+}
+
+AlarmNotifier::AlarmNotifier(std::vector<NotificationTarget> targets, Logger* logger, MetricsRegistry* metrics,
+                             size_t max_queue)
+    : targets_(std::move(targets)), logger_(logger), metrics_(metrics), max_queue_(max_queue) {}
+
+AlarmNotifier::~AlarmNotifier() { Stop(); }
+
+void AlarmNotifier::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void AlarmNotifier::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void AlarmNotifier::Notify(const std::vector<std::string>& target_names, std::string body) {
+  for (const auto& name : target_names) {
+    const NotificationTarget* target = nullptr;
+    for (const auto& t : targets_) {
+      if (t.name == name) target = &t;
+    }
+    if (!target) {
+      if (logger_) logger_->Warn("alarm notification target not found", {{"target", name}});
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= max_queue_) {
+      ++failed_;
+      if (metrics_) {
+        metrics_->GetCounter("orgtrail_alarm_notifications_total", "Alarm notifications by target and result",
+                             {{"target", name}, {"result", "dropped"}})->Increment();
+      }
+      if (logger_) logger_->Error("alarm notification dropped: queue full", {{"target", name}});
+      continue;
+    }
+    queue_.push_back(Job{target, body});
+  }
+  cv_.notify_all();
+}
+
+uint64_t AlarmNotifier::delivered() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return delivered_;
+}
+
+uint64_t AlarmNotifier::failed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_;
+}
+
+Status AlarmNotifier::Deliver(const Job& job) {
+  const NotificationTarget& target = *job.target;
+  if (target.type == NotificationTarget::Type::kCommand) {
+    return RunNotificationCommand(target.argv, job.body, target.timeout_ms);
+  }
+  auto url = ParseHttpUrl(target.url);
+  if (!url.ok()) return url.status();
+  Status status;
+  const int64_t backoff_ms[] = {200, 1000};
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    status = PostWebhook(*url, job.body, target.timeout_ms);
+    if (status.ok() || attempt == 2) break;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms[attempt]), [this] { return stopping_; });
+    }
+  }
+  return status;
+}
+
+void AlarmNotifier::Run() {
+  // Writes to a command that exited early must fail with EPIPE, not kill us.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Status status = Deliver(job);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      (status.ok() ? delivered_ : failed_)++;
+    }
+    if (metrics_) {
+      metrics_->GetCounter("orgtrail_alarm_notifications_total", "Alarm notifications by target and result",
+                           {{"target", job.target->name}, {"result", status.ok() ? "delivered" : "failed"}})->Increment();
+    }
+    if (logger_) {
+      if (status.ok()) {
+        logger_->Info("alarm notification delivered", {{"target", job.target->name}});
+      } else {
+        logger_->Error("alarm notification failed", {{"target", job.target->name}, {"error", status.ToString()}});
+      }
+    }
+  }
+}
+
+}  // namespace orgtrail::collector

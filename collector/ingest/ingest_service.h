@@ -1,0 +1,97 @@
+// IngestService: orgtrail.v1.Ingest/Stream (proto/PROTOCOL.md).
+//
+// Per stream: the caller's identity comes from its client certificate only
+// (PeerIdentity); only agents ingest (others: PERMISSION_DENIED). The first
+// message must be a Hello whose agent_id is the certificate's SPIFFE ID; it is
+// answered with a HelloAck (durable high-water sequence and last batch hash)
+// and the current TrailConfig when the agent's is older. Each batch is checked
+// by a BatchValidator on the stream's thread, then handed to the Committer;
+// its cumulative Ack is written only after the group commit is durable. A
+// refused batch gets an IngestError and the stream is closed with the same
+// status; nothing of it is stored. Backpressure: at most max_unacked_batches
+// batches per stream are in flight; the stream stops reading beyond that.
+// When the committer is in fail-stop the stream ends with UNAVAILABLE and no ack.
+//
+// Thread safety: gRPC calls Stream() concurrently; PushTrailConfig and
+// ConnectedAgents may be called from any thread.
+#ifndef ORGTRAIL_COLLECTOR_INGEST_INGEST_SERVICE_H_
+#define ORGTRAIL_COLLECTOR_INGEST_INGEST_SERVICE_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "collector/ingest/batch_validator.h"
+#include "collector/ingest/committer.h"
+#include "collector/store/store.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+#include "orgtrail/v1/ingest.grpc.pb.h"
+
+namespace orgtrail::collector {
+
+struct IngestServiceOptions {
+  std::string trust_domain;
+  std::string collector_id;
+  IngestPolicy policy;                 // policy.classifier must outlive the service
+  uint32_t max_unacked_batches = 64;
+  // Bytes of validated batches waiting for or in a group commit, over all streams; a stream
+  // that would exceed it waits (and gRPC flow control slows its agent) before submitting.
+  uint64_t max_inflight_bytes = 64ull << 20;
+  int64_t drain_timeout_us = 30'000'000;  // wait for in-flight acks when a client half-closes
+};
+
+class IngestSession;
+class ByteBudget;
+
+class IngestService final : public v1::Ingest::Service {
+ public:
+  // Returns the current trail configuration (pushed on connect).
+  using TrailConfigSource = std::function<v1::TrailConfig()>;
+
+  IngestService(IngestServiceOptions options, EventStore* store, Committer* committer, Logger* logger,
+                MetricsRegistry* metrics, TrailConfigSource trail_config);
+  ~IngestService() override;
+
+  grpc::Status Stream(grpc::ServerContext* context,
+                      grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream) override;
+
+  // Sends config to every open stream (trail changes).
+  void PushTrailConfig(const v1::TrailConfig& config);
+  // SPIFFE IDs with at least one open, authenticated stream.
+  std::set<std::string> ConnectedAgents() const;
+  // Counts a refusal (metric + log line). Exposed for tests of the metric names.
+  void CountRefusal(const std::string& agent, const IngestRefusal& refusal, uint64_t sequence);
+
+ private:
+  grpc::Status Refuse(IngestSession* session, const std::string& agent, const IngestRefusal& refusal,
+                      uint64_t sequence);
+  grpc::Status RunSession(grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
+                          const std::shared_ptr<IngestSession>& session, const PeerCredentials& peer);
+  bool IsDurableReplay(const std::string& agent, const v1::Batch& batch) const;
+  void Register(IngestSession* session);
+  void Unregister(IngestSession* session);
+
+  IngestServiceOptions options_;
+  EventStore* store_;
+  Committer* committer_;
+  Logger* logger_;
+  MetricsRegistry* metrics_;
+  TrailConfigSource trail_config_;
+
+  mutable std::mutex sessions_mu_;
+  std::set<IngestSession*> sessions_;
+
+  Counter* events_received_;
+  Counter* batches_received_;
+  Gauge* open_streams_;
+  std::shared_ptr<ByteBudget> inflight_;  // shared with commit callbacks
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_INGEST_INGEST_SERVICE_H_

@@ -1,0 +1,273 @@
+// The export / digest / Merkle-log thread of the collector (see export_runner.h).
+#include "collector/server/export_runner.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "collector/export/export_strings.h"
+#include "collector/export/export_file.h"
+#include "orgtrail/common/config.h"
+#include "orgtrail/common/pki.h"
+#include "orgtrail/common/time_util.h"
+
+namespace orgtrail::collector {
+namespace {
+
+namespace po = boost::program_options;
+using internal::Cat;
+
+bool IsOrgId(const std::string& s) {
+  if (s.size() < 12 || s.size() > 34 || s.rfind("o-", 0) != 0) return false;
+  for (size_t i = 2; i < s.size(); ++i) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+bool IsNameToken(const std::string& s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return s != "." && s != "..";
+}
+
+}  // namespace
+
+void ExportRunner::AddFlags(po::options_description* options) {
+  options->add_options()
+      ("export", po::value<bool>()->default_value(true), "write the CloudTrail-compatible export, digests and Merkle checkpoints")
+      ("export-root", po::value<std::string>()->default_value(""), "export folder (the \"bucket\"); default <data-dir>/export")
+      ("export-bucket", po::value<std::string>()->default_value("orgtrail-export"), "bucket name the export stands for (digestS3Bucket)")
+      ("export-org-id", po::value<std::string>()->default_value(""), "organization id folder o-... (default derived from the trust domain)")
+      ("export-trail-name", po::value<std::string>()->default_value("org-trail"), "trail name in digest file names")
+      ("export-interval", po::value<std::string>()->default_value("5m"), "log file delivery interval")
+      ("digest-interval", po::value<std::string>()->default_value("1h"), "digest interval per account and region")
+      ("checkpoint-interval", po::value<std::string>()->default_value("10s"), "sign a Merkle checkpoint at least this often when the log grew")
+      ("checkpoint-every-events", po::value<int64_t>()->default_value(1000), "... or after this many new events")
+      ("rotate-digest-key", po::value<bool>()->default_value(false), "create a new digest signing key at startup (old keys stay valid for old digests)");
+}
+
+StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables_map& v, const std::string& data_dir,
+                                                             const std::string& trust_domain,
+                                                             const std::string& home_region) {
+  ExportRunnerOptions o;
+  o.enabled = v["export"].as<bool>();
+  o.data_dir = data_dir;
+  o.trust_domain = trust_domain;
+  o.home_region = home_region;
+  o.export_root = v["export-root"].as<std::string>();
+  if (o.export_root.empty()) o.export_root = data_dir + "/export";
+  o.bucket = v["export-bucket"].as<std::string>();
+  if (!IsNameToken(o.bucket, 63)) return absl::InvalidArgumentError("--export-bucket: expected 1-63 of [A-Za-z0-9._-]");
+  o.org_id = v["export-org-id"].as<std::string>();
+  if (o.org_id.empty()) o.org_id = "o-" + HexEncode(Sha256(trust_domain)).substr(0, 10);
+  if (!IsOrgId(o.org_id)) return absl::InvalidArgumentError("--export-org-id: expected o- followed by 10-32 of [a-z0-9]");
+  o.trail_name = v["export-trail-name"].as<std::string>();
+  if (!IsNameToken(o.trail_name, 128)) {
+    return absl::InvalidArgumentError("--export-trail-name: expected 1-128 of [A-Za-z0-9._-]");
+  }
+  for (auto [flag, target] : {std::pair<const char*, int64_t*>{"export-interval", &o.export_interval_us},
+                              {"digest-interval", &o.digest_interval_us},
+                              {"checkpoint-interval", &o.checkpoint_interval_us}}) {
+    auto d = ParseDuration(Cat("--", flag), v[flag].as<std::string>());
+    if (!d.ok()) return d.status();
+    if (*d < 100000 || *d > 7ll * 86400 * 1000000) {
+      return absl::InvalidArgumentError(Cat("--", flag, ": must be between 100ms and 7 days"));
+    }
+    *target = *d;
+  }
+  if (o.digest_interval_us < 1000000) return absl::InvalidArgumentError("--digest-interval: must be at least 1s");
+  int64_t every = v["checkpoint-every-events"].as<int64_t>();
+  if (every < 1 || every > 100000000) {
+    return absl::InvalidArgumentError("--checkpoint-every-events: must be between 1 and 100000000");
+  }
+  o.checkpoint_every_events = static_cast<uint64_t>(every);
+  o.rotate_digest_key = v["rotate-digest-key"].as<bool>();
+  o.tick_us = std::min<int64_t>({250000, o.export_interval_us, o.checkpoint_interval_us});
+  return o;
+}
+
+ExportRunner::ExportRunner(EventStore* store, ExportRunnerOptions options, Logger* logger, MetricsRegistry* metrics)
+    : store_(store), options_(std::move(options)), logger_(logger), metrics_(metrics) {}
+
+ExportRunner::~ExportRunner() { Stop(); }
+
+StatusOr<std::unique_ptr<ExportRunner>> ExportRunner::Create(EventStore* store, ExportRunnerOptions options,
+                                                             Logger* logger, MetricsRegistry* metrics) {
+  std::unique_ptr<ExportRunner> runner(new ExportRunner(store, std::move(options), logger, metrics));
+  ORGTRAIL_RETURN_IF_ERROR(runner->Init());
+  return runner;
+}
+
+Status ExportRunner::Init() {
+  const int64_t now = NowMicros();
+  auto keys = DigestKeyRing::Open(options_.data_dir + "/digest-keys", now);
+  if (!keys.ok()) return keys.status();
+  keys_ = std::move(*keys);
+  if (options_.rotate_digest_key && keys_->ListPublicKeys().back().validity_start_us < now) {
+    ORGTRAIL_RETURN_IF_ERROR(keys_->Rotate(now));
+    logger_->Info("digest signing key rotated", {{"fingerprint", keys_->CurrentFingerprint()}});
+  }
+  // Ed25519 checkpoint key, created once.
+  const std::string key_path = options_.data_dir + "/checkpoint-key.pem";
+  std::string pem;
+  if (std::filesystem::exists(key_path)) {
+    auto read = ReadFile(key_path);
+    if (!read.ok()) return read.status();
+    pem = *read;
+  } else {
+    auto generated = GenerateEd25519PrivateKeyPem();
+    if (!generated.ok()) return generated.status();
+    pem = *generated;
+    ORGTRAIL_RETURN_IF_ERROR(WriteExportFileDurably(options_.data_dir, "checkpoint-key.pem", pem, 0600));
+  }
+  const std::string origin = options_.trust_domain + "/orgtrail";
+  auto signer = CheckpointSigner::Create(origin, pem);
+  if (!signer.ok()) return signer.status();
+  checkpoint_signer_ = std::move(*signer);
+  auto merkle = MerkleLog::Open(store_, MerkleLogOptions{origin}, checkpoint_signer_.get());
+  if (!merkle.ok()) return merkle.status();
+  merkle_ = std::move(*merkle);
+  auto latest = merkle_->LatestCheckpoint();
+  if (!latest.ok()) return latest.status();
+  latest_checkpoint_ = *latest;
+
+  LogExporterOptions lo;
+  lo.export_root = options_.export_root;
+  lo.org_id = options_.org_id;
+  exporter_ = std::make_unique<LogExporter>(store_, lo);
+  DigestPublisherOptions po;
+  po.export_root = options_.export_root;
+  po.org_id = options_.org_id;
+  po.bucket = options_.bucket;
+  po.trail_name = options_.trail_name;
+  po.home_region = options_.home_region;
+  po.interval_us = options_.digest_interval_us;
+  po.checkpoint_provider = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return latest_checkpoint_;
+  };
+  publisher_ = std::make_unique<DigestPublisher>(store_, keys_.get(), po);
+  if (options_.enabled) {
+    ORGTRAIL_RETURN_IF_ERROR(publisher_->WriteExportManifest());
+    ORGTRAIL_RETURN_IF_ERROR(publisher_->WritePublicKeysFile());
+    auto removed = RemoveStaleTemporaryFiles(options_.export_root);
+    if (removed.ok() && *removed > 0) logger_->Info("removed stale temporary export files", {{"count", *removed}});
+  }
+  keys_service_ = std::make_unique<DigestKeysService>(keys_.get(), options_.trust_domain, logger_);
+  merkle_service_ = std::make_unique<MerkleLogService>(store_, merkle_.get(), checkpoint_signer_->verifier_key(),
+                                                       options_.trust_domain, logger_, metrics_);
+  metrics_->AddGaugeCallback("orgtrail_merkle_tree_size", "Leaves in the organization Merkle log",
+                             [this] { return std::vector<std::pair<MetricLabels, double>>{
+                                          {{}, static_cast<double>(merkle_->size())}}; });
+  logger_->Info("export ready", {{"export_root", options_.export_root}, {"org_id", options_.org_id},
+                                 {"bucket", options_.bucket}, {"checkpoint_verifier_key", checkpoint_signer_->verifier_key()},
+                                 {"digest_key_fingerprint", keys_->CurrentFingerprint()}});
+  return absl::OkStatus();
+}
+
+std::vector<grpc::Service*> ExportRunner::services() { return {keys_service_.get(), merkle_service_.get()}; }
+
+void ExportRunner::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ExportRunner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  RunOnce(true);  // last round: nothing committed before shutdown waits for the next start
+}
+
+void ExportRunner::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    RunOnce(false);
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::microseconds(options_.tick_us), [this] { return stop_; });
+  }
+}
+
+void ExportRunner::RunOnce(bool export_now) {
+  const int64_t now = NowMicros();
+  MaintainMerkleLog(now);
+  if (!options_.enabled) return;
+  if (export_now || now - last_export_us_ >= options_.export_interval_us) {
+    last_export_us_ = now;
+    ExportAndDigest(now);
+  }
+}
+
+void ExportRunner::MaintainMerkleLog(int64_t now_us) {
+  Counter* errors = metrics_->GetCounter("orgtrail_merkle_log_errors_total", "Merkle log append/checkpoint failures");
+  while (true) {
+    auto n = merkle_->Append();
+    if (!n.ok()) {
+      errors->Increment();
+      logger_->Error("merkle log append failed", {{"error", n.status().ToString()}});
+      return;
+    }
+    if (*n == 0) break;
+  }
+  const uint64_t size = merkle_->size();
+  const bool grew = !have_checkpoint_ || size != last_checkpoint_size_;
+  const bool due = !have_checkpoint_ || size - last_checkpoint_size_ >= options_.checkpoint_every_events ||
+                   now_us - last_checkpoint_us_ >= options_.checkpoint_interval_us;
+  if (!grew || !due) return;
+  auto note = merkle_->Checkpoint(now_us);
+  if (!note.ok()) {
+    errors->Increment();
+    logger_->Error("checkpoint signing failed", {{"error", note.status().ToString()}});
+    return;
+  }
+  have_checkpoint_ = true;
+  last_checkpoint_size_ = size;
+  last_checkpoint_us_ = now_us;
+  metrics_->GetCounter("orgtrail_merkle_checkpoints_total", "Signed Merkle checkpoints")->Increment();
+  std::lock_guard<std::mutex> lock(mu_);
+  latest_checkpoint_ = *note;
+}
+
+void ExportRunner::ExportAndDigest(int64_t now_us) {
+  Counter* errors = metrics_->GetCounter("orgtrail_export_errors_total", "Failed export or digest rounds");
+  while (true) {
+    auto round = exporter_->ExportOnce(now_us);
+    if (!round.ok()) {
+      errors->Increment();
+      logger_->Error("export round failed", {{"error", round.status().ToString()}});
+      return;
+    }
+    if (round->events_exported == 0 && !round->recovered) break;
+    metrics_->GetCounter("orgtrail_export_events_total", "Events written to CloudTrail log files")
+        ->Increment(round->events_exported);
+    metrics_->GetCounter("orgtrail_export_files_total", "CloudTrail log files written")->Increment(round->files.size());
+    logger_->Info("exported", {{"events", round->events_exported}, {"files", round->files.size()},
+                               {"last_commit_index", round->last_commit_index}, {"recovered", round->recovered}});
+  }
+  auto digests = publisher_->PublishDue(now_us);
+  if (!digests.ok()) {
+    errors->Increment();
+    logger_->Error("digest round failed", {{"error", digests.status().ToString()}});
+    return;
+  }
+  for (const auto& d : *digests) {
+    metrics_->GetCounter("orgtrail_digest_files_total", "Digest files written", {{"backfill", d.backfill ? "true" : "false"}})
+        ->Increment();
+    logger_->Info("digest delivered", {{"key", d.key}, {"log_files", d.log_file_count}});
+  }
+}
+
+}  // namespace orgtrail::collector

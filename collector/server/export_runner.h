@@ -1,0 +1,120 @@
+// The collector's export thread: ties the CloudTrail-compatible export
+// (LogExporter + DigestPublisher + DigestKeyRing) and the Merkle log
+// (MerkleLog + checkpoints) to the store, and owns their gRPC services
+// (DigestKeys, MerkleLog). Configuration comes from collector flags
+// (AddFlags/OptionsFromFlags); main() creates one runner, registers
+// services() with the server, Start()s it after the server started and
+// Stop()s it before the server shuts down.
+//
+// Every tick (tick_us): append newly committed events to the Merkle log and
+// sign a checkpoint when checkpoint_every_events were added or
+// checkpoint_interval passed with growth; every export interval: one export
+// round (log files) then due digests. Errors are logged and counted and the
+// round is retried on the next tick (the export and digest steps are
+// idempotent). Stop() runs a last round.
+//
+// Files in the data dir: digest-keys/ (RSA-2048, 0600), checkpoint-key.pem
+// (Ed25519, 0600). Thread-safe Start/Stop from the owner thread.
+#ifndef ORGTRAIL_COLLECTOR_SERVER_EXPORT_RUNNER_H_
+#define ORGTRAIL_COLLECTOR_SERVER_EXPORT_RUNNER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "collector/integrity/digest_key_ring.h"
+#include "collector/integrity/digest_keys_service.h"
+#include "collector/integrity/digest_publisher.h"
+#include "collector/export/export_log_exporter.h"
+#include "collector/integrity/merkle_log.h"
+#include "collector/integrity/merkle_log_service.h"
+#include "collector/store/store.h"
+#include "orgtrail/common/checkpoint.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+
+namespace orgtrail::collector {
+
+struct ExportRunnerOptions {
+  bool enabled = true;
+  std::string data_dir;
+  std::string export_root;          // default <data_dir>/export
+  std::string trust_domain;
+  std::string org_id;               // default o-<10 hex of SHA-256(trust domain)>
+  std::string bucket = "orgtrail-export";
+  std::string trail_name = "org-trail";
+  std::string home_region = "us-east-1";
+  int64_t export_interval_us = 5ll * 60 * 1000000;
+  int64_t digest_interval_us = 60ll * 60 * 1000000;
+  int64_t checkpoint_interval_us = 10ll * 1000000;
+  uint64_t checkpoint_every_events = 1000;
+  int64_t tick_us = 250000;
+  bool rotate_digest_key = false;  // start with a new digest signing key (old keys stay listed)
+};
+
+class ExportRunner {
+ public:
+  static void AddFlags(boost::program_options::options_description* options);
+  // INVALID_ARGUMENT naming the flag on bad values.
+  static StatusOr<ExportRunnerOptions> OptionsFromFlags(const boost::program_options::variables_map& values,
+                                                       const std::string& data_dir,
+                                                       const std::string& trust_domain,
+                                                       const std::string& home_region);
+
+  static StatusOr<std::unique_ptr<ExportRunner>> Create(EventStore* store, ExportRunnerOptions options,
+                                                        Logger* logger, MetricsRegistry* metrics);
+  ~ExportRunner();  // Stop()
+
+  // The gRPC services to register with the server (owned by the runner).
+  std::vector<grpc::Service*> services();
+  void Start();
+  void Stop();
+
+  // One pass of the loop body (tests and Stop()).
+  void RunOnce(bool export_now);
+
+  MerkleLog* merkle_log() { return merkle_.get(); }
+  DigestKeyRing* key_ring() { return keys_.get(); }
+  const std::string& checkpoint_verifier_key() const { return checkpoint_signer_->verifier_key(); }
+
+ private:
+  ExportRunner(EventStore* store, ExportRunnerOptions options, Logger* logger, MetricsRegistry* metrics);
+  Status Init();
+  void Loop();
+  void MaintainMerkleLog(int64_t now_us);
+  void ExportAndDigest(int64_t now_us);
+
+  EventStore* store_;
+  ExportRunnerOptions options_;
+  Logger* logger_;
+  MetricsRegistry* metrics_;
+  std::unique_ptr<DigestKeyRing> keys_;
+  std::unique_ptr<CheckpointSigner> checkpoint_signer_;
+  std::unique_ptr<MerkleLog> merkle_;
+  std::unique_ptr<LogExporter> exporter_;
+  std::unique_ptr<DigestPublisher> publisher_;
+  std::unique_ptr<DigestKeysService> keys_service_;
+  std::unique_ptr<MerkleLogService> merkle_service_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+  int64_t last_export_us_ = 0;
+  int64_t last_checkpoint_us_ = 0;
+  uint64_t last_checkpoint_size_ = 0;
+  bool have_checkpoint_ = false;
+  std::string latest_checkpoint_;  // guarded by mu_
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_SERVER_EXPORT_RUNNER_H_

@@ -1,0 +1,261 @@
+// orgtrail-collector: the central collector (ingest, storage, admin).
+// Flags are documented by --help; see collector/server/server.h.
+#include <malloc.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "collector/alarms/alarm_config.h"
+#include "collector/alarms/alarm_engine.h"
+#include "collector/server/export_runner.h"
+#include "collector/query/query_service.h"
+#include "collector/query/subscribe_service.h"
+#include "collector/server/server.h"
+#include "orgtrail/common/classify.h"
+#include "orgtrail/common/config.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr char kTestFailSyncFlag[] = "--test-fail-sync-after=";
+
+// The test-only fault-injection flag is not part of --help: it is taken out
+// of argv before the documented options are parsed.
+std::vector<const char*> ExtractTestFlags(int argc, char** argv, int64_t* fail_sync_after, bool* bad) {
+  std::vector<const char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], kTestFailSyncFlag, sizeof(kTestFailSyncFlag) - 1) == 0) {
+      char* end = nullptr;
+      const char* value = argv[i] + sizeof(kTestFailSyncFlag) - 1;
+      *fail_sync_after = std::strtoll(value, &end, 10);
+      *bad = *value == '\0' || *end != '\0' || *fail_sync_after < 0;
+      continue;
+    }
+    rest.push_back(argv[i]);
+  }
+  return rest;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "orgtrail-collector: " << message << "\n";
+  return 2;
+}
+
+orgtrail::Status CheckListValues(const std::vector<std::string>& regions, const std::vector<std::string>& services) {
+  for (const auto& r : regions) {
+    if (r.size() > 64 || r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      return absl::InvalidArgumentError("--allowed-regions: '" + r + "' is not a region-like name ([a-z0-9-], <= 64)");
+    }
+  }
+  for (const auto& s : services) {
+    if (s.size() > 128 || s.find(".amazonaws.com") == std::string::npos) {
+      return absl::InvalidArgumentError("--global-services: '" + s + "' is not an event source like iam.amazonaws.com");
+    }
+  }
+  return orgtrail::Status();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // glibc gives each thread that allocates concurrently its own heap arena (up to 8 per core);
+  // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
+  // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+  int64_t fail_sync_after = -1;
+  bool bad_test_flag = false;
+  std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &bad_test_flag);
+  if (bad_test_flag) return UsageError("--test-fail-sync-after: expected a non-negative integer");
+
+  po::options_description options("orgtrail-collector options");
+  options.add_options()
+      ("listen", po::value<std::string>()->default_value("127.0.0.1:7443"), "gRPC listen address host:port (port 0 = any)")
+      ("http-listen", po::value<std::string>()->default_value("127.0.0.1:9443"), "HTTP /healthz and /metrics address host:port")
+      ("data-dir", po::value<std::string>(), "directory of the RocksDB store (required)")
+      ("ca", po::value<std::string>(), "organization CA certificate (PEM, required)")
+      ("cert", po::value<std::string>(), "collector certificate (PEM, required; re-read on change)")
+      ("key", po::value<std::string>(), "collector private key (PEM, required; re-read on change)")
+      ("trust-domain", po::value<std::string>(), "organization trust domain of SPIFFE IDs (required)")
+      ("home-region", po::value<std::string>()->default_value("us-east-1"), "region global-service events are stored under")
+      ("global-services", po::value<std::string>(), "comma-separated event sources treated as global (default: iam, sts global, cloudfront, route53, organizations, signin, health)")
+      ("allowed-regions", po::value<std::string>()->default_value(""), "comma-separated extra region names accepted besides the AWS shape")
+      ("management-account-id", po::value<std::string>()->default_value("000000000000"), "owner account of trails an org admin creates")
+      ("max-batch-bytes", po::value<std::string>()->default_value("16MiB"), "largest accepted batch (serialized)")
+      ("max-events-per-batch", po::value<int64_t>()->default_value(10000), "largest accepted batch (events)")
+      ("max-event-bytes", po::value<std::string>()->default_value("1MiB"), "largest accepted event (raw JSON)")
+      ("max-unacked-batches", po::value<int64_t>()->default_value(64), "window of unacknowledged batches per stream")
+      ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
+      ("store-cache-mb", po::value<int64_t>()->default_value(64), "RocksDB block cache, MiB (data, index and filter blocks)")
+      ("store-memtable-mb", po::value<int64_t>()->default_value(128), "memory for RocksDB memtables of all column families, MiB")
+      ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
+      ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
+      ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
+      ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
+  orgtrail::collector::ExportRunner::AddFlags(&options);
+  po::variables_map values;
+  orgtrail::BinaryInfo info{"orgtrail-collector",
+                            "central collector: authenticated, deduplicating, durable ingest over mTLS gRPC",
+                            "orgtrail-collector --data-dir DIR --ca CA --cert CERT --key KEY --trust-domain ORG [options]"};
+  auto outcome = orgtrail::ParseCommandLine(static_cast<int>(args.size()), args.data(), info, options, &values,
+                                            {"listen", "http-listen", "data-dir", "trust-domain", "log-level"});
+  if (!outcome.ok()) return UsageError(std::string(outcome.status().message()));
+  if (*outcome == orgtrail::ParseOutcome::kExitSuccess) return 0;
+
+  orgtrail::LogLevel level;
+  if (!orgtrail::ParseLogLevel(values["log-level"].as<std::string>(), &level)) {
+    return UsageError("--log-level: expected debug|info|warn|error, got '" + values["log-level"].as<std::string>() + "'");
+  }
+  for (const char* required : {"data-dir", "ca", "cert", "key", "trust-domain"}) {
+    if (!values.count(required) || values[required].as<std::string>().empty()) {
+      return UsageError(std::string("--") + required + ": required");
+    }
+  }
+  orgtrail::collector::CollectorServerOptions server_options;
+  server_options.listen = values["listen"].as<std::string>();
+  server_options.http_listen = values["http-listen"].as<std::string>();
+  for (const char* name : {"listen", "http-listen"}) {
+    auto hp = orgtrail::ParseHostPort(std::string("--") + name, values[name].as<std::string>());
+    if (!hp.ok()) return UsageError(std::string(hp.status().message()));
+  }
+  server_options.data_dir = values["data-dir"].as<std::string>();
+  server_options.tls.ca_cert_path = values["ca"].as<std::string>();
+  server_options.tls.cert_path = values["cert"].as<std::string>();
+  server_options.tls.key_path = values["key"].as<std::string>();
+  server_options.trust_domain = values["trust-domain"].as<std::string>();
+  server_options.home_region = values["home-region"].as<std::string>();
+  server_options.collector_id = values["collector-id"].as<std::string>();
+  server_options.management_account_id = values["management-account-id"].as<std::string>();
+  server_options.test_fail_sync_after = fail_sync_after;
+  if (auto s = orgtrail::CheckAccountId("--management-account-id", server_options.management_account_id); !s.ok()) {
+    return UsageError(std::string(s.message()));
+  }
+  std::vector<std::string> allowed = SplitList(values["allowed-regions"].as<std::string>());
+  std::vector<std::string> globals;
+  if (values.count("global-services")) globals = SplitList(values["global-services"].as<std::string>());
+  if (auto s = CheckListValues(allowed, globals); !s.ok()) return UsageError(std::string(s.message()));
+  server_options.allowed_regions = {allowed.begin(), allowed.end()};
+  server_options.global_services = globals;
+  if (!orgtrail::IsValidRegionName(server_options.home_region) && !server_options.allowed_regions.count(server_options.home_region)) {
+    return UsageError("--home-region: '" + server_options.home_region + "' is not a region name");
+  }
+  auto batch_bytes = orgtrail::ParseByteSize("--max-batch-bytes", values["max-batch-bytes"].as<std::string>());
+  if (!batch_bytes.ok()) return UsageError(std::string(batch_bytes.status().message()));
+  if (*batch_bytes < 1024 || *batch_bytes > (1ull << 30)) return UsageError("--max-batch-bytes: must be between 1KiB and 1GiB");
+  server_options.max_batch_bytes = *batch_bytes;
+  auto event_bytes = orgtrail::ParseByteSize("--max-event-bytes", values["max-event-bytes"].as<std::string>());
+  if (!event_bytes.ok()) return UsageError(std::string(event_bytes.status().message()));
+  if (*event_bytes < 256 || *event_bytes > *batch_bytes) return UsageError("--max-event-bytes: must be between 256 bytes and --max-batch-bytes");
+  server_options.max_event_bytes = *event_bytes;
+  int64_t max_events = values["max-events-per-batch"].as<int64_t>();
+  if (max_events < 1 || max_events > 1000000) return UsageError("--max-events-per-batch: must be between 1 and 1000000");
+  server_options.max_events_per_batch = static_cast<uint32_t>(max_events);
+  int64_t window = values["max-unacked-batches"].as<int64_t>();
+  if (window < 1 || window > 10000) return UsageError("--max-unacked-batches: must be between 1 and 10000");
+  server_options.max_unacked_batches = static_cast<uint32_t>(window);
+  int64_t retention_days = values["retention-days"].as<int64_t>();
+  if (retention_days < 0 || retention_days > 365 * 100) return UsageError("--retention-days: must be between 0 and 36500");
+  server_options.retention_us = retention_days * 86400LL * 1000000LL;
+  int64_t cache_mb = values["store-cache-mb"].as<int64_t>();
+  if (cache_mb < 8 || cache_mb > 1 << 20) return UsageError("--store-cache-mb: must be between 8 and 1048576");
+  server_options.store_cache_bytes = static_cast<uint64_t>(cache_mb) << 20;
+  int64_t memtable_mb = values["store-memtable-mb"].as<int64_t>();
+  if (memtable_mb < 16 || memtable_mb > 1 << 20) return UsageError("--store-memtable-mb: must be between 16 and 1048576");
+  server_options.store_memtable_bytes = static_cast<uint64_t>(memtable_mb) << 20;
+
+  auto export_options = orgtrail::collector::ExportRunner::OptionsFromFlags(
+      values, server_options.data_dir, server_options.trust_domain, server_options.home_region);
+  if (!export_options.ok()) return UsageError(std::string(export_options.status().message()));
+
+  std::optional<orgtrail::collector::AlarmsConfig> alarms_config;
+  if (values.count("alarms") && !values["alarms"].as<std::string>().empty()) {
+    auto loaded = orgtrail::collector::LoadAlarmsConfigFile(values["alarms"].as<std::string>());
+    if (!loaded.ok()) return UsageError("--alarms: " + std::string(loaded.status().message()));
+    alarms_config = std::move(*loaded);
+    if (values.count("alarm-webhook")) {
+      auto s = orgtrail::collector::OverrideWebhookUrls(&*alarms_config, values["alarm-webhook"].as<std::string>());
+      if (!s.ok()) return UsageError("--alarm-webhook: " + std::string(s.message()));
+    }
+  } else if (values.count("alarm-webhook")) {
+    return UsageError("--alarm-webhook: needs --alarms");
+  }
+
+  // Signals are handled by sigwait on the main thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  orgtrail::Logger logger("collector", 2, level);
+  orgtrail::MetricsRegistry metrics;
+  orgtrail::collector::CollectorServer server(server_options, &logger, &metrics);
+  if (auto s = server.Open(); !s.ok()) {
+    logger.Error("cannot open collector", {{"error", s.ToString()}});
+    return 1;
+  }
+  // Additional gRPC services (Query, Subscribe, ...) are created here and
+  // registered with server.AddService(&service) before Start().
+  auto query = orgtrail::collector::QueryService::Create(server.store(), server.trust_domain(),
+                                                         &logger, &metrics);
+  if (!query.ok()) {
+    logger.Error("cannot create the query service", {{"error", query.status().ToString()}});
+    return 1;
+  }
+  server.AddService(query->get());
+  orgtrail::collector::InvestigationsOptions investigations_options;
+  investigations_options.trust_domain = server.trust_domain();
+  investigations_options.home_region = server.home_region();
+  orgtrail::collector::InvestigationsService investigations(server.store(), investigations_options, &logger, &metrics);
+  server.AddService(&investigations);
+  std::unique_ptr<orgtrail::collector::AlarmEngine> alarm_engine;
+  if (alarms_config) {
+    orgtrail::collector::AlarmEngineOptions alarm_options;
+    alarm_options.collector_id = server_options.collector_id;
+    alarm_engine = std::make_unique<orgtrail::collector::AlarmEngine>(server.store(), std::move(*alarms_config),
+                                                                      &logger, &metrics, alarm_options);
+    if (auto s = alarm_engine->Start(); !s.ok()) {
+      logger.Error("cannot start the alarm engine", {{"error", s.ToString()}});
+      return 1;
+    }
+  }
+  auto exporter = orgtrail::collector::ExportRunner::Create(server.store(), *export_options, &logger, &metrics);
+  if (!exporter.ok()) {
+    logger.Error("cannot start the export", {{"error", exporter.status().ToString()}});
+    return 1;
+  }
+  for (grpc::Service* service : (*exporter)->services()) server.AddService(service);
+  if (auto s = server.Start(); !s.ok()) {
+    logger.Error("cannot start collector", {{"error", s.ToString()}});
+    return 1;
+  }
+  (*exporter)->Start();
+  int received = 0;
+  sigwait(&signals, &received);
+  logger.Info("shutting down", {{"signal", received}});
+  investigations.Shutdown();  // ends open Subscribe streams so the gRPC server can stop
+  (*exporter)->Stop();
+  server.Shutdown();
+  if (alarm_engine) alarm_engine->Stop();
+  return 0;
+}

@@ -1,0 +1,186 @@
+#include "collector/server/server.h"
+
+#include <algorithm>
+
+#include <chrono>
+#include <filesystem>
+
+#include "orgtrail/common/time_util.h"
+
+namespace orgtrail::collector {
+
+CollectorServer::CollectorServer(CollectorServerOptions options, Logger* logger, MetricsRegistry* metrics)
+    : options_(std::move(options)), logger_(logger), metrics_(metrics) {}
+
+CollectorServer::~CollectorServer() { Shutdown(); }
+
+Status CollectorServer::Open() {
+  if (options_.trust_domain.empty()) return absl::InvalidArgumentError("--trust-domain is required");
+  if (options_.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) return absl::InvalidArgumentError("--data-dir: cannot create '" + options_.data_dir + "': " + ec.message());
+
+  classifier_ = options_.global_services.empty()
+                    ? std::make_unique<GlobalServiceClassifier>()
+                    : std::make_unique<GlobalServiceClassifier>(options_.global_services);
+  StoreOptions store_options;
+  store_options.org = options_.trust_domain;
+  store_options.retention_us = options_.retention_us;
+  store_options.block_cache_bytes = options_.store_cache_bytes;
+  store_options.memtable_budget_bytes = options_.store_memtable_bytes;
+  store_options.write_buffer_bytes = std::min<uint64_t>(64ull << 20, options_.store_memtable_bytes / 2);
+  if (options_.test_fail_sync_after >= 0) {
+    // Armed in Start(): the count runs from the moment the collector listens.
+    fault_env_ = NewSyncFaultEnv(&fault_state_);
+    store_options.env = fault_env_.get();
+    logger_->Warn("TEST MODE: RocksDB syncs will fail", {{"after_syncs", options_.test_fail_sync_after}});
+  }
+  auto store = EventStore::Open(options_.data_dir + "/db", store_options);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+
+  committer_ = std::make_unique<Committer>(store_.get(), logger_, metrics_);
+  TrailManagerOptions trail_options;
+  trail_options.home_region = options_.home_region;
+  trail_options.management_account_id = options_.management_account_id;
+  auto trails = TrailManager::Open(store_.get(), trail_options);
+  if (!trails.ok()) return trails.status();
+  trails_ = std::move(*trails);
+
+  IngestServiceOptions ingest_options;
+  ingest_options.trust_domain = options_.trust_domain;
+  ingest_options.collector_id = options_.collector_id;
+  ingest_options.policy.home_region = options_.home_region;
+  ingest_options.policy.classifier = classifier_.get();
+  ingest_options.policy.allowed_regions = options_.allowed_regions;
+  ingest_options.policy.max_events_per_batch = options_.max_events_per_batch;
+  ingest_options.policy.max_batch_bytes = options_.max_batch_bytes;
+  ingest_options.policy.max_event_bytes = options_.max_event_bytes;
+  ingest_options.max_unacked_batches = options_.max_unacked_batches;
+  TrailManager* trail_manager = trails_.get();
+  ingest_ = std::make_unique<IngestService>(ingest_options, store_.get(), committer_.get(), logger_, metrics_,
+                                            [trail_manager] { return trail_manager->Config(); });
+  IngestService* ingest = ingest_.get();
+  trails_->SetChangeListener([ingest](const v1::TrailConfig& config) { ingest->PushTrailConfig(config); });
+
+  AdminServiceOptions admin_options;
+  admin_options.trust_domain = options_.trust_domain;
+  admin_options.collector_id = options_.collector_id;
+  admin_options.home_region = options_.home_region;
+  admin_options.health_reason = [this] { return HealthReason(); };
+  admin_options.connected_agents = [ingest] { return ingest->ConnectedAgents(); };
+  admin_ = std::make_unique<AdminService>(admin_options, store_.get(), trails_.get(), logger_);
+  RegisterGauges();
+  return Status();
+}
+
+void CollectorServer::RegisterGauges() {
+  EventStore* store = store_.get();
+  metrics_->AddGaugeCallback("orgtrail_collector_agent_high_water_sequence",
+                             "Highest durably stored batch sequence per agent", [store] {
+                               std::vector<std::pair<MetricLabels, double>> out;
+                               for (const AgentState& s : store->ListAgentStates()) {
+                                 out.push_back({{{"agent", s.agent_id}}, static_cast<double>(s.high_water_sequence)});
+                               }
+                               return out;
+                             });
+  metrics_->AddGaugeCallback("orgtrail_collector_agent_lag_seconds",
+                             "Seconds since the agent's last stored batch", [store] {
+                               std::vector<std::pair<MetricLabels, double>> out;
+                               int64_t now = NowMicros();
+                               for (const AgentState& s : store->ListAgentStates()) {
+                                 out.push_back({{{"agent", s.agent_id}}, (now - s.last_seen_us) / 1e6});
+                               }
+                               return out;
+                             });
+  metrics_->AddGaugeCallback("orgtrail_collector_events_in_store", "Events stored since the store was created",
+                             [store] {
+                               return std::vector<std::pair<MetricLabels, double>>{
+                                   {{}, static_cast<double>(store->events_stored())}};
+                             });
+  Committer* committer = committer_.get();
+  metrics_->AddGaugeCallback("orgtrail_collector_commit_queue_batches", "Batches waiting for a group commit",
+                             [committer] {
+                               return std::vector<std::pair<MetricLabels, double>>{
+                                   {{}, static_cast<double>(committer->pending())}};
+                             });
+}
+
+void CollectorServer::AddService(grpc::Service* service) { extra_services_.push_back(service); }
+
+std::string CollectorServer::HealthReason() const {
+  if (committer_ == nullptr) return "not started";
+  if (committer_->failed()) return committer_->failure_reason();
+  return "";
+}
+
+Status CollectorServer::Start() {
+  if (store_ == nullptr) return absl::FailedPreconditionError("CollectorServer::Start before Open");
+  auto credentials = MakeServerCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
+  if (fault_env_ != nullptr) {
+    fault_state_.syncs_seen.store(0);
+    fault_state_.syncs_before_failure.store(options_.test_fail_sync_after);
+  }
+  committer_->Start();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, *credentials, &grpc_port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_batch_bytes + (1 << 20)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.RegisterService(ingest_.get());
+  builder.RegisterService(admin_.get());
+  for (grpc::Service* service : extra_services_) builder.RegisterService(service);
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || grpc_port_ == 0) {
+    return absl::UnavailableError("--listen: cannot bind gRPC server on '" + options_.listen + "'");
+  }
+
+  http_server_ = std::make_unique<HttpServer>();
+  http_server_->Handle("/healthz", [this](const std::string&) {
+    std::string reason = HealthReason();
+    HttpResponse response;
+    response.status = reason.empty() ? 200 : 503;
+    response.body = reason.empty() ? "ok\n" : reason + "\n";
+    return response;
+  });
+  MetricsRegistry* metrics = metrics_;
+  http_server_->Handle("/metrics", [metrics](const std::string&) {
+    HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = metrics->RenderPrometheus();
+    return response;
+  });
+  auto http_port = http_server_->Start(options_.http_listen);
+  if (!http_port.ok()) {
+    return absl::UnavailableError("--http-listen: " + std::string(http_port.status().message()));
+  }
+  http_port_ = *http_port;
+  started_ = true;
+  logger_->Info("collector listening", {{"grpc_port", grpc_port_},
+                                        {"http_port", http_port_},
+                                        {"collector_id", options_.collector_id},
+                                        {"trust_domain", options_.trust_domain},
+                                        {"home_region", options_.home_region},
+                                        {"data_dir", options_.data_dir},
+                                        {"events_stored", store_->events_stored()}});
+  return Status();
+}
+
+void CollectorServer::Shutdown() {
+  if (grpc_server_) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc_server_.reset();
+  }
+  if (http_server_) {
+    http_server_->Stop();
+    http_server_.reset();
+  }
+  if (committer_) committer_->Stop();
+  if (started_) logger_->Info("collector stopped", {});
+  started_ = false;
+}
+
+}  // namespace orgtrail::collector

@@ -1,0 +1,114 @@
+// CollectorServer: the collector process minus flag parsing. Owns the store,
+// the committer, the trail manager, the Ingest and Admin gRPC services, the
+// gRPC server (mutual TLS: MakeServerCredentials with a
+// FileWatcherCertificateProvider, client certificates required) and the HTTP
+// ops server (/healthz: 200 "ok" or 503 with the fail-stop reason; /metrics).
+//
+// Life cycle: construct -> Open() (opens the store; store(), trails(), ...
+// are usable from here) -> AddService() for extra gRPC services (Query,
+// Subscribe, ...; not owned, must outlive the server) -> Start() (binds,
+// logs one JSON line "collector listening" with grpc_port and http_port) ->
+// Shutdown() (also in the destructor).
+//
+// Adding a service (query/export engineers): in collector/server/main.cc, after
+// server.Open() and before server.Start():
+//   MyService svc(server.store(), server.logger(), server.metrics(), ...);
+//   server.AddService(&svc);
+// Thread safety: Open/AddService/Start/Shutdown from one thread; accessors
+// and HealthReason from any thread.
+#ifndef ORGTRAIL_COLLECTOR_SERVER_SERVER_H_
+#define ORGTRAIL_COLLECTOR_SERVER_SERVER_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "collector/admin/admin_service.h"
+#include "collector/ingest/committer.h"
+#include "collector/store/fault_injection_env.h"
+#include "collector/ingest/ingest_service.h"
+#include "collector/store/store.h"
+#include "collector/admin/trail_manager.h"
+#include "orgtrail/common/classify.h"
+#include "orgtrail/common/http_server.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+#include "orgtrail/common/tls.h"
+
+namespace orgtrail::collector {
+
+struct CollectorServerOptions {
+  std::string listen = "127.0.0.1:7443";       // gRPC (port 0 = any free port)
+  std::string http_listen = "127.0.0.1:9443";  // /healthz, /metrics
+  std::string data_dir;                        // RocksDB lives in <data_dir>/db
+  TlsFiles tls;
+  std::string trust_domain;
+  std::string collector_id = "collector";
+  std::string home_region = "us-east-1";
+  std::vector<std::string> global_services;  // empty = GlobalServiceClassifier's default set
+  std::set<std::string> allowed_regions;
+  std::string management_account_id = "000000000000";
+  uint64_t max_batch_bytes = 16ull << 20;
+  uint32_t max_unacked_batches = 64;
+  uint32_t max_events_per_batch = 10000;
+  uint64_t max_event_bytes = 1ull << 20;
+  int64_t retention_us = 0;
+  uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
+  uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
+  int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)
+};
+
+class CollectorServer {
+ public:
+  CollectorServer(CollectorServerOptions options, Logger* logger, MetricsRegistry* metrics);
+  ~CollectorServer();
+  CollectorServer(const CollectorServer&) = delete;
+  CollectorServer& operator=(const CollectorServer&) = delete;
+
+  Status Open();
+  void AddService(grpc::Service* service);
+  Status Start();
+  void Shutdown();
+
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+  // "" when healthy, else why not (fail-stop reason).
+  std::string HealthReason() const;
+
+  EventStore* store() const { return store_.get(); }
+  TrailManager* trails() const { return trails_.get(); }
+  Logger* logger() const { return logger_; }
+  MetricsRegistry* metrics() const { return metrics_; }
+  const GlobalServiceClassifier& classifier() const { return *classifier_; }
+  const CollectorServerOptions& options() const { return options_; }
+  const std::string& home_region() const { return options_.home_region; }
+  const std::string& trust_domain() const { return options_.trust_domain; }
+
+ private:
+  void RegisterGauges();
+
+  CollectorServerOptions options_;
+  Logger* logger_;
+  MetricsRegistry* metrics_;
+  SyncFaultState fault_state_;
+  std::unique_ptr<rocksdb::Env> fault_env_;
+  std::unique_ptr<GlobalServiceClassifier> classifier_;
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<Committer> committer_;
+  std::unique_ptr<TrailManager> trails_;
+  std::unique_ptr<IngestService> ingest_;
+  std::unique_ptr<AdminService> admin_;
+  std::vector<grpc::Service*> extra_services_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<HttpServer> http_server_;
+  int grpc_port_ = 0;
+  int http_port_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_SERVER_SERVER_H_

@@ -1,0 +1,653 @@
+#include "collector/store/store.h"
+
+#include <set>
+#include <unordered_set>
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include "orgtrail/common/time_util.h"
+#include "collector/store/store_insert_hints.h"
+
+namespace orgtrail::collector {
+namespace {
+
+constexpr std::string_view kColumnFamilyNames[kColumnFamilyCount] = {
+    "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata"};
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status();
+  std::string message = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::UnavailableError(message);
+}
+
+void PutDigest(std::string* out, const Digest& d) { out->append(reinterpret_cast<const char*>(d.data()), d.size()); }
+
+bool GetDigest(std::string_view* in, Digest* d) {
+  if (in->size() < d->size()) return false;
+  std::copy(in->begin(), in->begin() + d->size(), d->begin());
+  in->remove_prefix(d->size());
+  return true;
+}
+
+bool GetStr(std::string_view* in, std::string* out) {
+  std::string_view s;
+  if (!GetLengthPrefixed(in, &s)) return false;
+  out->assign(s.data(), s.size());
+  return true;
+}
+
+// Which part of a column family's entries holds the eventTime.
+enum class TimeSource { kEventKey, kIndexKey, kValueIsEventKey };
+
+// Drops entries whose eventTime is older than now - retention.
+class RetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  RetentionFilter(TimeSource source, int64_t retention_us) : source_(source), retention_us_(retention_us) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& existing_value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    int64_t time_us;
+    if (!EventTime(key, existing_value, &time_us)) return false;  // keep what we cannot read
+    return time_us < NowMicros() - retention_us_;
+  }
+  const char* Name() const override { return "orgtrail.RetentionFilter"; }
+
+ private:
+  bool EventTime(const rocksdb::Slice& key, const rocksdb::Slice& value, int64_t* time_us) const {
+    switch (source_) {
+      case TimeSource::kIndexKey: {
+        IndexKey k;
+        if (!DecodeIndexKey(std::string_view(key.data(), key.size()), &k)) return false;
+        *time_us = k.event_time_us;
+        return true;
+      }
+      case TimeSource::kEventKey:
+      case TimeSource::kValueIsEventKey: {
+        const rocksdb::Slice& bytes = source_ == TimeSource::kEventKey ? key : value;
+        EventKey k;
+        if (!DecodeEventKey(std::string_view(bytes.data(), bytes.size()), &k)) return false;
+        *time_us = k.event_time_us;
+        return true;
+      }
+    }
+    return false;
+  }
+  TimeSource source_;
+  int64_t retention_us_;
+};
+
+// Distinct non-empty values of one attribute of an event.
+std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
+  std::vector<std::string> values;
+  switch (kind) {
+    case IndexKind::kAll: values.emplace_back(); return values;
+    case IndexKind::kEventId: values.push_back(e.event_id()); break;
+    case IndexKind::kEventName: values.push_back(e.event_name()); break;
+    case IndexKind::kReadOnly: values.push_back(e.has_read_only() && e.read_only() ? "true" : "false"); break;
+    case IndexKind::kUsername: values.push_back(e.username()); break;
+    case IndexKind::kEventSource: values.push_back(e.event_source()); break;
+    case IndexKind::kAccessKeyId: values.push_back(e.access_key_id()); break;
+    case IndexKind::kResourceType:
+    case IndexKind::kResourceName: {
+      std::set<std::string> distinct;
+      for (const auto& r : e.resources()) distinct.insert(kind == IndexKind::kResourceType ? r.type() : r.arn());
+      values.assign(distinct.begin(), distinct.end());
+      break;
+    }
+  }
+  values.erase(std::remove_if(values.begin(), values.end(), [](const std::string& v) { return v.empty(); }),
+               values.end());
+  return values;
+}
+
+// Iterates the keys of one prefix newest first within [start_us, end_us].
+class PrefixTimeIterator : public EventIndexIterator {
+ public:
+  // `org` is needed for index iterators only: an index entry's value is empty and the event's
+  // key is rebuilt from the index key (STORAGE.md, `idx`).
+  PrefixTimeIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool is_index, std::string org,
+                     int64_t start_us, int64_t end_us, std::atomic<uint64_t>* steps)
+      : it_(std::move(it)), prefix_(std::move(prefix)), is_index_(is_index), org_(std::move(org)),
+        start_us_(start_us), steps_(steps) {
+    std::string seek = prefix_;
+    PutFixed64BE(&seek, EncodeTimeDescending(end_us));
+    it_->Seek(seek);
+    steps_->fetch_add(1, std::memory_order_relaxed);
+    Settle();
+  }
+  bool Valid() const override { return valid_; }
+  const IndexEntry& entry() const override { return entry_; }
+  void Next() override {
+    if (!valid_) return;
+    it_->Next();
+    steps_->fetch_add(1, std::memory_order_relaxed);
+    Settle();
+  }
+  void SeekAfter(std::string_view raw_key) override {
+    it_->Seek(rocksdb::Slice(raw_key.data(), raw_key.size()));
+    steps_->fetch_add(1, std::memory_order_relaxed);
+    if (it_->Valid() && it_->key().ToStringView() == raw_key) {
+      it_->Next();
+      steps_->fetch_add(1, std::memory_order_relaxed);
+    }
+    Settle();
+  }
+  std::string_view raw_key() const override { return valid_ ? it_->key().ToStringView() : std::string_view(); }
+  Status status() const override {
+    if (!decode_error_.ok()) return decode_error_;
+    return FromRocks(it_->status(), "index iterator");
+  }
+
+ private:
+  void Settle() {
+    valid_ = false;
+    if (!it_->Valid() || !it_->key().starts_with(prefix_)) return;
+    std::string_view key = it_->key().ToStringView();
+    if (is_index_) {
+      IndexKey k;
+      if (!DecodeIndexKey(key, &k)) return Corrupt(key);
+      entry_.event_key = EncodeEventKey(EventKey{org_, k.account_id, k.region, k.event_time_us, k.event_id});
+      entry_.event_time_us = k.event_time_us;
+      entry_.account_id = std::move(k.account_id);
+      entry_.region = std::move(k.region);
+      entry_.event_id = std::move(k.event_id);
+    } else {
+      EventKey k;
+      if (!DecodeEventKey(key, &k)) return Corrupt(key);
+      entry_.event_time_us = k.event_time_us;
+      entry_.account_id = std::move(k.account_id);
+      entry_.region = std::move(k.region);
+      entry_.event_id = std::move(k.event_id);
+      entry_.event_key.assign(key.data(), key.size());
+    }
+    valid_ = entry_.event_time_us >= start_us_;
+  }
+  void Corrupt(std::string_view key) {
+    decode_error_ = absl::DataLossError("undecodable key of " + std::to_string(key.size()) + " bytes");
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string prefix_;
+  bool is_index_;
+  std::string org_;
+  int64_t start_us_;
+  std::atomic<uint64_t>* steps_;
+  bool valid_ = false;
+  IndexEntry entry_;
+  Status decode_error_;
+};
+
+class CommitIteratorImpl : public CommitIterator {
+ public:
+  CommitIteratorImpl(std::unique_ptr<rocksdb::Iterator> it, uint64_t first, std::atomic<uint64_t>* steps)
+      : it_(std::move(it)), steps_(steps) {
+    it_->Seek(EncodeCommitKey(first));
+    steps_->fetch_add(1, std::memory_order_relaxed);
+    Settle();
+  }
+  bool Valid() const override { return valid_; }
+  uint64_t commit_index() const override { return index_; }
+  std::string_view event_key() const override { return it_->value().ToStringView(); }
+  void Next() override {
+    if (!valid_) return;
+    it_->Next();
+    steps_->fetch_add(1, std::memory_order_relaxed);
+    Settle();
+  }
+  Status status() const override { return FromRocks(it_->status(), "commit iterator"); }
+
+ private:
+  void Settle() { valid_ = it_->Valid() && DecodeCommitKey(it_->key().ToStringView(), &index_); }
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::atomic<uint64_t>* steps_;
+  bool valid_ = false;
+  uint64_t index_ = 0;
+};
+
+}  // namespace
+
+std::string_view ColumnFamilyName(ColumnFamily cf) { return kColumnFamilyNames[static_cast<int>(cf)]; }
+
+std::string EncodeProvenanceValue(const ProvenanceRecord& r) {
+  std::string out;
+  out.reserve(r.signed_header.size() + r.signature.size() + 80 + 32 * r.leaf_hashes.size());
+  PutLengthPrefixed(&out, r.signed_header);
+  PutLengthPrefixed(&out, r.signature);
+  PutLengthPrefixed(&out, r.signature_algorithm);
+  PutDigest(&out, r.certificate_sha256);
+  PutDigest(&out, r.merkle_root);
+  PutVarint32(&out, static_cast<uint32_t>(r.leaf_hashes.size()));
+  for (const Digest& d : r.leaf_hashes) PutDigest(&out, d);
+  PutFixed64BE(&out, static_cast<uint64_t>(r.receipt_time_us));
+  return out;
+}
+
+bool DecodeProvenanceValue(std::string_view in, ProvenanceRecord* r) {
+  uint32_t n;
+  if (!GetStr(&in, &r->signed_header) || !GetStr(&in, &r->signature) ||
+      !GetStr(&in, &r->signature_algorithm) || !GetDigest(&in, &r->certificate_sha256) ||
+      !GetDigest(&in, &r->merkle_root) || !GetVarint32(&in, &n) || in.size() != 32ull * n + 8) {
+    return false;
+  }
+  r->leaf_hashes.resize(n);
+  for (uint32_t i = 0; i < n; ++i) GetDigest(&in, &r->leaf_hashes[i]);
+  uint64_t t;
+  GetFixed64BE(&in, &t);
+  r->receipt_time_us = static_cast<int64_t>(t);
+  return true;
+}
+
+std::string EncodeAgentState(const AgentState& s) {
+  std::string out;
+  PutLengthPrefixed(&out, s.account_id);
+  PutLengthPrefixed(&out, s.region);
+  PutFixed64BE(&out, s.high_water_sequence);
+  PutDigest(&out, s.last_batch_hash);
+  PutFixed64BE(&out, s.epoch);
+  PutFixed64BE(&out, static_cast<uint64_t>(s.last_seen_us));
+  PutFixed64BE(&out, s.events_stored);
+  PutFixed64BE(&out, s.events_duplicate);
+  PutFixed64BE(&out, s.batches_stored);
+  return out;
+}
+
+bool DecodeAgentState(std::string_view in, AgentState* s) {
+  uint64_t last_seen;
+  bool ok = GetStr(&in, &s->account_id) && GetStr(&in, &s->region) &&
+            GetFixed64BE(&in, &s->high_water_sequence) && GetDigest(&in, &s->last_batch_hash) &&
+            GetFixed64BE(&in, &s->epoch) && GetFixed64BE(&in, &last_seen) &&
+            GetFixed64BE(&in, &s->events_stored) && GetFixed64BE(&in, &s->events_duplicate) &&
+            GetFixed64BE(&in, &s->batches_stored) && in.empty();
+  s->last_seen_us = static_cast<int64_t>(last_seen);
+  return ok;
+}
+
+EventStore::EventStore(const std::string& path, const StoreOptions& options) : path_(path), options_(options) {}
+
+EventStore::~EventStore() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+    db_.reset();
+  }
+}
+
+StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, const StoreOptions& options) {
+  if (options.org.empty()) return absl::InvalidArgumentError("EventStore: org (trust domain) is empty");
+  if (options.retention_us < 0) return absl::InvalidArgumentError("EventStore: negative retention");
+  std::unique_ptr<EventStore> store(new EventStore(path, options));
+  ORGTRAIL_RETURN_IF_ERROR(store->OpenDb());
+  ORGTRAIL_RETURN_IF_ERROR(store->LoadState());
+  return store;
+}
+
+Status EventStore::OpenDb() {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options_.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.paranoid_checks = true;
+  // One committer thread writes the records: memtable inserts are serial, which is what lets
+  // them use per-prefix insert hints (store_insert_hints.h).
+  db_options.allow_concurrent_memtable_write = false;
+  if (options_.env != nullptr) db_options.env = options_.env;
+
+  auto block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options_.memtable_budget_bytes);
+  // Bloom filters only where the store does point lookups (Get); `idx` and `commits` are only
+  // ever iterated, and their filters would cost memory and flush CPU for nothing.
+  // Index and filter blocks stay with the table readers, not in the cache: charged to a 64 MiB
+  // cache they thrashed at 10M events (record fetches kept re-reading evicted index and filter
+  // blocks; lookup_bench p50 went from sub-ms to 7-95 ms). Their memory grows with the store:
+  // Bloom filters (10 bits per key on `events` and `event_ids`) and block indexes.
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = block_cache;
+  rocksdb::BlockBasedTableOptions filtered_options = table_options;
+  filtered_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  auto filtered_tables = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(filtered_options));
+  auto plain_tables = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table_options));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    rocksdb::ColumnFamilyOptions cf_options;
+    cf_options.write_buffer_size = options_.write_buffer_bytes;
+    auto cf = static_cast<ColumnFamily>(i);
+    const bool iterated_only = cf == ColumnFamily::kIndex || cf == ColumnFamily::kCommits;
+    cf_options.table_factory = iterated_only ? plain_tables : filtered_tables;
+    if (cf == ColumnFamily::kEvents) cf_options.memtable_insert_with_hint_prefix_extractor = NewPartitionHintExtractor();
+    if (cf == ColumnFamily::kIndex) cf_options.memtable_insert_with_hint_prefix_extractor = NewIndexListHintExtractor();
+    if (cf == ColumnFamily::kCommits) cf_options.memtable_insert_with_hint_prefix_extractor = NewSingleHintExtractor();
+    if (options_.retention_us > 0) {
+      std::optional<TimeSource> source;
+      if (cf == ColumnFamily::kEvents) source = TimeSource::kEventKey;
+      if (cf == ColumnFamily::kIndex) source = TimeSource::kIndexKey;
+      if (cf == ColumnFamily::kEventIds || cf == ColumnFamily::kCommits) source = TimeSource::kValueIsEventKey;
+      if (source) {
+        compaction_filters_.push_back(std::make_unique<RetentionFilter>(*source, options_.retention_us));
+        cf_options.compaction_filter = compaction_filters_.back().get();
+      }
+    }
+    descriptors.emplace_back(std::string(kColumnFamilyNames[i]), cf_options);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path_, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "open " + path_);
+  db_.reset(raw);
+  // handles[0] is the default column family (unused): keep it for cleanup at the end.
+  handles_.assign(handles.begin() + 1, handles.end());
+  handles_.push_back(handles[0]);
+  return Status();
+}
+
+rocksdb::ReadOptions EventStore::ReadOptionsFor(const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  return ro;
+}
+
+Status EventStore::LoadState() {
+  auto agents = ScanMetadata(kAgentStatePrefix);
+  if (!agents.ok()) return agents.status();
+  std::lock_guard<std::mutex> lock(state_mu_);
+  for (const auto& [key, value] : *agents) {
+    AgentState state;
+    if (!DecodeAgentState(value, &state)) return absl::DataLossError("undecodable agent state " + key);
+    state.agent_id = key.substr(kAgentStatePrefix.size());
+    agents_[state.agent_id] = state;
+  }
+  for (auto [key, target] : {std::pair{kLastCommitIndexKey, &last_commit_index_},
+                             std::pair{kEventsStoredKey, &events_stored_}}) {
+    auto value = GetMetadata(key);
+    if (!value.ok()) return value.status();
+    if (!value->has_value()) continue;
+    std::string_view in = **value;
+    uint64_t v;
+    if (!GetFixed64BE(&in, &v)) return absl::DataLossError("undecodable metadata " + std::string(key));
+    target->store(v);
+  }
+  auto format = GetMetadata(kFormatVersionKey);
+  if (!format.ok()) return format.status();
+  if (!format->has_value()) {
+    std::string v;
+    PutFixed64BE(&v, 1);
+    return WriteMetadata({{std::string(kFormatVersionKey), v}});
+  }
+  return Status();
+}
+
+StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const IngestBatch*>& batches) {
+  GroupCommitResult result;
+  result.outcomes.resize(batches.size());
+  std::map<std::string, AgentState, std::less<>> touched;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    for (const IngestBatch* b : batches) {
+      auto it = agents_.find(b->agent_id);
+      if (it != agents_.end()) touched.emplace(b->agent_id, it->second);
+    }
+  }
+  rocksdb::WriteBatch wb;
+  std::unordered_set<std::string> group_ids;
+  uint64_t next_index = last_commit_index_.load() + 1;
+  const uint64_t first_index = next_index;
+  rocksdb::ReadOptions ro;
+  std::string existing;
+
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    const IngestBatch& b = *batches[bi];
+    BatchOutcome& out = result.outcomes[bi];
+    auto [it, inserted] = touched.try_emplace(b.agent_id);
+    AgentState& state = it->second;
+    if (inserted) {
+      state.agent_id = b.agent_id;
+      state.account_id = b.account_id;
+      state.region = b.region;
+    }
+    if (b.sequence <= state.high_water_sequence) {
+      out.replay = true;
+      out.ack_sequence = state.high_water_sequence;
+      continue;
+    }
+    out.chain_break = state.high_water_sequence != 0 && b.prev_batch_hash != state.last_batch_hash;
+    for (const IngestEvent& ie : b.events) {
+      const v1::Event& e = ie.event;
+      const std::string& id = e.event_id();
+      if (group_ids.count(id) > 0) {
+        ++out.events_duplicate;
+        continue;
+      }
+      rocksdb::Status gs = db_->Get(ro, handle(ColumnFamily::kEventIds), id, &existing);
+      if (gs.ok()) {
+        ++out.events_duplicate;
+        continue;
+      }
+      if (!gs.IsNotFound()) return FromRocks(gs, "dedup lookup");
+      group_ids.insert(id);
+      const uint64_t commit_index = next_index++;
+      EventKey key{options_.org, b.account_id, ie.partition_region, e.event_time_us(), id};
+      std::string event_key = EncodeEventKey(key);
+      v1::StoredEventMeta meta;
+      meta.set_receipt_time_us(b.receipt_time_us);
+      meta.set_agent_id(b.agent_id);
+      meta.set_batch_sequence(b.sequence);
+      meta.set_batch_epoch(b.epoch);
+      meta.set_leaf_index(ie.leaf_index);
+      meta.set_partition_account_id(b.account_id);
+      meta.set_partition_region(ie.partition_region);
+      meta.set_commit_index(commit_index);
+      wb.Put(handle(ColumnFamily::kEvents), event_key, EncodeEventValue(meta, e.raw_json()));
+      wb.Put(handle(ColumnFamily::kEventIds), id, event_key);
+      wb.Put(handle(ColumnFamily::kCommits), EncodeCommitKey(commit_index), event_key);
+      for (int k = 0; k < kIndexKindCount; ++k) {
+        auto kind = static_cast<IndexKind>(k);
+        for (std::string& value : IndexValues(kind, e)) {
+          IndexKey ik{kind, std::move(value), e.event_time_us(), b.account_id, ie.partition_region, id};
+          wb.Put(handle(ColumnFamily::kIndex), EncodeIndexKey(ik), rocksdb::Slice());
+        }
+      }
+      ++out.events_stored;
+    }
+    ProvenanceRecord prov;
+    prov.agent_id = b.agent_id;
+    prov.sequence = b.sequence;
+    prov.signed_header = b.signed_header;
+    prov.signature = b.signature;
+    prov.signature_algorithm = b.signature_algorithm;
+    prov.certificate_sha256 = b.certificate_sha256;
+    prov.merkle_root = b.merkle_root;
+    prov.leaf_hashes = b.leaf_hashes;
+    prov.receipt_time_us = b.receipt_time_us;
+    wb.Put(handle(ColumnFamily::kProvenance), EncodeProvenanceKey(b.agent_id, b.sequence),
+           EncodeProvenanceValue(prov));
+    if (!b.certificate_pem.empty()) {
+      wb.Put(handle(ColumnFamily::kCerts), DigestToString(b.certificate_sha256), b.certificate_pem);
+    }
+    state.high_water_sequence = b.sequence;
+    state.last_batch_hash = b.batch_hash;
+    state.epoch = b.epoch;
+    state.last_seen_us = b.receipt_time_us;
+    state.events_stored += out.events_stored;
+    state.events_duplicate += out.events_duplicate;
+    state.batches_stored += 1;
+    wb.Put(handle(ColumnFamily::kMetadata), AgentStateKey(b.agent_id), EncodeAgentState(state));
+    out.ack_sequence = b.sequence;
+    result.events_stored += out.events_stored;
+  }
+  if (wb.Count() == 0) return result;  // replays only: nothing to write
+
+  const uint64_t last_index = next_index - 1;
+  std::string last_bytes, stored_bytes;
+  PutFixed64BE(&last_bytes, last_index);
+  PutFixed64BE(&stored_bytes, events_stored_.load() + result.events_stored);
+  wb.Put(handle(ColumnFamily::kMetadata), kLastCommitIndexKey, last_bytes);
+  wb.Put(handle(ColumnFamily::kMetadata), kEventsStoredKey, stored_bytes);
+  result.write_batch_bytes = wb.GetDataSize();
+
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status ws = db_->Write(wo, &wb);
+  if (!ws.ok()) return FromRocks(ws, "synced group commit");
+
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    for (auto& [id, state] : touched) agents_[id] = state;
+  }
+  last_commit_index_.store(last_index);
+  events_stored_.fetch_add(result.events_stored);
+  if (last_index >= first_index) {
+    result.first_commit_index = first_index;
+    result.last_commit_index = last_index;
+    std::vector<CommitListener> listeners;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      listeners = listeners_;
+    }
+    for (auto& listener : listeners) listener(first_index, last_index);
+  }
+  return result;
+}
+
+Status EventStore::WriteMetadata(const std::vector<MetadataEntry>& entries) {
+  rocksdb::WriteBatch wb;
+  for (const auto& [key, value] : entries) {
+    if (value.has_value()) {
+      wb.Put(handle(ColumnFamily::kMetadata), key, *value);
+    } else {
+      wb.Delete(handle(ColumnFamily::kMetadata), key);
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &wb), "metadata write");
+}
+
+void EventStore::AddCommitListener(CommitListener listener) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+StatusOr<std::optional<StoredEvent>> EventStore::GetEventById(std::string_view event_id,
+                                                              const rocksdb::Snapshot* snapshot) const {
+  std::string event_key;
+  rocksdb::Status s = db_->Get(ReadOptionsFor(snapshot), handle(ColumnFamily::kEventIds),
+                               rocksdb::Slice(event_id.data(), event_id.size()), &event_key);
+  if (s.IsNotFound()) return std::optional<StoredEvent>();
+  if (!s.ok()) return FromRocks(s, "event_ids lookup");
+  return GetEventByKey(event_key, snapshot);
+}
+
+StatusOr<std::optional<StoredEvent>> EventStore::GetEventByKey(std::string_view event_key,
+                                                               const rocksdb::Snapshot* snapshot) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(ReadOptionsFor(snapshot), handle(ColumnFamily::kEvents),
+                               rocksdb::Slice(event_key.data(), event_key.size()), &value);
+  if (s.IsNotFound()) return std::optional<StoredEvent>();
+  if (!s.ok()) return FromRocks(s, "events lookup");
+  StoredEvent event;
+  event.event_key.assign(event_key.data(), event_key.size());
+  std::string_view raw;
+  if (!DecodeEventKey(event_key, &event.key) || !DecodeEventValue(value.ToStringView(), &event.meta, &raw)) {
+    return absl::DataLossError("undecodable stored event");
+  }
+  event.raw_json.assign(raw.data(), raw.size());
+  return std::optional<StoredEvent>(std::move(event));
+}
+
+StatusOr<std::optional<ProvenanceRecord>> EventStore::GetProvenance(std::string_view agent_id, uint64_t sequence,
+                                                                    const rocksdb::Snapshot* snapshot) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(ReadOptionsFor(snapshot), handle(ColumnFamily::kProvenance),
+                               EncodeProvenanceKey(agent_id, sequence), &value);
+  if (s.IsNotFound()) return std::optional<ProvenanceRecord>();
+  if (!s.ok()) return FromRocks(s, "provenance lookup");
+  ProvenanceRecord record;
+  if (!DecodeProvenanceValue(value, &record)) return absl::DataLossError("undecodable provenance record");
+  record.agent_id.assign(agent_id.data(), agent_id.size());
+  record.sequence = sequence;
+  return std::optional<ProvenanceRecord>(std::move(record));
+}
+
+StatusOr<std::optional<std::string>> EventStore::GetCertificatePem(const Digest& certificate_sha256) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(ColumnFamily::kCerts),
+                               DigestToString(certificate_sha256), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "certs lookup");
+  return std::optional<std::string>(std::move(value));
+}
+
+StatusOr<std::optional<std::string>> EventStore::GetMetadata(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(ColumnFamily::kMetadata),
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "metadata lookup");
+  return std::optional<std::string>(std::move(value));
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>> EventStore::ScanMetadata(std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(ColumnFamily::kMetadata)));
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "metadata scan"));
+  return out;
+}
+
+std::unique_ptr<EventIndexIterator> EventStore::NewIndexIterator(IndexKind kind, std::string_view value,
+                                                                 int64_t start_us, int64_t end_us,
+                                                                 const rocksdb::Snapshot* snapshot) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kIndex)));
+  return std::make_unique<PrefixTimeIterator>(std::move(it), EncodeIndexPrefix(kind, value), true, options_.org,
+                                              start_us, end_us, &iterator_steps_);
+}
+
+std::unique_ptr<EventIndexIterator> EventStore::NewPartitionIterator(std::string_view account_id,
+                                                                     std::string_view region, int64_t start_us,
+                                                                     int64_t end_us,
+                                                                     const rocksdb::Snapshot* snapshot) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kEvents)));
+  return std::make_unique<PrefixTimeIterator>(std::move(it), EncodePartitionPrefix(options_.org, account_id, region),
+                                              false, std::string(), start_us, end_us, &iterator_steps_);
+}
+
+std::unique_ptr<CommitIterator> EventStore::NewCommitIterator(uint64_t first_commit_index,
+                                                              const rocksdb::Snapshot* snapshot) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kCommits)));
+  return std::make_unique<CommitIteratorImpl>(std::move(it), first_commit_index, &iterator_steps_);
+}
+
+std::optional<AgentState> EventStore::GetAgentState(std::string_view agent_id) const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<AgentState> EventStore::ListAgentStates() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  std::vector<AgentState> out;
+  for (const auto& [id, state] : agents_) out.push_back(state);
+  return out;
+}
+
+Status EventStore::CompactAll() {
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    ORGTRAIL_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, handles_[i], nullptr, nullptr), "compaction"));
+  }
+  return Status();
+}
+
+}  // namespace orgtrail::collector

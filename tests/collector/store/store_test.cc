@@ -1,0 +1,377 @@
+// EventStore against a real RocksDB in a temp dir: keys, group commits, dedup,
+// replays, indexes (newest first, time-bounded, touching only matching keys),
+// commit order and listeners, provenance, durability across reopen, retention.
+#include "collector/store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "testutil/ingest_client.h"
+#include "orgtrail/common/event_extractor.h"
+#include "orgtrail/common/merkle.h"
+#include "orgtrail/common/time_util.h"
+#include "testutil/temp_dir.h"
+
+namespace orgtrail::collector {
+namespace {
+
+using testutil::SyntheticEvent;
+using testutil::SyntheticEventJson;
+
+constexpr int64_t kHour = 3600LL * 1000000;
+constexpr int64_t kBase = 1700000000000000;  // 2023-11-14T22:13:20Z
+
+IngestEvent MakeEvent(const SyntheticEvent& spec, const std::string& partition_region = "") {
+  EventExtractor extractor;
+  IngestEvent out;
+  Status s = extractor.Extract(SyntheticEventJson(spec), &out.event);
+  EXPECT_TRUE(s.ok()) << s;
+  out.partition_region = partition_region.empty() ? spec.region : partition_region;
+  return out;
+}
+
+IngestBatch MakeBatch(const std::string& agent, uint64_t seq, std::vector<IngestEvent> events,
+                      const std::string& account = "111111111111", const std::string& region = "us-east-1") {
+  IngestBatch b;
+  b.agent_id = agent;
+  b.account_id = account;
+  b.region = region;
+  b.epoch = 1;
+  b.sequence = seq;
+  b.signed_header = "orgtrail-batch-v1\nseq=" + std::to_string(seq) + "\n";
+  b.signature = "sig";
+  b.signature_algorithm = "ED25519";
+  b.certificate_pem = "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n";
+  b.certificate_sha256 = Sha256(b.certificate_pem);
+  b.batch_hash = Sha256(b.signed_header);
+  b.receipt_time_us = kBase;
+  for (size_t i = 0; i < events.size(); ++i) {
+    events[i].leaf_index = static_cast<uint32_t>(i);
+    b.leaf_hashes.push_back(MerkleLeafHash(events[i].event.raw_json()));
+  }
+  b.merkle_root = MerkleRoot(b.leaf_hashes);
+  b.events = std::move(events);
+  return b;
+}
+
+SyntheticEvent Spec(const std::string& id, int64_t time_us, const std::string& name = "DescribeInstances") {
+  SyntheticEvent s;
+  s.event_id = id;
+  s.event_time_us = time_us;
+  s.event_name = name;
+  return s;
+}
+
+std::unique_ptr<EventStore> OpenStore(const std::string& path, int64_t retention_us = 0) {
+  StoreOptions options;
+  options.org = "example.org";
+  options.retention_us = retention_us;
+  auto store = EventStore::Open(path, options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+std::vector<std::string> Walk(EventIndexIterator* it) {
+  std::vector<std::string> ids;
+  for (; it->Valid(); it->Next()) ids.push_back(it->entry().event_id);
+  EXPECT_TRUE(it->status().ok()) << it->status();
+  return ids;
+}
+
+TEST(StoreKeysTest, RoundTripsAndOrdersNewestFirst) {
+  EventKey a{"example.org", "111111111111", "us-east-1", kBase, "id-a"};
+  EventKey b{"example.org", "111111111111", "us-east-1", kBase + 1, "id-b"};
+  EventKey back;
+  ASSERT_TRUE(DecodeEventKey(EncodeEventKey(a), &back));
+  EXPECT_EQ(back.event_id, "id-a");
+  EXPECT_EQ(back.event_time_us, kBase);
+  EXPECT_LT(EncodeEventKey(b), EncodeEventKey(a));  // newer sorts first
+  EXPECT_LT(EncodeTimeDescending(5), EncodeTimeDescending(-5));
+  EXPECT_EQ(DecodeTimeDescending(EncodeTimeDescending(-123456)), -123456);
+
+  IndexKey ik{IndexKind::kEventName, std::string("a\0b", 3), kBase, "111111111111", "eu-west-1", "e1"};
+  IndexKey ik_back;
+  ASSERT_TRUE(DecodeIndexKey(EncodeIndexKey(ik), &ik_back));
+  EXPECT_EQ(ik_back.value, std::string("a\0b", 3));
+  EXPECT_EQ(ik_back.region, "eu-west-1");
+  uint64_t idx;
+  ASSERT_TRUE(DecodeCommitKey(EncodeCommitKey(42), &idx));
+  EXPECT_EQ(idx, 42u);
+}
+
+TEST(StoreKeysTest, HostileBytesAreRejectedNotCrashed) {
+  EventKey k;
+  IndexKey ik;
+  AgentState st;
+  ProvenanceRecord pr;
+  v1::StoredEventMeta meta;
+  std::string_view raw;
+  std::string agent;
+  uint64_t seq;
+  for (std::string bytes : {std::string(), std::string("\xff\xff\xff\xff\xff\xff", 6), std::string("\x05" "ab", 3),
+                            std::string(1, '\x20'), std::string("\x09\x80\x80\x80\x80\x80", 6)}) {
+    EXPECT_FALSE(DecodeEventKey(bytes, &k));
+    EXPECT_FALSE(DecodeIndexKey(bytes, &ik));
+    EXPECT_FALSE(DecodeAgentState(bytes, &st));
+    EXPECT_FALSE(DecodeProvenanceValue(bytes, &pr));
+    EXPECT_FALSE(DecodeProvenanceKey(bytes, &agent, &seq));
+    DecodeEventValue(bytes, &meta, &raw);  // must not crash
+  }
+  IndexKind kind;
+  EXPECT_TRUE(IndexKindFromAttributeKey("EventName", &kind));
+  EXPECT_EQ(kind, IndexKind::kEventName);
+  EXPECT_FALSE(IndexKindFromAttributeKey("eventname", &kind));
+  EXPECT_FALSE(IndexKindFromAttributeKey("", &kind));
+}
+
+TEST(EventStoreTest, StoresRecordByteForByteWithMetaBeside) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  ASSERT_NE(store, nullptr);
+  IngestBatch b = MakeBatch("agent-1", 1, {MakeEvent(Spec("e1", kBase))});
+  const std::string raw = b.events[0].event.raw_json();
+  auto result = store->CommitGroup({&b});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->outcomes[0].events_stored, 1u);
+  EXPECT_EQ(result->first_commit_index, 1u);
+  EXPECT_EQ(result->last_commit_index, 1u);
+
+  auto got = store->GetEventById("e1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->raw_json, raw);
+  EXPECT_EQ((*got)->meta.agent_id(), "agent-1");
+  EXPECT_EQ((*got)->meta.batch_sequence(), 1u);
+  EXPECT_EQ((*got)->meta.partition_account_id(), "111111111111");
+  EXPECT_EQ((*got)->meta.partition_region(), "us-east-1");
+  EXPECT_EQ((*got)->meta.commit_index(), 1u);
+  EXPECT_EQ((*got)->key.event_time_us, kBase);
+
+  auto prov = store->GetProvenance("agent-1", 1);
+  ASSERT_TRUE(prov.ok());
+  ASSERT_TRUE(prov->has_value());
+  EXPECT_EQ((*prov)->leaf_hashes.size(), 1u);
+  EXPECT_EQ((*prov)->leaf_hashes[0], MerkleLeafHash(raw));
+  EXPECT_EQ((*prov)->signed_header, b.signed_header);
+  auto pem = store->GetCertificatePem((*prov)->certificate_sha256);
+  ASSERT_TRUE(pem.ok() && pem->has_value());
+  EXPECT_EQ(**pem, b.certificate_pem);
+
+  auto missing = store->GetEventById("nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST(EventStoreTest, DeduplicatesAcrossAgentsWithinGroupAndAcrossGroups) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  IngestBatch a = MakeBatch("agent-a", 1, {MakeEvent(Spec("x", kBase)), MakeEvent(Spec("y", kBase))});
+  IngestBatch b = MakeBatch("agent-b", 1, {MakeEvent(Spec("y", kBase)), MakeEvent(Spec("z", kBase)),
+                                           MakeEvent(Spec("z", kBase))});
+  auto r1 = store->CommitGroup({&a, &b});
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->outcomes[0].events_stored, 2u);
+  EXPECT_EQ(r1->outcomes[1].events_stored, 1u);
+  EXPECT_EQ(r1->outcomes[1].events_duplicate, 2u);
+  IngestBatch c = MakeBatch("agent-c", 1, {MakeEvent(Spec("x", kBase)), MakeEvent(Spec("w", kBase))});
+  auto r2 = store->CommitGroup({&c});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->outcomes[0].events_stored, 1u);
+  EXPECT_EQ(r2->outcomes[0].events_duplicate, 1u);
+  EXPECT_EQ(store->events_stored(), 4u);
+  EXPECT_EQ(store->last_commit_index(), 4u);
+  auto it = store->NewIndexIterator(IndexKind::kAll, "", kBase - kHour, kBase + kHour);
+  EXPECT_EQ(Walk(it.get()).size(), 4u);
+}
+
+// Index values are empty (STORAGE.md): the event key each index entry yields is rebuilt from the
+// index key and must name the stored record.
+TEST(EventStoreTest, IndexEntriesHaveEmptyValuesAndRebuildTheEventKey) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("k1", kBase, "PutObject")),
+                                         MakeEvent(Spec("k2", kBase + kHour, "GetObject"))});
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  std::unique_ptr<rocksdb::Iterator> raw(
+      store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
+  int entries = 0;
+  for (raw->SeekToFirst(); raw->Valid(); raw->Next(), ++entries) EXPECT_TRUE(raw->value().empty());
+  EXPECT_GE(entries, 2 * 6);  // all, id, name, readOnly, user, source at least
+  for (IndexKind kind : {IndexKind::kAll, IndexKind::kEventName}) {
+    auto it = store->NewIndexIterator(kind, kind == IndexKind::kAll ? "" : "PutObject", kBase - kHour,
+                                      kBase + 2 * kHour);
+    int seen = 0;
+    for (; it->Valid(); it->Next(), ++seen) {
+      std::string value;
+      ASSERT_TRUE(store->db()
+                      ->Get(rocksdb::ReadOptions(), store->handle(ColumnFamily::kEvents), it->entry().event_key,
+                            &value)
+                      .ok())
+          << it->entry().event_id;
+    }
+    EXPECT_EQ(seen, kind == IndexKind::kAll ? 2 : 1);
+  }
+}
+
+TEST(EventStoreTest, ReplayAtOrBelowHighWaterStoresNothing) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  IngestBatch b1 = MakeBatch("agent", 5, {MakeEvent(Spec("e1", kBase))});
+  ASSERT_TRUE(store->CommitGroup({&b1}).ok());
+  IngestBatch replay = MakeBatch("agent", 5, {MakeEvent(Spec("new-event", kBase))});
+  IngestBatch older = MakeBatch("agent", 3, {MakeEvent(Spec("new-event-2", kBase))});
+  auto r = store->CommitGroup({&replay, &older});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->outcomes[0].replay);
+  EXPECT_TRUE(r->outcomes[1].replay);
+  EXPECT_EQ(r->outcomes[0].ack_sequence, 5u);
+  EXPECT_EQ(r->outcomes[1].ack_sequence, 5u);
+  EXPECT_FALSE(store->GetEventById("new-event")->has_value());
+  EXPECT_FALSE(store->GetEventById("new-event-2")->has_value());
+  // A gap is accepted; a wrong prev hash is a chain break, not a refusal.
+  IngestBatch gap = MakeBatch("agent", 9, {MakeEvent(Spec("e9", kBase))});
+  auto r2 = store->CommitGroup({&gap});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_FALSE(r2->outcomes[0].replay);
+  EXPECT_TRUE(r2->outcomes[0].chain_break);
+  EXPECT_EQ(store->GetAgentState("agent")->high_water_sequence, 9u);
+}
+
+TEST(EventStoreTest, IndexesWalkNewestFirstWithinInclusiveRange) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  std::vector<IngestEvent> events;
+  for (int i = 0; i < 10; ++i) {
+    events.push_back(MakeEvent(Spec("e" + std::to_string(i), kBase + i * kHour, i % 2 ? "PutObject" : "GetObject")));
+  }
+  IngestBatch b = MakeBatch("agent", 1, std::move(events));
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+
+  auto it = store->NewIndexIterator(IndexKind::kEventName, "PutObject", kBase + 3 * kHour, kBase + 7 * kHour);
+  EXPECT_EQ(Walk(it.get()), (std::vector<std::string>{"e7", "e5", "e3"}));
+  auto all = store->NewIndexIterator(IndexKind::kAll, "", kBase, kBase + 2 * kHour);
+  EXPECT_EQ(Walk(all.get()), (std::vector<std::string>{"e2", "e1", "e0"}));
+  auto by_user = store->NewIndexIterator(IndexKind::kUsername, "alice", kBase + 9 * kHour, kBase + 9 * kHour);
+  EXPECT_EQ(Walk(by_user.get()), (std::vector<std::string>{"e9"}));
+  auto by_type = store->NewIndexIterator(IndexKind::kResourceType, "AWS::EC2::Instance", kBase, kBase + 1);
+  EXPECT_EQ(Walk(by_type.get()), (std::vector<std::string>{"e0"}));
+  auto ro = store->NewIndexIterator(IndexKind::kReadOnly, "true", kBase, kBase + 100 * kHour);
+  EXPECT_EQ(Walk(ro.get()).size(), 10u);
+  auto none = store->NewIndexIterator(IndexKind::kEventName, "Put", kBase, kBase + 100 * kHour);
+  EXPECT_TRUE(Walk(none.get()).empty());
+  auto part = store->NewPartitionIterator("111111111111", "us-east-1", kBase + 8 * kHour, kBase + 100 * kHour);
+  EXPECT_EQ(Walk(part.get()), (std::vector<std::string>{"e9", "e8"}));
+  auto other = store->NewPartitionIterator("111111111111", "eu-west-1", kBase, kBase + 100 * kHour);
+  EXPECT_TRUE(Walk(other.get()).empty());
+
+  // Resume after a raw key (paging).
+  auto page = store->NewIndexIterator(IndexKind::kAll, "", kBase, kBase + 100 * kHour);
+  page->Next();
+  std::string token(page->raw_key());
+  auto resumed = store->NewIndexIterator(IndexKind::kAll, "", kBase, kBase + 100 * kHour);
+  resumed->SeekAfter(token);
+  ASSERT_TRUE(resumed->Valid());
+  EXPECT_EQ(resumed->entry().event_id, "e7");
+  auto fetched = store->GetEventByKey(resumed->entry().event_key);
+  ASSERT_TRUE(fetched.ok() && fetched->has_value());
+  EXPECT_EQ((*fetched)->key.event_id, "e7");
+}
+
+TEST(EventStoreTest, LookupTouchesKeysProportionalToResults) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  std::vector<IngestBatch> batches;
+  for (int b = 0; b < 20; ++b) {
+    std::vector<IngestEvent> events;
+    for (int i = 0; i < 250; ++i) {
+      int n = b * 250 + i;
+      events.push_back(MakeEvent(Spec("id-" + std::to_string(n), kBase + n * 1000000LL,
+                                      n % 1000 == 0 ? "DeleteBucket" : "GetObject")));
+    }
+    batches.push_back(MakeBatch("agent", b + 1, std::move(events)));
+  }
+  for (auto& b : batches) ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  ASSERT_EQ(store->events_stored(), 5000u);
+  uint64_t before = store->iterator_steps();
+  auto it = store->NewIndexIterator(IndexKind::kEventName, "DeleteBucket", kBase, kBase + 10000 * 1000000LL);
+  EXPECT_EQ(Walk(it.get()).size(), 5u);
+  EXPECT_LE(store->iterator_steps() - before, 7u);  // seek + 5 results + the step that ends the walk
+}
+
+TEST(EventStoreTest, CommitOrderListenersAndStateSurviveReopen) {
+  testutil::TempDir dir;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  {
+    auto store = OpenStore(dir.Join("db"));
+    store->AddCommitListener([&](uint64_t first, uint64_t last) { ranges.emplace_back(first, last); });
+    IngestBatch b1 = MakeBatch("agent", 1, {MakeEvent(Spec("a", kBase + 5)), MakeEvent(Spec("b", kBase))});
+    IngestBatch b2 = MakeBatch("agent", 2, {MakeEvent(Spec("c", kBase + 9))});
+    ASSERT_TRUE(store->CommitGroup({&b1}).ok());
+    ASSERT_TRUE(store->CommitGroup({&b2}).ok());
+    ASSERT_TRUE(store->WriteMetadata({{"export/cursor", std::string("7")}}).ok());
+  }
+  EXPECT_EQ(ranges, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}, {3, 3}}));
+  auto store = OpenStore(dir.Join("db"));
+  EXPECT_EQ(store->last_commit_index(), 3u);
+  EXPECT_EQ(store->events_stored(), 3u);
+  auto state = store->GetAgentState("agent");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->high_water_sequence, 2u);
+  EXPECT_EQ(state->events_stored, 3u);
+  EXPECT_EQ(state->batches_stored, 2u);
+  auto cursor = store->GetMetadata("export/cursor");
+  ASSERT_TRUE(cursor.ok() && cursor->has_value());
+  EXPECT_EQ(**cursor, "7");
+  std::vector<std::string> order;
+  auto it = store->NewCommitIterator(1);
+  for (; it->Valid(); it->Next()) {
+    EventKey k;
+    ASSERT_TRUE(DecodeEventKey(it->event_key(), &k));
+    order.push_back(k.event_id);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+  auto from2 = store->NewCommitIterator(2);
+  ASSERT_TRUE(from2->Valid());
+  EXPECT_EQ(from2->commit_index(), 2u);
+}
+
+TEST(EventStoreTest, GlobalEventsStoredUnderPartitionRegionGiven) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  SyntheticEvent iam = Spec("iam-1", kBase);
+  iam.event_source = "iam.amazonaws.com";
+  iam.region = "eu-west-1";
+  IngestBatch b = MakeBatch("agent-eu", 1, {MakeEvent(iam, "us-east-1")}, "111111111111", "eu-west-1");
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  auto home = store->NewPartitionIterator("111111111111", "us-east-1", kBase - 1, kBase + 1);
+  EXPECT_EQ(Walk(home.get()), (std::vector<std::string>{"iam-1"}));
+  auto got = store->GetEventById("iam-1");
+  EXPECT_EQ((*got)->meta.partition_region(), "us-east-1");
+}
+
+TEST(EventStoreTest, RetentionDropsOldEventsOnCompaction) {
+  testutil::TempDir dir;
+  const int64_t now = NowMicros();
+  auto store = OpenStore(dir.Join("db"), /*retention_us=*/24 * kHour);
+  IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("old", now - 48 * kHour)), MakeEvent(Spec("new", now - kHour))});
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  ASSERT_TRUE(store->db()->Flush(rocksdb::FlushOptions(), store->handle(ColumnFamily::kEvents)).ok());
+  ASSERT_TRUE(store->CompactAll().ok());
+  EXPECT_FALSE(store->GetEventById("old")->has_value());
+  EXPECT_TRUE(store->GetEventById("new")->has_value());
+  auto all = store->NewIndexIterator(IndexKind::kAll, "", now - 100 * kHour, now);
+  EXPECT_EQ(Walk(all.get()), (std::vector<std::string>{"new"}));
+}
+
+TEST(EventStoreTest, OpenRefusesBadOptions) {
+  testutil::TempDir dir;
+  StoreOptions options;
+  EXPECT_EQ(EventStore::Open(dir.Join("db"), options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.org = "example.org";
+  options.retention_us = -1;
+  EXPECT_EQ(EventStore::Open(dir.Join("db"), options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace orgtrail::collector
