@@ -11,75 +11,16 @@
 
 #include "orgtrail/common/time_util.h"
 #include "collector/store/store_insert_hints.h"
+#include "collector/store/store_internal.h"
 
 namespace orgtrail::collector {
 namespace {
 
+using store_internal::FromRocks;
+using store_internal::TimeSource;
+
 constexpr std::string_view kColumnFamilyNames[kColumnFamilyCount] = {
     "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata"};
-
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status();
-  std::string message = std::string(what) + ": " + s.ToString();
-  if (s.IsCorruption()) return absl::DataLossError(message);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
-  return absl::UnavailableError(message);
-}
-
-void PutDigest(std::string* out, const Digest& d) { out->append(reinterpret_cast<const char*>(d.data()), d.size()); }
-
-bool GetDigest(std::string_view* in, Digest* d) {
-  if (in->size() < d->size()) return false;
-  std::copy(in->begin(), in->begin() + d->size(), d->begin());
-  in->remove_prefix(d->size());
-  return true;
-}
-
-bool GetStr(std::string_view* in, std::string* out) {
-  std::string_view s;
-  if (!GetLengthPrefixed(in, &s)) return false;
-  out->assign(s.data(), s.size());
-  return true;
-}
-
-// Which part of a column family's entries holds the eventTime.
-enum class TimeSource { kEventKey, kIndexKey, kValueIsEventKey };
-
-// Drops entries whose eventTime is older than now - retention.
-class RetentionFilter : public rocksdb::CompactionFilter {
- public:
-  RetentionFilter(TimeSource source, int64_t retention_us) : source_(source), retention_us_(retention_us) {}
-  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& existing_value,
-              std::string* /*new_value*/, bool* /*value_changed*/) const override {
-    int64_t time_us;
-    if (!EventTime(key, existing_value, &time_us)) return false;  // keep what we cannot read
-    return time_us < NowMicros() - retention_us_;
-  }
-  const char* Name() const override { return "orgtrail.RetentionFilter"; }
-
- private:
-  bool EventTime(const rocksdb::Slice& key, const rocksdb::Slice& value, int64_t* time_us) const {
-    switch (source_) {
-      case TimeSource::kIndexKey: {
-        IndexKey k;
-        if (!DecodeIndexKey(std::string_view(key.data(), key.size()), &k)) return false;
-        *time_us = k.event_time_us;
-        return true;
-      }
-      case TimeSource::kEventKey:
-      case TimeSource::kValueIsEventKey: {
-        const rocksdb::Slice& bytes = source_ == TimeSource::kEventKey ? key : value;
-        EventKey k;
-        if (!DecodeEventKey(std::string_view(bytes.data(), bytes.size()), &k)) return false;
-        *time_us = k.event_time_us;
-        return true;
-      }
-    }
-    return false;
-  }
-  TimeSource source_;
-  int64_t retention_us_;
-};
 
 // Distinct non-empty values of one attribute of an event.
 std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
@@ -105,167 +46,9 @@ std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
   return values;
 }
 
-// Iterates the keys of one prefix newest first within [start_us, end_us].
-class PrefixTimeIterator : public EventIndexIterator {
- public:
-  // `org` is needed for index iterators only: an index entry's value is empty and the event's
-  // key is rebuilt from the index key (STORAGE.md, `idx`).
-  PrefixTimeIterator(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, bool is_index, std::string org,
-                     int64_t start_us, int64_t end_us, std::atomic<uint64_t>* steps)
-      : it_(std::move(it)), prefix_(std::move(prefix)), is_index_(is_index), org_(std::move(org)),
-        start_us_(start_us), steps_(steps) {
-    std::string seek = prefix_;
-    PutFixed64BE(&seek, EncodeTimeDescending(end_us));
-    it_->Seek(seek);
-    steps_->fetch_add(1, std::memory_order_relaxed);
-    Settle();
-  }
-  bool Valid() const override { return valid_; }
-  const IndexEntry& entry() const override { return entry_; }
-  void Next() override {
-    if (!valid_) return;
-    it_->Next();
-    steps_->fetch_add(1, std::memory_order_relaxed);
-    Settle();
-  }
-  void SeekAfter(std::string_view raw_key) override {
-    it_->Seek(rocksdb::Slice(raw_key.data(), raw_key.size()));
-    steps_->fetch_add(1, std::memory_order_relaxed);
-    if (it_->Valid() && it_->key().ToStringView() == raw_key) {
-      it_->Next();
-      steps_->fetch_add(1, std::memory_order_relaxed);
-    }
-    Settle();
-  }
-  std::string_view raw_key() const override { return valid_ ? it_->key().ToStringView() : std::string_view(); }
-  Status status() const override {
-    if (!decode_error_.ok()) return decode_error_;
-    return FromRocks(it_->status(), "index iterator");
-  }
-
- private:
-  void Settle() {
-    valid_ = false;
-    if (!it_->Valid() || !it_->key().starts_with(prefix_)) return;
-    std::string_view key = it_->key().ToStringView();
-    if (is_index_) {
-      IndexKey k;
-      if (!DecodeIndexKey(key, &k)) return Corrupt(key);
-      entry_.event_key = EncodeEventKey(EventKey{org_, k.account_id, k.region, k.event_time_us, k.event_id});
-      entry_.event_time_us = k.event_time_us;
-      entry_.account_id = std::move(k.account_id);
-      entry_.region = std::move(k.region);
-      entry_.event_id = std::move(k.event_id);
-    } else {
-      EventKey k;
-      if (!DecodeEventKey(key, &k)) return Corrupt(key);
-      entry_.event_time_us = k.event_time_us;
-      entry_.account_id = std::move(k.account_id);
-      entry_.region = std::move(k.region);
-      entry_.event_id = std::move(k.event_id);
-      entry_.event_key.assign(key.data(), key.size());
-    }
-    valid_ = entry_.event_time_us >= start_us_;
-  }
-  void Corrupt(std::string_view key) {
-    decode_error_ = absl::DataLossError("undecodable key of " + std::to_string(key.size()) + " bytes");
-  }
-
-  std::unique_ptr<rocksdb::Iterator> it_;
-  std::string prefix_;
-  bool is_index_;
-  std::string org_;
-  int64_t start_us_;
-  std::atomic<uint64_t>* steps_;
-  bool valid_ = false;
-  IndexEntry entry_;
-  Status decode_error_;
-};
-
-class CommitIteratorImpl : public CommitIterator {
- public:
-  CommitIteratorImpl(std::unique_ptr<rocksdb::Iterator> it, uint64_t first, std::atomic<uint64_t>* steps)
-      : it_(std::move(it)), steps_(steps) {
-    it_->Seek(EncodeCommitKey(first));
-    steps_->fetch_add(1, std::memory_order_relaxed);
-    Settle();
-  }
-  bool Valid() const override { return valid_; }
-  uint64_t commit_index() const override { return index_; }
-  std::string_view event_key() const override { return it_->value().ToStringView(); }
-  void Next() override {
-    if (!valid_) return;
-    it_->Next();
-    steps_->fetch_add(1, std::memory_order_relaxed);
-    Settle();
-  }
-  Status status() const override { return FromRocks(it_->status(), "commit iterator"); }
-
- private:
-  void Settle() { valid_ = it_->Valid() && DecodeCommitKey(it_->key().ToStringView(), &index_); }
-  std::unique_ptr<rocksdb::Iterator> it_;
-  std::atomic<uint64_t>* steps_;
-  bool valid_ = false;
-  uint64_t index_ = 0;
-};
-
 }  // namespace
 
 std::string_view ColumnFamilyName(ColumnFamily cf) { return kColumnFamilyNames[static_cast<int>(cf)]; }
-
-std::string EncodeProvenanceValue(const ProvenanceRecord& r) {
-  std::string out;
-  out.reserve(r.signed_header.size() + r.signature.size() + 80 + 32 * r.leaf_hashes.size());
-  PutLengthPrefixed(&out, r.signed_header);
-  PutLengthPrefixed(&out, r.signature);
-  PutLengthPrefixed(&out, r.signature_algorithm);
-  PutDigest(&out, r.certificate_sha256);
-  PutDigest(&out, r.merkle_root);
-  PutVarint32(&out, static_cast<uint32_t>(r.leaf_hashes.size()));
-  for (const Digest& d : r.leaf_hashes) PutDigest(&out, d);
-  PutFixed64BE(&out, static_cast<uint64_t>(r.receipt_time_us));
-  return out;
-}
-
-bool DecodeProvenanceValue(std::string_view in, ProvenanceRecord* r) {
-  uint32_t n;
-  if (!GetStr(&in, &r->signed_header) || !GetStr(&in, &r->signature) ||
-      !GetStr(&in, &r->signature_algorithm) || !GetDigest(&in, &r->certificate_sha256) ||
-      !GetDigest(&in, &r->merkle_root) || !GetVarint32(&in, &n) || in.size() != 32ull * n + 8) {
-    return false;
-  }
-  r->leaf_hashes.resize(n);
-  for (uint32_t i = 0; i < n; ++i) GetDigest(&in, &r->leaf_hashes[i]);
-  uint64_t t;
-  GetFixed64BE(&in, &t);
-  r->receipt_time_us = static_cast<int64_t>(t);
-  return true;
-}
-
-std::string EncodeAgentState(const AgentState& s) {
-  std::string out;
-  PutLengthPrefixed(&out, s.account_id);
-  PutLengthPrefixed(&out, s.region);
-  PutFixed64BE(&out, s.high_water_sequence);
-  PutDigest(&out, s.last_batch_hash);
-  PutFixed64BE(&out, s.epoch);
-  PutFixed64BE(&out, static_cast<uint64_t>(s.last_seen_us));
-  PutFixed64BE(&out, s.events_stored);
-  PutFixed64BE(&out, s.events_duplicate);
-  PutFixed64BE(&out, s.batches_stored);
-  return out;
-}
-
-bool DecodeAgentState(std::string_view in, AgentState* s) {
-  uint64_t last_seen;
-  bool ok = GetStr(&in, &s->account_id) && GetStr(&in, &s->region) &&
-            GetFixed64BE(&in, &s->high_water_sequence) && GetDigest(&in, &s->last_batch_hash) &&
-            GetFixed64BE(&in, &s->epoch) && GetFixed64BE(&in, &last_seen) &&
-            GetFixed64BE(&in, &s->events_stored) && GetFixed64BE(&in, &s->events_duplicate) &&
-            GetFixed64BE(&in, &s->batches_stored) && in.empty();
-  s->last_seen_us = static_cast<int64_t>(last_seen);
-  return ok;
-}
 
 EventStore::EventStore(const std::string& path, const StoreOptions& options) : path_(path), options_(options) {}
 
@@ -330,7 +113,7 @@ Status EventStore::OpenDb() {
       if (cf == ColumnFamily::kIndex) source = TimeSource::kIndexKey;
       if (cf == ColumnFamily::kEventIds || cf == ColumnFamily::kCommits) source = TimeSource::kValueIsEventKey;
       if (source) {
-        compaction_filters_.push_back(std::make_unique<RetentionFilter>(*source, options_.retention_us));
+        compaction_filters_.push_back(store_internal::NewRetentionFilter(*source, options_.retention_us));
         cf_options.compaction_filter = compaction_filters_.back().get();
       }
     }
@@ -608,7 +391,7 @@ std::unique_ptr<EventIndexIterator> EventStore::NewIndexIterator(IndexKind kind,
                                                                  int64_t start_us, int64_t end_us,
                                                                  const rocksdb::Snapshot* snapshot) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kIndex)));
-  return std::make_unique<PrefixTimeIterator>(std::move(it), EncodeIndexPrefix(kind, value), true, options_.org,
+  return store_internal::NewPrefixTimeIterator(std::move(it), EncodeIndexPrefix(kind, value), true, options_.org,
                                               start_us, end_us, &iterator_steps_);
 }
 
@@ -617,14 +400,14 @@ std::unique_ptr<EventIndexIterator> EventStore::NewPartitionIterator(std::string
                                                                      int64_t end_us,
                                                                      const rocksdb::Snapshot* snapshot) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kEvents)));
-  return std::make_unique<PrefixTimeIterator>(std::move(it), EncodePartitionPrefix(options_.org, account_id, region),
+  return store_internal::NewPrefixTimeIterator(std::move(it), EncodePartitionPrefix(options_.org, account_id, region),
                                               false, std::string(), start_us, end_us, &iterator_steps_);
 }
 
 std::unique_ptr<CommitIterator> EventStore::NewCommitIterator(uint64_t first_commit_index,
                                                               const rocksdb::Snapshot* snapshot) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kCommits)));
-  return std::make_unique<CommitIteratorImpl>(std::move(it), first_commit_index, &iterator_steps_);
+  return store_internal::NewCommitIteratorAt(std::move(it), first_commit_index, &iterator_steps_);
 }
 
 std::optional<AgentState> EventStore::GetAgentState(std::string_view agent_id) const {

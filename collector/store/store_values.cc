@@ -1,0 +1,95 @@
+// Value codecs of the provenance and agent-state entries (store.h, STORAGE.md),
+// and the mapping of RocksDB statuses (store_internal.h).
+#include "collector/store/store.h"
+#include "collector/store/store_internal.h"
+
+#include <algorithm>
+
+namespace orgtrail::collector {
+namespace store_internal {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status();
+  std::string message = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::UnavailableError(message);
+}
+
+}  // namespace store_internal
+
+namespace {
+
+void PutDigest(std::string* out, const Digest& d) { out->append(reinterpret_cast<const char*>(d.data()), d.size()); }
+
+bool GetDigest(std::string_view* in, Digest* d) {
+  if (in->size() < d->size()) return false;
+  std::copy(in->begin(), in->begin() + d->size(), d->begin());
+  in->remove_prefix(d->size());
+  return true;
+}
+
+bool GetStr(std::string_view* in, std::string* out) {
+  std::string_view s;
+  if (!GetLengthPrefixed(in, &s)) return false;
+  out->assign(s.data(), s.size());
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeProvenanceValue(const ProvenanceRecord& r) {
+  std::string out;
+  out.reserve(r.signed_header.size() + r.signature.size() + 80 + 32 * r.leaf_hashes.size());
+  PutLengthPrefixed(&out, r.signed_header);
+  PutLengthPrefixed(&out, r.signature);
+  PutLengthPrefixed(&out, r.signature_algorithm);
+  PutDigest(&out, r.certificate_sha256);
+  PutDigest(&out, r.merkle_root);
+  PutVarint32(&out, static_cast<uint32_t>(r.leaf_hashes.size()));
+  for (const Digest& d : r.leaf_hashes) PutDigest(&out, d);
+  PutFixed64BE(&out, static_cast<uint64_t>(r.receipt_time_us));
+  return out;
+}
+
+bool DecodeProvenanceValue(std::string_view in, ProvenanceRecord* r) {
+  uint32_t n;
+  if (!GetStr(&in, &r->signed_header) || !GetStr(&in, &r->signature) ||
+      !GetStr(&in, &r->signature_algorithm) || !GetDigest(&in, &r->certificate_sha256) ||
+      !GetDigest(&in, &r->merkle_root) || !GetVarint32(&in, &n) || in.size() != 32ull * n + 8) {
+    return false;
+  }
+  r->leaf_hashes.resize(n);
+  for (uint32_t i = 0; i < n; ++i) GetDigest(&in, &r->leaf_hashes[i]);
+  uint64_t t;
+  GetFixed64BE(&in, &t);
+  r->receipt_time_us = static_cast<int64_t>(t);
+  return true;
+}
+
+std::string EncodeAgentState(const AgentState& s) {
+  std::string out;
+  PutLengthPrefixed(&out, s.account_id);
+  PutLengthPrefixed(&out, s.region);
+  PutFixed64BE(&out, s.high_water_sequence);
+  PutDigest(&out, s.last_batch_hash);
+  PutFixed64BE(&out, s.epoch);
+  PutFixed64BE(&out, static_cast<uint64_t>(s.last_seen_us));
+  PutFixed64BE(&out, s.events_stored);
+  PutFixed64BE(&out, s.events_duplicate);
+  PutFixed64BE(&out, s.batches_stored);
+  return out;
+}
+
+bool DecodeAgentState(std::string_view in, AgentState* s) {
+  uint64_t last_seen;
+  bool ok = GetStr(&in, &s->account_id) && GetStr(&in, &s->region) &&
+            GetFixed64BE(&in, &s->high_water_sequence) && GetDigest(&in, &s->last_batch_hash) &&
+            GetFixed64BE(&in, &s->epoch) && GetFixed64BE(&in, &last_seen) &&
+            GetFixed64BE(&in, &s->events_stored) && GetFixed64BE(&in, &s->events_duplicate) &&
+            GetFixed64BE(&in, &s->batches_stored) && in.empty();
+  s->last_seen_us = static_cast<int64_t>(last_seen);
+  return ok;
+}
+
+}  // namespace orgtrail::collector
