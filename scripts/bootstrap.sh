@@ -12,6 +12,8 @@ PACKAGES=(
   libsimdjson-dev libsqlite3-dev
   jq curl procps iproute2 systemd
 )
+# Fuzzing (scripts/fuzz.sh, tests/fuzz): Debian's clang and its libFuzzer/sanitizer runtime.
+PACKAGES+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
