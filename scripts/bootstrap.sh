@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libsqlite3-dev
   jq curl procps iproute2 systemd
+  python3 gzip tar
 )
 # Fuzzing (scripts/fuzz.sh, tests/fuzz): Debian's clang and its libFuzzer/sanitizer runtime.
 PACKAGES+=(clang libclang-rt-14-dev)
