@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM events WHERE recipientaccountid = '444455556666' AND eventtime >= '2026-01-01 00:00:00' AND eventtime < '2026-01-01 01:00:00'

@@ -1,0 +1,1 @@
+SELECT eventid FROM events WHERE eventid = '0b0c8e26-1a0e-4d5c-9a4b-2f4b1f6c1d11'

@@ -1,0 +1,1 @@
+SELECT eventjson, json_extract(eventjson, '$.eventID') FROM events WHERE eventname = 'ConsoleLogin' LIMIT 3

@@ -1,0 +1,1 @@
+SELECT useridentity_arn, COUNT(*) AS n FROM events WHERE useridentity_arn IS NOT NULL GROUP BY useridentity_arn ORDER BY n DESC, useridentity_arn LIMIT 10

@@ -1,0 +1,1 @@
+SELECT eventtime, eventid, useridentity_arn, json_extract(requestparameters, '$.bucketName') AS bucket, sourceipaddress FROM events WHERE eventname = 'DeleteBucket' ORDER BY eventtime, eventid

@@ -1,0 +1,1 @@
+SELECT date(eventtime) AS day, useridentity_username AS user, COUNT(*) AS failures FROM events WHERE eventname = 'ConsoleLogin' AND json_extract(responseelements, '$.ConsoleLogin') = 'Failure' GROUP BY day, user ORDER BY day, user

@@ -1,0 +1,1 @@
+SELECT awsregion, partitionregion, readonly, eventcategory FROM events WHERE awsregion = 'eu-west-1' AND readonly = 1 AND username = 'alice'

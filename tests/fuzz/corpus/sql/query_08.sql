@@ -1,0 +1,1 @@
+SELECT a.eventid FROM events a JOIN events b ON a.requestid = b.sharedeventid WHERE a.useridentity_accesskeyid = 'ASIA0000'

@@ -1,0 +1,1 @@
+SELECT * FROM events WHERE eventsource IN ('iam.amazonaws.com','sts.amazonaws.com') ORDER BY commitindex DESC LIMIT 5 OFFSET 2

@@ -1,0 +1,1 @@
+SELECT json_each.value FROM events, json_each(events.resources) WHERE eventtime BETWEEN '2026-01-01' AND '2026-01-02'

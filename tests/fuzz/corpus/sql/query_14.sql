@@ -1,0 +1,1 @@
+SELECT receipttime, agentid, errorcode, errormessage, useragent FROM events WHERE errorcode IS NOT NULL
