@@ -108,7 +108,9 @@ FilterEvaluator::~FilterEvaluator() = default;
 
 Status FilterEvaluator::Load(std::string_view json) {
   impl_->loaded = false;
-  simdjson::error_code error = impl_->parser.parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(impl_->root);
+  // An empty view may have a null data(): simdjson would memcpy from it (undefined behaviour).
+  const char* bytes = json.empty() ? "" : json.data();
+  simdjson::error_code error = impl_->parser.parse(bytes, json.size(), /*realloc_if_needed=*/true).get(impl_->root);
   if (error != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(StrCat("record is not valid JSON: ", simdjson::error_message(error)));
   }

@@ -10,6 +10,7 @@
 
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/event_extractor.h"
+#include "orgtrail/common/filter_pattern.h"
 
 namespace orgtrail {
 namespace {
@@ -278,6 +279,21 @@ TEST(HostileInputTest, MutatedRecordsNeverCrash) {
     }
   }
   EXPECT_GT(accepted, 0);  // some mutations only touch string contents
+}
+
+// Found by tests/fuzz (fuzz_filter_pattern, corpus/filter_pattern/regression_empty_record):
+// an empty record given as a default string_view (null data()) made simdjson memcpy from a null
+// pointer (UBSan: "null pointer passed as argument 2"). It must be refused as invalid JSON.
+TEST(HostileInput, FilterEvaluatorEmptyNullViewIsInvalidJson) {
+  auto pattern = FilterPattern::Parse("{ $.eventName = \"ConsoleLogin\" }");
+  ASSERT_TRUE(pattern.ok()) << pattern.status();
+  FilterEvaluator evaluator;
+  const Status loaded = evaluator.Load(std::string_view());
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kInvalidArgument) << loaded;
+  EXPECT_FALSE(evaluator.Matches(*pattern));
+  auto evaluated = evaluator.Evaluate(*pattern, std::string_view());
+  EXPECT_EQ(evaluated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(evaluator.Evaluate(FilterPattern(), "{}").value());
 }
 
 }  // namespace
