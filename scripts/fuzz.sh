@@ -123,7 +123,7 @@ for t in "${TARGETS[@]}"; do
   total_execs=$((total_execs + execs))
   printf '%-22s %12s %10s %8s %8s  %s\n' "$t" "$execs" "$rate" "$secs" "$crashes" "$result"
   if [ "$result" != ok ]; then
-    grep -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|fuzz invariant failed|Test unit written to|SUMMARY" "$log" | head -8 | sed 's/^/    /'
+    grep -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|fuzz invariant failed|Test unit written to|SUMMARY" "$log" | head -8 | sed 's/^/    /' || true
   fi
 done
 elapsed=$(( $(date +%s) - start_all ))
