@@ -79,6 +79,8 @@ fi
 CRASHES="$BUILD/fuzz-crashes"
 LOGS="$BUILD/fuzz-logs"
 mkdir -p "$CRASHES" "$LOGS"
+# Targets that write their input to a scratch file (config, validate-logs) run 10x faster on tmpfs.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
