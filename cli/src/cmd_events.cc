@@ -276,13 +276,14 @@ int RunLookupPages(const ConnectionOptions& connection, LookupCommand* command) 
   return kExitOk;
 }
 
-StatusOr<v1::GetEventResponse> FetchEvent(const ConnectionOptions& connection,
-                                          const std::string& event_id) {
+StatusOr<v1::GetEventResponse> FetchEvent(const ConnectionOptions& connection, const std::string& event_id,
+                                          const std::string& account) {
   auto channel = MakeCollectorChannel(connection);
   if (!channel.ok()) return channel.status();
   auto stub = v1::Query::NewStub(*channel);
   v1::GetEventRequest request;
   request.set_event_id(event_id);
+  request.set_recipient_account_id(account);
   v1::GetEventResponse response;
   grpc::ClientContext context;
   SetDeadline(connection, &context);
@@ -342,7 +343,9 @@ int RunGetEvent(int argc, const char* const* argv) {
                         "certificate, inclusion proof) as JSON",
                         "orgtrailctl get-event EVENT_ID [options]"};
   po::options_description options("get-event options");
-  options.add_options()("event-id", po::value<std::string>(), "the eventID (also positional)");
+  options.add_options()
+      ("event-id", po::value<std::string>(), "the eventID (also positional)")
+      ("account", po::value<std::string>(), "the recipient account, when the eventID is stored in several");
   AddConnectionOptions(&options);
   po::positional_options_description positional;
   positional.add("event-id", 1);
@@ -354,7 +357,7 @@ int RunGetEvent(int argc, const char* const* argv) {
   }
   auto connection = ConnectionOptionsFromValues(values);
   if (!connection.ok()) return UsageError("get-event", connection.status());
-  auto event = FetchEvent(*connection, event_id);
+  auto event = FetchEvent(*connection, event_id, OptionalString(values, "account"));
   if (!event.ok()) {
     std::fprintf(stderr, "orgtrailctl get-event: %s\n", std::string(event.status().message()).c_str());
     return kExitFailure;
@@ -372,6 +375,7 @@ int RunVerifyEvent(int argc, const char* const* argv) {
   po::options_description options("verify-event options");
   options.add_options()
       ("event-id", po::value<std::string>(), "the eventID (also positional)")
+      ("account", po::value<std::string>(), "the recipient account, when the eventID is stored in several")
       ("from-file", po::value<std::string>(), "verify a saved `orgtrailctl get-event` document instead of fetching");
   AddConnectionOptions(&options);
   po::positional_options_description positional;
@@ -423,7 +427,7 @@ int RunVerifyEvent(int argc, const char* const* argv) {
   } else {
     auto connection = ConnectionOptionsFromValues(values);
     if (!connection.ok()) return UsageError("verify-event", connection.status());
-    auto fetched = FetchEvent(*connection, event_id);
+    auto fetched = FetchEvent(*connection, event_id, OptionalString(values, "account"));
     if (!fetched.ok()) {
       std::fprintf(stderr, "orgtrailctl verify-event: %s\n",
                    std::string(fetched.status().message()).c_str());

@@ -19,7 +19,11 @@ Committer::Committer(EventStore* store, Logger* logger, MetricsRegistry* metrics
                                         "Events per group commit", {}, CountBuckets());
   events_stored_ = metrics->GetCounter("orgtrail_collector_events_stored_total", "Events durably stored");
   events_duplicate_ = metrics->GetCounter("orgtrail_collector_events_deduplicated_total",
-                                          "Events skipped because their eventID was already stored");
+                                          "Events skipped because their (account, eventID) was already stored "
+                                          "with the same bytes");
+  events_conflict_ = metrics->GetCounter("orgtrail_collector_event_conflicts_total",
+                                         "Events whose (account, eventID) was already stored with other bytes "
+                                         "(kept in the conflicts column family, orgtrailctl list-conflicts)");
   batches_stored_ = metrics->GetCounter("orgtrail_collector_batches_stored_total", "Batches durably stored");
   batches_replayed_ = metrics->GetCounter("orgtrail_collector_batches_replayed_total",
                                           "Batches at or below the agent's high-water mark (acked, not stored)");
@@ -138,6 +142,11 @@ void Committer::CommitOne(std::vector<Pending>* group) {
     group_batches_->Observe(static_cast<double>(group->size()));
     group_events_->Observe(static_cast<double>(events));
   }
+  for (const ConflictRecord& conflict : result->conflicts) {
+    logger_->Error("event conflict: eventID already stored in this account with other bytes; both kept",
+                   {{"account", conflict.account_id}, {"event_id", conflict.event_id},
+                    {"agent", conflict.agent_id}, {"seq", conflict.sequence}, {"leaf_index", conflict.leaf_index}});
+  }
   for (size_t i = 0; i < group->size(); ++i) {
     const BatchOutcome& outcome = result->outcomes[i];
     const IngestBatch& b = *(*group)[i].batch;
@@ -147,6 +156,7 @@ void Committer::CommitOne(std::vector<Pending>* group) {
       batches_stored_->Increment();
       events_stored_->Increment(outcome.events_stored);
       events_duplicate_->Increment(outcome.events_duplicate);
+      events_conflict_->Increment(outcome.events_conflict);
     }
     if (outcome.chain_break) {
       chain_breaks_->Increment();

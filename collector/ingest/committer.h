@@ -79,6 +79,7 @@ class Committer {
   Histogram* group_events_;
   Counter* events_stored_;
   Counter* events_duplicate_;
+  Counter* events_conflict_;
   Counter* batches_stored_;
   Counter* batches_replayed_;
   Counter* chain_breaks_;

@@ -1,5 +1,7 @@
 #include "collector/query/query_engine.h"
 
+#include "absl/strings/str_join.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -200,7 +202,19 @@ StatusOr<v1::GetEventResponse> QueryEngine::GetEvent(const v1::GetEventRequest& 
         absl::StrCat("event_id: too long (", event_id.size(), " > ", kMaxEventIdBytes, " bytes)"));
   }
   auto snapshot = store_->NewSnapshot();
-  auto stored = store_->GetEventById(event_id, snapshot->snapshot());
+  std::string account = request.recipient_account_id();
+  if (account.empty()) {
+    auto accounts = store_->ListAccountsOfEventId(event_id, snapshot->snapshot());
+    if (!accounts.ok()) return accounts.status();
+    if (accounts->size() > 1) {
+      return absl::FailedPreconditionError(absl::StrCat("event ", event_id, " is stored in ", accounts->size(),
+                                                        " accounts (", absl::StrJoin(*accounts, ", "),
+                                                        "): name one with recipient_account_id (--account)"));
+    }
+    if (!accounts->empty()) account = accounts->front();
+  }
+  auto stored = account.empty() ? StatusOr<std::optional<StoredEvent>>(std::optional<StoredEvent>())
+                                 : store_->GetEventByAccountAndId(account, event_id, snapshot->snapshot());
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
     return absl::NotFoundError(absl::StrCat("event ", event_id, " is not stored"));
@@ -246,6 +260,32 @@ StatusOr<v1::GetEventResponse> QueryEngine::GetEvent(const v1::GetEventRequest& 
   out->set_leaf_index(leaf_index);
   out->set_leaf_count(static_cast<uint32_t>(batch.leaf_hashes.size()));
   for (const Digest& node : *proof) out->add_inclusion_proof(DigestToString(node));
+  return response;
+}
+
+StatusOr<v1::ListConflictsResponse> QueryEngine::ListConflicts(const v1::ListConflictsRequest& request) const {
+  constexpr uint32_t kDefaultItems = 100, kMaxItems = 1000;
+  if (request.max_items() > kMaxItems) {
+    return absl::InvalidArgumentError(absl::StrCat("max_items: at most ", kMaxItems));
+  }
+  const uint32_t limit = request.max_items() == 0 ? kDefaultItems : request.max_items();
+  auto conflicts = store_->ListConflicts(limit);
+  if (!conflicts.ok()) return conflicts.status();
+  v1::ListConflictsResponse response;
+  response.set_conflicts_recorded(store_->conflicts_recorded());
+  for (const ConflictRecord& c : *conflicts) {
+    v1::EventConflict* out = response.add_conflicts();
+    out->set_recipient_account_id(c.account_id);
+    out->set_event_id(c.event_id);
+    out->set_agent_id(c.agent_id);
+    out->set_batch_sequence(c.sequence);
+    out->set_leaf_index(static_cast<uint32_t>(c.leaf_index));
+    out->set_receipt_time_us(c.receipt_time_us);
+    out->set_raw_json(c.raw_json);
+    auto original = store_->GetEventByKey(c.existing_event_key);
+    if (!original.ok()) return original.status();
+    if (original->has_value()) *out->mutable_original() = (*original)->meta;
+  }
   return response;
 }
 

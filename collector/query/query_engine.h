@@ -63,6 +63,9 @@ class QueryEngine {
   StatusOr<v1::LookupEventsResponse> LookupEvents(const v1::LookupEventsRequest& request,
                                                   LookupStats* stats = nullptr) const;
   StatusOr<v1::GetEventResponse> GetEvent(const v1::GetEventRequest& request) const;
+  // Recorded event conflicts (same account and eventID, other bytes), oldest key first.
+  // INVALID_ARGUMENT for max_items > 1000.
+  StatusOr<v1::ListConflictsResponse> ListConflicts(const v1::ListConflictsRequest& request) const;
 
  private:
   const EventStore* store_;

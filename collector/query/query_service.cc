@@ -137,4 +137,19 @@ grpc::Status QueryService::GetEvent(grpc::ServerContext* context,
   return status;
 }
 
+grpc::Status QueryService::ListConflicts(grpc::ServerContext* context, const v1::ListConflictsRequest* request,
+                                         v1::ListConflictsResponse* response) {
+  grpc::Status status = Authorize(*context, "ListConflicts");
+  if (status.ok()) {
+    auto result = engine_->ListConflicts(*request);
+    if (result.ok()) {
+      *response = std::move(*result);
+    } else {
+      status = ToGrpcStatus(result.status());
+    }
+  }
+  CountOutcome("ListConflicts", status);
+  return status;
+}
+
 }  // namespace orgtrail::collector

@@ -44,6 +44,8 @@ class QueryService final : public v1::Query::Service {
                             v1::LookupEventsResponse* response) override;
   grpc::Status GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
                         v1::GetEventResponse* response) override;
+  grpc::Status ListConflicts(grpc::ServerContext* context, const v1::ListConflictsRequest* request,
+                             v1::ListConflictsResponse* response) override;
 
  private:
   QueryService(std::unique_ptr<QueryEngine> engine, std::string trust_domain, Logger* logger,

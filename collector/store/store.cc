@@ -1,7 +1,7 @@
 #include "collector/store/store.h"
 
 #include <set>
-#include <unordered_set>
+#include <unordered_map>
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/filter_policy.h>
@@ -20,7 +20,7 @@ using store_internal::FromRocks;
 using store_internal::TimeSource;
 
 constexpr std::string_view kColumnFamilyNames[kColumnFamilyCount] = {
-    "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata"};
+    "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata", "conflicts"};
 
 // Distinct non-empty values of one attribute of an event.
 std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
@@ -102,7 +102,7 @@ Status EventStore::OpenDb() {
     rocksdb::ColumnFamilyOptions cf_options;
     cf_options.write_buffer_size = options_.write_buffer_bytes;
     auto cf = static_cast<ColumnFamily>(i);
-    const bool iterated_only = cf == ColumnFamily::kIndex || cf == ColumnFamily::kCommits;
+    const bool iterated_only = cf == ColumnFamily::kIndex || cf == ColumnFamily::kCommits || cf == ColumnFamily::kConflicts;
     cf_options.table_factory = iterated_only ? plain_tables : filtered_tables;
     if (cf == ColumnFamily::kEvents) cf_options.memtable_insert_with_hint_prefix_extractor = NewPartitionHintExtractor();
     if (cf == ColumnFamily::kIndex) cf_options.memtable_insert_with_hint_prefix_extractor = NewIndexListHintExtractor();
@@ -147,7 +147,8 @@ Status EventStore::LoadState() {
     agents_[state.agent_id] = state;
   }
   for (auto [key, target] : {std::pair{kLastCommitIndexKey, &last_commit_index_},
-                             std::pair{kEventsStoredKey, &events_stored_}}) {
+                             std::pair{kEventsStoredKey, &events_stored_},
+                             std::pair{kConflictsRecordedKey, &conflicts_recorded_}}) {
     auto value = GetMetadata(key);
     if (!value.ok()) return value.status();
     if (!value->has_value()) continue;
@@ -158,12 +159,20 @@ Status EventStore::LoadState() {
   }
   auto format = GetMetadata(kFormatVersionKey);
   if (!format.ok()) return format.status();
-  if (!format->has_value()) {
-    std::string v;
-    PutFixed64BE(&v, 1);
-    return WriteMetadata({{std::string(kFormatVersionKey), v}});
+  uint64_t version = kStoreFormatVersion;
+  if (format->has_value()) {
+    std::string_view in = **format;
+    if (!GetFixed64BE(&in, &version)) return absl::DataLossError("undecodable store format version");
+    if (version > kStoreFormatVersion) {
+      return absl::FailedPreconditionError("store format version " + std::to_string(version) +
+                                           " is newer than this collector's (" +
+                                           std::to_string(kStoreFormatVersion) + "): upgrade the collector");
+    }
+    if (version < kStoreFormatVersion) ORGTRAIL_RETURN_IF_ERROR(MigrateFormat(version));
   }
-  return Status();
+  std::string v;
+  PutFixed64BE(&v, kStoreFormatVersion);
+  return WriteMetadata({{std::string(kFormatVersionKey), v}});
 }
 
 StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const IngestBatch*>& batches) {
@@ -178,11 +187,13 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
     }
   }
   rocksdb::WriteBatch wb;
-  std::unordered_set<std::string> group_ids;
+  struct GroupEntry {
+    const std::string* raw_json;  // owned by the batch, which outlives the call
+    std::string event_key;
+  };
+  std::unordered_map<std::string, GroupEntry> group_ids;  // EncodeEventIdKey -> first copy in this group
   uint64_t next_index = last_commit_index_.load() + 1;
   const uint64_t first_index = next_index;
-  rocksdb::ReadOptions ro;
-  std::string existing;
 
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     const IngestBatch& b = *batches[bi];
@@ -203,20 +214,42 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
     for (const IngestEvent& ie : b.events) {
       const v1::Event& e = ie.event;
       const std::string& id = e.event_id();
-      if (group_ids.count(id) > 0) {
+      std::string id_key = EncodeEventIdKey(id, b.account_id);
+      DedupResult dedup = DedupResult::kNew;
+      std::string existing_key;
+      if (auto in_group = group_ids.find(id_key); in_group != group_ids.end()) {
+        dedup = *in_group->second.raw_json == e.raw_json() ? DedupResult::kDuplicate : DedupResult::kConflict;
+        existing_key = in_group->second.event_key;
+      } else {
+        auto stored = CheckStored(b.account_id, e, &existing_key);
+        if (!stored.ok()) return stored.status();
+        dedup = *stored;
+      }
+      if (dedup == DedupResult::kDuplicate) {
         ++out.events_duplicate;
         continue;
       }
-      rocksdb::Status gs = db_->Get(ro, handle(ColumnFamily::kEventIds), id, &existing);
-      if (gs.ok()) {
-        ++out.events_duplicate;
+      if (dedup == DedupResult::kConflict) {
+        ConflictRecord conflict;
+        conflict.account_id = b.account_id;
+        conflict.event_id = id;
+        conflict.agent_id = b.agent_id;
+        conflict.sequence = b.sequence;
+        conflict.leaf_index = ie.leaf_index;
+        conflict.receipt_time_us = b.receipt_time_us;
+        conflict.existing_event_key = std::move(existing_key);
+        conflict.raw_json = e.raw_json();
+        wb.Put(handle(ColumnFamily::kConflicts),
+               EncodeConflictKey(b.account_id, id, b.agent_id, b.sequence, ie.leaf_index),
+               EncodeConflictValue(conflict));
+        result.conflicts.push_back(std::move(conflict));
+        ++out.events_conflict;
         continue;
       }
-      if (!gs.IsNotFound()) return FromRocks(gs, "dedup lookup");
-      group_ids.insert(id);
       const uint64_t commit_index = next_index++;
       EventKey key{options_.org, b.account_id, ie.partition_region, e.event_time_us(), id};
       std::string event_key = EncodeEventKey(key);
+      group_ids.emplace(id_key, GroupEntry{&e.raw_json(), event_key});
       v1::StoredEventMeta meta;
       meta.set_receipt_time_us(b.receipt_time_us);
       meta.set_agent_id(b.agent_id);
@@ -227,7 +260,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
       meta.set_partition_region(ie.partition_region);
       meta.set_commit_index(commit_index);
       wb.Put(handle(ColumnFamily::kEvents), event_key, EncodeEventValue(meta, e.raw_json()));
-      wb.Put(handle(ColumnFamily::kEventIds), id, event_key);
+      wb.Put(handle(ColumnFamily::kEventIds), id_key, event_key);
       wb.Put(handle(ColumnFamily::kCommits), EncodeCommitKey(commit_index), event_key);
       for (int k = 0; k < kIndexKindCount; ++k) {
         auto kind = static_cast<IndexKind>(k);
@@ -272,6 +305,11 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   PutFixed64BE(&stored_bytes, events_stored_.load() + result.events_stored);
   wb.Put(handle(ColumnFamily::kMetadata), kLastCommitIndexKey, last_bytes);
   wb.Put(handle(ColumnFamily::kMetadata), kEventsStoredKey, stored_bytes);
+  if (!result.conflicts.empty()) {
+    std::string conflicts_bytes;
+    PutFixed64BE(&conflicts_bytes, conflicts_recorded_.load() + result.conflicts.size());
+    wb.Put(handle(ColumnFamily::kMetadata), kConflictsRecordedKey, conflicts_bytes);
+  }
   result.write_batch_bytes = wb.GetDataSize();
 
   rocksdb::WriteOptions wo;
@@ -285,6 +323,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   }
   last_commit_index_.store(last_index);
   events_stored_.fetch_add(result.events_stored);
+  conflicts_recorded_.fetch_add(result.conflicts.size());
   if (last_index >= first_index) {
     result.first_commit_index = first_index;
     result.last_commit_index = last_index;
@@ -319,12 +358,71 @@ void EventStore::AddCommitListener(CommitListener listener) {
 
 StatusOr<std::optional<StoredEvent>> EventStore::GetEventById(std::string_view event_id,
                                                               const rocksdb::Snapshot* snapshot) const {
+  auto accounts = ListAccountsOfEventId(event_id, snapshot);
+  if (!accounts.ok()) return accounts.status();
+  if (accounts->empty()) return std::optional<StoredEvent>();
+  return GetEventByAccountAndId(accounts->front(), event_id, snapshot);
+}
+
+StatusOr<std::optional<StoredEvent>> EventStore::GetEventByAccountAndId(std::string_view account_id,
+                                                                        std::string_view event_id,
+                                                                        const rocksdb::Snapshot* snapshot) const {
   std::string event_key;
   rocksdb::Status s = db_->Get(ReadOptionsFor(snapshot), handle(ColumnFamily::kEventIds),
-                               rocksdb::Slice(event_id.data(), event_id.size()), &event_key);
+                               EncodeEventIdKey(event_id, account_id), &event_key);
   if (s.IsNotFound()) return std::optional<StoredEvent>();
   if (!s.ok()) return FromRocks(s, "event_ids lookup");
   return GetEventByKey(event_key, snapshot);
+}
+
+StatusOr<std::vector<std::string>> EventStore::ListAccountsOfEventId(std::string_view event_id,
+                                                                     const rocksdb::Snapshot* snapshot) const {
+  const std::string prefix = EncodeEventIdPrefix(event_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kEventIds)));
+  std::vector<std::string> accounts;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string id, account;
+    if (!DecodeEventIdKey(it->key().ToStringView(), &id, &account)) return absl::DataLossError("undecodable event_ids key");
+    accounts.push_back(std::move(account));
+  }
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "event_ids scan"));
+  return accounts;
+}
+
+StatusOr<EventStore::DedupResult> EventStore::CheckStored(std::string_view account_id, const v1::Event& event,
+                                                          std::string* existing_event_key) const {
+  rocksdb::ReadOptions ro;
+  rocksdb::Status gs = db_->Get(ro, handle(ColumnFamily::kEventIds), EncodeEventIdKey(event.event_id(), account_id),
+                                existing_event_key);
+  if (gs.IsNotFound()) return DedupResult::kNew;
+  if (!gs.ok()) return FromRocks(gs, "dedup lookup");
+  // Stored before: compare the bytes (same bytes = same leaf hash).
+  auto stored = GetEventByKey(*existing_event_key);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return absl::DataLossError("event_ids entry without its record");
+  return (*stored)->raw_json == event.raw_json() ? DedupResult::kDuplicate : DedupResult::kConflict;
+}
+
+StatusOr<std::vector<ConflictRecord>> EventStore::ListConflicts(size_t limit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(ColumnFamily::kConflicts)));
+  std::vector<ConflictRecord> out;
+  for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
+    ConflictRecord record;
+    std::string_view key = it->key().ToStringView();
+    std::string_view account, event_id, agent;
+    if (!GetLengthPrefixed(&key, &account) || !GetLengthPrefixed(&key, &event_id) ||
+        !GetLengthPrefixed(&key, &agent) || !GetFixed64BE(&key, &record.sequence) ||
+        !GetFixed64BE(&key, &record.leaf_index) || !key.empty() ||
+        !DecodeConflictValue(it->value().ToStringView(), &record)) {
+      return absl::DataLossError("undecodable conflict record");
+    }
+    record.account_id.assign(account);
+    record.event_id.assign(event_id);
+    record.agent_id.assign(agent);
+    out.push_back(std::move(record));
+  }
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "conflicts scan"));
+  return out;
 }
 
 StatusOr<std::optional<StoredEvent>> EventStore::GetEventByKey(std::string_view event_key,

@@ -4,12 +4,14 @@
 // Column families, one job each:
 //   events      partition key + time + eventID -> record (raw JSON byte for byte,
 //               collector metadata beside it)
-//   event_ids   eventID -> event key (dedup, GetEvent)
+//   event_ids   (eventID, account) -> event key (dedup per account, GetEvent)
 //   idx         attribute indexes + organization-wide time index, newest first
 //   commits     commit index (monotonic, one per stored event) -> event key
 //   provenance  (agent, sequence) -> signed batch header, signature, leaf hashes
 //   certs       SHA-256(cert DER) -> agent certificate PEM
 //   metadata    agent high-water marks, trails, cursors of other components
+//   conflicts   copies of an event whose (account, eventID) was already stored
+//               with other bytes: kept with their provenance, never dropped
 //
 // Contract:
 // - Single writer: CommitGroup() is called by one thread at a time (the
@@ -51,8 +53,8 @@
 
 namespace orgtrail::collector {
 
-enum class ColumnFamily { kEvents, kEventIds, kIndex, kCommits, kProvenance, kCerts, kMetadata };
-inline constexpr int kColumnFamilyCount = 7;
+enum class ColumnFamily { kEvents, kEventIds, kIndex, kCommits, kProvenance, kCerts, kMetadata, kConflicts };
+inline constexpr int kColumnFamilyCount = 8;
 std::string_view ColumnFamilyName(ColumnFamily cf);  // "events", "event_ids", "idx", ...
 
 struct StoreOptions {
@@ -134,11 +136,28 @@ struct IngestBatch {
   std::vector<IngestEvent> events;
 };
 
+// A copy of an event whose (account, eventID) is already stored with other
+// bytes (a conflict). Its own provenance is (agent_id, sequence, leaf_index):
+// the batch is stored like any other; the stored original is existing_event_key.
+struct ConflictRecord {
+  std::string account_id;
+  std::string event_id;
+  std::string agent_id;
+  uint64_t sequence = 0;
+  uint64_t leaf_index = 0;
+  int64_t receipt_time_us = 0;
+  std::string existing_event_key;  // key in "events" of the stored original
+  std::string raw_json;            // the conflicting copy, byte for byte
+};
+std::string EncodeConflictValue(const ConflictRecord& record);
+bool DecodeConflictValue(std::string_view bytes, ConflictRecord* record);  // value fields only
+
 struct BatchOutcome {
   bool replay = false;          // sequence <= high-water: nothing stored
   bool chain_break = false;     // prev_batch_hash != stored last batch hash (logged, not refused)
   uint32_t events_stored = 0;
-  uint32_t events_duplicate = 0;
+  uint32_t events_duplicate = 0;  // same (account, eventID), same bytes
+  uint32_t events_conflict = 0;   // same (account, eventID), other bytes: kept in "conflicts"
   uint64_t ack_sequence = 0;    // cumulative ack to send (the agent's high-water after the group)
 };
 struct GroupCommitResult {
@@ -147,6 +166,7 @@ struct GroupCommitResult {
   uint64_t last_commit_index = 0;
   uint64_t write_batch_bytes = 0;
   uint64_t events_stored = 0;
+  std::vector<ConflictRecord> conflicts;  // recorded by this group (for logs and metrics)
 };
 
 // One index or partition entry, newest first.
@@ -207,7 +227,9 @@ class EventStore {
   EventStore& operator=(const EventStore&) = delete;
 
   // ---- write side (single writer) ----
-  // Dedups by eventID (against the store and within the group), skips batches
+  // Dedups by (account, eventID) against the store and within the group: the
+  // same bytes are a duplicate (skipped), other bytes a conflict (recorded in
+  // "conflicts" with both provenances, never dropped). Skips batches
   // at or below their agent's high-water mark, writes everything in one synced
   // WriteBatch, then runs the commit listeners. On error nothing is applied
   // to the in-memory state and the caller must fail-stop.
@@ -219,9 +241,19 @@ class EventStore {
 
   // ---- read side (any thread) ----
   std::unique_ptr<StoreSnapshot> NewSnapshot() const { return std::make_unique<StoreSnapshot>(db_.get()); }
-  // nullopt when the eventID is not stored.
+  // nullopt when the eventID is not stored. The same eventID may be stored in
+  // several accounts: this returns the one of the lowest account ID; use
+  // GetEventByAccountAndId or ListAccountsOfEventId to tell them apart.
   StatusOr<std::optional<StoredEvent>> GetEventById(std::string_view event_id,
                                                     const rocksdb::Snapshot* snapshot = nullptr) const;
+  StatusOr<std::optional<StoredEvent>> GetEventByAccountAndId(std::string_view account_id, std::string_view event_id,
+                                                              const rocksdb::Snapshot* snapshot = nullptr) const;
+  // Accounts in which eventID is stored, ascending.
+  StatusOr<std::vector<std::string>> ListAccountsOfEventId(std::string_view event_id,
+                                                           const rocksdb::Snapshot* snapshot = nullptr) const;
+  // Recorded conflicts in key order (account, eventID, agent, sequence), at most `limit`.
+  StatusOr<std::vector<ConflictRecord>> ListConflicts(size_t limit) const;
+  uint64_t conflicts_recorded() const { return conflicts_recorded_.load(); }  // since creation
   StatusOr<std::optional<StoredEvent>> GetEventByKey(std::string_view event_key,
                                                      const rocksdb::Snapshot* snapshot = nullptr) const;
   StatusOr<std::optional<ProvenanceRecord>> GetProvenance(std::string_view agent_id, uint64_t sequence,
@@ -265,6 +297,12 @@ class EventStore {
   EventStore(const std::string& path, const StoreOptions& options);
   Status OpenDb();
   Status LoadState();
+  Status MigrateFormat(uint64_t from_version);
+  // Dedup decision for one event against the store. kNew, kDuplicate or kConflict
+  // (existing_event_key set for the latter two).
+  enum class DedupResult { kNew, kDuplicate, kConflict };
+  StatusOr<DedupResult> CheckStored(std::string_view account_id, const v1::Event& event,
+                                    std::string* existing_event_key) const;
   rocksdb::ReadOptions ReadOptionsFor(const rocksdb::Snapshot* snapshot) const;
 
   std::string path_;
@@ -278,6 +316,7 @@ class EventStore {
   std::vector<CommitListener> listeners_;
   std::atomic<uint64_t> last_commit_index_{0};
   std::atomic<uint64_t> events_stored_{0};
+  std::atomic<uint64_t> conflicts_recorded_{0};
   mutable std::atomic<uint64_t> iterator_steps_{0};
 };
 

@@ -209,6 +209,36 @@ bool DecodeProvenanceKey(std::string_view bytes, std::string* agent_id, uint64_t
   return GetString(&bytes, agent_id) && GetFixed64BE(&bytes, sequence) && bytes.empty();
 }
 
+std::string EncodeEventIdKey(std::string_view event_id, std::string_view account_id) {
+  std::string out;
+  PutLengthPrefixed(&out, event_id);
+  out.append(account_id.data(), account_id.size());
+  return out;
+}
+
+std::string EncodeEventIdPrefix(std::string_view event_id) {
+  std::string out;
+  PutLengthPrefixed(&out, event_id);
+  return out;
+}
+
+bool DecodeEventIdKey(std::string_view bytes, std::string* event_id, std::string* account_id) {
+  if (!GetString(&bytes, event_id)) return false;
+  account_id->assign(bytes.data(), bytes.size());
+  return true;
+}
+
+std::string EncodeConflictKey(std::string_view account_id, std::string_view event_id, std::string_view agent_id,
+                              uint64_t sequence, uint64_t leaf_index) {
+  std::string out;
+  PutLengthPrefixed(&out, account_id);
+  PutLengthPrefixed(&out, event_id);
+  PutLengthPrefixed(&out, agent_id);
+  PutFixed64BE(&out, sequence);
+  PutFixed64BE(&out, leaf_index);
+  return out;
+}
+
 std::string AgentStateKey(std::string_view agent_id) {
   std::string out(kAgentStatePrefix);
   out.append(agent_id.data(), agent_id.size());

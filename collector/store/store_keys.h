@@ -90,7 +90,20 @@ std::string EncodeIndexPrefix(IndexKind kind, std::string_view value);
 std::string EncodeIndexSeekKey(IndexKind kind, std::string_view value, int64_t time_us);
 
 // ---- column family "event_ids": dedup and GetEvent ----
-// key = event_id, value = the event's key in "events"
+// key = P(event_id) || account_id, value = the event's key in "events".
+// Deduplication is per (recipient account, eventID): another account's event
+// with the same eventID is a different event (format version 2; version 1 keyed
+// by the bare eventID and is migrated at open).
+std::string EncodeEventIdKey(std::string_view event_id, std::string_view account_id);
+// P(event_id): prefix of the entries of one eventID in every account.
+std::string EncodeEventIdPrefix(std::string_view event_id);
+bool DecodeEventIdKey(std::string_view bytes, std::string* event_id, std::string* account_id);
+
+// ---- column family "conflicts": same (account, eventID), different bytes ----
+// key = P(account_id) || P(event_id) || P(agent_id) || U(sequence) || U(leaf_index)
+// (the conflicting copy's batch and position; a replay rewrites the same key)
+std::string EncodeConflictKey(std::string_view account_id, std::string_view event_id, std::string_view agent_id,
+                              uint64_t sequence, uint64_t leaf_index);
 
 // ---- column family "commits": the commit order ----
 // key = U(commit_index) (1, 2, 3, ... one per stored event, never reused)
@@ -114,7 +127,9 @@ inline constexpr std::string_view kEventsStoredKey = "stats/events_stored";  // 
 inline constexpr std::string_view kTrailPrefix = "trail/";          // "trail/" || name -> v1::Trail
 inline constexpr std::string_view kTrailStatusPrefix = "trailstatus/";  // -> v1::TrailStatus
 inline constexpr std::string_view kTrailConfigVersionKey = "trailconfig/version";  // U(version)
-inline constexpr std::string_view kFormatVersionKey = "format/version";  // U(1)
+inline constexpr std::string_view kFormatVersionKey = "format/version";  // U(2)
+inline constexpr uint64_t kStoreFormatVersion = 2;
+inline constexpr std::string_view kConflictsRecordedKey = "stats/conflicts";  // U(count)
 
 }  // namespace orgtrail::collector
 

@@ -92,4 +92,21 @@ bool DecodeAgentState(std::string_view in, AgentState* s) {
   return ok;
 }
 
+std::string EncodeConflictValue(const ConflictRecord& r) {
+  std::string out;
+  out.reserve(r.existing_event_key.size() + r.raw_json.size() + 16);
+  PutLengthPrefixed(&out, r.existing_event_key);
+  PutFixed64BE(&out, static_cast<uint64_t>(r.receipt_time_us));
+  out.append(r.raw_json);
+  return out;
+}
+
+bool DecodeConflictValue(std::string_view in, ConflictRecord* r) {
+  uint64_t t;
+  if (!GetStr(&in, &r->existing_event_key) || !GetFixed64BE(&in, &t)) return false;
+  r->receipt_time_us = static_cast<int64_t>(t);
+  r->raw_json.assign(in.data(), in.size());
+  return true;
+}
+
 }  // namespace orgtrail::collector

@@ -12,65 +12,12 @@
 #include "orgtrail/common/merkle.h"
 #include "orgtrail/common/time_util.h"
 #include "testutil/temp_dir.h"
+#include "collector/store/store_test_support.h"
 
 namespace orgtrail::collector {
 namespace {
 
-using testutil::SyntheticEvent;
-using testutil::SyntheticEventJson;
-
-constexpr int64_t kHour = 3600LL * 1000000;
-constexpr int64_t kBase = 1700000000000000;  // 2023-11-14T22:13:20Z
-
-IngestEvent MakeEvent(const SyntheticEvent& spec, const std::string& partition_region = "") {
-  EventExtractor extractor;
-  IngestEvent out;
-  Status s = extractor.Extract(SyntheticEventJson(spec), &out.event);
-  EXPECT_TRUE(s.ok()) << s;
-  out.partition_region = partition_region.empty() ? spec.region : partition_region;
-  return out;
-}
-
-IngestBatch MakeBatch(const std::string& agent, uint64_t seq, std::vector<IngestEvent> events,
-                      const std::string& account = "111111111111", const std::string& region = "us-east-1") {
-  IngestBatch b;
-  b.agent_id = agent;
-  b.account_id = account;
-  b.region = region;
-  b.epoch = 1;
-  b.sequence = seq;
-  b.signed_header = "orgtrail-batch-v1\nseq=" + std::to_string(seq) + "\n";
-  b.signature = "sig";
-  b.signature_algorithm = "ED25519";
-  b.certificate_pem = "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n";
-  b.certificate_sha256 = Sha256(b.certificate_pem);
-  b.batch_hash = Sha256(b.signed_header);
-  b.receipt_time_us = kBase;
-  for (size_t i = 0; i < events.size(); ++i) {
-    events[i].leaf_index = static_cast<uint32_t>(i);
-    b.leaf_hashes.push_back(MerkleLeafHash(events[i].event.raw_json()));
-  }
-  b.merkle_root = MerkleRoot(b.leaf_hashes);
-  b.events = std::move(events);
-  return b;
-}
-
-SyntheticEvent Spec(const std::string& id, int64_t time_us, const std::string& name = "DescribeInstances") {
-  SyntheticEvent s;
-  s.event_id = id;
-  s.event_time_us = time_us;
-  s.event_name = name;
-  return s;
-}
-
-std::unique_ptr<EventStore> OpenStore(const std::string& path, int64_t retention_us = 0) {
-  StoreOptions options;
-  options.org = "example.org";
-  options.retention_us = retention_us;
-  auto store = EventStore::Open(path, options);
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? std::move(*store) : nullptr;
-}
+using namespace storetest;  // NOLINT: the shared builders
 
 std::vector<std::string> Walk(EventIndexIterator* it) {
   std::vector<std::string> ids;
