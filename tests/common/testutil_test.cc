@@ -15,11 +15,13 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <gtest/gtest-spi.h>
 
 #include "orgtrail/common/identity.h"
 #include "orgtrail/common/pki.h"
 #include "testutil/net.h"
 #include "testutil/pki_fixture.h"
+#include "testutil/sanitizer_report.h"
 #include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 #include "testutil/wait_for.h"
@@ -257,6 +259,36 @@ TEST(TestPkiTest, IssuesFilesWithTheRightIdentitiesAndModes) {
   auto other = ReadFile(pki.FromOtherCa().cert_path);
   ASSERT_TRUE(other.ok());
   EXPECT_FALSE(VerifyCertificateChain(*other, *ca_pem).ok());
+}
+
+TEST(SanitizerReportTest, FindsEachSanitizersReportAndNothingElse) {
+  EXPECT_FALSE(FindSanitizerReport("{\"level\":\"info\",\"msg\":\"runtime ok\"}\n").has_value());
+  EXPECT_FALSE(FindSanitizerReport("").has_value());
+  for (const char* report : {"==12==ERROR: AddressSanitizer: heap-use-after-free on address 0x1",
+                             "==12==ERROR: LeakSanitizer: detected memory leaks",
+                             "WARNING: ThreadSanitizer: data race (pid=7)",
+                             "store.cc:42:7: runtime error: signed integer overflow"}) {
+    auto found = FindSanitizerReport(std::string("{\"msg\":\"started\"}\n") + report + "\n    #0 0x1 in f\n");
+    ASSERT_TRUE(found.has_value()) << report;
+    EXPECT_EQ(found->rfind(report, 0), 0u) << *found;  // starts at the report's first line
+    EXPECT_NE(found->find("#0 0x1 in f"), std::string::npos);
+  }
+}
+
+void RunChildThatPrintsAnAsanReport(const std::string& log_dir) {
+  SubprocessOptions options;
+  options.binary = "/bin/sh";
+  options.args = {"-c", "echo '==9==ERROR: AddressSanitizer: stack-buffer-overflow' >&2"};
+  options.log_dir = log_dir;
+  options.name = "asan-child";
+  auto proc = Subprocess::Start(options);
+  ASSERT_TRUE(proc.ok());
+  (*proc)->Wait(std::chrono::seconds(30));
+}
+
+TEST(SanitizerReportTest, AChildsReportFailsTheTestThatStartedIt) {
+  TempDir dir;
+  EXPECT_NONFATAL_FAILURE(RunChildThatPrintsAnAsanReport(dir.path()), "printed a sanitizer report");
 }
 
 }  // namespace

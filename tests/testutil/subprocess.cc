@@ -1,5 +1,7 @@
 #include "testutil/subprocess.h"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -13,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "testutil/sanitizer_report.h"
 
 extern char** environ;
 
@@ -155,6 +159,10 @@ Subprocess::~Subprocess() {
 void Subprocess::Reap(int wait_status) {
   exited_ = true;
   wait_status_ = wait_status;
+  // A sanitizer report fails the test, whatever the process's exit status (see sanitizer_report.h).
+  if (auto report = FindSanitizerReport(ReadStderr())) {
+    ADD_FAILURE() << name_ << " (" << stderr_path_ << ") printed a sanitizer report:\n" << *report;
+  }
 }
 
 bool Subprocess::Kill(int signal) {

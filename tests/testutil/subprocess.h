@@ -4,7 +4,9 @@
 // exit status. The destructor SIGKILLs and reaps a child still running, and
 // the child also gets SIGKILL if the thread that started it dies
 // (PR_SET_PDEATHSIG), so a crashed test leaves no process behind: start
-// subprocesses from the test's main thread.
+// subprocesses from the test's main thread. When a child is reaped its stderr
+// is scanned for sanitizer reports, and one fails the current test
+// (sanitizer_report.h).
 // Not thread-safe: one owner drives one child.
 #ifndef ORGTRAIL_TESTS_TESTUTIL_SUBPROCESS_H_
 #define ORGTRAIL_TESTS_TESTUTIL_SUBPROCESS_H_
