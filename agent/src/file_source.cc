@@ -322,17 +322,20 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
   int refusals_logged = 0;
   uint64_t offset = checkpoint.offset;
   uint64_t index = checkpoint.record_index;
-  constexpr uint64_t kWindow = 8 << 20;
+  const uint64_t window = options_.max_line_bytes;
   while (offset < size && !stop_) {
-    auto text = ReadRange(path, offset, std::min<uint64_t>(kWindow, size - offset));
+    auto text = ReadRange(path, offset, std::min<uint64_t>(window, size - offset));
     if (!text.ok()) return text.status();
     size_t consumed = 0;
     auto lines = SplitJsonLines(*text, &consumed);
     if (consumed == 0) {
-      if (text->size() >= kWindow) {
-        return QuarantineFile(path, identity, "line longer than 8 MiB at offset " + std::to_string(offset));
-      }
-      break;  // an incomplete last line: wait for its newline
+      if (text->size() < window) break;  // an incomplete last line: wait for its newline
+      auto next = SkipLongLine(path, identity, offset, size, index);
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;  // the long line is still being written
+      offset = **next;
+      ++index;
+      continue;
     }
     for (size_t i = 0, end = 0; i < lines.size(); i = end) {
       end = ChunkEnd(lines, i);
@@ -427,6 +430,35 @@ size_t FileSource::ChunkEnd(const std::vector<std::string_view>& records, size_t
     ++end;
   }
   return end;
+}
+
+StatusOr<std::optional<uint64_t>> FileSource::SkipLongLine(const std::string& path, const std::string& identity,
+                                                           uint64_t offset, uint64_t size, uint64_t index) {
+  const uint64_t window = options_.max_line_bytes;
+  for (uint64_t pos = offset + window; pos < size;) {
+    auto chunk = ReadRange(path, pos, std::min<uint64_t>(window, size - pos));
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->empty()) break;
+    const size_t newline = chunk->find('\n');
+    if (newline == std::string::npos) {
+      pos += chunk->size();
+      continue;
+    }
+    const uint64_t end = pos + newline + 1;
+    const uint64_t length = end - 1 - offset;
+    ORGTRAIL_RETURN_IF_ERROR(spool_->Quarantine(
+        identity + "#offset=" + std::to_string(offset),
+        path + ": line " + std::to_string(index) + " at offset " + std::to_string(offset) + " is " +
+            std::to_string(length) + " bytes, over the limit of " + std::to_string(window) +
+            "; refused, the lines after it are read"));
+    intake_->events_read()->Increment();
+    intake_->events_refused("line_too_long")->Increment();
+    logger_->Error("line too long: refused, the rest of the file is read",
+                   {{"file", path}, {"offset", offset}, {"bytes", length}, {"limit", window}});
+    ORGTRAIL_RETURN_IF_ERROR(spool_->PutCheckpoint({identity, EncodeCheckpoint(end, index + 1, false, path)}));
+    return std::optional<uint64_t>(end);
+  }
+  return std::optional<uint64_t>();
 }
 
 Status FileSource::QuarantineFile(const std::string& path, const std::string& identity,

@@ -70,6 +70,7 @@ class FileSourceTest : public ::testing::Test {
     options_fs.settle_ms = 0;
     options_fs.quarantine_after_ms = 0;
     options_fs.chunk_records = 7;
+    options_fs.max_line_bytes = max_line_bytes_;
     source_ = std::make_unique<FileSource>(options_fs, spool_.get(), intake_.get(), &logger_, &metrics_);
   }
   uint64_t Pending() { return spool_->Stats().pending_events; }
@@ -79,6 +80,7 @@ class FileSourceTest : public ::testing::Test {
 
   testutil::TempDir dir_;
   std::string root_;
+  uint64_t max_line_bytes_ = 8ull << 20;
   Logger logger_{"test", 2, LogLevel::kError};
   MetricsRegistry metrics_;
   std::unique_ptr<Spool> spool_;
@@ -162,6 +164,52 @@ TEST_F(FileSourceTest, MalformedAndHostileFilesAreQuarantinedAndTheRestGoesOn) {
   // Quarantined files are not retried.
   ASSERT_TRUE(source_->ScanOnce().ok());
   EXPECT_EQ(Counter("orgtrail_agent_files_quarantined_total"), 6u);
+}
+
+TEST_F(FileSourceTest, OversizedJsonLinesLineIsRefusedAloneAndLaterLinesAreRead) {
+  max_line_bytes_ = 16 * 1024;
+  OpenSpool();
+  const auto before = Records(3, 1), after = Records(4, 2);
+  // A record padded past the line limit (it would be a valid event otherwise).
+  std::string huge = before[0];
+  huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(40 * 1024, 'p') + "\"");
+  WriteFile(root_ + "/feed.jsonl", JsonLines(before) + huge + "\n" + JsonLines(after));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 7u);  // was 3: the file was quarantined at the long line
+  EXPECT_EQ(Counter("orgtrail_agent_events_refused_total", {{"reason", "line_too_long"}}), 1u);
+  EXPECT_EQ(Counter("orgtrail_agent_files_quarantined_total"), 0u);
+  const auto quarantined = spool_->ListQuarantine();
+  ASSERT_EQ(quarantined.size(), 1u);
+  EXPECT_NE(quarantined[0].first.find("#offset="), std::string::npos) << quarantined[0].first;
+  EXPECT_NE(quarantined[0].second.find("over the limit"), std::string::npos) << quarantined[0].second;
+  // The file keeps being tailed, and a restart does not re-read or re-refuse anything.
+  const auto more = Records(2, 3);
+  AppendFile(root_ + "/feed.jsonl", JsonLines(more));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 9u);
+  OpenSpool();
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 9u);
+  EXPECT_EQ(spool_->ListQuarantine().size(), 1u);
+  std::multiset<std::string> raws;
+  for (const auto& p : spool_->ReadPending(100, 1 << 30)) raws.insert(p.event.raw_json());
+  for (const auto* set : {&before, &after, &more}) {
+    for (const auto& r : *set) EXPECT_EQ(raws.count(r), 1u);
+  }
+}
+
+TEST_F(FileSourceTest, LongLineStillBeingWrittenWaitsForItsNewline) {
+  max_line_bytes_ = 16 * 1024;
+  OpenSpool();
+  const auto lines = Records(2, 1);
+  WriteFile(root_ + "/feed.jsonl", JsonLines(lines) + std::string(40 * 1024, 'x'));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 2u);
+  EXPECT_TRUE(spool_->ListQuarantine().empty());
+  AppendFile(root_ + "/feed.jsonl", "\n" + JsonLines(Records(1, 2)));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 3u);
+  EXPECT_EQ(spool_->ListQuarantine().size(), 1u);
 }
 
 TEST_F(FileSourceTest, BadAndForeignRecordsAreRefusedOneByOne) {

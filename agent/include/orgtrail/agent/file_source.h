@@ -19,7 +19,10 @@
 // are quarantined: recorded in the spool's quarantine column family with the
 // reason, logged and counted, never read again; the rest go on. Individual
 // records that fail the intake checks are refused (logged, counted) and the
-// file goes on.
+// file goes on. A JSON Lines line longer than max_line_bytes is refused on its
+// own: recorded in the quarantine (key "<file identity>#offset=N", with its
+// offset and length), counted (events_refused{reason="line_too_long"}) and
+// logged; the checkpoint moves past it and the lines after it are read.
 //
 // Back-pressure: when the spool is full the source pauses (no further reads)
 // and retries until there is room. Nothing is dropped.
@@ -34,6 +37,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +57,7 @@ struct FileSourceOptions {
   uint64_t max_chunk_bytes = 4 << 20;             // raw bytes per spool write, at most (keep
                                                   // well below the spool bound: main uses 1/8)
   uint64_t max_file_bytes = 1ull << 30;           // on disk
+  uint64_t max_line_bytes = 8ull << 20;           // one JSON Lines line (and the read window)
   uint64_t max_decompressed_bytes = 1ull << 30;   // after gunzip
   int settle_ms = 300;         // whole-document files unchanged this long are read
   int quarantine_after_ms = 5000;  // a still-changing malformed file gets this long
@@ -102,6 +107,11 @@ class FileSource {
                             const Checkpoint& checkpoint, int* refusals_logged);
   // End of the chunk starting at `begin` (count and byte limits, >= 1 record).
   size_t ChunkEnd(const std::vector<std::string_view>& records, size_t begin) const;
+  // Skips the line at `offset` (longer than max_line_bytes): quarantines it as
+  // one refused record and checkpoints past it. Returns the offset after its
+  // newline, or nullopt while its newline is not written yet.
+  StatusOr<std::optional<uint64_t>> SkipLongLine(const std::string& path, const std::string& identity,
+                                                 uint64_t offset, uint64_t size, uint64_t index);
   Status QuarantineFile(const std::string& path, const std::string& identity,
                         const std::string& reason);
 
