@@ -1,133 +1,13 @@
 #include "collector/ingest/ingest_service.h"
 
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <thread>
-
 #include "collector/ingest/byte_budget.h"
+#include "collector/ingest/ingest_session.h"
+#include "collector/ingest/sequence_check.h"
 #include "orgtrail/common/status.h"
 #include "orgtrail/common/time_util.h"
 #include "orgtrail/common/tls.h"
 
 namespace orgtrail::collector {
-
-// One open Ingest stream: an outbox drained by a writer thread (so the
-// committer never blocks on a slow client) and the count of batches in flight.
-class IngestSession {
- public:
-  using Stream = grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>;
-  IngestSession(grpc::ServerContext* context, Stream* stream, std::string agent_id)
-      : context_(context), stream_(stream), agent_id_(std::move(agent_id)) {}
-  ~IngestSession() { FinishWriter(); }
-
-  const std::string& agent_id() const { return agent_id_; }
-
-  void StartWriter() { writer_ = std::thread([this] { WriterLoop(); }); }
-
-  void Enqueue(v1::IngestResponse response) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (writer_done_) return;
-      outbox_.push_back(std::move(response));
-    }
-    cv_.notify_all();
-  }
-
-  // Flushes the outbox and joins the writer thread.
-  void FinishWriter() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    if (writer_.joinable()) writer_.join();
-  }
-
-  void BatchSubmitted() {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++in_flight_;
-  }
-  // On a commit failure (fail-stop) the agent gets an IngestError and no ack;
-  // the stream ends with that status once the agent half-closes or sends again.
-  void BatchDone(const Status& status, uint64_t sequence) {
-    bool first_failure = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --in_flight_;
-      if (!status.ok() && fatal_.ok()) {
-        fatal_ = status;
-        first_failure = true;
-      }
-    }
-    if (first_failure) {
-      v1::IngestResponse response;
-      v1::IngestError* error = response.mutable_error();
-      error->set_sequence(sequence);
-      error->set_code(static_cast<int32_t>(status.code()));
-      error->set_rule("fail_stop");
-      error->set_message(std::string(status.message()));
-      error->set_event_index(-1);
-      Enqueue(std::move(response));
-    }
-    cv_.notify_all();
-  }
-  // Waits until fewer than `window` batches are in flight; false on fatal.
-  bool WaitForWindow(uint32_t window) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return in_flight_ < window || !fatal_.ok(); });
-    return fatal_.ok();
-  }
-  // Waits until no batch is in flight; false on timeout.
-  bool WaitDrained(int64_t timeout_us) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, std::chrono::microseconds(timeout_us), [&] { return in_flight_ == 0; });
-  }
-  Status fatal() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return fatal_;
-  }
-  // After this the session no longer touches the ServerContext.
-  void DetachContext() {
-    std::lock_guard<std::mutex> lock(mu_);
-    context_ = nullptr;
-  }
-  void Cancel() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (context_ != nullptr) context_->TryCancel();
-  }
-
- private:
-  void WriterLoop() {
-    for (;;) {
-      v1::IngestResponse next;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return closing_ || !outbox_.empty(); });
-        if (outbox_.empty()) {
-          writer_done_ = true;
-          return;
-        }
-        next = std::move(outbox_.front());
-        outbox_.pop_front();
-      }
-      if (!broken_ && !stream_->Write(next)) broken_ = true;  // client gone: drop the rest
-    }
-  }
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  grpc::ServerContext* context_;
-  Stream* stream_;
-  std::string agent_id_;
-  std::deque<v1::IngestResponse> outbox_;
-  bool closing_ = false;
-  bool writer_done_ = false;
-  bool broken_ = false;  // writer thread only
-  uint32_t in_flight_ = 0;
-  Status fatal_;
-  std::thread writer_;
-};
 
 namespace {
 
@@ -165,6 +45,11 @@ IngestService::IngestService(IngestServiceOptions options, EventStore* store, Co
                                          "Events received in batches (before validation)");
   batches_received_ = metrics->GetCounter("orgtrail_collector_batches_received_total", "Batches received");
   open_streams_ = metrics->GetGauge("orgtrail_collector_ingest_streams", "Open authenticated ingest streams");
+  sequence_conflicts_ = metrics->GetCounter(
+      "orgtrail_collector_ingest_sequence_conflicts_total",
+      "Batches refused because another batch is stored under their sequence (two processes with one identity?)");
+  registry_ = std::make_unique<StreamRegistry>(options_.limits, logger, metrics);
+  registry_->Start();
   inflight_ = std::make_shared<ByteBudget>(options_.max_inflight_bytes);
   metrics->AddGaugeCallback("orgtrail_collector_ingest_inflight_bytes",
                             "Bytes of validated batches waiting for or in a group commit (all streams)",
@@ -174,7 +59,13 @@ IngestService::IngestService(IngestServiceOptions options, EventStore* store, Co
                             });
 }
 
-IngestService::~IngestService() = default;
+IngestService::~IngestService() { registry_->Stop(); }
+
+void IngestService::CountEnd(const std::string& how) {
+  metrics_->GetCounter("orgtrail_collector_ingest_stream_ends_total",
+                       "Ingest streams ended, by how (every value but half_close is an unclean end)", {{"how", how}})
+      ->Increment();
+}
 
 void IngestService::CountRefusal(const std::string& agent, const IngestRefusal& refusal, uint64_t sequence) {
   metrics_->GetCounter("orgtrail_collector_batches_refused_total", "Batches or streams refused, by rule",
@@ -202,6 +93,7 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
   // Refusals before the session exists are written directly on this thread.
   auto refuse_early = [&](const std::string& agent, const IngestRefusal& refusal) {
     CountRefusal(agent, refusal, 0);
+    CountEnd("refused");
     stream->Write(ErrorResponse(refusal, 0));
     return ToGrpc(refusal);
   };
@@ -223,27 +115,94 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
     return refuse_early(identity->spiffe_id, StreamRefusal(absl::StatusCode::kUnauthenticated, "bad_certificate",
                                                            std::string(peer.status().message())));
   }
-  v1::IngestRequest first;
-  if (!stream->Read(&first)) return grpc::Status::OK;  // client left before saying hello
-  if (!first.has_hello()) {
-    return refuse_early(identity->spiffe_id, StreamRefusal(absl::StatusCode::kFailedPrecondition, "hello_required",
-                                                           "the first message of a stream must be a Hello"));
+  std::string cap_rule;
+  StatusOr<std::shared_ptr<AdmittedStream>> admitted =
+      registry_->Admit(identity->spiffe_id, context->peer(), context, &cap_rule);
+  if (!admitted.ok()) {
+    // Only the status: a write could block this thread on a client that does not read.
+    IngestRefusal refusal = StreamRefusal(absl::StatusCode::kResourceExhausted, cap_rule,
+                                          std::string(admitted.status().message()));
+    CountRefusal(identity->spiffe_id, refusal, 0);
+    CountEnd("refused");
+    return ToGrpc(refusal);
   }
-  if (first.hello().agent_id() != identity->spiffe_id) {
-    return refuse_early(identity->spiffe_id,
-                        StreamRefusal(absl::StatusCode::kPermissionDenied, "agent_id_mismatch",
+  grpc::Status result = Admitted(context, stream, *admitted, *peer);
+  registry_->Release(*admitted);
+  return result;
+}
+
+grpc::Status IngestService::EndOfReads(ReadOutcome outcome, const AdmittedStream& admitted, std::string* how) {
+  if (outcome == ReadOutcome::kMalformed) {
+    *how = "malformed";
+    IngestRefusal refusal = StreamRefusal(absl::StatusCode::kInvalidArgument, "malformed_message",
+                                          "a message of the stream is not an orgtrail.v1.IngestRequest (it does not "
+                                          "parse); the stream is closed");
+    CountRefusal(admitted.identity(), refusal, 0);
+    return ToGrpc(refusal);
+  }
+  if (outcome == ReadOutcome::kCancelled) {
+    if (std::optional<StreamClose> closed = admitted.closed_by_registry()) {
+      *how = closed->rule;
+      return grpc::Status(static_cast<grpc::StatusCode>(closed->code), closed->rule + ": " + closed->message);
+    }
+    *how = "cancelled";
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
+  }
+  *how = "half_close";
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestService::Admitted(grpc::ServerContext* context,
+                                     grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
+                                     const std::shared_ptr<AdmittedStream>& admitted, const PeerCredentials& peer) {
+  const Identity& identity = peer.identity;
+  auto refuse_early = [&](const IngestRefusal& refusal) {
+    CountRefusal(identity.spiffe_id, refusal, 0);
+    CountEnd("refused");
+    stream->Write(ErrorResponse(refusal, 0));
+    return ToGrpc(refusal);
+  };
+  v1::IngestRequest first;
+  const ReadOutcome first_read = ReadRequest(context, stream, &first);
+  if (first_read != ReadOutcome::kMessage) {  // e.g. the client left before saying hello
+    std::string how;
+    grpc::Status status = EndOfReads(first_read, *admitted, &how);
+    CountEnd(how);
+    return status;
+  }
+  admitted->Touch();
+  if (!first.has_hello()) {
+    return refuse_early(StreamRefusal(absl::StatusCode::kFailedPrecondition, "hello_required",
+                                      "the first message of a stream must be a Hello"));
+  }
+  if (first.hello().agent_id() != identity.spiffe_id) {
+    return refuse_early(StreamRefusal(absl::StatusCode::kPermissionDenied, "agent_id_mismatch",
                                       "hello agent_id '" + first.hello().agent_id().substr(0, 256) +
-                                          "' is not the certificate's identity " + identity->spiffe_id));
+                                          "' is not the certificate's identity " + identity.spiffe_id));
   }
 
-  auto session = std::make_shared<IngestSession>(context, stream, identity->spiffe_id);
+  auto session = std::make_shared<IngestSession>(context, stream, identity.spiffe_id);
   session->StartWriter();
+  admitted->SetCloser(session);
+  // Fences the identity's previous stream and waits for its batches in flight,
+  // so the high-water below includes them.
+  Status activated = registry_->Activate(admitted, first.hello().epoch());
+  if (!activated.ok()) {
+    std::string message(activated.message());
+    IngestRefusal refusal = StreamRefusal(activated.code(), "stale_epoch", message.substr(message.find(' ') + 1));
+    CountRefusal(identity.spiffe_id, refusal, 0);
+    CountEnd("refused");
+    session->Enqueue(ErrorResponse(refusal, 0));
+    session->FinishWriter();
+    session->DetachContext();
+    return ToGrpc(refusal);
+  }
   Register(session.get());
   open_streams_->Add(1);
 
   v1::IngestResponse ack;
   v1::HelloAck* hello_ack = ack.mutable_hello_ack();
-  if (auto state = store_->GetAgentState(identity->spiffe_id)) {
+  if (auto state = store_->GetAgentState(identity.spiffe_id)) {
     hello_ack->set_high_water_sequence(state->high_water_sequence);
     hello_ack->set_last_batch_hash(DigestToString(state->last_batch_hash));
   }
@@ -259,11 +218,13 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
     *push.mutable_trail_config() = std::move(config);
     session->Enqueue(std::move(push));
   }
-  logger_->Info("ingest stream open", {{"agent", identity->spiffe_id},
+  logger_->Info("ingest stream open", {{"agent", identity.spiffe_id},
+                                       {"peer", admitted->peer()},
                                        {"epoch", first.hello().epoch()},
                                        {"high_water", high_water}});
 
-  grpc::Status result = RunSession(stream, session, *peer);
+  std::string how = "half_close";
+  grpc::Status result = RunSession(context, stream, session, admitted, peer, &how);
 
   if (!session->WaitDrained(options_.drain_timeout_us)) session->Cancel();
   Unregister(session.get());
@@ -271,22 +232,46 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
   Status fatal = session->fatal();
   session->FinishWriter();
   session->DetachContext();
-  if (!fatal.ok() && result.ok()) result = ToGrpcStatus(fatal);
+  if (!fatal.ok() && result.ok()) {
+    result = ToGrpcStatus(fatal);
+    how = "failed";
+  }
+  CountEnd(how);
+  if (how != "half_close") {
+    logger_->Info("ingest stream ended", {{"agent", identity.spiffe_id},
+                                          {"peer", admitted->peer()},
+                                          {"how", how},
+                                          {"status", absl::StatusCodeToString(static_cast<absl::StatusCode>(
+                                                         result.error_code()))}});
+  }
   return result;
 }
 
-grpc::Status IngestService::RunSession(grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
+grpc::Status IngestService::RunSession(grpc::ServerContext* context,
+                                       grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
                                        const std::shared_ptr<IngestSession>& session_ptr,
-                                       const PeerCredentials& peer) {
+                                       const std::shared_ptr<AdmittedStream>& admitted, const PeerCredentials& peer,
+                                       std::string* how) {
   IngestSession* session = session_ptr.get();
   BatchValidator validator(options_.policy, peer);
   const std::string& agent = peer.identity.spiffe_id;
+  uint64_t last_sequence = 0;  // of this stream: sequences must increase
   v1::IngestRequest request;
+  auto conflict = [&](uint64_t sequence, const std::string& detail) {
+    sequence_conflicts_->Increment();
+    logger_->Error("ingest sequence conflict", {{"agent", agent}, {"peer", admitted->peer()},
+                                                {"seq", sequence}, {"detail", detail}});
+    *how = "refused";
+    return Refuse(session, agent, StreamRefusal(absl::StatusCode::kAborted, "sequence_conflict", detail), sequence);
+  };
   for (;;) {
     if (!session->WaitForWindow(options_.max_unacked_batches)) break;
-    if (!stream->Read(&request)) break;
-    if (!session->fatal().ok()) break;  // fail-stop: nothing more is acknowledged
+    const ReadOutcome read = ReadRequest(context, stream, &request);
+    if (read != ReadOutcome::kMessage) return EndOfReads(read, *admitted, how);
+    admitted->Touch();
+    if (!session->fatal().ok() || session->fenced()) break;  // fail-stop / fenced: nothing more is acknowledged
     if (!request.has_batch()) {
+      *how = "refused";
       return Refuse(session, agent,
                     StreamRefusal(absl::StatusCode::kFailedPrecondition, "unexpected_message",
                                   "only batches may follow the Hello"),
@@ -295,48 +280,90 @@ grpc::Status IngestService::RunSession(grpc::ServerReaderWriter<v1::IngestRespon
     const v1::Batch& batch = request.batch();
     batches_received_->Increment();
     events_received_->Increment(static_cast<uint64_t>(batch.events_size()));
+    const uint64_t sequence = batch.sequence();
+    if (sequence != 0 && sequence <= last_sequence) {
+      return conflict(sequence, "sequence " + std::to_string(sequence) + " is not above " +
+                                    std::to_string(last_sequence) + ", the previous batch of this stream");
+    }
+    SequenceCheck check;
+    if (batch.agent_id() == agent) {  // another agent_id is refused by the validator
+      StatusOr<SequenceCheck> checked = CheckSequence(*store_, agent, batch);
+      if (!checked.ok()) {
+        *how = "refused";
+        return Refuse(session, agent,
+                      StreamRefusal(absl::StatusCode::kUnavailable, "store_unavailable",
+                                    std::string(checked.status().message())),
+                      sequence);
+      }
+      check = std::move(*checked);
+    }
+    if (check.verdict == SequenceVerdict::kConflict) return conflict(sequence, check.detail);
     auto ingest = std::make_unique<IngestBatch>();
-    if (IsDurableReplay(agent, batch)) {
-      // Lost-ack replay: nothing will be stored, so it is acknowledged without
-      // re-verification (its signing key may since have been rotated). It
-      // still goes through the committer to keep acks in order.
+    const bool replay = check.verdict == SequenceVerdict::kReplay;
+    if (replay) {
+      // Lost-ack replay of the very batch stored (same signed header): nothing
+      // will be stored, so it is acknowledged without re-verification (its
+      // signing key may since have been rotated). It still goes through the
+      // committer to keep acks in order.
       ingest->agent_id = agent;
       ingest->account_id = peer.identity.account_id;
       ingest->region = peer.identity.region;
-      ingest->sequence = batch.sequence();
+      ingest->sequence = sequence;
     } else {
       IngestRefusal refusal;
       if (!validator.Validate(batch, NowMicros(), ingest.get(), &refusal)) {
-        return Refuse(session, agent, refusal, batch.sequence());
+        *how = "refused";
+        return Refuse(session, agent, refusal, sequence);
       }
     }
+    last_sequence = std::max(last_sequence, sequence);
     // What the validated batch holds in memory until its commit: raw JSON plus extracted fields.
     const uint64_t bytes = 2 * static_cast<uint64_t>(batch.ByteSizeLong()) + 4096;
     inflight_->Acquire(bytes);
-    session->BatchSubmitted();
+    if (!session->BatchSubmitted()) {  // fenced while this batch was validated
+      inflight_->Release(bytes);
+      break;
+    }
+    admitted->AddInFlight(1);
     // The callback keeps the session alive even if Stream() gave up waiting.
-    const uint64_t sequence = batch.sequence();
-    committer_->Submit(std::move(ingest), [session = session_ptr, sequence, budget = inflight_, bytes](
-                                              const Status& status, const BatchOutcome& outcome) {
+    Counter* conflicts = sequence_conflicts_;
+    Logger* logger = logger_;
+    committer_->Submit(std::move(ingest), [session = session_ptr, admitted, sequence, replay, budget = inflight_, bytes,
+                                           conflicts, logger](const Status& status, const BatchOutcome& outcome) {
       budget->Release(bytes);
-      if (status.ok()) {
-        v1::IngestResponse response;
-        v1::Ack* a = response.mutable_ack();
-        a->set_sequence(outcome.ack_sequence);
-        a->set_events_stored(outcome.events_stored);
-        a->set_events_duplicate(outcome.events_duplicate);
-        session->Enqueue(std::move(response));
+      if (status.ok() && outcome.replay && !replay) {
+        // Another batch took this sequence between the read-time check and
+        // the commit: it was not stored, so it must not be acknowledged.
+        conflicts->Increment();
+        const std::string detail = "sequence " + std::to_string(sequence) +
+                                   " was taken by another batch before this one was committed (stored high-water " +
+                                   std::to_string(outcome.ack_sequence) + ")";
+        logger->Error("ingest sequence conflict", {{"agent", session->agent_id()}, {"seq", sequence},
+                                                   {"detail", detail}});
+        session->BatchFailed(absl::AbortedError(detail), sequence, "sequence_conflict");
+      } else if (status.ok()) {
+        v1::Ack ack;
+        // A replay acknowledges its own sequence, never the stored high-water:
+        // batches between the two may be another process's.
+        ack.set_sequence(replay ? sequence : outcome.ack_sequence);
+        ack.set_events_stored(outcome.events_stored);
+        ack.set_events_duplicate(outcome.events_duplicate);
+        session->BatchDone(status, sequence, &ack);
+      } else {
+        session->BatchDone(status, sequence, nullptr);
       }
-      session->BatchDone(status, sequence);
+      admitted->AddInFlight(-1);
     });
   }
+  if (std::optional<StreamClose> closed = admitted->closed_by_registry()) {
+    *how = closed->rule;
+    return grpc::Status(static_cast<grpc::StatusCode>(closed->code), closed->rule + ": " + closed->message);
+  }
+  if (session->fenced()) {
+    *how = "fenced";
+    return grpc::Status(grpc::StatusCode::ABORTED, "fenced by a newer stream of " + agent);
+  }
   return grpc::Status::OK;
-}
-
-bool IngestService::IsDurableReplay(const std::string& agent, const v1::Batch& batch) const {
-  if (batch.agent_id() != agent || batch.sequence() == 0) return false;
-  std::optional<AgentState> state = store_->GetAgentState(agent);
-  return state.has_value() && batch.sequence() <= state->high_water_sequence;
 }
 
 void IngestService::PushTrailConfig(const v1::TrailConfig& config) {

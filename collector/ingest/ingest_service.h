@@ -12,6 +12,17 @@
 // batches per stream are in flight; the stream stops reading beyond that.
 // When the committer is in fail-stop the stream ends with UNAVAILABLE and no ack.
 //
+// Streams are admitted, fenced and timed out by a StreamRegistry (caps per
+// identity and in all, one live stream per identity with epoch fencing, Hello
+// and idle deadlines). A batch at or below the agent's stored high-water is
+// compared with the stored batch (CheckSequence): identical = replay, acked
+// with its own sequence; different = refused ABORTED `sequence_conflict`
+// (counted in orgtrail_collector_ingest_sequence_conflicts_total, logged at
+// error level). Batches on one stream must have increasing sequences. How
+// every stream ended is counted in orgtrail_collector_ingest_stream_ends_total
+// {how}; a frame that does not parse as an IngestRequest ends the stream with
+// INVALID_ARGUMENT (rule malformed_message), never OK.
+//
 // Thread safety: gRPC calls Stream() concurrently; PushTrailConfig and
 // ConnectedAgents may be called from any thread.
 #ifndef ORGTRAIL_COLLECTOR_INGEST_INGEST_SERVICE_H_
@@ -27,6 +38,8 @@
 
 #include "collector/ingest/batch_validator.h"
 #include "collector/ingest/committer.h"
+#include "collector/ingest/stream_read.h"
+#include "collector/ingest/stream_registry.h"
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
@@ -43,6 +56,7 @@ struct IngestServiceOptions {
   // that would exceed it waits (and gRPC flow control slows its agent) before submitting.
   uint64_t max_inflight_bytes = 64ull << 20;
   int64_t drain_timeout_us = 30'000'000;  // wait for in-flight acks when a client half-closes
+  StreamLimits limits;                    // caps, Hello and idle deadlines (StreamRegistry)
 };
 
 class IngestSession;
@@ -66,13 +80,23 @@ class IngestService final : public v1::Ingest::Service {
   std::set<std::string> ConnectedAgents() const;
   // Counts a refusal (metric + log line). Exposed for tests of the metric names.
   void CountRefusal(const std::string& agent, const IngestRefusal& refusal, uint64_t sequence);
+  // Ingest streams admitted now (with or without their Hello).
+  size_t AdmittedStreams() const { return registry_->open_streams(); }
 
  private:
   grpc::Status Refuse(IngestSession* session, const std::string& agent, const IngestRefusal& refusal,
                       uint64_t sequence);
-  grpc::Status RunSession(grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
-                          const std::shared_ptr<IngestSession>& session, const PeerCredentials& peer);
-  bool IsDurableReplay(const std::string& agent, const v1::Batch& batch) const;
+  grpc::Status Admitted(grpc::ServerContext* context,
+                        grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
+                        const std::shared_ptr<AdmittedStream>& admitted, const PeerCredentials& peer);
+  grpc::Status RunSession(grpc::ServerContext* context,
+                          grpc::ServerReaderWriter<v1::IngestResponse, v1::IngestRequest>* stream,
+                          const std::shared_ptr<IngestSession>& session,
+                          const std::shared_ptr<AdmittedStream>& admitted, const PeerCredentials& peer,
+                          std::string* how);
+  // A stream that ended without a message it could act on (half-close, cancel, garbage).
+  grpc::Status EndOfReads(ReadOutcome outcome, const AdmittedStream& admitted, std::string* how);
+  void CountEnd(const std::string& how);
   void Register(IngestSession* session);
   void Unregister(IngestSession* session);
 
@@ -86,6 +110,8 @@ class IngestService final : public v1::Ingest::Service {
   mutable std::mutex sessions_mu_;
   std::set<IngestSession*> sessions_;
 
+  std::unique_ptr<StreamRegistry> registry_;
+  Counter* sequence_conflicts_;
   Counter* events_received_;
   Counter* batches_received_;
   Gauge* open_streams_;

@@ -75,6 +75,27 @@ orgtrail::Status CheckListValues(const std::vector<std::string>& regions, const 
   return orgtrail::Status();
 }
 
+// The ingest stream caps and deadlines, and the gRPC thread quota.
+orgtrail::Status StreamFlags(const po::variables_map& values, orgtrail::collector::CollectorServerOptions* out) {
+  struct Range { const char* name; int64_t min; int64_t max; };
+  const Range ranges[] = {{"max-ingest-streams", 1, 1000000},     {"max-streams-per-identity", 1, 1000},
+                          {"hello-timeout-ms", 100, 3600000},       {"stream-idle-timeout-ms", 1000, 86400000},
+                          {"grpc-max-threads", 16, 1000000}};
+  for (const Range& r : ranges) {
+    const int64_t v = values[r.name].as<int64_t>();
+    if (v < r.min || v > r.max) {
+      return absl::InvalidArgumentError(std::string("--") + r.name + ": must be between " + std::to_string(r.min) +
+                                        " and " + std::to_string(r.max));
+    }
+  }
+  out->max_ingest_streams = static_cast<uint32_t>(values["max-ingest-streams"].as<int64_t>());
+  out->max_streams_per_identity = static_cast<uint32_t>(values["max-streams-per-identity"].as<int64_t>());
+  out->hello_timeout_ms = values["hello-timeout-ms"].as<int64_t>();
+  out->stream_idle_timeout_ms = values["stream-idle-timeout-ms"].as<int64_t>();
+  out->grpc_max_threads = static_cast<int>(values["grpc-max-threads"].as<int64_t>());
+  return orgtrail::Status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,6 +128,11 @@ int main(int argc, char** argv) {
       ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
       ("store-cache-mb", po::value<int64_t>()->default_value(64), "RocksDB block cache, MiB (data, index and filter blocks)")
       ("store-memtable-mb", po::value<int64_t>()->default_value(128), "memory for RocksDB memtables of all column families, MiB")
+      ("max-ingest-streams", po::value<int64_t>()->default_value(1024), "ingest streams open at once, with or without their Hello; more are refused RESOURCE_EXHAUSTED")
+      ("max-streams-per-identity", po::value<int64_t>()->default_value(2), "ingest streams open at once per agent identity (SPIFFE ID), with or without their Hello")
+      ("hello-timeout-ms", po::value<int64_t>()->default_value(10000), "an ingest stream must send its Hello within this (also the TLS handshake deadline)")
+      ("stream-idle-timeout-ms", po::value<int64_t>()->default_value(300000), "close an ingest stream with no message and no batch in flight for this long (also connections without calls)")
+      ("grpc-max-threads", po::value<int64_t>()->default_value(1280), "gRPC ResourceQuota: most threads the gRPC server may use; an RPC that finds none is refused RESOURCE_EXHAUSTED")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
@@ -181,6 +207,7 @@ int main(int argc, char** argv) {
   int64_t memtable_mb = values["store-memtable-mb"].as<int64_t>();
   if (memtable_mb < 16 || memtable_mb > 1 << 20) return UsageError("--store-memtable-mb: must be between 16 and 1048576");
   server_options.store_memtable_bytes = static_cast<uint64_t>(memtable_mb) << 20;
+  if (auto s = StreamFlags(values, &server_options); !s.ok()) return UsageError(std::string(s.message()));
 
   auto export_options = orgtrail::collector::ExportRunner::OptionsFromFlags(
       values, server_options.data_dir, server_options.trust_domain, server_options.home_region);

@@ -58,6 +58,10 @@ Status CollectorServer::Open() {
   ingest_options.policy.max_batch_bytes = options_.max_batch_bytes;
   ingest_options.policy.max_event_bytes = options_.max_event_bytes;
   ingest_options.max_unacked_batches = options_.max_unacked_batches;
+  ingest_options.limits.max_streams = options_.max_ingest_streams;
+  ingest_options.limits.max_streams_per_identity = options_.max_streams_per_identity;
+  ingest_options.limits.hello_timeout_us = options_.hello_timeout_ms * 1000;
+  ingest_options.limits.idle_timeout_us = options_.stream_idle_timeout_ms * 1000;
   TrailManager* trail_manager = trails_.get();
   ingest_ = std::make_unique<IngestService>(ingest_options, store_.get(), committer_.get(), logger_, metrics_,
                                             [trail_manager] { return trail_manager->Config(); });
@@ -130,6 +134,12 @@ Status CollectorServer::Start() {
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_batch_bytes + (1 << 20)));
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A connection that never finishes its TLS handshake, or keeps no call open, is closed.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, static_cast<int>(options_.hello_timeout_ms));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, static_cast<int>(options_.stream_idle_timeout_ms));
+  grpc::ResourceQuota quota("orgtrail-collector");
+  quota.SetMaxThreads(options_.grpc_max_threads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(ingest_.get());
   builder.RegisterService(admin_.get());
   for (grpc::Service* service : extra_services_) builder.RegisterService(service);
@@ -165,6 +175,8 @@ Status CollectorServer::Start() {
                                         {"trust_domain", options_.trust_domain},
                                         {"home_region", options_.home_region},
                                         {"data_dir", options_.data_dir},
+                                        {"grpc_max_threads", options_.grpc_max_threads},
+                                        {"max_ingest_streams", options_.max_ingest_streams},
                                         {"events_stored", store_->events_stored()}});
   return Status();
 }

@@ -14,6 +14,12 @@
 // server.Open() and before server.Start():
 //   MyService svc(server.store(), server.logger(), server.metrics(), ...);
 //   server.AddService(&svc);
+// Threads: the gRPC server's threads are bounded by a ResourceQuota
+// (grpc_max_threads; an RPC that finds no thread is answered
+// RESOURCE_EXHAUSTED by gRPC itself); each Hello'd ingest stream adds one
+// writer thread, so the process stays under
+//   fixed threads (RocksDB, committer, export, HTTP, watchdog: ~20)
+//   + grpc_max_threads + max_ingest_streams.
 // Thread safety: Open/AddService/Start/Shutdown from one thread; accessors
 // and HealthReason from any thread.
 #ifndef ORGTRAIL_COLLECTOR_SERVER_SERVER_H_
@@ -59,6 +65,14 @@ struct CollectorServerOptions {
   uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
   uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
   int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)
+  // Ingest stream caps and deadlines (collector/ingest/stream_registry.h).
+  uint32_t max_ingest_streams = 1024;
+  uint32_t max_streams_per_identity = 2;
+  int64_t hello_timeout_ms = 10'000;          // also the TLS handshake deadline
+  int64_t stream_idle_timeout_ms = 300'000;   // also closes connections without any call
+  // gRPC ResourceQuota: threads of the sync server (handlers of every service).
+  // Default: the ingest cap plus 256 for queries, admin and subscriptions.
+  int grpc_max_threads = 1280;
 };
 
 class CollectorServer {

@@ -198,6 +198,12 @@ TEST_F(CollectorAdminTest, BadFlagsAreRefusedNamingTheOption) {
       {{"--log-level=loud"}, "--log-level"},
       {{"--allowed-regions=Bad Region"}, "--allowed-regions"},
       {{"--test-fail-sync-after=abc"}, "--test-fail-sync-after"},
+      {{"--hello-timeout-ms=5"}, "--hello-timeout-ms: must be between"},
+      {{"--stream-idle-timeout-ms=0"}, "--stream-idle-timeout-ms: must be between"},
+      {{"--max-streams-per-identity=0"}, "--max-streams-per-identity: must be between"},
+      {{"--max-ingest-streams=0"}, "--max-ingest-streams: must be between"},
+      {{"--grpc-max-threads=2"}, "--grpc-max-threads: must be between"},
+      {{"--grpc-max-threads=many"}, "--grpc-max-threads"},
       {{"--no-such-flag=1"}, "no-such-flag"},
   };
   int n = 0;
