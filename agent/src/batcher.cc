@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "orgtrail/common/batch.h"
+#include "orgtrail/common/hash.h"
 
 namespace orgtrail::agent {
 namespace {
@@ -29,7 +30,10 @@ Batcher::Batcher(Spool* spool, std::string agent_id, BatcherOptions options, Log
                                           "Events moved from pending into sealed batches")),
       batches_resealed_(metrics->GetCounter(
           "orgtrail_agent_batches_resealed_total",
-          "Batches re-sealed under new sequences after a sequence collision")) {}
+          "Batches re-sealed under new sequences after a sequence collision")),
+      unreadable_entries_(metrics->GetCounter(
+          "orgtrail_agent_spool_unreadable_entries_total",
+          "Pending spool entries that did not parse (moved to the quarantine with their bytes)")) {}
 
 void Batcher::SetSigner(std::shared_ptr<const Signer> signer) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -97,8 +101,16 @@ StatusOr<std::optional<uint64_t>> Batcher::SealLocked() {
   for (auto& p : pending) {
     ids.push_back(p.id);
     bytes += p.stored_bytes;
-    if (p.event.raw_json().empty()) {
-      logger_->Error("unreadable pending spool entry skipped", {{"pending_id", p.id}});
+    if (p.unreadable || p.event.raw_json().empty()) {
+      // Never silently dropped: the bytes go to the quarantine (listed with the agent's
+      // quarantined inputs), counted and logged, before the batch deletes the entry.
+      ORGTRAIL_RETURN_IF_ERROR(spool_->Quarantine(
+          "spool-entry:" + std::to_string(p.id),
+          "unreadable pending spool entry of " + std::to_string(p.stored_bytes) +
+              " bytes (disk corruption?); stored bytes, base64: " + Base64Encode(p.stored_value)));
+      unreadable_entries_->Increment();
+      logger_->Error("unreadable pending spool entry moved to the quarantine",
+                     {{"pending_id", p.id}, {"bytes", static_cast<uint64_t>(p.stored_bytes)}});
       continue;
     }
     *batch.add_events() = std::move(p.event);

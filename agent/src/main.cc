@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
   metrics.AddGaugeCallback("orgtrail_agent_dead_letter_batches", "Batches in the dead-letter store", [spool] {
     return std::vector<std::pair<MetricLabels, double>>{{{}, static_cast<double>(spool->Stats().dead_letters)}};
   });
-  metrics.AddGaugeCallback("orgtrail_agent_quarantined_files", "Files in the quarantine list", [spool] {
+  metrics.AddGaugeCallback("orgtrail_agent_quarantined_files", "Inputs in the quarantine list (malformed files, over-long lines, unreadable spool entries)", [spool] {
     return std::vector<std::pair<MetricLabels, double>>{{{}, static_cast<double>(spool->Stats().quarantined)}};
   });
 

@@ -262,9 +262,11 @@ std::vector<PendingEvent> Spool::ReadPending(size_t max_events, size_t max_bytes
     pending.id = DecodeU64(it->key());
     pending.stored_bytes = size;
     if (!pending.event.ParseFromArray(it->value().data(), static_cast<int>(size))) {
-      // Unreadable entry (disk corruption): keep it out of batches but
-      // account for it so it is deleted with the batch; the raw bytes are gone.
+      // Unreadable entry (disk corruption): kept out of batches; the batcher
+      // moves its bytes to the quarantine before the batch deletes it.
       pending.event.Clear();
+      pending.unreadable = true;
+      pending.stored_value.assign(it->value().data(), size);
     }
     bytes += size;
     out.push_back(std::move(pending));

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <rocksdb/db.h>
+
 #include "agent_test_util.h"
 #include "orgtrail/common/batch.h"
 #include "orgtrail/common/event_extractor.h"
@@ -85,6 +87,48 @@ TEST_F(BatcherTest, FreshSpoolContinuesAboveTheCollectorsHighWater) {
   EXPECT_EQ(batch->agent_id(), AgentId());
   EXPECT_EQ(batch->events_size(), 10);
   EXPECT_TRUE(VerifyBatch(*batch, *verifier_).ok());
+}
+
+TEST_F(BatcherTest, UnreadableSpoolEntryIsQuarantinedWithItsBytesNotDropped) {
+  Spool(5);
+  // Corrupt the third pending entry on disk, as a bad sector would.
+  spool_.reset();
+  {
+    rocksdb::DBOptions db_options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "pending", "batches", "checkpoints", "state", "dead_letters", "quarantine"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(db_options, dir_.Join("spool"), families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
+    it->SeekToFirst();
+    it->Next();
+    it->Next();
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    it.reset();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, std::string("\xff\xff\xff\x07garbage", 11)).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  SpoolOptions options;
+  options.path = dir_.Join("spool");
+  spool_ = std::move(*Spool::Open(options));
+  auto batcher = MakeBatcher();
+  ASSERT_TRUE(batcher->Reconcile(0, "").ok());
+  auto sealed = batcher->SealIfDue(true);
+  ASSERT_TRUE(sealed.ok() && sealed->has_value()) << sealed.status();
+  auto batch = spool_->ReadBatch(**sealed);
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(batch->events_size(), 4);  // the four good ones go on
+  EXPECT_EQ(spool_->Stats().pending_events, 0u);
+  const auto quarantined = spool_->ListQuarantine();
+  ASSERT_EQ(quarantined.size(), 1u);
+  EXPECT_EQ(quarantined[0].first.rfind("spool-entry:", 0), 0u) << quarantined[0].first;
+  EXPECT_NE(quarantined[0].second.find("base64: ////B2dhcmJhZ2U="), std::string::npos) << quarantined[0].second;
+  EXPECT_EQ(metrics_.GetCounter("orgtrail_agent_spool_unreadable_entries_total", "")->value(), 1u);
 }
 
 TEST_F(BatcherTest, CutsByCountAndChainsBatches) {

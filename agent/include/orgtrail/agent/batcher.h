@@ -86,6 +86,7 @@ class Batcher {
   Counter* batches_sealed_;
   Counter* events_batched_;
   Counter* batches_resealed_;
+  Counter* unreadable_entries_;
 };
 
 }  // namespace orgtrail::agent

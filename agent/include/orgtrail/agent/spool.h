@@ -65,6 +65,8 @@ struct PendingEvent {
   uint64_t id = 0;
   v1::Event event;
   size_t stored_bytes = 0;
+  bool unreadable = false;   // the stored bytes did not parse (disk corruption): event is empty
+  std::string stored_value;  // the stored bytes, kept only when unreadable (for the quarantine)
 };
 
 struct AgentState {
