@@ -123,9 +123,6 @@ TEST(IngestStreamFloodTest, SilentStreamsDoNotStopALegitimateAgent) {
   // Every stream over the caps is refused at once; the rest are held, waiting for a Hello.
   ASSERT_TRUE(WaitFor([&] {
     sample();
-    std::cerr << "finished " << finished.load() << " admitted "
-              << (*collector)->MetricValue("orgtrail_collector_ingest_streams_admitted") << " threads " << Threads(pid)
-              << "\n";
     return finished.load() + (*collector)->MetricValue("orgtrail_collector_ingest_streams_admitted") >= kFloodStreams;
   }, std::chrono::seconds(30), std::chrono::milliseconds(500)))
       << "finished " << finished.load() << " admitted "
