@@ -308,11 +308,6 @@ int main(int argc, char** argv) {
     r.body = metrics.RenderPrometheus();
     return r;
   });
-  auto ops_port = ops.Start(values["ops-listen"].as<std::string>());
-  if (!ops_port.ok()) {
-    logger.Error("cannot start the ops HTTP server", {{"error", ops_port.status().ToString()}});
-    return 1;
-  }
 
   std::unique_ptr<FileSource> files;
   const std::vector<std::string> watch_dirs = SplitList(values["watch-dir"].as<std::string>());
@@ -336,6 +331,13 @@ int main(int argc, char** argv) {
     }
     api_server = std::move(*server);
     logger.Info("local PutEvents API listening", {{"socket", api_socket}, {"tcp_port", api_port}});
+  }
+  // The ops endpoint starts last of the listeners: once /healthz answers, the local API
+  // (when configured) accepts calls too (tests and probes rely on that order).
+  auto ops_port = ops.Start(values["ops-listen"].as<std::string>());
+  if (!ops_port.ok()) {
+    logger.Error("cannot start the ops HTTP server", {{"error", ops_port.status().ToString()}});
+    return 1;
   }
   std::unique_ptr<GeneratorSource> generator;
   if (generator_rate > 0) {
