@@ -5,5 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${ORGTRAIL_BUILD_DIR:-$ROOT/build}"
 JOBS="${ORGTRAIL_JOBS:-$(nproc)}"
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"  # ccache hits across clones and build dirs
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${ORGTRAIL_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS" "$@"

@@ -2,22 +2,29 @@
 # The test command: installs what is missing, builds, and runs every test.
 #   1. scripts/bootstrap.sh               (Debian packages)
 #   2. Release build in build/ and `ctest` (unit + integration + quick chaos + tiny bench)
-#   3. AddressSanitizer+UBSan build in build-asan/ and the unit tests under it
-# Options: --no-asan (skip step 3), --asan-only (skip step 2).
+#   3. AddressSanitizer+UBSan build in build-asan/: the unit and integration tests with the daemons
+#      built under ASan+UBSan (every child's stderr is scanned; a sanitizer report fails the test)
+#   4. the libFuzzer targets (scripts/fuzz.sh): each corpus replayed, then each target for a few seconds
+# Options: --no-asan (skip step 3), --asan-only (only step 3), --no-fuzz (skip step 4).
 # No test is ever rerun: a failure fails the run (a flaky test is a bug to fix, not to retry).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_MAIN=1
 RUN_ASAN=1
+RUN_FUZZ=1
 for arg in "$@"; do
   case "$arg" in
     --no-asan) RUN_ASAN=0 ;;
-    --asan-only) RUN_MAIN=0 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --asan-only) RUN_MAIN=0; RUN_FUZZ=0 ;;
+    --no-fuzz) RUN_FUZZ=0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
 JOBS="${ORGTRAIL_JOBS:-$(nproc)}"
+# ccache hits across clones and build dirs (paths under the repo are hashed relative to it).
+export CCACHE_BASEDIR="$ROOT"
+export CCACHE_NOHASHDIR=1  # the ASan build has debug info: do not hash the build dir
 start=$(date +%s)
 
 "$ROOT/scripts/bootstrap.sh"
@@ -30,23 +37,28 @@ if [ "$RUN_MAIN" = 1 ]; then
 fi
 
 if [ "$RUN_ASAN" = 1 ]; then
-  echo "== AddressSanitizer + UBSan build (unit tests)"
+  echo "== AddressSanitizer + UBSan build (unit and integration tests, daemons under ASan)"
   # -O1 -g1: sanitizer reports keep function names and lines; compiles much faster than -O2 -g.
   cmake -S "$ROOT" -B "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
     -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" -DORGTRAIL_SANITIZE=ON -DORGTRAIL_BUILD_BENCH=OFF >/dev/null
-  # Only the unit-test binaries (and the daemons they start). The list is read once: `grep -q`
+  # Only the test binaries (and the daemons they start). The list is read once: `grep -q`
   # on a pipe would close it early, and under pipefail the SIGPIPE'd cmake would fail the test.
   available="$(cmake --build "$ROOT/build-asan" --target help)"
   targets=()
   while read -r t; do
     targets+=(--target "$t")
-  done < <(sed -n 's/^\.\.\. \(common_tests\|agent_tests\|cli_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
+  done < <(sed -n 's/^\.\.\. \(common_tests\|agent_tests\|cli_tests\|integration_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
   [ ${#targets[@]} -gt 0 ] || { echo "test.sh: no unit-test targets in build-asan" >&2; exit 1; }
   cmake --build "$ROOT/build-asan" -j "$JOBS" "${targets[@]}"
-  echo "== Tests (ASan+UBSan, label unit)"
+  echo "== Tests (ASan+UBSan, labels unit and integration; the local-org script runs in the Release pass)"
   # The 1M-event proportionality proof runs in the Release pass; a smaller store suffices here.
   (cd "$ROOT/build-asan" && ORGTRAIL_QUERY_SCALE_EVENTS=200000 GRPC_DNS_RESOLVER=native ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j "$JOBS" -L unit --timeout 900)
+     ctest --output-on-failure -j "$JOBS" -L 'unit|integration' -E '^local_org_quickstart$' --timeout 900)
+fi
+if [ "$RUN_FUZZ" = 1 ]; then
+  echo "== Fuzz targets (clang, ASan+UBSan+libFuzzer): corpus replay, then 5 s each"
+  "$ROOT/scripts/fuzz.sh" --replay
+  "$ROOT/scripts/fuzz.sh" --no-build --seconds 5
 fi
 echo "== test.sh finished in $(( $(date +%s) - start ))s"
