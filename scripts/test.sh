@@ -32,7 +32,10 @@ start=$(date +%s)
 if [ "$RUN_MAIN" = 1 ]; then
   echo "== Release build"
   ORGTRAIL_BUILD_DIR="$ROOT/build" "$ROOT/scripts/build.sh"
-  echo "== Tests (Release)"
+  # chaos_quick_new_seed draws a new schedule seed each run; it is printed here so a failure can
+  # be replayed (ORGTRAIL_CHAOS_SEED=<seed> scripts/test.sh, or orgtrail-chaos --quick --seed <seed>).
+  export ORGTRAIL_CHAOS_SEED="${ORGTRAIL_CHAOS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+  echo "== Tests (Release); chaos_quick_new_seed uses seed $ORGTRAIL_CHAOS_SEED"
   (cd "$ROOT/build" && ctest --output-on-failure -j "$JOBS" --timeout 900)
 fi
 
