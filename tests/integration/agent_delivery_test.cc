@@ -7,8 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "agent_harness.h"
+#include "orgtrail/common/identity.h"
 #include "orgtrail/common/generator.h"
 
 namespace orgtrail::testutil {
@@ -196,9 +198,19 @@ TEST(AgentDeliveryTest, CertificateRotationMidStreamKeepsDelivering) {
       {"--generator-rate", "250", "--generator-limit", std::to_string(total), "--batch-max-age", "100ms"});
   ASSERT_TRUE(WaitFor([&] { return h.EventsStored() >= 300; }, std::chrono::seconds(60)))
       << agent->process->ReadLog();
+  auto fingerprint_of = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    auto fingerprint = CertificateFingerprint(pem.str());
+    return fingerprint.ok() ? *fingerprint : std::string("unreadable");
+  };
+  const std::string old_fingerprint = fingerprint_of(agent->tls.cert_path);
   // Replace the agent's certificate and key (a new key pair) atomically.
   const TlsFiles rotated = h.pki().Agent(kAccount, kRegion, "rot");
   ASSERT_EQ(rotated.cert_path, agent->tls.cert_path);
+  const std::string new_fingerprint = fingerprint_of(rotated.cert_path);
+  ASSERT_NE(new_fingerprint, old_fingerprint);
   const int64_t before = h.EventsStored();
   ASSERT_TRUE(h.WaitForStored(total, std::chrono::seconds(120)))
       << "stored " << h.EventsStored() << " (" << before << " before rotation)\n"
@@ -206,6 +218,32 @@ TEST(AgentDeliveryTest, CertificateRotationMidStreamKeepsDelivering) {
   EXPECT_EQ(h.EventsStored(), total);
   EXPECT_EQ(h.AgentMetric(*agent, "orgtrail_agent_dead_letter_batches"), 0);
   EXPECT_TRUE(agent->process->Running());
+
+  // The new certificate is the one in use: the newest events were carried by batches whose
+  // provenance names the rotated certificate (the collector records the peer's certificate).
+  auto query = h.Query();
+  v1::LookupEventsRequest lookup;
+  lookup.set_include_data_events(true);
+  lookup.set_max_results(1);
+  v1::LookupEventsResponse newest;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto status = query->LookupEvents(&ctx, lookup, &newest);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  ASSERT_EQ(newest.events_size(), 1);
+  v1::GetEventRequest get;
+  get.set_event_id(newest.events(0).event_id());
+  v1::GetEventResponse got;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto status = query->GetEvent(&ctx, get, &got);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(got.provenance().agent_certificate_sha256(), new_fingerprint)
+      << "old certificate " << old_fingerprint;
 }
 
 }  // namespace
