@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "testutil/ingest_client.h"
+#include "testutil/orgtrailctl_runner.h"
 #include "testutil/pki_fixture.h"
-#include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 
 namespace orgtrail {
 namespace {
 
-using std::chrono::seconds;
 using testutil::CollectorProcess;
 using testutil::IngestClient;
 using testutil::SyntheticEvent;
@@ -26,7 +25,6 @@ using testutil::SyntheticEventJson;
 
 constexpr char kAccountA[] = "111111111111";
 constexpr char kAccountB[] = "222222222222";
-const std::string kCtl = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
 
 class CollectorDedupTest : public ::testing::Test {
  protected:
@@ -57,27 +55,9 @@ class CollectorDedupTest : public ::testing::Test {
     e.event_name = name;
     return SyntheticEventJson(e);
   }
-  struct Run {
-    int exit_code = -1;
-    std::string out, err;
-  };
-  Run Ctl(std::vector<std::string> args) {
-    const TlsFiles tls = pki_->Auditor();
-    args.insert(args.end(), {"--collector", collector_->target(), "--ca", tls.ca_cert_path, "--cert", tls.cert_path,
-                             "--key", tls.key_path, "--tls-server-name", "localhost"});
-    testutil::SubprocessOptions options;
-    options.binary = kCtl;
-    options.args = args;
-    options.log_dir = dir_->MakeSubdir("ctl");
-    options.name = "ctl-" + std::to_string(++ctl_runs_);
-    auto process = testutil::Subprocess::Start(options);
-    Run run;
-    if (!process.ok()) return run;
-    if (!(*process)->Wait(seconds(60))) (*process)->Stop(seconds(1));
-    run.exit_code = (*process)->ExitCode();
-    run.out = (*process)->ReadStdout();
-    run.err = (*process)->ReadStderr();
-    return run;
+  testutil::CtlResult Ctl(std::vector<std::string> args) {
+    return testutil::RunOrgtrailctl(std::move(args), collector_->target(), pki_->Auditor(), dir_->MakeSubdir("ctl"),
+                                    "ctl-" + std::to_string(++ctl_runs_));
   }
 
   std::unique_ptr<testutil::TempDir> dir_;
@@ -99,13 +79,13 @@ TEST_F(CollectorDedupTest, AnotherAccountCannotSuppressAnEventBySendingItsIdFirs
   EXPECT_EQ(real->events_duplicate(), 0u);
 
   // The eventID is in two accounts: get-event says so and asks for the account.
-  Run ambiguous = Ctl({"get-event", "E-squat"});
+  testutil::CtlResult ambiguous = Ctl({"get-event", "E-squat"});
   EXPECT_EQ(ambiguous.exit_code, 1) << ambiguous.out << ambiguous.err;
   EXPECT_NE(ambiguous.err.find("2 accounts"), std::string::npos) << ambiguous.err;
-  Run in_b = Ctl({"get-event", "E-squat", "--account", kAccountB});
+  testutil::CtlResult in_b = Ctl({"get-event", "E-squat", "--account", kAccountB});
   ASSERT_EQ(in_b.exit_code, 0) << in_b.err;
   EXPECT_NE(in_b.out.find("DeleteBucket"), std::string::npos) << in_b.out;
-  Run in_a = Ctl({"get-event", "E-squat", "--account", kAccountA});
+  testutil::CtlResult in_a = Ctl({"get-event", "E-squat", "--account", kAccountA});
   ASSERT_EQ(in_a.exit_code, 0) << in_a.err;
   EXPECT_NE(in_a.out.find("DescribeInstances"), std::string::npos) << in_a.out;
   EXPECT_EQ(collector_->MetricValue("orgtrail_collector_event_conflicts_total"), 0);
@@ -125,7 +105,7 @@ TEST_F(CollectorDedupTest, SameIdOtherBytesInOneAccountIsAVisibleConflictNotALos
   EXPECT_EQ(copy->events_duplicate(), 1u);  // E-same: the same bytes
   EXPECT_EQ(collector_->MetricValue("orgtrail_collector_event_conflicts_total"), 1);
 
-  Run listed = Ctl({"list-conflicts"});
+  testutil::CtlResult listed = Ctl({"list-conflicts"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("\"eventID\":\"E-conflict\""), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find(testutil::AgentSpiffeId("example.org", kAccountA, "us-east-1", "two")), std::string::npos)
@@ -134,11 +114,11 @@ TEST_F(CollectorDedupTest, SameIdOtherBytesInOneAccountIsAVisibleConflictNotALos
   EXPECT_EQ(listed.out.find("E-same"), std::string::npos) << listed.out;      // a duplicate is no conflict
   EXPECT_NE(listed.err.find("1 recorded"), std::string::npos) << listed.err;
   // The original is what GetEvent returns.
-  Run got = Ctl({"get-event", "E-conflict"});
+  testutil::CtlResult got = Ctl({"get-event", "E-conflict"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   EXPECT_NE(got.out.find("CreateUser"), std::string::npos);
 
-  Run bad = Ctl({"list-conflicts", "--max-items", "0"});
+  testutil::CtlResult bad = Ctl({"list-conflicts", "--max-items", "0"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--max-items"), std::string::npos) << bad.err;
 }

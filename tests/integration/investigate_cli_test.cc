@@ -29,6 +29,7 @@
 #include "orgtrail/common/tls.h"
 #include "orgtrail/v1/query.grpc.pb.h"
 #include "testutil/ingest_client.h"
+#include "testutil/orgtrailctl_runner.h"
 #include "testutil/pki_fixture.h"
 #include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
@@ -182,29 +183,12 @@ class InvestigateCliTest : public ::testing::Test {
     records_->clear();
   }
 
-  struct Run {
-    int exit_code = -1;
-    std::string out, err;
-  };
+  using Run = testutil::CtlResult;
   // Runs orgtrailctl with the connection flags of `tls` and waits for it.
   static Run Ctl(std::vector<std::string> args, const TlsFiles& tls, seconds timeout = seconds(60)) {
     static int counter = 0;
-    args.insert(args.end(), {"--collector", collector_->target(), "--ca", tls.ca_cert_path, "--cert", tls.cert_path,
-                             "--key", tls.key_path, "--tls-server-name", "localhost"});
-    testutil::SubprocessOptions options;
-    options.binary = kCtl;
-    options.args = args;
-    options.log_dir = dir_->MakeSubdir("ctl");
-    options.name = "ctl-" + std::to_string(++counter);
-    auto process = testutil::Subprocess::Start(options);
-    Run run;
-    if (!process.ok()) return run;
-    auto status = (*process)->Wait(timeout);
-    if (!status) (*process)->Stop(seconds(1));
-    run.exit_code = (*process)->ExitCode();
-    run.out = (*process)->ReadStdout();
-    run.err = (*process)->ReadStderr();
-    return run;
+    return testutil::RunOrgtrailctl(std::move(args), collector_->target(), tls, dir_->MakeSubdir("ctl"),
+                                    "ctl-" + std::to_string(++counter), timeout);
   }
 
   static std::set<std::string> EventIdsNamed(const std::string& name) {
