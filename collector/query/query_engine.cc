@@ -206,15 +206,15 @@ StatusOr<v1::GetEventResponse> QueryEngine::GetEvent(const v1::GetEventRequest& 
   if (account.empty()) {
     auto accounts = store_->ListAccountsOfEventId(event_id, snapshot->snapshot());
     if (!accounts.ok()) return accounts.status();
+    if (accounts->empty()) return absl::NotFoundError(absl::StrCat("event ", event_id, " is not stored"));
     if (accounts->size() > 1) {
       return absl::FailedPreconditionError(absl::StrCat("event ", event_id, " is stored in ", accounts->size(),
                                                         " accounts (", absl::StrJoin(*accounts, ", "),
                                                         "): name one with recipient_account_id (--account)"));
     }
-    if (!accounts->empty()) account = accounts->front();
+    account = accounts->front();
   }
-  auto stored = account.empty() ? StatusOr<std::optional<StoredEvent>>(std::optional<StoredEvent>())
-                                 : store_->GetEventByAccountAndId(account, event_id, snapshot->snapshot());
+  auto stored = store_->GetEventByAccountAndId(account, event_id, snapshot->snapshot());
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) {
     return absl::NotFoundError(absl::StrCat("event ", event_id, " is not stored"));

@@ -408,17 +408,11 @@ StatusOr<std::vector<ConflictRecord>> EventStore::ListConflicts(size_t limit) co
   std::vector<ConflictRecord> out;
   for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
     ConflictRecord record;
-    std::string_view key = it->key().ToStringView();
-    std::string_view account, event_id, agent;
-    if (!GetLengthPrefixed(&key, &account) || !GetLengthPrefixed(&key, &event_id) ||
-        !GetLengthPrefixed(&key, &agent) || !GetFixed64BE(&key, &record.sequence) ||
-        !GetFixed64BE(&key, &record.leaf_index) || !key.empty() ||
+    if (!DecodeConflictKey(it->key().ToStringView(), &record.account_id, &record.event_id, &record.agent_id,
+                           &record.sequence, &record.leaf_index) ||
         !DecodeConflictValue(it->value().ToStringView(), &record)) {
       return absl::DataLossError("undecodable conflict record");
     }
-    record.account_id.assign(account);
-    record.event_id.assign(event_id);
-    record.agent_id.assign(agent);
     out.push_back(std::move(record));
   }
   ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "conflicts scan"));

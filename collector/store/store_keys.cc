@@ -239,6 +239,12 @@ std::string EncodeConflictKey(std::string_view account_id, std::string_view even
   return out;
 }
 
+bool DecodeConflictKey(std::string_view bytes, std::string* account_id, std::string* event_id, std::string* agent_id,
+                       uint64_t* sequence, uint64_t* leaf_index) {
+  return GetString(&bytes, account_id) && GetString(&bytes, event_id) && GetString(&bytes, agent_id) &&
+         GetFixed64BE(&bytes, sequence) && GetFixed64BE(&bytes, leaf_index) && bytes.empty();
+}
+
 std::string AgentStateKey(std::string_view agent_id) {
   std::string out(kAgentStatePrefix);
   out.append(agent_id.data(), agent_id.size());

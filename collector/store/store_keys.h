@@ -104,6 +104,8 @@ bool DecodeEventIdKey(std::string_view bytes, std::string* event_id, std::string
 // (the conflicting copy's batch and position; a replay rewrites the same key)
 std::string EncodeConflictKey(std::string_view account_id, std::string_view event_id, std::string_view agent_id,
                               uint64_t sequence, uint64_t leaf_index);
+bool DecodeConflictKey(std::string_view bytes, std::string* account_id, std::string* event_id, std::string* agent_id,
+                       uint64_t* sequence, uint64_t* leaf_index);
 
 // ---- column family "commits": the commit order ----
 // key = U(commit_index) (1, 2, 3, ... one per stored event, never reused)

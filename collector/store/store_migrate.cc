@@ -5,8 +5,8 @@
 // (store_keys.h). Every entry is rewritten in chunks of synced WriteBatches
 // (new key put and old key deleted in the same batch), then the format
 // version is written. A crash part-way leaves some entries migrated: a rerun
-// recognises them (their key decodes as P(eventID) || account where account
-// is the account of the event key they point to) and leaves them alone.
+// recognises them (their key is already the version-2 key of the event they
+// point to) and leaves them alone.
 #include "collector/store/store.h"
 #include "collector/store/store_internal.h"
 
@@ -16,15 +16,6 @@ namespace orgtrail::collector {
 namespace {
 
 constexpr size_t kMigrationChunk = 10'000;
-
-// True when `key` is already a version-2 key for the event at `event_key`.
-bool IsVersion2Key(std::string_view key, std::string_view event_key) {
-  EventKey decoded;
-  if (!DecodeEventKey(event_key, &decoded)) return false;
-  std::string id, account;
-  return DecodeEventIdKey(key, &id, &account) && account == decoded.account_id && id == decoded.event_id;
-}
-
 }  // namespace
 
 Status EventStore::MigrateFormat(uint64_t from_version) {
@@ -37,14 +28,13 @@ Status EventStore::MigrateFormat(uint64_t from_version) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
   rocksdb::WriteBatch wb;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view key = it->key().ToStringView();
-    std::string_view event_key = it->value().ToStringView();
-    if (IsVersion2Key(key, event_key)) continue;
     EventKey decoded;
-    if (!DecodeEventKey(event_key, &decoded)) {
+    if (!DecodeEventKey(it->value().ToStringView(), &decoded)) {
       return absl::DataLossError("migration: undecodable event key in event_ids");
     }
-    wb.Put(cf, EncodeEventIdKey(key, decoded.account_id), it->value());
+    const std::string new_key = EncodeEventIdKey(decoded.event_id, decoded.account_id);
+    if (it->key().ToStringView() == new_key) continue;  // migrated before a crash
+    wb.Put(cf, new_key, it->value());
     wb.Delete(cf, it->key());
     if (wb.Count() >= 2 * kMigrationChunk) {
       ORGTRAIL_RETURN_IF_ERROR(store_internal::FromRocks(db_->Write(wo, &wb), "migration write"));

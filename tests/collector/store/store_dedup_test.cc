@@ -5,6 +5,8 @@
 // the bare eventID) is migrated at open.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <rocksdb/write_batch.h>
 
 #include "collector/store/store.h"
@@ -92,6 +94,12 @@ TEST(StoreDedupTest, SameBytesAreADuplicateOtherBytesAConflictKeptWithProvenance
   EXPECT_EQ(c.raw_json, second.events[1].event.raw_json());
   EXPECT_EQ(c.existing_event_key, (*original)->event_key);
   EXPECT_EQ(store->conflicts_recorded(), 1u);
+  std::string account, event_id, agent;
+  uint64_t sequence = 0, leaf = 0;
+  ASSERT_TRUE(DecodeConflictKey(EncodeConflictKey(kAccountA, "E2", "agent-2", 1, 1), &account, &event_id, &agent,
+                                &sequence, &leaf));
+  EXPECT_EQ(std::tie(account, event_id, agent, sequence, leaf),
+            std::tie(c.account_id, c.event_id, c.agent_id, c.sequence, c.leaf_index));
   // The conflicting batch's provenance is stored (it proves what agent-2 signed).
   auto provenance = store->GetProvenance("agent-2", 1);
   ASSERT_TRUE(provenance.ok() && provenance->has_value());

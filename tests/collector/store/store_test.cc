@@ -63,6 +63,9 @@ TEST(StoreKeysTest, HostileBytesAreRejectedNotCrashed) {
     EXPECT_FALSE(DecodeAgentState(bytes, &st));
     EXPECT_FALSE(DecodeProvenanceValue(bytes, &pr));
     EXPECT_FALSE(DecodeProvenanceKey(bytes, &agent, &seq));
+    std::string account, event_id;
+    uint64_t leaf;
+    EXPECT_FALSE(DecodeConflictKey(bytes, &account, &event_id, &agent, &seq, &leaf));
     DecodeEventValue(bytes, &meta, &raw);  // must not crash
   }
   IndexKind kind;
