@@ -14,7 +14,31 @@ EventIntake::EventIntake(IntakeOptions options, MetricsRegistry* metrics)
                                            "Records selected by a trail and spooled")),
       events_unselected_(metrics->GetCounter(
           "orgtrail_agent_events_unselected_total",
-          "Records no trail selects (they never leave the account)")) {}
+          "Records no trail selects (they never leave the account)")) {
+  auto rules = std::make_shared<AcceptanceRules>();
+  rules->account_id = options_.account_id;
+  rules->region = options_.region;
+  rules->classifier = std::make_shared<const GlobalServiceClassifier>();
+  rules_ = std::move(rules);
+}
+
+std::shared_ptr<const AcceptanceRules> EventIntake::rules() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rules_;
+}
+
+void EventIntake::SetCollectorRules(const v1::HelloAck& hello_ack) {
+  auto rules = std::make_shared<AcceptanceRules>(*this->rules());
+  if (hello_ack.global_event_sources_size() > 0) {
+    rules->classifier = std::make_shared<const GlobalServiceClassifier>(std::vector<std::string>(
+        hello_ack.global_event_sources().begin(), hello_ack.global_event_sources().end()));
+  }
+  rules->allowed_regions =
+      std::set<std::string>(hello_ack.allowed_regions().begin(), hello_ack.allowed_regions().end());
+  if (hello_ack.max_event_id_bytes() > 0) rules->max_event_id_bytes = hello_ack.max_event_id_bytes();
+  std::lock_guard<std::mutex> lock(mu_);
+  rules_ = std::move(rules);
+}
 
 Counter* EventIntake::events_refused(std::string_view reason) const {
   return metrics_->GetCounter("orgtrail_agent_events_refused_total",
@@ -22,8 +46,8 @@ Counter* EventIntake::events_refused(std::string_view reason) const {
                               {{"reason", std::string(reason)}});
 }
 
-StatusOr<v1::Event> EventIntake::Prepare(std::string_view raw_json,
-                                         EventExtractor* extractor) const {
+StatusOr<v1::Event> EventIntake::Prepare(std::string_view raw_json, EventExtractor* extractor,
+                                         std::string* rule) const {
   v1::Event event;
   ExtractReport report;
   Status status = extractor->Extract(raw_json, &event, &report);
@@ -34,21 +58,9 @@ StatusOr<v1::Event> EventIntake::Prepare(std::string_view raw_json,
     status = extractor->Extract(*with_id, &event, &report);
     if (!status.ok()) return status;
   }
-  const std::string& account = event.recipient_account_id();
-  if (account != options_.account_id) {
-    return absl::PermissionDeniedError(
-        std::string(event.recipient_account_from_user_identity()
-                        ? "userIdentity.accountId (no recipientAccountId) '"
-                        : "recipientAccountId '") +
-        account + "' is not this agent's account '" + options_.account_id + "' (eventID " +
-        event.event_id() + ")");
-  }
-  if (event.aws_region() != options_.region && !classifier_.IsGlobal(event)) {
-    return absl::PermissionDeniedError("awsRegion '" + event.aws_region() +
-                                       "' is not this agent's region '" + options_.region +
-                                       "' and " + event.event_source() +
-                                       " is not a global service (eventID " + event.event_id() +
-                                       ")");
+  if (std::optional<EventRejection> rejection = CheckEventAcceptance(event, *rules())) {
+    if (rule != nullptr) *rule = rejection->rule;
+    return Status(rejection->code, rejection->message);
   }
   return event;
 }

@@ -21,12 +21,13 @@ void Fail(v1::PutEventsResponse* response, const std::string& id, const std::str
   failed->set_error_message(message);
 }
 
-std::string ErrorCodeOf(const Status& status) {
+// `rule` is the acceptance rule that refused the event (common/event_acceptance.h), if any.
+std::string ErrorCodeOf(const Status& status, const std::string& rule) {
+  if (rule == "recipient_account_mismatch") return "AccountMismatch";
+  if (rule == "region_mismatch") return "RegionMismatch";
+  if (rule == "invalid_region") return "InvalidRegion";
+  if (rule == "event_id_invalid") return "InvalidEventId";
   const std::string message(status.message());
-  if (absl::IsPermissionDenied(status)) {
-    return message.find("awsRegion") != std::string::npos ? "RegionMismatch"
-                                                                : "AccountMismatch";
-  }
   if (message.find("too large") != std::string::npos) return "EventTooLarge";
   if (message.find("eventTime") != std::string::npos) {
     return message.find("missing") != std::string::npos ||
@@ -88,11 +89,12 @@ grpc::Status PutEventsService::PutEvents(grpc::ServerContext* context,
            "event_data_checksum is not the SHA-256 of event_data");
       continue;
     }
-    auto event = intake_->Prepare(audit_event.event_data(), &extractor);
+    std::string rule;
+    auto event = intake_->Prepare(audit_event.event_data(), &extractor, &rule);
     if (!event.ok()) {
       intake_->events_refused(absl::IsPermissionDenied(event.status()) ? "not_this_agent" : "invalid")
           ->Increment();
-      Fail(response, id, ErrorCodeOf(event.status()), std::string(event.status().message()));
+      Fail(response, id, ErrorCodeOf(event.status(), rule), std::string(event.status().message()));
       continue;
     }
     if (!intake_->Selected(*event)) {

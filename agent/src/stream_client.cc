@@ -31,6 +31,9 @@ StreamClient::StreamClient(StreamClientOptions options, Spool* spool, Batcher* b
                                         "Batches refused by the collector and moved to the dead letters")),
       trail_configs_(metrics->GetCounter("orgtrail_agent_trail_configs_received_total",
                                          "TrailConfig messages received and applied")),
+      events_refused_by_collector_(metrics->GetCounter(
+          "orgtrail_agent_events_refused_by_collector_total",
+          "Events the collector refused one by one (recorded there with their reason; batch otherwise stored)")),
       connected_gauge_(metrics->GetGauge("orgtrail_agent_connected",
                                          "1 while an ingest stream is established")),
       acked_gauge_(metrics->GetGauge("orgtrail_agent_acked_sequence",
@@ -252,6 +255,7 @@ void StreamClient::ReadResponses(
       std::lock_guard<std::mutex> lock(mu_);
       hello_ack_ = response.hello_ack();
       hello_received_ = true;
+      intake_->SetCollectorRules(hello_ack_);
     } else if (response.has_ack()) {
       const uint64_t sequence = response.ack().sequence();
       const Status pruned = spool_->PruneThrough(sequence);
@@ -260,6 +264,7 @@ void StreamClient::ReadResponses(
       acked_gauge_->Set(static_cast<double>(acked_.load()));
       batches_acked_->Increment();
       events_acked_->Increment(response.ack().events_stored() + response.ack().events_duplicate());
+      ReportRefusedEvents(response.ack());
     } else if (response.has_trail_config()) {
       const v1::TrailConfig& config = response.trail_config();
       if (!intake_->has_trail_config() || config.version() > intake_->trail_config_version()) {
@@ -295,6 +300,20 @@ void StreamClient::ReadResponses(
     stream_done_ = true;
   }
   cv_.notify_all();
+}
+
+void StreamClient::ReportRefusedEvents(const v1::Ack& ack) {
+  if (ack.events_refused() == 0) return;
+  events_refused_by_collector_->Increment(ack.events_refused());
+  for (const v1::RefusedEventNotice& notice : ack.refused()) {
+    logger_->Error("collector refused an event (recorded there: orgtrailctl list-refused); the batch's other "
+                   "events are stored",
+                   {{"sequence", ack.sequence()},
+                    {"leaf_index", notice.leaf_index()},
+                    {"event_id", notice.event_id()},
+                    {"rule", notice.rule()},
+                    {"message", notice.message()}});
+  }
 }
 
 void StreamClient::HandleRefusal(const RefusedBatch& refused) {

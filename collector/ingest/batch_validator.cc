@@ -23,6 +23,12 @@ std::string EventLabel(int index, const std::string& event_id) {
   return label;
 }
 
+// Faults of the collector itself, not of the batch: out of memory, OpenSSL internals.
+bool IsCollectorFault(const Status& s) {
+  return s.code() == absl::StatusCode::kResourceExhausted || s.code() == absl::StatusCode::kInternal ||
+         s.code() == absl::StatusCode::kUnavailable;
+}
+
 }  // namespace
 
 StatusOr<PeerCredentials> MakePeerCredentials(const Identity& identity, std::string certificate_pem) {
@@ -44,10 +50,13 @@ StatusOr<PeerCredentials> MakePeerCredentials(const Identity& identity, std::str
 
 BatchValidator::BatchValidator(const IngestPolicy& policy, PeerCredentials peer)
     : policy_(policy), peer_(std::move(peer)),
-      extractor_(ExtractOptions{static_cast<size_t>(policy.max_event_bytes), 64}) {}
-
-bool BatchValidator::RegionAcceptable(const std::string& region) const {
-  return IsValidRegionName(region) || policy_.allowed_regions.count(region) > 0;
+      extractor_(ExtractOptions{static_cast<size_t>(policy.max_event_bytes), 64}) {
+  rules_.account_id = peer_.identity.account_id;
+  rules_.region = peer_.identity.region;
+  // Not owned: the policy's classifier outlives every validator.
+  rules_.classifier = std::shared_ptr<const GlobalServiceClassifier>(std::shared_ptr<void>(), policy.classifier);
+  rules_.allowed_regions = policy.allowed_regions;
+  rules_.max_event_id_bytes = policy.max_event_id_bytes;
 }
 
 bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, IngestBatch* out,
@@ -84,7 +93,10 @@ bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, I
   std::vector<Digest> leaf_hashes;
   Status verified = VerifyBatch(batch, *peer_.verifier, &leaf_hashes);
   if (!verified.ok()) {
-    if (verified.code() == absl::StatusCode::kDataLoss) {
+    if (IsCollectorFault(verified)) {
+      *refusal = Refuse(absl::StatusCode::kUnavailable, "collector_fault",
+                        "the collector could not verify the batch (resend it): " + std::string(verified.message()));
+    } else if (verified.code() == absl::StatusCode::kDataLoss) {
       *refusal = Refuse(absl::StatusCode::kInvalidArgument, "merkle_root_mismatch",
                         "merkle_root does not match the events' leaf hashes: " + std::string(verified.message()));
     } else if (verified.code() == absl::StatusCode::kUnauthenticated) {
@@ -98,9 +110,16 @@ bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, I
   }
 
   out->events.clear();
-  out->events.resize(batch.events_size());
+  out->refused.clear();
+  out->events.reserve(batch.events_size());
   for (int i = 0; i < batch.events_size(); ++i) {
-    if (!CheckEvent(i, batch.events(i), &out->events[i], refusal)) return false;
+    IngestEvent event;
+    RefusedEvent refused;
+    switch (CheckEvent(i, batch.events(i), &event, &refused, refusal)) {
+      case EventVerdict::kAccepted: out->events.push_back(std::move(event)); break;
+      case EventVerdict::kRefused: out->refused.push_back(std::move(refused)); break;
+      case EventVerdict::kFault: return false;
+    }
   }
   out->agent_id = id.spiffe_id;
   out->account_id = id.account_id;
@@ -120,54 +139,36 @@ bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, I
   return true;
 }
 
-bool BatchValidator::CheckEvent(int index, const v1::Event& wire, IngestEvent* out, IngestRefusal* refusal) {
-  const Identity& id = peer_.identity;
+BatchValidator::EventVerdict BatchValidator::CheckEvent(int index, const v1::Event& wire, IngestEvent* out,
+                                                       RefusedEvent* refused, IngestRefusal* refusal) {
+  refused->leaf_index = static_cast<uint32_t>(index);
   ExtractReport report;
   Status s = extractor_.Extract(wire.raw_json(), &out->event, &report);
   if (!s.ok()) {
-    *refusal = Refuse(absl::StatusCode::kInvalidArgument, "malformed_event",
-                      EventLabel(index, "") + ": " + std::string(s.message()), index);
-    return false;
+    if (IsCollectorFault(s)) {
+      *refusal = Refuse(absl::StatusCode::kUnavailable, "collector_fault",
+                        EventLabel(index, "") + ": the collector could not parse it (resend it): " +
+                            std::string(s.message()),
+                        index);
+      return EventVerdict::kFault;
+    }
+    refused->rule = "malformed_event";
+    refused->message = EventLabel(index, "") + ": " + std::string(s.message());
+    refused->raw_json = wire.raw_json();
+    return EventVerdict::kRefused;
   }
   const v1::Event& e = out->event;
-  if (report.event_id_missing || e.event_id().empty()) {
-    *refusal = Refuse(absl::StatusCode::kInvalidArgument, "event_id_missing",
-                      EventLabel(index, "") + " has no eventID", index);
-    return false;
+  if (std::optional<EventRejection> rejection = CheckEventAcceptance(e, rules_)) {
+    refused->event_id = e.event_id().substr(0, policy_.max_event_id_bytes);
+    refused->rule = std::move(rejection->rule);
+    refused->message = EventLabel(index, "") + ": " + rejection->message;
+    refused->identity_violation = rejection->identity_violation;
+    refused->raw_json = wire.raw_json();
+    return EventVerdict::kRefused;
   }
-  if (e.event_id().size() > policy_.max_event_id_bytes) {
-    *refusal = Refuse(absl::StatusCode::kInvalidArgument, "event_id_invalid",
-                      EventLabel(index, "") + ": eventID longer than " +
-                          std::to_string(policy_.max_event_id_bytes) + " bytes",
-                      index);
-    return false;
-  }
-  if (e.recipient_account_id() != id.account_id) {
-    *refusal = Refuse(absl::StatusCode::kPermissionDenied, "recipient_account_mismatch",
-                      EventLabel(index, e.event_id()) + ": recipientAccountId '" +
-                          e.recipient_account_id().substr(0, 64) + "' is not the agent's account " + id.account_id,
-                      index, e.event_id());
-    return false;
-  }
-  if (!RegionAcceptable(e.aws_region())) {
-    *refusal = Refuse(absl::StatusCode::kInvalidArgument, "invalid_region",
-                      EventLabel(index, e.event_id()) + ": awsRegion '" + e.aws_region().substr(0, 64) +
-                          "' is not a region name (allow it with --allowed-regions)",
-                      index, e.event_id());
-    return false;
-  }
-  const bool global = policy_.classifier->IsGlobal(e);
-  if (e.aws_region() != id.region && !global) {
-    *refusal = Refuse(absl::StatusCode::kPermissionDenied, "region_mismatch",
-                      EventLabel(index, e.event_id()) + ": awsRegion '" + e.aws_region() +
-                          "' is not the agent's region " + id.region + " and " + e.event_source().substr(0, 128) +
-                          " is not a global service",
-                      index, e.event_id());
-    return false;
-  }
-  out->partition_region = global ? policy_.home_region : e.aws_region();
+  out->partition_region = policy_.classifier->IsGlobal(e) ? policy_.home_region : e.aws_region();
   out->leaf_index = static_cast<uint32_t>(index);
-  return true;
+  return EventVerdict::kAccepted;
 }
 
 }  // namespace orgtrail::collector

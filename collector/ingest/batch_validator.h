@@ -1,14 +1,16 @@
 // BatchValidator: everything the collector checks about one signed batch
 // before it may be stored, given the identity the stream authenticated with:
-//   agent_id == the certificate's SPIFFE ID; sequence >= 1; size limits;
-//   Merkle root and signature (common/batch.h VerifyBatch with the peer
-//   certificate's public key); every event re-extracted from raw_json (wire
-//   fields are never trusted); eventID present; recipientAccountId == the
-//   agent's account; awsRegion == the agent's region unless the event is a
-//   global-service event; awsRegion shaped like an AWS region or explicitly
-//   allowed (--allowed-regions).
-// The first broken rule refuses the whole batch with an IngestRefusal naming
-// the rule, the event index and eventID, and a human-readable message.
+//   batch rules: agent_id == the certificate's SPIFFE ID; sequence >= 1; size
+//   limits; Merkle root and signature (common/batch.h VerifyBatch with the
+//   peer certificate's public key). The first broken batch rule refuses the
+//   whole batch with an IngestRefusal naming the rule and a message.
+//   event rules: every event re-extracted from raw_json (wire fields are never
+//   trusted), then common/event_acceptance.h (eventID, account, region). An
+//   event that breaks one is refused alone: it goes to IngestBatch::refused
+//   with its rule and bytes, and the batch's other events are stored.
+//   A fault of the collector itself (the JSON parser out of memory, an OpenSSL
+//   failure) refuses the batch with UNAVAILABLE ("collector_fault"): the agent
+//   resends it.
 //
 // Not thread-safe (it owns an EventExtractor): one validator per stream.
 #ifndef ORGTRAIL_COLLECTOR_INGEST_BATCH_VALIDATOR_H_
@@ -21,6 +23,7 @@
 
 #include "collector/store/store.h"
 #include "orgtrail/common/classify.h"
+#include "orgtrail/common/event_acceptance.h"
 #include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/identity.h"
 #include "orgtrail/common/signer.h"
@@ -35,7 +38,7 @@ struct IngestPolicy {
   uint32_t max_events_per_batch = 10000;
   uint64_t max_batch_bytes = 16ull << 20;   // serialized Batch
   uint64_t max_event_bytes = 1ull << 20;    // one raw_json
-  size_t max_event_id_bytes = 256;
+  size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
 };
 
 struct IngestRefusal {
@@ -66,11 +69,14 @@ class BatchValidator {
   const PeerCredentials& peer() const { return peer_; }
 
  private:
-  bool CheckEvent(int index, const v1::Event& wire, IngestEvent* out, IngestRefusal* refusal);
-  bool RegionAcceptable(const std::string& region) const;
+  // kAccepted (*out filled), kRefused (*refused filled) or kFault (*refusal filled).
+  enum class EventVerdict { kAccepted, kRefused, kFault };
+  EventVerdict CheckEvent(int index, const v1::Event& wire, IngestEvent* out, RefusedEvent* refused,
+                          IngestRefusal* refusal);
 
   const IngestPolicy& policy_;
   PeerCredentials peer_;
+  AcceptanceRules rules_;
   EventExtractor extractor_;
 };
 

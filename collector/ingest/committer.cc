@@ -24,6 +24,11 @@ Committer::Committer(EventStore* store, Logger* logger, MetricsRegistry* metrics
   events_conflict_ = metrics->GetCounter("orgtrail_collector_event_conflicts_total",
                                          "Events whose (account, eventID) was already stored with other bytes "
                                          "(kept in the conflicts column family, orgtrailctl list-conflicts)");
+  metrics_ = metrics;
+  identity_violations_ = metrics->GetCounter(
+      "orgtrail_collector_identity_violations_total",
+      "Events refused because they name another account or region than their sender's certificate "
+      "(kept as evidence, orgtrailctl list-refused --identity-violations)");
   batches_stored_ = metrics->GetCounter("orgtrail_collector_batches_stored_total", "Batches durably stored");
   batches_replayed_ = metrics->GetCounter("orgtrail_collector_batches_replayed_total",
                                           "Batches at or below the agent's high-water mark (acked, not stored)");
@@ -146,6 +151,27 @@ void Committer::CommitOne(std::vector<Pending>* group) {
     logger_->Error("event conflict: eventID already stored in this account with other bytes; both kept",
                    {{"account", conflict.account_id}, {"event_id", conflict.event_id},
                     {"agent", conflict.agent_id}, {"seq", conflict.sequence}, {"leaf_index", conflict.leaf_index}});
+  }
+  for (const RefusedRecord& refused : result->refused) {
+    metrics_
+        ->GetCounter("orgtrail_collector_events_refused_total",
+                     "Events refused one by one, by rule (their batch's other events stored; "
+                     "orgtrailctl list-refused)",
+                     {{"rule", refused.rule}})
+        ->Increment();
+    if (refused.identity_violation) identity_violations_->Increment();
+    logger_->Log(refused.identity_violation ? LogLevel::kError : LogLevel::kWarn,
+                 refused.identity_violation
+                     ? "identity violation: an agent sent an event of another account or region; refused and "
+                       "kept as evidence"
+                     : "event refused; the other events of its batch are stored",
+                 {{"agent", refused.agent_id},
+                  {"seq", refused.sequence},
+                  {"leaf_index", refused.leaf_index},
+                  {"event_id", refused.event_id},
+                  {"rule", refused.rule},
+                  {"detail", refused.message},
+                  {"raw_json_kept", !refused.raw_json_dropped}});
   }
   for (size_t i = 0; i < group->size(); ++i) {
     const BatchOutcome& outcome = result->outcomes[i];

@@ -80,6 +80,8 @@ class Committer {
   Counter* events_stored_;
   Counter* events_duplicate_;
   Counter* events_conflict_;
+  MetricsRegistry* metrics_;  // for the per-rule refusal counters
+  Counter* identity_violations_;
   Counter* batches_stored_;
   Counter* batches_replayed_;
   Counter* chain_breaks_;

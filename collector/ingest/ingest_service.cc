@@ -23,6 +23,21 @@ v1::IngestResponse ErrorResponse(const IngestRefusal& refusal, uint64_t sequence
   return response;
 }
 
+// What the Ack of a batch tells its agent about the events refused one by one.
+std::vector<v1::RefusedEventNotice> RefusalNotices(const IngestBatch& batch) {
+  std::vector<v1::RefusedEventNotice> notices;
+  notices.reserve(batch.refused.size());
+  for (const RefusedEvent& refused : batch.refused) {
+    v1::RefusedEventNotice notice;
+    notice.set_leaf_index(refused.leaf_index);
+    notice.set_event_id(refused.event_id);
+    notice.set_rule(refused.rule);
+    notice.set_message(refused.message.substr(0, 1024));
+    notices.push_back(std::move(notice));
+  }
+  return notices;
+}
+
 grpc::Status ToGrpc(const IngestRefusal& refusal) {
   return grpc::Status(static_cast<grpc::StatusCode>(refusal.code), refusal.rule + ": " + refusal.message);
 }
@@ -210,6 +225,11 @@ grpc::Status IngestService::Admitted(grpc::ServerContext* context,
   hello_ack->set_home_region(options_.policy.home_region);
   hello_ack->set_max_unacked_batches(options_.max_unacked_batches);
   hello_ack->set_max_batch_bytes(static_cast<uint32_t>(options_.policy.max_batch_bytes));
+  for (const std::string& source : options_.policy.classifier->sources()) hello_ack->add_global_event_sources(source);
+  for (const std::string& region : options_.policy.allowed_regions) hello_ack->add_allowed_regions(region);
+  hello_ack->set_max_event_bytes(static_cast<uint32_t>(options_.policy.max_event_bytes));
+  hello_ack->set_max_event_id_bytes(static_cast<uint32_t>(options_.policy.max_event_id_bytes));
+  hello_ack->set_max_events_per_batch(options_.policy.max_events_per_batch);
   const uint64_t high_water = hello_ack->high_water_sequence();  // ack is moved to the writer below
   session->Enqueue(std::move(ack));
   v1::TrailConfig config = trail_config_ ? trail_config_() : v1::TrailConfig();
@@ -328,8 +348,10 @@ grpc::Status IngestService::RunSession(grpc::ServerContext* context,
     // The callback keeps the session alive even if Stream() gave up waiting.
     Counter* conflicts = sequence_conflicts_;
     Logger* logger = logger_;
+    std::vector<v1::RefusedEventNotice> notices = RefusalNotices(*ingest);
     committer_->Submit(std::move(ingest), [session = session_ptr, admitted, sequence, replay, budget = inflight_, bytes,
-                                           conflicts, logger](const Status& status, const BatchOutcome& outcome) {
+                                           conflicts, logger, notices = std::move(notices)](
+                                              const Status& status, const BatchOutcome& outcome) {
       budget->Release(bytes);
       if (status.ok() && outcome.replay && !replay) {
         // Another batch took this sequence between the read-time check and
@@ -348,6 +370,11 @@ grpc::Status IngestService::RunSession(grpc::ServerContext* context,
         ack.set_sequence(replay ? sequence : outcome.ack_sequence);
         ack.set_events_stored(outcome.events_stored);
         ack.set_events_duplicate(outcome.events_duplicate);
+        ack.set_events_conflict(outcome.events_conflict);
+        if (!outcome.replay) {
+          ack.set_events_refused(outcome.events_refused);
+          for (const v1::RefusedEventNotice& notice : notices) *ack.add_refused() = notice;
+        }
         session->BatchDone(status, sequence, &ack);
       } else {
         session->BatchDone(status, sequence, nullptr);

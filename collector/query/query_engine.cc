@@ -289,4 +289,34 @@ StatusOr<v1::ListConflictsResponse> QueryEngine::ListConflicts(const v1::ListCon
   return response;
 }
 
+StatusOr<v1::ListRefusedResponse> QueryEngine::ListRefused(const v1::ListRefusedRequest& request) const {
+  constexpr uint32_t kDefaultItems = 100, kMaxItems = 1000;
+  if (request.max_items() > kMaxItems) {
+    return absl::InvalidArgumentError(absl::StrCat("max_items: at most ", kMaxItems));
+  }
+  if (request.agent_id().size() > 1024) return absl::InvalidArgumentError("agent_id: longer than 1024 bytes");
+  const uint32_t limit = request.max_items() == 0 ? kDefaultItems : request.max_items();
+  auto refused = store_->ListRefused(request.agent_id(), request.identity_violations_only(), limit);
+  if (!refused.ok()) return refused.status();
+  v1::ListRefusedResponse response;
+  response.set_refused_recorded(store_->refused_recorded());
+  for (const RefusedRecord& r : *refused) {
+    v1::RefusedEvent* out = response.add_refused();
+    out->set_agent_id(r.agent_id);
+    out->set_batch_sequence(r.sequence);
+    out->set_leaf_index(static_cast<uint32_t>(r.leaf_index));
+    out->set_agent_account_id(r.account_id);
+    out->set_agent_region(r.region);
+    out->set_event_id(r.event_id);
+    out->set_rule(r.rule);
+    out->set_message(r.message);
+    out->set_identity_violation(r.identity_violation);
+    out->set_receipt_time_us(r.receipt_time_us);
+    out->set_leaf_hash(DigestToString(r.leaf_hash));
+    out->set_raw_json(r.raw_json);
+    out->set_raw_json_dropped(r.raw_json_dropped);
+  }
+  return response;
+}
+
 }  // namespace orgtrail::collector

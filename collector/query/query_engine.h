@@ -66,6 +66,7 @@ class QueryEngine {
   // Recorded event conflicts (same account and eventID, other bytes), oldest key first.
   // INVALID_ARGUMENT for max_items > 1000.
   StatusOr<v1::ListConflictsResponse> ListConflicts(const v1::ListConflictsRequest& request) const;
+  StatusOr<v1::ListRefusedResponse> ListRefused(const v1::ListRefusedRequest& request) const;
 
  private:
   const EventStore* store_;

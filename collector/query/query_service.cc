@@ -152,4 +152,19 @@ grpc::Status QueryService::ListConflicts(grpc::ServerContext* context, const v1:
   return status;
 }
 
+grpc::Status QueryService::ListRefused(grpc::ServerContext* context, const v1::ListRefusedRequest* request,
+                                       v1::ListRefusedResponse* response) {
+  grpc::Status status = Authorize(*context, "ListRefused");
+  if (status.ok()) {
+    auto result = engine_->ListRefused(*request);
+    if (result.ok()) {
+      *response = std::move(*result);
+    } else {
+      status = ToGrpcStatus(result.status());
+    }
+  }
+  CountOutcome("ListRefused", status);
+  return status;
+}
+
 }  // namespace orgtrail::collector

@@ -46,6 +46,8 @@ class QueryService final : public v1::Query::Service {
                         v1::GetEventResponse* response) override;
   grpc::Status ListConflicts(grpc::ServerContext* context, const v1::ListConflictsRequest* request,
                              v1::ListConflictsResponse* response) override;
+  grpc::Status ListRefused(grpc::ServerContext* context, const v1::ListRefusedRequest* request,
+                           v1::ListRefusedResponse* response) override;
 
  private:
   QueryService(std::unique_ptr<QueryEngine> engine, std::string trust_domain, Logger* logger,

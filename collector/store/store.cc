@@ -20,7 +20,7 @@ using store_internal::FromRocks;
 using store_internal::TimeSource;
 
 constexpr std::string_view kColumnFamilyNames[kColumnFamilyCount] = {
-    "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata", "conflicts"};
+    "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata", "conflicts", "refused"};
 
 // Distinct non-empty values of one attribute of an event.
 std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
@@ -102,7 +102,8 @@ Status EventStore::OpenDb() {
     rocksdb::ColumnFamilyOptions cf_options;
     cf_options.write_buffer_size = options_.write_buffer_bytes;
     auto cf = static_cast<ColumnFamily>(i);
-    const bool iterated_only = cf == ColumnFamily::kIndex || cf == ColumnFamily::kCommits || cf == ColumnFamily::kConflicts;
+    const bool iterated_only = cf == ColumnFamily::kIndex || cf == ColumnFamily::kCommits ||
+                               cf == ColumnFamily::kConflicts || cf == ColumnFamily::kRefused;
     cf_options.table_factory = iterated_only ? plain_tables : filtered_tables;
     if (cf == ColumnFamily::kEvents) cf_options.memtable_insert_with_hint_prefix_extractor = NewPartitionHintExtractor();
     if (cf == ColumnFamily::kIndex) cf_options.memtable_insert_with_hint_prefix_extractor = NewIndexListHintExtractor();
@@ -148,7 +149,8 @@ Status EventStore::LoadState() {
   }
   for (auto [key, target] : {std::pair{kLastCommitIndexKey, &last_commit_index_},
                              std::pair{kEventsStoredKey, &events_stored_},
-                             std::pair{kConflictsRecordedKey, &conflicts_recorded_}}) {
+                             std::pair{kConflictsRecordedKey, &conflicts_recorded_},
+                             std::pair{kRefusedRecordedKey, &refused_recorded_}}) {
     auto value = GetMetadata(key);
     if (!value.ok()) return value.status();
     if (!value->has_value()) continue;
@@ -271,6 +273,28 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
       }
       ++out.events_stored;
     }
+    for (const RefusedEvent& re : b.refused) {
+      RefusedRecord record;
+      record.agent_id = b.agent_id;
+      record.sequence = b.sequence;
+      record.leaf_index = re.leaf_index;
+      record.account_id = b.account_id;
+      record.region = b.region;
+      record.event_id = re.event_id;
+      record.rule = re.rule;
+      record.message = re.message;
+      record.identity_violation = re.identity_violation;
+      record.receipt_time_us = b.receipt_time_us;
+      if (re.leaf_index < b.leaf_hashes.size()) record.leaf_hash = b.leaf_hashes[re.leaf_index];
+      record.raw_json_dropped = state.events_refused >= options_.max_refused_per_agent;
+      if (!record.raw_json_dropped) record.raw_json = re.raw_json;
+      wb.Put(handle(ColumnFamily::kRefused), EncodeRefusedKey(b.agent_id, b.sequence, re.leaf_index),
+             EncodeRefusedValue(record));
+      record.raw_json.clear();
+      result.refused.push_back(std::move(record));
+      ++state.events_refused;
+      ++out.events_refused;
+    }
     ProvenanceRecord prov;
     prov.agent_id = b.agent_id;
     prov.sequence = b.sequence;
@@ -310,6 +334,11 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
     PutFixed64BE(&conflicts_bytes, conflicts_recorded_.load() + result.conflicts.size());
     wb.Put(handle(ColumnFamily::kMetadata), kConflictsRecordedKey, conflicts_bytes);
   }
+  if (!result.refused.empty()) {
+    std::string refused_bytes;
+    PutFixed64BE(&refused_bytes, refused_recorded_.load() + result.refused.size());
+    wb.Put(handle(ColumnFamily::kMetadata), kRefusedRecordedKey, refused_bytes);
+  }
   result.write_batch_bytes = wb.GetDataSize();
 
   rocksdb::WriteOptions wo;
@@ -324,6 +353,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   last_commit_index_.store(last_index);
   events_stored_.fetch_add(result.events_stored);
   conflicts_recorded_.fetch_add(result.conflicts.size());
+  refused_recorded_.fetch_add(result.refused.size());
   if (last_index >= first_index) {
     result.first_commit_index = first_index;
     result.last_commit_index = last_index;
@@ -401,22 +431,6 @@ StatusOr<EventStore::DedupResult> EventStore::CheckStored(std::string_view accou
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return absl::DataLossError("event_ids entry without its record");
   return (*stored)->raw_json == event.raw_json() ? DedupResult::kDuplicate : DedupResult::kConflict;
-}
-
-StatusOr<std::vector<ConflictRecord>> EventStore::ListConflicts(size_t limit) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(ColumnFamily::kConflicts)));
-  std::vector<ConflictRecord> out;
-  for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
-    ConflictRecord record;
-    if (!DecodeConflictKey(it->key().ToStringView(), &record.account_id, &record.event_id, &record.agent_id,
-                           &record.sequence, &record.leaf_index) ||
-        !DecodeConflictValue(it->value().ToStringView(), &record)) {
-      return absl::DataLossError("undecodable conflict record");
-    }
-    out.push_back(std::move(record));
-  }
-  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "conflicts scan"));
-  return out;
 }
 
 StatusOr<std::optional<StoredEvent>> EventStore::GetEventByKey(std::string_view event_key,

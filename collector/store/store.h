@@ -12,6 +12,8 @@
 //   metadata    agent high-water marks, trails, cursors of other components
 //   conflicts   copies of an event whose (account, eventID) was already stored
 //               with other bytes: kept with their provenance, never dropped
+//   refused     events of a stored batch refused one by one (a per-event rule):
+//               bytes, rule and leaf hash, bounded per agent
 //
 // Contract:
 // - Single writer: CommitGroup() is called by one thread at a time (the
@@ -53,8 +55,8 @@
 
 namespace orgtrail::collector {
 
-enum class ColumnFamily { kEvents, kEventIds, kIndex, kCommits, kProvenance, kCerts, kMetadata, kConflicts };
-inline constexpr int kColumnFamilyCount = 8;
+enum class ColumnFamily { kEvents, kEventIds, kIndex, kCommits, kProvenance, kCerts, kMetadata, kConflicts, kRefused };
+inline constexpr int kColumnFamilyCount = 9;
 std::string_view ColumnFamilyName(ColumnFamily cf);  // "events", "event_ids", "idx", ...
 
 struct StoreOptions {
@@ -68,6 +70,7 @@ struct StoreOptions {
   uint64_t memtable_budget_bytes = 128ull << 20;
   uint64_t write_buffer_bytes = 64ull << 20;  // one memtable, at most
   bool create_if_missing = true;
+  uint64_t max_refused_per_agent = 100'000;  // refused records with raw bytes, per agent
 };
 
 // One stored record: the raw JSON as received plus what the collector added.
@@ -107,6 +110,7 @@ struct AgentState {
   uint64_t events_stored = 0;        // events this agent's batches added (not duplicates)
   uint64_t events_duplicate = 0;
   uint64_t batches_stored = 0;
+  uint64_t events_refused = 0;       // refused one by one (recorded in "refused")
 };
 std::string EncodeAgentState(const AgentState& state);
 bool DecodeAgentState(std::string_view bytes, AgentState* state);
@@ -116,6 +120,16 @@ struct IngestEvent {
   v1::Event event;               // extracted by the collector from raw_json (raw_json set)
   std::string partition_region;  // home region for global-service events
   uint32_t leaf_index = 0;       // position in the batch
+};
+// An event of a verified batch that a per-event rule refused
+// (common/event_acceptance.h, or malformed JSON). Its batch is stored; it is not.
+struct RefusedEvent {
+  uint32_t leaf_index = 0;
+  std::string event_id;  // empty when it could not be read
+  std::string rule;
+  std::string message;
+  bool identity_violation = false;
+  std::string raw_json;  // byte for byte
 };
 struct IngestBatch {
   std::string agent_id;
@@ -134,6 +148,7 @@ struct IngestBatch {
   std::vector<Digest> leaf_hashes;
   int64_t receipt_time_us = 0;
   std::vector<IngestEvent> events;
+  std::vector<RefusedEvent> refused;  // recorded in "refused", never stored as events
 };
 
 // A copy of an event whose (account, eventID) is already stored with other
@@ -152,12 +167,35 @@ struct ConflictRecord {
 std::string EncodeConflictValue(const ConflictRecord& record);
 bool DecodeConflictValue(std::string_view bytes, ConflictRecord* record);  // value fields only
 
+// A refused event as recorded: its sender and position, the rule, the bytes.
+// Bounded per agent (StoreOptions::max_refused_per_agent): past the bound the
+// record keeps everything but the raw bytes (raw_json_dropped), so every
+// refusal stays listed and counted.
+struct RefusedRecord {
+  std::string agent_id;
+  uint64_t sequence = 0;
+  uint64_t leaf_index = 0;
+  std::string account_id;  // the sender's (from its certificate)
+  std::string region;
+  std::string event_id;
+  std::string rule;
+  std::string message;
+  bool identity_violation = false;
+  bool raw_json_dropped = false;
+  int64_t receipt_time_us = 0;
+  Digest leaf_hash{};    // SHA-256(0x00 || raw_json): in the batch's Merkle tree
+  std::string raw_json;
+};
+std::string EncodeRefusedValue(const RefusedRecord& record);
+bool DecodeRefusedValue(std::string_view bytes, RefusedRecord* record);  // value fields only
+
 struct BatchOutcome {
   bool replay = false;          // sequence <= high-water: nothing stored
   bool chain_break = false;     // prev_batch_hash != stored last batch hash (logged, not refused)
   uint32_t events_stored = 0;
   uint32_t events_duplicate = 0;  // same (account, eventID), same bytes
   uint32_t events_conflict = 0;   // same (account, eventID), other bytes: kept in "conflicts"
+  uint32_t events_refused = 0;    // refused one by one: kept in "refused"
   uint64_t ack_sequence = 0;    // cumulative ack to send (the agent's high-water after the group)
 };
 struct GroupCommitResult {
@@ -167,6 +205,7 @@ struct GroupCommitResult {
   uint64_t write_batch_bytes = 0;
   uint64_t events_stored = 0;
   std::vector<ConflictRecord> conflicts;  // recorded by this group (for logs and metrics)
+  std::vector<RefusedRecord> refused;     // recorded by this group (raw_json not copied)
 };
 
 // One index or partition entry, newest first.
@@ -254,6 +293,11 @@ class EventStore {
   // Recorded conflicts in key order (account, eventID, agent, sequence), at most `limit`.
   StatusOr<std::vector<ConflictRecord>> ListConflicts(size_t limit) const;
   uint64_t conflicts_recorded() const { return conflicts_recorded_.load(); }  // since creation
+  // Refused events in key order (agent, sequence, leaf), of one agent when agent_id is
+  // not empty, only identity violations if asked, at most `limit`.
+  StatusOr<std::vector<RefusedRecord>> ListRefused(std::string_view agent_id, bool identity_violations_only,
+                                                   size_t limit) const;
+  uint64_t refused_recorded() const { return refused_recorded_.load(); }  // since creation
   StatusOr<std::optional<StoredEvent>> GetEventByKey(std::string_view event_key,
                                                      const rocksdb::Snapshot* snapshot = nullptr) const;
   StatusOr<std::optional<ProvenanceRecord>> GetProvenance(std::string_view agent_id, uint64_t sequence,
@@ -317,6 +361,7 @@ class EventStore {
   std::atomic<uint64_t> last_commit_index_{0};
   std::atomic<uint64_t> events_stored_{0};
   std::atomic<uint64_t> conflicts_recorded_{0};
+  std::atomic<uint64_t> refused_recorded_{0};
   mutable std::atomic<uint64_t> iterator_steps_{0};
 };
 

@@ -245,6 +245,19 @@ bool DecodeConflictKey(std::string_view bytes, std::string* account_id, std::str
          GetFixed64BE(&bytes, sequence) && GetFixed64BE(&bytes, leaf_index) && bytes.empty();
 }
 
+std::string EncodeRefusedKey(std::string_view agent_id, uint64_t sequence, uint64_t leaf_index) {
+  std::string out;
+  PutLengthPrefixed(&out, agent_id);
+  PutFixed64BE(&out, sequence);
+  PutFixed64BE(&out, leaf_index);
+  return out;
+}
+
+bool DecodeRefusedKey(std::string_view bytes, std::string* agent_id, uint64_t* sequence, uint64_t* leaf_index) {
+  return GetString(&bytes, agent_id) && GetFixed64BE(&bytes, sequence) && GetFixed64BE(&bytes, leaf_index) &&
+         bytes.empty();
+}
+
 std::string AgentStateKey(std::string_view agent_id) {
   std::string out(kAgentStatePrefix);
   out.append(agent_id.data(), agent_id.size());

@@ -107,6 +107,11 @@ std::string EncodeConflictKey(std::string_view account_id, std::string_view even
 bool DecodeConflictKey(std::string_view bytes, std::string* account_id, std::string* event_id, std::string* agent_id,
                        uint64_t* sequence, uint64_t* leaf_index);
 
+// ---- column family "refused": events refused one by one (their batch stored) ----
+// key = P(agent_id) || U(sequence) || U(leaf_index); a replay rewrites the same key
+std::string EncodeRefusedKey(std::string_view agent_id, uint64_t sequence, uint64_t leaf_index);
+bool DecodeRefusedKey(std::string_view bytes, std::string* agent_id, uint64_t* sequence, uint64_t* leaf_index);
+
 // ---- column family "commits": the commit order ----
 // key = U(commit_index) (1, 2, 3, ... one per stored event, never reused)
 // value = the event's key in "events"
@@ -132,6 +137,7 @@ inline constexpr std::string_view kTrailConfigVersionKey = "trailconfig/version"
 inline constexpr std::string_view kFormatVersionKey = "format/version";  // U(2)
 inline constexpr uint64_t kStoreFormatVersion = 2;
 inline constexpr std::string_view kConflictsRecordedKey = "stats/conflicts";  // U(count)
+inline constexpr std::string_view kRefusedRecordedKey = "stats/refused";  // U(count)
 
 }  // namespace orgtrail::collector
 

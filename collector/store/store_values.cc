@@ -78,6 +78,7 @@ std::string EncodeAgentState(const AgentState& s) {
   PutFixed64BE(&out, s.events_stored);
   PutFixed64BE(&out, s.events_duplicate);
   PutFixed64BE(&out, s.batches_stored);
+  PutFixed64BE(&out, s.events_refused);
   return out;
 }
 
@@ -87,7 +88,11 @@ bool DecodeAgentState(std::string_view in, AgentState* s) {
             GetFixed64BE(&in, &s->high_water_sequence) && GetDigest(&in, &s->last_batch_hash) &&
             GetFixed64BE(&in, &s->epoch) && GetFixed64BE(&in, &last_seen) &&
             GetFixed64BE(&in, &s->events_stored) && GetFixed64BE(&in, &s->events_duplicate) &&
-            GetFixed64BE(&in, &s->batches_stored) && in.empty();
+            GetFixed64BE(&in, &s->batches_stored);
+  // events_refused was added later: a state written before it has none.
+  s->events_refused = 0;
+  if (ok && !in.empty()) ok = GetFixed64BE(&in, &s->events_refused);
+  ok = ok && in.empty();
   s->last_seen_us = static_cast<int64_t>(last_seen);
   return ok;
 }
@@ -105,6 +110,35 @@ bool DecodeConflictValue(std::string_view in, ConflictRecord* r) {
   uint64_t t;
   if (!GetStr(&in, &r->existing_event_key) || !GetFixed64BE(&in, &t)) return false;
   r->receipt_time_us = static_cast<int64_t>(t);
+  r->raw_json.assign(in.data(), in.size());
+  return true;
+}
+
+std::string EncodeRefusedValue(const RefusedRecord& r) {
+  std::string out;
+  out.reserve(r.event_id.size() + r.rule.size() + r.message.size() + r.raw_json.size() + 64);
+  PutLengthPrefixed(&out, r.event_id);
+  PutLengthPrefixed(&out, r.rule);
+  PutLengthPrefixed(&out, r.message);
+  PutFixed64BE(&out, static_cast<uint64_t>(r.receipt_time_us));
+  PutDigest(&out, r.leaf_hash);
+  out.push_back(static_cast<char>((r.identity_violation ? 1 : 0) | (r.raw_json_dropped ? 2 : 0)));
+  out.append(r.raw_json);
+  return out;
+}
+
+bool DecodeRefusedValue(std::string_view in, RefusedRecord* r) {
+  uint64_t t;
+  if (!GetStr(&in, &r->event_id) || !GetStr(&in, &r->rule) || !GetStr(&in, &r->message) ||
+      !GetFixed64BE(&in, &t) || !GetDigest(&in, &r->leaf_hash) || in.empty()) {
+    return false;
+  }
+  const auto flags = static_cast<unsigned char>(in.front());
+  in.remove_prefix(1);
+  if (flags > 3) return false;
+  r->receipt_time_us = static_cast<int64_t>(t);
+  r->identity_violation = (flags & 1) != 0;
+  r->raw_json_dropped = (flags & 2) != 0;
   r->raw_json.assign(in.data(), in.size());
   return true;
 }

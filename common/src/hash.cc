@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "evp_sha256.h"
@@ -32,30 +34,40 @@ int Base64Value(char c) {
   return -1;
 }
 
+// SHA-256 of bytes in memory fails only when OpenSSL cannot allocate or its
+// provider is broken. A wrong digest would be stored, signed and chained, so the
+// process stops instead (fail-stop: nothing unacknowledged is lost).
+void CheckEvp(int rc, const char* what) {
+  if (rc == 1) return;
+  std::fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"SHA-256 failed\",\"call\":\"%s\"}\n", what);
+  std::abort();
+}
+
 }  // namespace
 
 Digest Sha256(std::string_view data) {
   Digest out{};
   unsigned int len = 0;
   // EVP_Digest is a one-shot wrapper around EVP_DigestInit/Update/Final.
-  EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr);
+  CheckEvp(EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr), "EVP_Digest");
   return out;
 }
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(AsCtx(ctx_), FetchedSha256(), nullptr);
+  CheckEvp(ctx_ != nullptr ? 1 : 0, "EVP_MD_CTX_new");
+  CheckEvp(EVP_DigestInit_ex(AsCtx(ctx_), FetchedSha256(), nullptr), "EVP_DigestInit_ex");
 }
 
 Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(AsCtx(ctx_)); }
 
 void Sha256Hasher::Update(std::string_view data) {
-  EVP_DigestUpdate(AsCtx(ctx_), data.data(), data.size());
+  CheckEvp(EVP_DigestUpdate(AsCtx(ctx_), data.data(), data.size()), "EVP_DigestUpdate");
 }
 
 Digest Sha256Hasher::Finish() {
   Digest out{};
   unsigned int len = 0;
-  EVP_DigestFinal_ex(AsCtx(ctx_), out.data(), &len);
+  CheckEvp(EVP_DigestFinal_ex(AsCtx(ctx_), out.data(), &len), "EVP_DigestFinal_ex");
   return out;
 }
 

@@ -292,7 +292,12 @@ Status Verifier::Verify(std::string_view message, std::string_view signature,
       ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
       reinterpret_cast<const unsigned char*>(message.data()), message.size());
   if (rc != 1) {
+    // 0 is a signature that does not verify; a negative value is an error, which
+    // is the verifier's own fault only when OpenSSL ran out of memory (a malformed
+    // signature is also reported as an error, and is the sender's).
+    const bool out_of_memory = rc < 0 && ERR_GET_REASON(ERR_peek_last_error()) == ERR_R_MALLOC_FAILURE;
     ERR_clear_error();
+    if (out_of_memory) return absl::InternalError("EVP_DigestVerify: out of memory");
     return absl::UnauthenticatedError("signature verification failed");
   }
   return absl::OkStatus();

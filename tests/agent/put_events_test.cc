@@ -115,6 +115,46 @@ TEST_F(PutEventsTest, PerEventResultsWithClearErrors) {
   EXPECT_TRUE(found);
 }
 
+// The agent applies the collector's per-event rules (common/event_acceptance.h)
+// before it answers "successful": a bogus region or an overlong eventID gets a
+// per-event error here and its neighbours are accepted. The rules follow what
+// the collector announces in its HelloAck.
+TEST_F(PutEventsTest, CollectorRulesRefuseAPoisonEventAloneAndFollowTheHelloAck) {
+  Start();
+  const std::string bogus_global = R"({"eventID":"b1","eventTime":"2026-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"bogus","recipientAccountId":"111122223333"})";
+  const std::string long_id = R"({"eventID":")" + std::string(300, 'x') +
+                              R"(","eventTime":"2026-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","awsRegion":"eu-west-1","recipientAccountId":"111122223333"})";
+  const std::string custom_global = R"({"eventID":"c1","eventTime":"2026-01-01T00:00:00Z","eventSource":"custom.example.com","eventName":"X","awsRegion":"us-east-1","recipientAccountId":"111122223333"})";
+  const auto good = testing::Records(1, 7);
+  v1::PutEventsResponse response;
+  ASSERT_TRUE(Put({{"good", good[0]}, {"bogus", bogus_global}, {"long", long_id}, {"custom", custom_global}},
+                  &response).ok());
+  ASSERT_EQ(response.successful_size(), 1);
+  EXPECT_EQ(response.successful(0).id(), "good");
+  auto failed = Failures(response);
+  EXPECT_EQ(failed["bogus"].rfind("InvalidRegion: awsRegion 'bogus'", 0), 0u) << failed["bogus"];
+  EXPECT_EQ(failed["long"].rfind("InvalidEventId: eventID is 300 bytes", 0), 0u) << failed["long"];
+  EXPECT_EQ(failed["custom"].rfind("RegionMismatch", 0), 0u) << failed["custom"];
+
+  // The collector announces a fake region as allowed, another global service and a shorter eventID limit.
+  v1::HelloAck hello_ack;
+  hello_ack.add_allowed_regions("bogus");
+  hello_ack.add_global_event_sources("iam.amazonaws.com");
+  hello_ack.add_global_event_sources("custom.example.com");
+  hello_ack.set_max_event_id_bytes(8);
+  intake_->SetCollectorRules(hello_ack);
+  const std::string custom_global2 = R"({"eventID":"c2","eventTime":"2026-01-01T00:00:00Z","eventSource":"custom.example.com","eventName":"X","awsRegion":"us-east-1","recipientAccountId":"111122223333"})";
+  const std::string nine = R"({"eventID":"123456789","eventTime":"2026-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","awsRegion":"eu-west-1","recipientAccountId":"111122223333"})";
+  v1::PutEventsResponse second;
+  ASSERT_TRUE(Put({{"bogus", bogus_global}, {"custom", custom_global2}, {"nine", nine}}, &second).ok());
+  std::map<std::string, std::string> ok;
+  for (const auto& e : second.successful()) ok[e.id()] = e.event_id();
+  EXPECT_EQ(ok.size(), 2u);
+  EXPECT_EQ(ok["bogus"], "b1");
+  EXPECT_EQ(ok["custom"], "c2");
+  EXPECT_EQ(Failures(second)["nine"].rfind("InvalidEventId", 0), 0u) << Failures(second)["nine"];
+}
+
 TEST_F(PutEventsTest, ChecksumAndRequestLimits) {
   Start();
   const auto good = testing::Records(1, 2);

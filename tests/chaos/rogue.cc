@@ -86,7 +86,12 @@ void SendHostile(const RogueContext& c, const std::vector<std::string>& events,
     return;
   }
   auto ack = (*client)->WaitAck(batch->sequence());
-  if (ack.ok()) {
+  if (ack.ok() && ack->events_refused() == events.size() && ack->events_stored() == 0 &&
+      ack->events_duplicate() == 0 && ack->events_conflict() == 0) {
+    // Event rules (another account, region): the batch is acked, every event refused alone.
+    out->refused += events.size();
+    out->detail += "refused one by one in acked seq " + std::to_string(batch->sequence()) + "; ";
+  } else if (ack.ok()) {
     out->all_refused = false;
     out->detail += "ACCEPTED seq " + std::to_string(batch->sequence()) + "; ";
   } else if (Unreachable(ack.status()) && !(*client)->last_error().has_value()) {

@@ -57,7 +57,8 @@ class AgentHarness {
   TestPki& pki() { return pki_; }
   std::string collector_address() const { return "127.0.0.1:" + std::to_string(collector_port_); }
 
-  void StartCollector() {
+  // extra_args: more collector flags (e.g. --allowed-regions).
+  void StartCollector(const std::vector<std::string>& extra_args = {}) {
     SubprocessOptions o;
     o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/collector/orgtrail-collector";
     o.args = {"--listen", collector_address(),
@@ -65,6 +66,7 @@ class AgentHarness {
               "--data-dir", dir_.Join("collector-data"),
               "--ca", collector_tls_.ca_cert_path, "--cert", collector_tls_.cert_path,
               "--key", collector_tls_.key_path, "--trust-domain", pki_.trust_domain()};
+    o.args.insert(o.args.end(), extra_args.begin(), extra_args.end());
     o.log_dir = dir_.path();
     o.name = "collector-" + std::to_string(++collector_starts_);
     auto started = Subprocess::Start(o);

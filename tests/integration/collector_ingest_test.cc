@@ -13,13 +13,19 @@
 #include <openssl/ssl.h>
 
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <sstream>
 
 #include "orgtrail/common/batch.h"
 #include "orgtrail/common/signer.h"
+#include "orgtrail/common/hash.h"
+#include "orgtrail/common/merkle.h"
+#include "orgtrail/common/tls.h"
 #include "orgtrail/v1/admin.grpc.pb.h"
+#include "orgtrail/v1/query.grpc.pb.h"
 #include "testutil/ingest_client.h"
+#include "testutil/orgtrailctl_runner.h"
 #include "testutil/pki_fixture.h"
 #include "testutil/temp_dir.h"
 #include "testutil/wait_for.h"
@@ -110,6 +116,68 @@ class CollectorIngestTest : public ::testing::Test {
     EXPECT_EQ(Refused(rule), refused_before + 1);
   }
 
+  static v1::ListRefusedResponse ListRefused(const std::string& agent_id, bool identity_violations_only) {
+    auto credentials = MakeChannelCredentials(pki_->Auditor());
+    EXPECT_TRUE(credentials.ok()) << credentials.status();
+    auto stub = v1::Query::NewStub(grpc::CreateChannel(collector_->target(), *credentials));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::ListRefusedRequest request;
+    request.set_agent_id(agent_id);
+    request.set_identity_violations_only(identity_violations_only);
+    request.set_max_items(1000);
+    v1::ListRefusedResponse response;
+    grpc::Status s = stub->ListRefused(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+  static double EventsRefused(const std::string& rule) {
+    return std::max(0.0, collector_->MetricValue("orgtrail_collector_events_refused_total{rule=\"" + rule + "\"}"));
+  }
+  // Sends one batch whose events at the indexes of `bad` each break their rule:
+  // the batch is acked, the other events stored, the bad ones listed in the Ack
+  // and recorded with their bytes.
+  void ExpectRefusedAlone(IngestClient* client, const std::vector<std::string>& events,
+                          const std::map<int, std::string>& bad, bool identity_violation) {
+    const uint64_t stored_before = EventsStored();
+    std::map<std::string, double> refused_before;
+    for (const auto& [index, rule] : bad) refused_before[rule] = EventsRefused(rule);
+    auto batch = client->MakeBatch(events);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_TRUE(client->Send(*batch).ok());
+    auto ack = client->WaitAck(batch->sequence());
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(ack->sequence(), batch->sequence());
+    EXPECT_EQ(ack->events_stored(), events.size() - bad.size());
+    EXPECT_EQ(ack->events_refused(), bad.size());
+    ASSERT_EQ(ack->refused_size(), static_cast<int>(bad.size()));
+    for (const v1::RefusedEventNotice& notice : ack->refused()) {
+      auto expected = bad.find(static_cast<int>(notice.leaf_index()));
+      ASSERT_NE(expected, bad.end()) << notice.leaf_index();
+      EXPECT_EQ(notice.rule(), expected->second);
+      EXPECT_FALSE(notice.message().empty());
+    }
+    EXPECT_EQ(EventsStored(), stored_before + events.size() - bad.size());
+    std::map<std::string, double> refused_after;
+    for (const auto& [index, rule] : bad) refused_after[rule] += 1;
+    for (const auto& [rule, n] : refused_after) EXPECT_EQ(EventsRefused(rule), refused_before[rule] + n) << rule;
+    size_t listed = 0;
+    const v1::ListRefusedResponse listed_now = ListRefused(batch->agent_id(), false);
+    for (const v1::RefusedEvent& r : listed_now.refused()) {
+      if (r.batch_sequence() != batch->sequence()) continue;
+      ++listed;
+      auto expected = bad.find(static_cast<int>(r.leaf_index()));
+      ASSERT_NE(expected, bad.end()) << r.leaf_index();
+      EXPECT_EQ(r.rule(), expected->second);
+      EXPECT_EQ(r.raw_json(), events[expected->first]);
+      EXPECT_EQ(r.identity_violation(), identity_violation);
+      EXPECT_FALSE(r.raw_json_dropped());
+      EXPECT_EQ(r.leaf_hash(), DigestToString(MerkleLeafHash(events[expected->first])));
+      EXPECT_EQ(r.agent_account_id(), kAccountA);
+    }
+    EXPECT_EQ(listed, bad.size()) << "refused events of batch " << batch->sequence() << " listed";
+  }
+
   static testutil::TempDir* dir_;
   static testutil::TestPki* pki_;
   static CollectorProcess* collector_;
@@ -138,29 +206,75 @@ TEST_F(CollectorIngestTest, ValidBatchIsAckedAndStored) {
 
 // ---- impersonation matrix ----
 
-TEST_F(CollectorIngestTest, AgentOfAccountASendingAccountBEventsIsRefused) {
+// An event that breaks a per-event rule is refused alone: its neighbours are
+// stored, the batch is acked with the refusal listed, the event is recorded
+// with its bytes and reason (Query.ListRefused), and the stream goes on.
+TEST_F(CollectorIngestTest, AgentOfAccountASendingAccountBEventIsRefusedAloneAsEvidence) {
   auto agent = Agent(kAccountA, "us-east-1", "imp-acct");
   ASSERT_TRUE(agent->Hello().ok());
-  auto batch = agent->MakeBatch({Event("imp-acct-ok"), Event("imp-acct-b", kAccountB)});
-  ASSERT_TRUE(batch.ok());
-  ExpectRefused(agent.get(), *batch, grpc::StatusCode::PERMISSION_DENIED, "recipient_account_mismatch", 1);
-  EXPECT_EQ(agent->last_error()->event_id(), "imp-acct-b");
+  ExpectRefusedAlone(agent.get(), {Event("imp-acct-ok"), Event("imp-acct-b", kAccountB), Event("imp-acct-ok2")},
+                     {{1, "recipient_account_mismatch"}}, true);
+  EXPECT_EQ(ListRefused(AgentId(kAccountA, "us-east-1", "imp-acct"), true).refused_size(), 1);
 }
 
-TEST_F(CollectorIngestTest, WrongRegionIsRefused) {
+TEST_F(CollectorIngestTest, WrongRegionIsRefusedAlone) {
   auto agent = Agent(kAccountA, "eu-west-1", "imp-region");
   ASSERT_TRUE(agent->Hello().ok());
-  auto batch = agent->MakeBatch({Event("imp-region-1", kAccountA, "us-west-2")});
-  ASSERT_TRUE(batch.ok());
-  ExpectRefused(agent.get(), *batch, grpc::StatusCode::PERMISSION_DENIED, "region_mismatch", 0);
+  ExpectRefusedAlone(agent.get(),
+                     {Event("imp-region-1", kAccountA, "us-west-2"), Event("imp-region-ok", kAccountA, "eu-west-1")},
+                     {{0, "region_mismatch"}}, true);
 }
 
-TEST_F(CollectorIngestTest, FakeRegionNameIsRefusedWithoutAllowList) {
-  auto agent = Agent(kAccountA, "us-east-1", "imp-fake-region");
+TEST_F(CollectorIngestTest, PoisonNeighboursAreRefusedAloneAndTheGoodEventIsStored) {
+  auto agent = Agent(kAccountA, "us-east-1", "poison");
   ASSERT_TRUE(agent->Hello().ok());
-  auto batch = agent->MakeBatch({Event("fake-region-1", kAccountA, "sagov-westsouth-1r")});
-  ASSERT_TRUE(batch.ok());
-  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "invalid_region", 0);
+  // A global-service event with a bogus region, then a 300-character eventID, then malformed JSON.
+  ExpectRefusedAlone(agent.get(),
+                     {Event("poison-ok-1"), Event("poison-iam", kAccountA, "bogus", "iam.amazonaws.com")},
+                     {{1, "invalid_region"}}, false);
+  ExpectRefusedAlone(agent.get(), {Event(std::string(300, 'p')), Event("poison-ok-2")}, {{0, "event_id_invalid"}},
+                     false);
+  ExpectRefusedAlone(agent.get(), {Event("poison-ok-3"), "{\"eventID\":"}, {{1, "malformed_event"}}, false);
+  EXPECT_EQ(ListRefused(AgentId(kAccountA, "us-east-1", "poison"), true).refused_size(), 0);
+  EXPECT_EQ(ListRefused(AgentId(kAccountA, "us-east-1", "poison"), false).refused_size(), 3);
+  EXPECT_TRUE(agent->Finish().ok());
+
+  // What an operator sees: orgtrailctl list-refused, one JSON object per refused event.
+  auto ctl = [&](std::vector<std::string> args, const std::string& name) {
+    return testutil::RunOrgtrailctl(std::move(args), collector_->target(), pki_->Auditor(), dir_->path(), name);
+  };
+  testutil::CtlResult listed =
+      ctl({"list-refused", "--agent", AgentId(kAccountA, "us-east-1", "poison")}, "list-refused");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 3) << listed.out;
+  EXPECT_NE(listed.out.find("\"rule\":\"invalid_region\""), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("poison-iam"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("\"identityViolation\":false"), std::string::npos) << listed.out;
+  testutil::CtlResult violations = ctl({"list-refused", "--identity-violations", "--agent",
+                                        AgentId(kAccountA, "us-east-1", "poison")},
+                                       "list-refused-violations");
+  ASSERT_EQ(violations.exit_code, 0) << violations.err;
+  EXPECT_TRUE(violations.out.empty()) << violations.out;
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"list-refused", "--max-items", "0"},
+                                                               {"list-refused", "--agent", "not-a-spiffe-id"},
+                                                               {"list-refused", "--max-items", "x"}}) {
+    testutil::CtlResult refused = ctl(bad, "list-refused-bad");
+    EXPECT_EQ(refused.exit_code, 2) << bad[1] << ": " << refused.err;
+    EXPECT_NE(refused.err.find("orgtrailctl list-refused"), std::string::npos) << refused.err;
+  }
+}
+
+TEST_F(CollectorIngestTest, FakeRegionNameIsRefusedAloneWithoutAllowList) {
+  auto agent = Agent(kAccountA, "us-east-1", "imp-fake-region");
+  auto hello = agent->Hello();
+  ASSERT_TRUE(hello.ok());
+  // The HelloAck announces the rules an agent applies before it acknowledges its sources.
+  EXPECT_EQ(hello->allowed_regions_size(), 0);
+  EXPECT_GT(hello->global_event_sources_size(), 0);
+  EXPECT_EQ(hello->max_event_id_bytes(), 256u);
+  EXPECT_GT(hello->max_event_bytes(), 0u);
+  ExpectRefusedAlone(agent.get(), {Event("fake-region-1", kAccountA, "sagov-westsouth-1r")}, {{0, "invalid_region"}},
+                     false);
 }
 
 TEST_F(CollectorIngestTest, HelloOrBatchClaimingAnotherAgentIsRefused) {
@@ -369,20 +483,15 @@ TEST_F(CollectorIngestTest, SignatureByAnotherAgentsKeyIsRefused) {
   ExpectRefused(agent.get(), *batch, grpc::StatusCode::UNAUTHENTICATED, "bad_signature");
 }
 
-TEST_F(CollectorIngestTest, MalformedEventIsRefusedNamingIt) {
+TEST_F(CollectorIngestTest, MalformedEventsAreRefusedAloneNamingThem) {
   auto agent = Agent(kAccountA, "us-east-1", "malformed");
   ASSERT_TRUE(agent->Hello().ok());
   std::string no_id = Event("will-remove");
   no_id.replace(no_id.find("\"eventID\":\"will-remove\","), std::string("\"eventID\":\"will-remove\",").size(), "");
-  auto batch = agent->MakeBatch({Event("mf-ok"), "{\"eventTime\": 5, \"broken", std::string("\xff\xfe{}", 4)});
-  ASSERT_TRUE(batch.ok());
-  ExpectRefused(agent.get(), *batch, grpc::StatusCode::INVALID_ARGUMENT, "malformed_event", 1);
-
-  auto agent2 = Agent(kAccountA, "us-east-1", "malformed2");
-  ASSERT_TRUE(agent2->Hello().ok());
-  auto batch2 = agent2->MakeBatch({no_id});
-  ASSERT_TRUE(batch2.ok());
-  ExpectRefused(agent2.get(), *batch2, grpc::StatusCode::INVALID_ARGUMENT, "event_id_missing", 0);
+  ExpectRefusedAlone(agent.get(), {Event("mf-ok"), "{\"eventTime\": 5, \"broken", std::string("\xff\xfe{}", 4)},
+                     {{1, "malformed_event"}, {2, "malformed_event"}}, false);
+  ExpectRefusedAlone(agent.get(), {no_id, Event("mf-ok-2")}, {{0, "event_id_missing"}}, false);
+  EXPECT_TRUE(agent->Finish().ok());
 }
 
 TEST_F(CollectorIngestTest, ReplayedOldBatchUnderNewSequenceIsDeduplicated) {

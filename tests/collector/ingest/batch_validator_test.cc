@@ -1,6 +1,7 @@
 // BatchValidator with real certificates and signatures (common/pki.h,
-// common/batch.h): every rule refuses the whole batch naming the rule and the
-// first bad event; hostile bytes never crash it.
+// common/batch.h): every batch rule refuses the whole batch naming the rule;
+// every event rule refuses that event alone (its neighbours are kept); hostile
+// bytes never crash it.
 #include "collector/ingest/batch_validator.h"
 
 #include <gtest/gtest.h>
@@ -67,6 +68,23 @@ class BatchValidatorTest : public ::testing::Test {
     EXPECT_TRUE(SealBatch(*signer_, &batch).ok());
     return batch;
   }
+  // The batch passes; returns what was refused one by one (and checks the rest is kept).
+  std::vector<RefusedEvent> EventsRefused(const v1::Batch& batch) {
+    IngestBatch out;
+    IngestRefusal refusal;
+    EXPECT_TRUE(validator_->Validate(batch, 1, &out, &refusal)) << refusal.rule << ": " << refusal.message;
+    EXPECT_EQ(out.events.size() + out.refused.size(), static_cast<size_t>(batch.events_size()));
+    for (const RefusedEvent& r : out.refused) {
+      EXPECT_FALSE(r.message.empty());
+      EXPECT_EQ(r.raw_json, batch.events(static_cast<int>(r.leaf_index)).raw_json());
+    }
+    return out.refused;
+  }
+  RefusedEvent OneRefused(const v1::Batch& batch) {
+    std::vector<RefusedEvent> refused = EventsRefused(batch);
+    EXPECT_EQ(refused.size(), 1u);
+    return refused.empty() ? RefusedEvent() : refused[0];
+  }
   IngestRefusal Refused(const v1::Batch& batch) {
     IngestBatch out;
     IngestRefusal refusal;
@@ -101,15 +119,33 @@ TEST_F(BatchValidatorTest, ValidBatchIsReExtractedAndHomed) {
   EXPECT_EQ(out.batch_hash, BatchHash(*HeaderOfBatch(batch)));
 }
 
-TEST_F(BatchValidatorTest, EachRuleRefusesTheWholeBatch) {
-  EXPECT_EQ(Refused(Sealed({Event("a"), Event("b", "eu-west-1", "ec2.amazonaws.com", "222222222222")})).rule,
-            "recipient_account_mismatch");
-  IngestRefusal region = Refused(Sealed({Event("r", "us-west-2")}));
+TEST_F(BatchValidatorTest, EachEventRuleRefusesThatEventAlone) {
+  v1::Batch batch = Sealed({Event("a"), Event("b", "eu-west-1", "ec2.amazonaws.com", "222222222222"), Event("c")});
+  IngestBatch out;
+  IngestRefusal refusal;
+  ASSERT_TRUE(validator_->Validate(batch, 1, &out, &refusal));
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0].event.event_id(), "a");
+  EXPECT_EQ(out.events[1].event.event_id(), "c");
+  EXPECT_EQ(out.events[1].leaf_index, 2u);  // leaf indexes stay those of the signed batch
+  ASSERT_EQ(out.refused.size(), 1u);
+  EXPECT_EQ(out.refused[0].rule, "recipient_account_mismatch");
+  EXPECT_EQ(out.refused[0].leaf_index, 1u);
+  EXPECT_EQ(out.refused[0].event_id, "b");
+  EXPECT_TRUE(out.refused[0].identity_violation);
+  EXPECT_EQ(out.leaf_hashes.size(), 3u);  // the batch's Merkle tree is whole
+
+  RefusedEvent region = OneRefused(Sealed({Event("r", "us-west-2")}));
   EXPECT_EQ(region.rule, "region_mismatch");
-  EXPECT_EQ(region.code, absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(region.event_index, 0);
+  EXPECT_TRUE(region.identity_violation);
   EXPECT_EQ(region.event_id, "r");
-  EXPECT_EQ(Refused(Sealed({Event("fake", "moon-base-9z")})).rule, "invalid_region");
+  RefusedEvent fake = OneRefused(Sealed({Event("ok"), Event("fake", "moon-base-9z")}));
+  EXPECT_EQ(fake.rule, "invalid_region");
+  EXPECT_FALSE(fake.identity_violation);
+  EXPECT_EQ(fake.leaf_index, 1u);
+}
+
+TEST_F(BatchValidatorTest, EachBatchRuleRefusesTheWholeBatch) {
   v1::Batch zero = Sealed({Event("z")}, 0);
   EXPECT_EQ(Refused(zero).rule, "invalid_sequence");
   std::vector<std::string> many;
@@ -145,16 +181,19 @@ TEST_F(BatchValidatorTest, HostileEventsAreRefusedNotCrashed) {
       std::string("{\"eventID\":\"nul\0\",\"eventTime\":\"2023-01-01T00:00:00Z\"}", 52),
   };
   for (const std::string& raw : hostile) {
-    IngestRefusal r = Refused(Sealed({Event("fine"), raw}));
-    EXPECT_EQ(r.code, absl::StatusCode::kInvalidArgument) << r.rule << " " << r.message;
-    EXPECT_EQ(r.event_index, 1) << r.message;
+    RefusedEvent r = OneRefused(Sealed({Event("fine"), raw}));
+    EXPECT_EQ(r.leaf_index, 1u) << r.message;
+    EXPECT_TRUE(r.rule == "malformed_event" || r.rule == "event_id_invalid") << r.rule << " " << r.message;
+    EXPECT_FALSE(r.identity_violation);
   }
-  EXPECT_EQ(Refused(Sealed({long_id})).rule, "event_id_invalid");
+  EXPECT_EQ(OneRefused(Sealed({long_id})).rule, "event_id_invalid");
+  // Only refused events: the batch still passes (it is stored, nothing of it as an event).
+  EXPECT_EQ(EventsRefused(Sealed({"null", "[1]"})).size(), 2u);
 }
 
 TEST_F(BatchValidatorTest, AllowedFakeRegionStillMustBeTheAgentsRegion) {
   // The agent's own region must match; a fake region is only accepted when allowed.
-  IngestRefusal r = Refused(Sealed({Event("stratus", "sagov-westsouth-1r")}));
+  RefusedEvent r = OneRefused(Sealed({Event("stratus", "sagov-westsouth-1r")}));
   EXPECT_EQ(r.rule, "region_mismatch");  // allowed name, but not this agent's region
 }
 

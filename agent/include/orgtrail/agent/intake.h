@@ -4,10 +4,15 @@
 //      present and RFC 3339 (refused otherwise: "eventTime missing" etc.).
 //   2. eventID missing -> a UUIDv4 is inserted as the first member
 //      (AssignEventId), so it is covered by the leaf hash.
-//   3. Ownership: recipientAccountId (or the userIdentity.accountId
-//      fallback) must be this agent's account, and awsRegion this agent's
-//      region unless the event is a global-service event. Otherwise
-//      PERMISSION_DENIED naming the field and both values.
+//   3. The collector's per-event acceptance rules (common/event_acceptance.h):
+//      eventID length, recipientAccountId (or the userIdentity.accountId
+//      fallback) must be this agent's account, awsRegion a region name (or
+//      allowed) and this agent's region unless the event is a global-service
+//      event. PERMISSION_DENIED (identity) or INVALID_ARGUMENT naming the field
+//      and both values; *rule says which. The rules start from the defaults
+//      and follow what the collector announces in each HelloAck
+//      (SetCollectorRules), so a source is never told "accepted" for an event
+//      that the collector would refuse.
 //   4. Selection: the trails of the last TrailConfig (TrailEvaluator). Until a
 //      TrailConfig has ever been received, the configured fallback applies
 //      (select everything, or nothing).
@@ -23,6 +28,7 @@
 #include <string_view>
 
 #include "orgtrail/common/classify.h"
+#include "orgtrail/common/event_acceptance.h"
 #include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
@@ -30,6 +36,7 @@
 #include "orgtrail/common/status.h"
 #include "orgtrail/v1/admin.pb.h"
 #include "orgtrail/v1/event.pb.h"
+#include "orgtrail/v1/ingest.pb.h"
 
 namespace orgtrail::agent {
 
@@ -47,7 +54,12 @@ class EventIntake {
 
   // Steps 1-3. On success the returned event's raw_json is what will be
   // signed (the input bytes, or the input with the inserted eventID).
-  StatusOr<v1::Event> Prepare(std::string_view raw_json, EventExtractor* extractor) const;
+  // *rule (optional) is set to the broken acceptance rule when step 3 refuses.
+  StatusOr<v1::Event> Prepare(std::string_view raw_json, EventExtractor* extractor,
+                              std::string* rule = nullptr) const;
+  // Step 3's rules from the collector's HelloAck (global services, allowed regions,
+  // eventID limit). Fields the collector leaves empty keep their defaults.
+  void SetCollectorRules(const v1::HelloAck& hello_ack);
   // Step 4.
   bool Selected(const v1::Event& event) const;
 
@@ -65,9 +77,12 @@ class EventIntake {
   const IntakeOptions& options() const { return options_; }
 
  private:
+  std::shared_ptr<const AcceptanceRules> rules() const;
+
   IntakeOptions options_;
-  GlobalServiceClassifier classifier_;
+  GlobalServiceClassifier classifier_;  // for trail selection
   mutable std::mutex mu_;
+  std::shared_ptr<const AcceptanceRules> rules_;  // swapped whole under mu_
   std::shared_ptr<const TrailEvaluator> evaluator_;  // null until a config is known
   MetricsRegistry* metrics_;
   Counter* events_read_;

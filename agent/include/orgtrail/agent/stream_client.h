@@ -94,6 +94,8 @@ class StreamClient {
   void WatchAcks(grpc::ClientContext* context);
   static int64_t NowMs();
   void HandleRefusal(const RefusedBatch& refused);
+  // Logs and counts the events the collector refused one by one in an acked batch.
+  void ReportRefusedEvents(const v1::Ack& ack);
   void SleepBackoff(int64_t ms);
 
   StreamClientOptions options_;
@@ -127,6 +129,7 @@ class StreamClient {
   Counter* ack_timeouts_;
   Counter* dead_letters_;
   Counter* trail_configs_;
+  Counter* events_refused_by_collector_;
   Gauge* connected_gauge_;
   Gauge* acked_gauge_;
 };

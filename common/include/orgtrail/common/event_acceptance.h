@@ -1,0 +1,61 @@
+// EventAcceptance: the per-event rules the collector applies to every event
+// of a verified batch, in one place, so that an agent can apply the very same
+// rules before it acknowledges its source (the collector announces its
+// settings in HelloAck; see proto/orgtrail/v1/ingest.proto).
+//
+// The rules, in order (the first broken one is reported):
+//   event_id_missing            no eventID
+//   event_id_invalid            eventID longer than max_event_id_bytes, or
+//                               holding control characters
+//   recipient_account_mismatch  recipientAccountId is not the sender's account
+//   invalid_region              awsRegion is not shaped like an AWS region and
+//                               is not in allowed_regions
+//   region_mismatch             awsRegion is not the sender's region and the
+//                               event is not a global-service event
+// The two *_mismatch rules are identity violations: a sender reporting for
+// an account or region that its certificate does not name.
+//
+// Thread safety: AcceptanceRules is a value; CheckEventAcceptance is a pure
+// function (the classifier is immutable).
+#ifndef ORGTRAIL_COMMON_EVENT_ACCEPTANCE_H_
+#define ORGTRAIL_COMMON_EVENT_ACCEPTANCE_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "orgtrail/common/classify.h"
+#include "orgtrail/common/status.h"
+#include "orgtrail/v1/event.pb.h"
+
+namespace orgtrail {
+
+inline constexpr size_t kDefaultMaxEventIdBytes = 256;
+
+struct AcceptanceRules {
+  std::string account_id;  // the sender's account (from its certificate)
+  std::string region;      // the sender's region
+  std::shared_ptr<const GlobalServiceClassifier> classifier;  // required
+  std::set<std::string> allowed_regions;  // accepted besides the AWS region shape
+  size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
+};
+
+struct EventRejection {
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
+  std::string rule;     // machine-readable, one of the rules above
+  std::string message;  // names the field, both values and the eventID
+  bool identity_violation = false;
+};
+
+// nullopt when the event is acceptable. `event` is what EventExtractor made of
+// the raw JSON (an extraction failure is the caller's "malformed_event").
+std::optional<EventRejection> CheckEventAcceptance(const v1::Event& event, const AcceptanceRules& rules);
+
+// True for rules that are identity violations.
+bool IsIdentityViolation(std::string_view rule);
+
+}  // namespace orgtrail
+
+#endif  // ORGTRAIL_COMMON_EVENT_ACCEPTANCE_H_
