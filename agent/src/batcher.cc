@@ -58,6 +58,12 @@ void Batcher::LimitBatchBytes(size_t collector_max_bytes) {
   options_.max_batch_bytes = std::max<size_t>(1, std::min(options_.max_batch_bytes, usable));
 }
 
+void Batcher::LimitBatchEvents(size_t collector_max_events) {
+  if (collector_max_events == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.max_batch_events = std::max<size_t>(1, std::min(options_.max_batch_events, collector_max_events));
+}
+
 bool Batcher::Due(int64_t now_us) const {
   const SpoolStats stats = spool_->Stats();
   if (stats.pending_events == 0) return false;

@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 
 #include "orgtrail/agent/batcher.h"
+#include "orgtrail/agent/dead_letters_command.h"
 #include "orgtrail/agent/file_source.h"
 #include "orgtrail/agent/generator_source.h"
 #include "orgtrail/agent/intake.h"
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
   // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
   // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+  if (argc >= 2 && std::string(argv[1]) == "dead-letters") {
+    return RunDeadLettersCommand(argc - 1, argv + 1, std::cout, std::cerr);
+  }
   po::options_description options("orgtrail-agent options");
   options.add_options()
       ("collector", po::value<std::string>(), "collector address(es) host:port, comma-separated for failover (required)")
@@ -140,7 +144,9 @@ int main(int argc, char** argv) {
   po::variables_map values;
   BinaryInfo info{"orgtrail-agent",
                   "per account/region agent: capture, select, spool, sign and stream CloudTrail events",
-                  "orgtrail-agent --collector HOST:PORT --ca CA --cert CERT --key KEY --spool-dir DIR [sources] [options]"};
+                  "orgtrail-agent --collector HOST:PORT --ca CA --cert CERT --key KEY --spool-dir DIR [sources] [options]\n"
+                  "       orgtrail-agent dead-letters --spool-dir DIR [--replay]   (list / replay refused batches; "
+                  "agent stopped)"};
   auto outcome = ParseCommandLine(argc, argv, info, options, &values,
                                   {"collector", "spool-dir", "ops-listen", "log-level", "watch-dir"});
   if (!outcome.ok()) return UsageError(std::string(outcome.status().message()));
@@ -296,7 +302,11 @@ int main(int argc, char** argv) {
     HttpResponse r;
     const SpoolStats s = spool->Stats();
     r.content_type = "application/json";
-    r.body = std::string("{\"status\":\"ok\",\"connected\":") + (stream.connected() ? "true" : "false") +
+    // Liveness stays 200; "degraded" tells an operator that refused batches wait for
+    // them (orgtrail-agent dead-letters).
+    r.body = std::string("{\"status\":\"") + (s.dead_letters > 0 ? "degraded" : "ok") +
+             "\",\"dead_letters\":" + std::to_string(s.dead_letters) +
+             ",\"connected\":" + (stream.connected() ? "true" : "false") +
              ",\"acked_sequence\":" + std::to_string(stream.acked_sequence()) +
              ",\"pending_events\":" + std::to_string(s.pending_events) +
              ",\"sealed_batches\":" + std::to_string(s.sealed_batches) + "}\n";

@@ -11,8 +11,14 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include "spool_internal.h"
+
 namespace orgtrail::agent {
 namespace {
+
+using spool_internal::DecodeU64;
+using spool_internal::EncodeU64;
+using spool_internal::FromRocks;
 
 constexpr char kPendingCf[] = "pending";
 constexpr char kBatchesCf[] = "batches";
@@ -26,29 +32,6 @@ constexpr char kNextSequenceKey[] = "next_sequence";
 constexpr char kLastBatchHashKey[] = "last_batch_hash";
 constexpr char kSequenceConfirmedKey[] = "sequence_confirmed";
 constexpr char kTrailConfigKey[] = "trail_config";
-
-std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-uint64_t DecodeU64(const rocksdb::Slice& s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
-
-Status FromRocks(const rocksdb::Status& s, const char* what) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string message = std::string("spool ") + what + ": " + s.ToString();
-  if (s.IsCorruption()) return absl::DataLossError(message);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
-  return absl::UnavailableError(message);
-}
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -248,6 +231,7 @@ std::vector<std::pair<std::string, std::string>> Spool::ListQuarantine() const {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
+  NoteIteratorStatus(it->status());
   return out;
 }
 
@@ -271,6 +255,7 @@ std::vector<PendingEvent> Spool::ReadPending(size_t max_events, size_t max_bytes
     bytes += size;
     out.push_back(std::move(pending));
   }
+  NoteIteratorStatus(it->status());
   return out;
 }
 
@@ -331,15 +316,31 @@ Status Spool::ReplaceBatch(const v1::Batch& batch) {
   return absl::OkStatus();
 }
 
-std::vector<v1::Batch> Spool::ReadBatchesFrom(uint64_t first_sequence, size_t max_batches) const {
+std::vector<v1::Batch> Spool::ReadBatchesFrom(uint64_t first_sequence, size_t max_batches) {
   std::vector<v1::Batch> out;
+  std::vector<uint64_t> unreadable;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), batches_));
   for (it->Seek(EncodeU64(first_sequence)); it->Valid() && out.size() < max_batches; it->Next()) {
     v1::Batch batch;
-    if (!batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    if (!batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      unreadable.push_back(DecodeU64(it->key()));
+      continue;
+    }
     out.push_back(std::move(batch));
   }
+  NoteIteratorStatus(it->status());
+  for (uint64_t sequence : unreadable) {
+    // Kept byte for byte in the dead letters; a failed move leaves it in place (and
+    // the write failure fail-stops the agent), so it is never silently dropped.
+    (void)DeadLetter(sequence, "unreadable_spool_entry: the stored batch bytes do not parse (disk corruption)");
+  }
   return out;
+}
+
+void Spool::NoteIteratorStatus(const rocksdb::Status& status) const {
+  // An iterator stops early on an I/O error or corruption; what it returned is
+  // then incomplete. Fail-stop like a failed write: RocksDB re-checks at reopen.
+  if (!status.ok()) failed_.store(true);
 }
 
 std::optional<v1::Batch> Spool::ReadBatch(uint64_t sequence) const {
@@ -366,37 +367,6 @@ Status Spool::PruneThrough(uint64_t sequence) {
   sealed_sizes_.erase(sealed_sizes_.begin(), end);
   sealed_times_.erase(sealed_times_.begin(), sealed_times_.upper_bound(sequence));
   return absl::OkStatus();
-}
-
-Status Spool::DeadLetter(uint64_t sequence, const std::string& reason) {
-  std::string value;
-  auto st = db_->Get(rocksdb::ReadOptions(), batches_, EncodeU64(sequence), &value);
-  if (st.IsNotFound()) return absl::NotFoundError("no spooled batch " + std::to_string(sequence));
-  ORGTRAIL_RETURN_IF_ERROR(FromRocks(st, "read batch"));
-  rocksdb::WriteBatch wb;
-  // Record: reason, NUL, the batch bytes (kept for inspection and replay).
-  wb.Put(dead_letters_, EncodeU64(sequence), reason + std::string(1, '\0') + value);
-  wb.Delete(batches_, EncodeU64(sequence));
-  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = sealed_sizes_.find(sequence);
-  if (it != sealed_sizes_.end()) {
-    sealed_bytes_ -= it->second;
-    sealed_sizes_.erase(it);
-  }
-  sealed_times_.erase(sequence);
-  ++dead_letters_count_;
-  return absl::OkStatus();
-}
-
-std::vector<std::pair<uint64_t, std::string>> Spool::ListDeadLetters() const {
-  std::vector<std::pair<uint64_t, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), dead_letters_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string value = it->value().ToString();
-    out.emplace_back(DecodeU64(it->key()), value.substr(0, value.find('\0')));
-  }
-  return out;
 }
 
 Status Spool::ReplaceAllBatches(const std::vector<v1::Batch>& new_batches, uint64_t next_sequence,

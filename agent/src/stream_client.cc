@@ -188,6 +188,7 @@ Status StreamClient::RunStream(const std::string& address, bool* healthy) {
     ack = hello_ack_;
   }
   batcher_->LimitBatchBytes(ack.max_batch_bytes());
+  batcher_->LimitBatchEvents(ack.max_events_per_batch());
   auto first_to_send = batcher_->Reconcile(ack.high_water_sequence(), ack.last_batch_hash());
   if (!first_to_send.ok()) return finish(first_to_send.status());
   uint64_t next_to_send = *first_to_send;

@@ -157,6 +157,22 @@ TEST_F(BatcherTest, CutsByCountAndChainsBatches) {
   EXPECT_EQ(spool_->state().last_batch_hash, prev);
 }
 
+TEST_F(BatcherTest, CollectorsEventLimitLowersTheBatchSize) {
+  BatcherOptions options;
+  options.max_batch_events = 100;
+  options.max_batch_age_us = 3600LL * 1000000;
+  auto batcher = MakeBatcher(options);
+  ASSERT_TRUE(batcher->Reconcile(0, "").ok());
+  batcher->LimitBatchEvents(0);  // none announced: unchanged
+  batcher->LimitBatchEvents(3);  // HelloAck max_events_per_batch
+  batcher->LimitBatchEvents(50);  // never raised again
+  Spool(7);
+  ASSERT_TRUE(batcher->SealAllDue(/*force=*/true).ok());
+  auto batches = spool_->ReadBatchesFrom(0, 100);
+  ASSERT_EQ(batches.size(), 3u);
+  for (const auto& b : batches) EXPECT_LE(b.events_size(), 3);
+}
+
 TEST_F(BatcherTest, CutsByAge) {
   BatcherOptions options;
   options.max_batch_events = 1000;

@@ -56,6 +56,8 @@ class Batcher {
   void SetEpoch(uint64_t epoch);
   // Lowers the byte limit to what the collector accepts (HelloAck).
   void LimitBatchBytes(size_t collector_max_bytes);
+  // Lowers max_batch_events to the collector's limit (HelloAck max_events_per_batch; 0 = none).
+  void LimitBatchEvents(size_t collector_max_events);
 
   // True when the pending events should be cut now (count, size or age).
   bool Due(int64_t now_us) const;

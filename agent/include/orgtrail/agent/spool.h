@@ -9,7 +9,8 @@
 //   checkpoints  source key (string)  -> source-defined bytes (e.g. file offsets)
 //   state        "epoch" | "next_sequence" | "last_batch_hash" | "trail_config"
 //                | "sequence_confirmed"
-//   dead_letters U(sequence)          -> orgtrail.v1.DeadLetter-like text record
+//   dead_letters U(sequence)          -> reason NUL the batch bytes (listed and replayed
+//                                         by `orgtrail-agent dead-letters`)
 //   quarantine   source key (string)  -> reason (malformed inputs, e.g. files)
 //
 // Capacity: the spool is bounded (SpoolOptions::max_bytes, counted over the
@@ -43,6 +44,7 @@
 
 namespace rocksdb {
 class DB;
+class Status;
 class ColumnFamilyHandle;
 }  // namespace rocksdb
 
@@ -99,7 +101,8 @@ class Spool {
   // agent starts with no memory of the sequences it used.
   bool fresh() const { return fresh_; }
 
-  // True once a write or its sync failed (I/O error, disk full): RocksDB then
+  // True once a write or its sync failed, or an iterator reported an error
+  // (I/O error, disk full, corruption): RocksDB then
   // refuses every further write until reopened, so the agent must fail-stop
   // (exit; its supervisor restarts it and RocksDB recovers from its WAL).
   // Nothing a source was told is durable depends on the failed write.
@@ -131,13 +134,35 @@ class Spool {
   Status ReplaceBatch(const v1::Batch& batch);
 
   // ---- stream
-  std::vector<v1::Batch> ReadBatchesFrom(uint64_t first_sequence, size_t max_batches) const;
+  // A sealed batch whose stored bytes do not parse (disk corruption) is moved
+  // to the dead letters with its bytes (reason "unreadable_spool_entry") and
+  // skipped, never dropped: it shows in the dead-letter count and health.
+  std::vector<v1::Batch> ReadBatchesFrom(uint64_t first_sequence, size_t max_batches);
   std::optional<v1::Batch> ReadBatch(uint64_t sequence) const;
   // Deletes every sealed batch with sequence <= sequence (acknowledged).
   Status PruneThrough(uint64_t sequence);
   // Moves a refused batch to the dead letters with the reason.
   Status DeadLetter(uint64_t sequence, const std::string& reason);
   std::vector<std::pair<uint64_t, std::string>> ListDeadLetters() const;
+  // Every dead letter with its reason and events (empty when its bytes do not parse).
+  struct DeadLetterRecord {
+    uint64_t sequence = 0;
+    std::string reason;
+    bool readable = false;
+    std::vector<v1::Event> events;
+  };
+  StatusOr<std::vector<DeadLetterRecord>> ReadDeadLetters() const;
+  // Moves the events of every readable dead letter back to pending (they are
+  // batched, signed and sent again under new sequences) and deletes it; an
+  // unreadable one stays. RESOURCE_EXHAUSTED (that letter kept) when the spool
+  // has no room. The collector deduplicates by (account, eventID), so a crash
+  // between the re-append and the delete stores nothing twice.
+  struct ReplayResult {
+    uint64_t batches = 0;
+    uint64_t events = 0;
+    uint64_t kept_unreadable = 0;
+  };
+  StatusOr<ReplayResult> ReplayDeadLetters();
   // Replaces EVERY stored batch by new_batches (re-sealed under new
   // sequences after a collision with sequences the collector already holds)
   // and sets next_sequence / last_batch_hash, in one write.
@@ -165,6 +190,8 @@ class Spool {
   Status Write(void* write_batch);  // rocksdb::WriteBatch*
   Status LoadCounters();
   void PutState(void* write_batch, const AgentState& state);
+  // Fail-stop on an iterator error (its results were incomplete).
+  void NoteIteratorStatus(const rocksdb::Status& status) const;
 
   SpoolOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -176,7 +203,7 @@ class Spool {
   rocksdb::ColumnFamilyHandle* dead_letters_ = nullptr;
   rocksdb::ColumnFamilyHandle* quarantine_ = nullptr;
   bool fresh_ = false;
-  std::atomic<bool> failed_{false};
+  mutable std::atomic<bool> failed_{false};  // set by const readers too (iterator errors)
 
   mutable std::mutex mu_;  // guards everything below
   AgentState state_;
