@@ -177,14 +177,31 @@ Status ParseTarget(object obj, const std::string& where, NotificationTarget* tar
 
 Status ParseMetricFilter(object obj, const std::string& where, MetricFilterConfig* filter) {
   Members m(obj, where);
-  ORGTRAIL_RETURN_IF_ERROR(m.CheckKnown({"name", "pattern", "metric_name", "metric_namespace", "metric_value"}));
+  ORGTRAIL_RETURN_IF_ERROR(
+      m.CheckKnown({"name", "source", "pattern", "metric_name", "metric_namespace", "metric_value"}));
   ORGTRAIL_RETURN_IF_ERROR(m.String("name", true, &filter->name));
   ORGTRAIL_RETURN_IF_ERROR(CheckName(where, filter->name));
-  std::string pattern;
-  ORGTRAIL_RETURN_IF_ERROR(m.String("pattern", true, &pattern));
-  auto parsed = FilterPattern::Parse(pattern);
-  if (!parsed.ok()) return Invalid(m.Path("pattern"), std::string(parsed.status().message()));
-  filter->pattern = std::move(*parsed);
+  std::string source = "events";
+  ORGTRAIL_RETURN_IF_ERROR(m.String("source", false, &source));
+  if (source == "events") {
+    filter->source = MetricFilterSource::kEvents;
+  } else if (source == "identity_violations") {
+    filter->source = MetricFilterSource::kIdentityViolations;
+  } else if (source == "event_conflicts") {
+    filter->source = MetricFilterSource::kEventConflicts;
+  } else {
+    return Invalid(m.Path("source"),
+                   "expected \"events\", \"identity_violations\" or \"event_conflicts\", got '" + source + "'");
+  }
+  if (filter->source == MetricFilterSource::kEvents) {
+    std::string pattern;
+    ORGTRAIL_RETURN_IF_ERROR(m.String("pattern", true, &pattern));
+    auto parsed = FilterPattern::Parse(pattern);
+    if (!parsed.ok()) return Invalid(m.Path("pattern"), std::string(parsed.status().message()));
+    filter->pattern = std::move(*parsed);
+  } else if (m.Has("pattern")) {
+    return Invalid(m.Path("pattern"), "only for source \"events\"");
+  }
   ORGTRAIL_RETURN_IF_ERROR(m.String("metric_name", true, &filter->metric_name));
   if (filter->metric_name.empty()) return Invalid(m.Path("metric_name"), "must not be empty");
   ORGTRAIL_RETURN_IF_ERROR(m.String("metric_namespace", false, &filter->metric_namespace));
@@ -192,6 +209,19 @@ Status ParseMetricFilter(object obj, const std::string& where, MetricFilterConfi
   if (!(filter->metric_value > 0)) return Invalid(m.Path("metric_value"), "must be greater than 0");
   return absl::OkStatus();
 }
+
+}  // namespace
+
+std::string_view MetricFilterSourceName(MetricFilterSource source) {
+  switch (source) {
+    case MetricFilterSource::kEvents: return "events";
+    case MetricFilterSource::kIdentityViolations: return "identity_violations";
+    case MetricFilterSource::kEventConflicts: return "event_conflicts";
+  }
+  return "events";
+}
+
+namespace {
 
 Status ParseEnum(const Members& m, std::string_view key, const std::string& text,
                  std::initializer_list<std::string_view> names, int* index) {

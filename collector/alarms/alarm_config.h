@@ -10,7 +10,9 @@
 //   "metric_filters": [
 //     {"name": "RootUsage", "pattern": "{ $.userIdentity.type = \"Root\" }",
 //      "metric_name": "RootAccountUsageCount", "metric_namespace": "CISBenchmark",
-//      "metric_value": 1}
+//      "metric_value": 1},
+//     {"name": "IdentityViolations", "source": "identity_violations",
+//      "metric_name": "IdentityViolationCount", "metric_namespace": "orgtrail"}
 //   ],
 //   "alarms": [
 //     {"name": "CIS-4.3-RootUsage", "description": "...", "metric_name": "RootAccountUsageCount",
@@ -65,9 +67,19 @@ struct NotificationTarget {
   int64_t timeout_ms = 5000;
 };
 
+// What a metric filter counts: stored events matching its pattern (CloudWatch's
+// metric filters), or records the collector keeps beside the events.
+enum class MetricFilterSource {
+  kEvents,              // "events" (default): stored events matching `pattern`
+  kIdentityViolations,  // "identity_violations": events refused for naming another account or region
+  kEventConflicts,      // "event_conflicts": an (account, eventID) stored again with other bytes
+};
+std::string_view MetricFilterSourceName(MetricFilterSource source);
+
 struct MetricFilterConfig {
   std::string name;
-  FilterPattern pattern;
+  MetricFilterSource source = MetricFilterSource::kEvents;
+  FilterPattern pattern;  // kEvents only
   std::string metric_name;
   std::string metric_namespace = "orgtrail";
   double metric_value = 1;  // > 0

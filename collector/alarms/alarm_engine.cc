@@ -40,6 +40,8 @@ Status AlarmEngine::Start() {
   if (thread_.joinable()) return absl::FailedPreconditionError("alarm engine already started");
   feed_ = std::make_unique<CommitFeed>(store_);
   cursor_ = feed_->last();
+  store_counter_seen_.clear();
+  for (const auto& filter : config_.metric_filters) store_counter_seen_.push_back(StoreCounter(filter.source));
   notifier_.Start();
   thread_ = std::thread([this] { Run(); });
   if (logger_) {
@@ -71,6 +73,7 @@ void AlarmEngine::Run() {
     uint64_t last = feed_->WaitBeyond(cursor_, deadline);
     if (stop_) break;
     if (last > cursor_) ProcessCommits(last);
+    PollStoreRecords();
     EvaluateAndNotify();
   }
 }
@@ -90,6 +93,7 @@ void AlarmEngine::ProcessCommits(uint64_t last) {
     bool extracted = false;
     AlarmSample sample;
     for (size_t f = 0; f < config_.metric_filters.size(); ++f) {
+      if (config_.metric_filters[f].source != MetricFilterSource::kEvents) continue;
       if (!evaluator.Matches(config_.metric_filters[f].pattern)) continue;
       if (!extracted) {
         extracted = true;
@@ -112,6 +116,37 @@ void AlarmEngine::ProcessCommits(uint64_t last) {
     return;  // retried on the next wake-up
   }
   cursor_ = std::max(done, last);
+}
+
+uint64_t AlarmEngine::StoreCounter(MetricFilterSource source) const {
+  switch (source) {
+    case MetricFilterSource::kEvents: return 0;
+    case MetricFilterSource::kIdentityViolations: return store_->identity_violations_recorded();
+    case MetricFilterSource::kEventConflicts: return store_->conflicts_recorded();
+  }
+  return 0;
+}
+
+void AlarmEngine::PollStoreRecords() {
+  for (size_t f = 0; f < config_.metric_filters.size(); ++f) {
+    const MetricFilterSource source = config_.metric_filters[f].source;
+    if (source == MetricFilterSource::kEvents) continue;
+    const uint64_t now_count = StoreCounter(source);
+    if (now_count <= store_counter_seen_[f]) continue;
+    AlarmSample sample;
+    sample.time_us = Now();
+    for (uint64_t i = store_counter_seen_[f]; i < now_count; ++i) {
+      if (filter_matches_[f]) filter_matches_[f]->Increment();
+      evaluator_.RecordMatch(f, sample);
+    }
+    if (logger_) {
+      logger_->Warn("alarm engine: new store records counted",
+                    {{"filter", config_.metric_filters[f].name},
+                     {"source", MetricFilterSourceName(source)},
+                     {"new", now_count - store_counter_seen_[f]}});
+    }
+    store_counter_seen_[f] = now_count;
+  }
 }
 
 void AlarmEngine::EvaluateAndNotify() {

@@ -7,7 +7,9 @@
 // at Start() (events stored earlier are not re-counted after a restart;
 // alarm states start as INSUFFICIENT_DATA, as a new CloudWatch alarm does).
 // Each new event is matched against every metric filter (FilterEvaluator);
-// a match is counted in the period of the event's receipt time. Alarms are
+// a match is counted in the period of the event's receipt time. Filters whose
+// source is a store record (identity violations, event conflicts) count each
+// new record (store counters, polled every tick) in the period it was seen. Alarms are
 // evaluated after every group of new events and at least every tick, so an
 // early breach fires within one commit and period ends are seen within a tick.
 // Metrics: orgtrail_metric_filter_matches_total{filter},
@@ -66,6 +68,9 @@ class AlarmEngine {
   void Run();
   void ProcessCommits(uint64_t last);
   void EvaluateAndNotify();
+  // Records one match per new identity violation / conflict for the filters of that source.
+  void PollStoreRecords();
+  uint64_t StoreCounter(MetricFilterSource source) const;
   int64_t Now() const;
 
   EventStore* store_;
@@ -83,6 +88,7 @@ class AlarmEngine {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> cursor_{0};
   std::atomic<uint64_t> events_evaluated_{0};
+  std::vector<uint64_t> store_counter_seen_;  // per metric filter (store-record sources); engine thread only
   std::thread thread_;
 };
 

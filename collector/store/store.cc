@@ -150,7 +150,8 @@ Status EventStore::LoadState() {
   for (auto [key, target] : {std::pair{kLastCommitIndexKey, &last_commit_index_},
                              std::pair{kEventsStoredKey, &events_stored_},
                              std::pair{kConflictsRecordedKey, &conflicts_recorded_},
-                             std::pair{kRefusedRecordedKey, &refused_recorded_}}) {
+                             std::pair{kRefusedRecordedKey, &refused_recorded_},
+                             std::pair{kIdentityViolationsKey, &identity_violations_recorded_}}) {
     auto value = GetMetadata(key);
     if (!value.ok()) return value.status();
     if (!value->has_value()) continue;
@@ -334,10 +335,14 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
     PutFixed64BE(&conflicts_bytes, conflicts_recorded_.load() + result.conflicts.size());
     wb.Put(handle(ColumnFamily::kMetadata), kConflictsRecordedKey, conflicts_bytes);
   }
+  uint64_t violations = 0;
+  for (const RefusedRecord& r : result.refused) violations += r.identity_violation ? 1 : 0;
   if (!result.refused.empty()) {
-    std::string refused_bytes;
+    std::string refused_bytes, violations_bytes;
     PutFixed64BE(&refused_bytes, refused_recorded_.load() + result.refused.size());
     wb.Put(handle(ColumnFamily::kMetadata), kRefusedRecordedKey, refused_bytes);
+    PutFixed64BE(&violations_bytes, identity_violations_recorded_.load() + violations);
+    wb.Put(handle(ColumnFamily::kMetadata), kIdentityViolationsKey, violations_bytes);
   }
   result.write_batch_bytes = wb.GetDataSize();
 
@@ -354,6 +359,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   events_stored_.fetch_add(result.events_stored);
   conflicts_recorded_.fetch_add(result.conflicts.size());
   refused_recorded_.fetch_add(result.refused.size());
+  identity_violations_recorded_.fetch_add(violations);
   if (last_index >= first_index) {
     result.first_commit_index = first_index;
     result.last_commit_index = last_index;

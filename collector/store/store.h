@@ -298,6 +298,8 @@ class EventStore {
   StatusOr<std::vector<RefusedRecord>> ListRefused(std::string_view agent_id, bool identity_violations_only,
                                                    size_t limit) const;
   uint64_t refused_recorded() const { return refused_recorded_.load(); }  // since creation
+  // Refused records that are identity violations (another account or region), since creation.
+  uint64_t identity_violations_recorded() const { return identity_violations_recorded_.load(); }
   StatusOr<std::optional<StoredEvent>> GetEventByKey(std::string_view event_key,
                                                      const rocksdb::Snapshot* snapshot = nullptr) const;
   StatusOr<std::optional<ProvenanceRecord>> GetProvenance(std::string_view agent_id, uint64_t sequence,
@@ -362,6 +364,7 @@ class EventStore {
   std::atomic<uint64_t> events_stored_{0};
   std::atomic<uint64_t> conflicts_recorded_{0};
   std::atomic<uint64_t> refused_recorded_{0};
+  std::atomic<uint64_t> identity_violations_recorded_{0};
   mutable std::atomic<uint64_t> iterator_steps_{0};
 };
 

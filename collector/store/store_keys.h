@@ -138,6 +138,7 @@ inline constexpr std::string_view kFormatVersionKey = "format/version";  // U(2)
 inline constexpr uint64_t kStoreFormatVersion = 2;
 inline constexpr std::string_view kConflictsRecordedKey = "stats/conflicts";  // U(count)
 inline constexpr std::string_view kRefusedRecordedKey = "stats/refused";  // U(count)
+inline constexpr std::string_view kIdentityViolationsKey = "stats/identity_violations";  // U(count)
 
 }  // namespace orgtrail::collector
 

@@ -162,8 +162,8 @@ std::string JsonString(const std::string& body, std::initializer_list<const char
 TEST(AlarmConfig, ShippedCisFileLoadsWithVerbatimPatterns) {
   auto config = LoadAlarmsConfigFile(kCisConfigPath);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->metric_filters.size(), 15u);
-  EXPECT_EQ(config->alarms.size(), 15u);
+  EXPECT_EQ(config->metric_filters.size(), 17u);  // CIS 15 + orgtrail's identity violations and conflicts
+  EXPECT_EQ(config->alarms.size(), 17u);
   ASSERT_EQ(config->notifications.size(), 1u);
   std::string source = ReadFile(std::string(ORGTRAIL_SHARED_DATA_DIR) + "/cis-metric-filters/cis_cloudwatch_metric_filters.json");
   simdjson::dom::parser parser;
@@ -176,9 +176,15 @@ TEST(AlarmConfig, ShippedCisFileLoadsWithVerbatimPatterns) {
       published.insert(std::string(p.get_string().value()));
     }
   }
+  int from_store = 0;
   for (const auto& filter : config->metric_filters) {
+    if (filter.source != MetricFilterSource::kEvents) {
+      ++from_store;
+      continue;
+    }
     EXPECT_TRUE(published.count(filter.pattern.text())) << filter.name << " pattern is not verbatim: " << filter.pattern.text();
   }
+  EXPECT_EQ(from_store, 2);
   for (const auto& alarm : config->alarms) {
     EXPECT_EQ(alarm.period_seconds, 300);
     EXPECT_EQ(alarm.threshold, 1);
@@ -204,6 +210,11 @@ TEST(AlarmConfig, HostileFilesGetErrorsNamingTheMember) {
   };
   std::vector<Case> cases = {
       {"", "not valid JSON"},
+      {file(R"({"name":"f","source":"bogus","metric_name":"m"})", alarm("")),
+       "metric_filters[0].source: expected \"events\", \"identity_violations\" or \"event_conflicts\", got 'bogus'"},
+      {file(R"({"name":"f","source":"identity_violations","pattern":"{ $.a = 1 }","metric_name":"m"})", alarm("")),
+       "metric_filters[0].pattern: only for source \"events\""},
+      {file(R"({"name":"f","source":"events","metric_name":"m"})", alarm("")), "metric_filters[0]"},
       {"[]", "expected a JSON object"},
       {"{\"alarms\":{}}", "alarms: expected an array"},
       {"{\"extra\":1}", "unknown member 'extra'"},
@@ -494,6 +505,7 @@ TEST(AlarmEngine, CisAlarmsOverTheInvictusRecordsNotifyTheWebhook) {
   for (const auto& record : records) {
     ASSERT_TRUE(brute.Load(record).ok());
     for (const auto& filter : config->metric_filters) {
+      if (filter.source != MetricFilterSource::kEvents) continue;  // store records, not events
       if (brute.Matches(filter.pattern)) expected_alarms.insert(filter.name);  // alarm name == filter name
     }
   }
@@ -557,6 +569,32 @@ TEST(AlarmEngine, CisAlarmsOverTheInvictusRecordsNotifyTheWebhook) {
   EXPECT_EQ(JsonString(notification, {"OldStateValue"}), "OK");
   EXPECT_NE(notification.find(root.event_id), std::string::npos) << notification;
   EXPECT_EQ(JsonString(notification, {"Trigger", "ComparisonOperator"}), "GreaterThanOrEqualToThreshold");
+
+  // An identity violation: the agent of 123837392027 sends an event of another
+  // account. It is refused (its neighbour stored) and orgtrail's own alarm fires.
+  EXPECT_EQ(engine.state("orgtrail-IdentityViolation"), AlarmState::kOk);
+  GeneratedRecord neighbour = generator.Next();
+  std::string foreign = generator.Next().json;
+  const size_t at = foreign.find("\"recipientAccountId\":\"123837392027\"");
+  ASSERT_NE(at, std::string::npos) << foreign;
+  foreign.replace(at, std::string("\"recipientAccountId\":\"123837392027\"").size(),
+                  "\"recipientAccountId\":\"999999999999\"");
+  const uint64_t violations_before = store.store()->identity_violations_recorded();
+  store.Ingest("123837392027", "us-east-1", {neighbour.json, foreign});
+  EXPECT_EQ(store.store()->identity_violations_recorded(), violations_before + 1);
+  std::string violation;
+  ASSERT_TRUE(testutil::WaitFor([&] {
+    for (const auto& body : receiver.bodies()) {
+      if (JsonString(body, {"AlarmName"}) == "orgtrail-IdentityViolation" &&
+          JsonString(body, {"NewStateValue"}) == "ALARM") {
+        violation = body;
+      }
+    }
+    return !violation.empty();
+  }, seconds(60)));
+  EXPECT_EQ(JsonString(violation, {"NewStateValue"}), "ALARM");
+  EXPECT_EQ(engine.state("orgtrail-IdentityViolation"), AlarmState::kAlarm);
+  EXPECT_EQ(engine.state("orgtrail-EventConflict"), AlarmState::kOk);
   engine.Stop();
 }
 
