@@ -47,6 +47,108 @@ StatusOr<std::unique_ptr<IngestClient>> Open(const RogueContext& c, const std::s
   return std::move(*client);
 }
 
+
+// Valid events of the rogue's own account and region with poison neighbours (a
+// global-service event whose awsRegion is "bogus", an event of the victim's
+// account, a 300-character eventID) in one signed batch: the batch is acked,
+// the valid events stored, each poison event refused alone. Anything else is a
+// violation (a poison event took its neighbours with it, or got stored).
+void RunPoison(const RogueContext& c, Maker& m, Ledger* ledger, RogueOutcome* out) {
+  auto client = Open(c, c.rogue_agent_id);
+  auto hello = client.ok() ? (*client)->Hello() : StatusOr<v1::HelloAck>(client.status());
+  if (!hello.ok()) {
+    out->inconclusive = true;
+    out->detail = "hello: " + hello.status().ToString();
+    return;
+  }
+  std::vector<std::string> good_ids, events;
+  auto good = [&] {
+    const std::string id = m.NextId(kLegitStream);
+    ledger->MaybeAccept(id);
+    good_ids.push_back(id);
+    events.push_back(m.Event(id, c.rogue_account, c.rogue_region));
+  };
+  auto poison = [&](std::string id, const std::string& account, const std::string& region,
+                    const std::string& source) {
+    ledger->Rogue(id);
+    SyntheticEvent e;
+    e.event_id = std::move(id);
+    e.account_id = account;
+    e.region = region;
+    e.event_source = source;
+    e.event_time_us = NowUs();
+    events.push_back(testutil::SyntheticEventJson(e));
+  };
+  good();
+  poison(m.NextId(kRogueStream), c.rogue_account, "bogus", "iam.amazonaws.com");
+  good();
+  poison(m.NextId(kRogueStream), c.victim_account, c.victim_region, "ec2.amazonaws.com");
+  poison(m.NextId(kRogueStream) + std::string(300, 'p'), c.rogue_account, c.rogue_region, "ec2.amazonaws.com");
+  good();
+  const uint64_t poisons = events.size() - good_ids.size();
+  out->sent += poisons;
+  auto ack = (*client)->SendEvents(events);
+  if (!ack.ok()) {
+    if (Unreachable(ack.status()) && !(*client)->last_error().has_value()) {
+      out->inconclusive = true;  // nothing known about what was stored: the good ones stay "maybe"
+    } else {
+      out->all_refused = false;  // the poison took its neighbours with it
+    }
+    out->detail += "batch not acked: " + ack.status().ToString() + "; ";
+    return;
+  }
+  for (const auto& id : good_ids) ledger->Accept(id, "ingest_client");
+  out->legit_acked += good_ids.size();
+  out->refused += ack->events_refused();
+  if (ack->events_refused() != poisons || ack->events_stored() + ack->events_duplicate() != good_ids.size()) {
+    out->all_refused = false;
+  }
+  out->detail += "acked: stored " + std::to_string(ack->events_stored()) + ", refused alone " +
+                 std::to_string(ack->events_refused()) + "; ";
+}
+
+// Two live streams of one identity (a cloned VM): the second Hello fences the
+// first, which may acknowledge nothing more; everything either acknowledged is
+// stored (the ledger checks it). It took effect when the first stream was fenced.
+void RunSharedIdentity(const RogueContext& c, Maker& m, Ledger* ledger, RogueOutcome* out) {
+  auto first = Open(c, c.rogue_agent_id);
+  auto hello = first.ok() ? (*first)->Hello() : StatusOr<v1::HelloAck>(first.status());
+  if (!hello.ok()) {
+    out->inconclusive = true;
+    out->detail = "hello: " + hello.status().ToString();
+    return;
+  }
+  auto send = [&](IngestClient* client, const std::string& label) {
+    const std::string id = m.NextId(kLegitStream);
+    ledger->MaybeAccept(id);
+    auto ack = client->SendEvents({m.Event(id, c.rogue_account, c.rogue_region)});
+    if (ack.ok()) {
+      ledger->Accept(id, "ingest_client");
+      ++out->legit_acked;
+    }
+    out->detail += label + (ack.ok() ? " acked; " : ": " + ack.status().ToString() + "; ");
+    return ack.ok();
+  };
+  send(first->get(), "first");
+  auto second = Open(c, c.rogue_agent_id);
+  auto hello2 = second.ok() ? (*second)->Hello() : StatusOr<v1::HelloAck>(second.status());
+  if (!hello2.ok()) {
+    out->inconclusive = true;
+    out->detail += "second hello: " + hello2.status().ToString();
+    return;
+  }
+  const bool fenced_sent = send(first->get(), "first after fencing");
+  send(second->get(), "second");
+  const bool fenced = !fenced_sent && (*first)->last_error().has_value() && (*first)->last_error()->rule() == "fenced";
+  if (!fenced) {
+    out->inconclusive = true;  // the fence was not observed
+    out->detail += "first stream not fenced; ";
+  } else {
+    out->refused += 1;
+  }
+  out->sent += 1;
+}
+
 // Sends one hostile batch on a fresh stream; true if it was refused.
 // Unreachable collector -> outcome->inconclusive.
 void SendHostile(const RogueContext& c, const std::vector<std::string>& events,
@@ -108,7 +210,7 @@ void SendHostile(const RogueContext& c, const std::vector<std::string>& events,
 const std::vector<std::string>& RogueKinds() {
   static const std::vector<std::string> kinds = {"wrong_account", "impersonate", "replay_foreign",
                                                  "forged_signature", "replay_own", "flood_tiny",
-                                                 "flood_oversized"};
+                                                 "flood_oversized", "poison", "shared_identity"};
   return kinds;
 }
 
@@ -235,6 +337,10 @@ RogueOutcome RunRogue(const std::string& kind, const RogueContext& c, Ledger* le
         out.detail += resent.ok() ? "resent acked; " : "resent: " + resent.status().ToString() + "; ";
       }
     }
+  } else if (kind == "poison") {
+    RunPoison(c, m, ledger, &out);
+  } else if (kind == "shared_identity") {
+    RunSharedIdentity(c, m, ledger, &out);
   } else if (kind == "flood_oversized") {
     for (int i = 0; i < 5; ++i) {
       SendHostile(c, hostile(1, c.rogue_account, c.rogue_region, 100 * 1024), nullptr, &out);

@@ -16,6 +16,11 @@
 //                      and its events re-sent in a new batch: stored once
 //   flood_tiny         a flood of tiny valid batches and empty batches
 //   flood_oversized    a flood of batches with events over --max-event-bytes
+//   poison             valid events with poison neighbours (bogus region, another
+//                      account, overlong eventID) in one batch: neighbours stored,
+//                      each poison event refused alone
+//   shared_identity    two live streams of one identity: the newer fences the older;
+//                      everything acknowledged on either is stored
 // Not thread-safe; one call at a time from the harness's thread.
 #ifndef ORGTRAIL_TESTS_CHAOS_ROGUE_H_
 #define ORGTRAIL_TESTS_CHAOS_ROGUE_H_

@@ -158,7 +158,15 @@ void Workload::PutLoop(size_t agent) {
         ++put_ok_;
       }
       put_refused_ += static_cast<uint64_t>(response.failed_size());
-      pending.Clear();
+      // An event answered as failed is retried like an unanswered one (every
+      // workload event is valid): it stays "maybe" until it is accepted.
+      v1::PutEventsRequest retry;
+      for (const auto& failed : response.failed()) {
+        for (const auto& event : pending.audit_events()) {
+          if (event.id() == failed.id()) *retry.add_audit_events() = event;
+        }
+      }
+      pending = std::move(retry);
     } else {
       ++put_failed_calls_;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
