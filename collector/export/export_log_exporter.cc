@@ -210,6 +210,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
   commit.emplace_back(std::string(kExportCursorKey), EncodeU64(to));
   commit.emplace_back(std::string(kExportIntentKey), std::nullopt);  // delete
   ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(commit));
+  if (store_->retention_hold() != UINT64_MAX) store_->SetRetentionHold(to);  // retention may now drop these
   Step("committed");
   return result;
 }

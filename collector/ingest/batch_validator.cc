@@ -57,6 +57,7 @@ BatchValidator::BatchValidator(const IngestPolicy& policy, PeerCredentials peer)
   rules_.classifier = std::shared_ptr<const GlobalServiceClassifier>(std::shared_ptr<void>(), policy.classifier);
   rules_.allowed_regions = policy.allowed_regions;
   rules_.max_event_id_bytes = policy.max_event_id_bytes;
+  rules_.retention_us = policy.retention_us;
 }
 
 bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, IngestBatch* out,

@@ -39,6 +39,7 @@ struct IngestPolicy {
   uint64_t max_batch_bytes = 16ull << 20;   // serialized Batch
   uint64_t max_event_bytes = 1ull << 20;    // one raw_json
   size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
+  int64_t retention_us = 0;  // events older than this (by eventTime) are refused alone; 0 = none
 };
 
 struct IngestRefusal {

@@ -230,6 +230,7 @@ grpc::Status IngestService::Admitted(grpc::ServerContext* context,
   hello_ack->set_max_event_bytes(static_cast<uint32_t>(options_.policy.max_event_bytes));
   hello_ack->set_max_event_id_bytes(static_cast<uint32_t>(options_.policy.max_event_id_bytes));
   hello_ack->set_max_events_per_batch(options_.policy.max_events_per_batch);
+  hello_ack->set_retention_seconds(options_.policy.retention_us / 1000000);
   const uint64_t high_water = hello_ack->high_water_sequence();  // ack is moved to the writer below
   session->Enqueue(std::move(ack));
   v1::TrailConfig config = trail_config_ ? trail_config_() : v1::TrailConfig();

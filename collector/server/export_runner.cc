@@ -141,6 +141,11 @@ Status ExportRunner::Init() {
   lo.export_root = options_.export_root;
   lo.org_id = options_.org_id;
   exporter_ = std::make_unique<LogExporter>(store_, lo);
+  if (options_.enabled) {
+    auto cursor = exporter_->Cursor();
+    if (!cursor.ok()) return cursor.status();
+    store_->SetRetentionHold(*cursor);  // retention may drop what is exported, nothing else
+  }
   DigestPublisherOptions po;
   po.export_root = options_.export_root;
   po.org_id = options_.org_id;

@@ -212,6 +212,7 @@ int main(int argc, char** argv) {
   auto export_options = orgtrail::collector::ExportRunner::OptionsFromFlags(
       values, server_options.data_dir, server_options.trust_domain, server_options.home_region);
   if (!export_options.ok()) return UsageError(std::string(export_options.status().message()));
+  server_options.hold_retention_for_export = export_options->enabled;
 
   std::optional<orgtrail::collector::AlarmsConfig> alarms_config;
   if (values.count("alarms") && !values["alarms"].as<std::string>().empty()) {

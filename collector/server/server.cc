@@ -27,6 +27,7 @@ Status CollectorServer::Open() {
   StoreOptions store_options;
   store_options.org = options_.trust_domain;
   store_options.retention_us = options_.retention_us;
+  store_options.hold_retention_until_exported = options_.hold_retention_for_export;
   store_options.block_cache_bytes = options_.store_cache_bytes;
   store_options.memtable_budget_bytes = options_.store_memtable_bytes;
   store_options.write_buffer_bytes = std::min<uint64_t>(64ull << 20, options_.store_memtable_bytes / 2);
@@ -57,6 +58,7 @@ Status CollectorServer::Open() {
   ingest_options.policy.max_events_per_batch = options_.max_events_per_batch;
   ingest_options.policy.max_batch_bytes = options_.max_batch_bytes;
   ingest_options.policy.max_event_bytes = options_.max_event_bytes;
+  ingest_options.policy.retention_us = options_.retention_us;
   ingest_options.max_unacked_batches = options_.max_unacked_batches;
   ingest_options.limits.max_streams = options_.max_ingest_streams;
   ingest_options.limits.max_streams_per_identity = options_.max_streams_per_identity;

@@ -62,6 +62,7 @@ struct CollectorServerOptions {
   uint32_t max_events_per_batch = 10000;
   uint64_t max_event_bytes = 1ull << 20;
   int64_t retention_us = 0;
+  bool hold_retention_for_export = false;  // retention keeps what the export has not written yet
   uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
   uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
   int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)

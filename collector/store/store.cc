@@ -50,7 +50,9 @@ std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
 
 std::string_view ColumnFamilyName(ColumnFamily cf) { return kColumnFamilyNames[static_cast<int>(cf)]; }
 
-EventStore::EventStore(const std::string& path, const StoreOptions& options) : path_(path), options_(options) {}
+EventStore::EventStore(const std::string& path, const StoreOptions& options) : path_(path), options_(options) {
+  if (options_.hold_retention_until_exported) retention_hold_.store(0);
+}
 
 EventStore::~EventStore() {
   if (db_) {
@@ -113,8 +115,16 @@ Status EventStore::OpenDb() {
       if (cf == ColumnFamily::kEvents) source = TimeSource::kEventKey;
       if (cf == ColumnFamily::kIndex) source = TimeSource::kIndexKey;
       if (cf == ColumnFamily::kEventIds || cf == ColumnFamily::kCommits) source = TimeSource::kValueIsEventKey;
+      // The records (events) and the commit order that the export follows (commits) are
+      // held until exported; the indexes and dedup entries go by age alone (ingest
+      // refuses events older than the retention, so a dropped dedup entry cannot let
+      // an event be stored again).
+      store_internal::CommitSource commit = store_internal::CommitSource::kNone;
+      if (cf == ColumnFamily::kEvents) commit = store_internal::CommitSource::kEventValue;
+      if (cf == ColumnFamily::kCommits) commit = store_internal::CommitSource::kCommitKey;
       if (source) {
-        compaction_filters_.push_back(store_internal::NewRetentionFilter(*source, options_.retention_us));
+        compaction_filters_.push_back(
+            store_internal::NewRetentionFilter(*source, options_.retention_us, commit, &retention_hold_));
         cf_options.compaction_filter = compaction_filters_.back().get();
       }
     }

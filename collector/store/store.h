@@ -71,6 +71,9 @@ struct StoreOptions {
   uint64_t write_buffer_bytes = 64ull << 20;  // one memtable, at most
   bool create_if_missing = true;
   uint64_t max_refused_per_agent = 100'000;  // refused records with raw bytes, per agent
+  // Retention keeps every event until SetRetentionHold() says it was exported
+  // (set when an export runs; without it retention goes by age alone).
+  bool hold_retention_until_exported = false;
 };
 
 // One stored record: the raw JSON as received plus what the collector added.
@@ -338,6 +341,11 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* handle(ColumnFamily cf) const { return handles_[static_cast<int>(cf)]; }
   // Compacts every column family (runs the retention filters now).
   Status CompactAll();
+  // Retention never drops an event record or its commit-order entry whose commit
+  // index is above `commit_index` (the export's cursor: not exported yet).
+  // Default: no hold (nothing waits for an export). Thread-safe.
+  void SetRetentionHold(uint64_t commit_index) { retention_hold_.store(commit_index); }
+  uint64_t retention_hold() const { return retention_hold_.load(); }
 
  private:
   EventStore(const std::string& path, const StoreOptions& options);
@@ -365,6 +373,7 @@ class EventStore {
   std::atomic<uint64_t> conflicts_recorded_{0};
   std::atomic<uint64_t> refused_recorded_{0};
   std::atomic<uint64_t> identity_violations_recorded_{0};
+  std::atomic<uint64_t> retention_hold_{UINT64_MAX};  // read by the retention filters
   mutable std::atomic<uint64_t> iterator_steps_{0};
 };
 

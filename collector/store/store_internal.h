@@ -25,9 +25,16 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what);
 // Which part of a column family's entries holds the eventTime.
 enum class TimeSource { kEventKey, kIndexKey, kValueIsEventKey };
 
+// Which part of an entry holds its commit index, for the retention hold.
+enum class CommitSource { kNone, kEventValue, kCommitKey };
+
 // A compaction filter that drops entries whose eventTime (read from `source`)
-// is older than now - retention_us; entries it cannot decode are kept.
-std::unique_ptr<rocksdb::CompactionFilter> NewRetentionFilter(TimeSource source, int64_t retention_us);
+// is older than now - retention_us; entries it cannot decode are kept. When
+// `commit` is not kNone, an entry whose commit index is above *hold is kept
+// whatever its age (an event is never dropped before the export has it).
+std::unique_ptr<rocksdb::CompactionFilter> NewRetentionFilter(TimeSource source, int64_t retention_us,
+                                                              CommitSource commit,
+                                                              const std::atomic<uint64_t>* hold);
 
 // Iterates the keys of `prefix` (an index or partition prefix) newest first
 // within [start_us, end_us]. For index iterators (is_index) the event key is

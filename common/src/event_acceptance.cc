@@ -2,6 +2,8 @@
 // event_acceptance.h).
 #include "orgtrail/common/event_acceptance.h"
 
+#include "orgtrail/common/time_util.h"
+
 namespace orgtrail {
 namespace {
 
@@ -62,6 +64,11 @@ std::optional<EventRejection> CheckEventAcceptance(const v1::Event& e, const Acc
     return Reject(absl::StatusCode::kPermissionDenied, "region_mismatch",
                   "awsRegion '" + e.aws_region() + "' is not the sender's region '" + rules.region + "' and " +
                       Clip(e.event_source(), 128) + " is not a global service" + OfEvent(e));
+  }
+  if (rules.retention_us > 0 && e.event_time_us() < NowMicros() - rules.retention_us) {
+    return Reject(absl::StatusCode::kInvalidArgument, "older_than_retention",
+                  "eventTime is older than the collector's retention (" +
+                      std::to_string(rules.retention_us / 86400000000LL) + " days)" + OfEvent(e));
   }
   return std::nullopt;
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "orgtrail/common/time_util.h"
+
 namespace orgtrail {
 namespace {
 
@@ -57,6 +59,17 @@ TEST_F(EventAcceptanceTest, AllowedRegionsAndCustomGlobalServices) {
   EXPECT_EQ(Rule(Event("iam", "111111111111", "us-east-1", "iam.amazonaws.com")), "region_mismatch");
   rules_.max_event_id_bytes = 4;
   EXPECT_EQ(Rule(Event("12345")), "event_id_invalid");
+}
+
+TEST_F(EventAcceptanceTest, OlderThanTheRetentionIsRefused) {
+  v1::Event old = Event("old");
+  old.set_event_time_us(NowMicros() - 3LL * 86400 * 1000000);
+  v1::Event recent = Event("recent");
+  recent.set_event_time_us(NowMicros() - 3600LL * 1000000);
+  EXPECT_EQ(Rule(old), "");  // no retention: every age is accepted
+  rules_.retention_us = 2LL * 86400 * 1000000;
+  EXPECT_EQ(Rule(old), "older_than_retention");
+  EXPECT_EQ(Rule(recent), "");
 }
 
 TEST_F(EventAcceptanceTest, HostileValuesGiveBoundedMessages) {

@@ -314,6 +314,48 @@ TEST(EventStoreTest, RetentionDropsOldEventsOnCompaction) {
   EXPECT_EQ(Walk(all.get()), (std::vector<std::string>{"new"}));
 }
 
+// With an export, retention never drops an event before the export has it:
+// the record and its commit-order entry are held above the export's cursor.
+TEST(EventStoreTest, RetentionHoldsWhatTheExportHasNotWritten) {
+  testutil::TempDir dir;
+  const int64_t now = NowMicros();
+  StoreOptions options;
+  options.org = "example.org";
+  options.retention_us = 24 * kHour;
+  options.hold_retention_until_exported = true;
+  auto opened = EventStore::Open(dir.Join("db"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EventStore* store = opened->get();
+  EXPECT_EQ(store->retention_hold(), 0u);
+  IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("old-1", now - 48 * kHour)),
+                                         MakeEvent(Spec("old-2", now - 47 * kHour)),
+                                         MakeEvent(Spec("new", now - kHour))});
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  auto compact = [&] {
+    for (auto cf : {ColumnFamily::kEvents, ColumnFamily::kCommits, ColumnFamily::kIndex, ColumnFamily::kEventIds}) {
+      ASSERT_TRUE(store->db()->Flush(rocksdb::FlushOptions(), store->handle(cf)).ok());
+    }
+    ASSERT_TRUE(store->CompactAll().ok());
+  };
+  auto commits = [&] {
+    std::vector<std::string> ids;
+    for (auto it = store->NewCommitIterator(1); it->Valid(); it->Next()) {
+      auto event = store->GetEventByKey(it->event_key());
+      if (event.ok() && event->has_value()) ids.push_back((*event)->key.event_id);
+    }
+    return ids;
+  };
+  compact();
+  // Nothing exported yet: the old records stay where the export reads them (commit order).
+  EXPECT_EQ(commits(), (std::vector<std::string>{"old-1", "old-2", "new"}));
+  store->SetRetentionHold(1);  // the export wrote commit 1
+  compact();
+  EXPECT_EQ(commits(), (std::vector<std::string>{"old-2", "new"}));
+  store->SetRetentionHold(3);
+  compact();
+  EXPECT_EQ(commits(), (std::vector<std::string>{"new"}));
+}
+
 TEST(EventStoreTest, OpenRefusesBadOptions) {
   testutil::TempDir dir;
   StoreOptions options;

@@ -12,11 +12,15 @@
 //                               is not in allowed_regions
 //   region_mismatch             awsRegion is not the sender's region and the
 //                               event is not a global-service event
+//   older_than_retention        eventTime is older than now - retention_us (the
+//                               collector would drop it, and with it the record
+//                               that it was stored: refused so it cannot be
+//                               stored twice)
 // The two *_mismatch rules are identity violations: a sender reporting for
 // an account or region that its certificate does not name.
 //
 // Thread safety: AcceptanceRules is a value; CheckEventAcceptance is a pure
-// function (the classifier is immutable).
+// function of the event, the rules and the wall clock (the classifier is immutable).
 #ifndef ORGTRAIL_COMMON_EVENT_ACCEPTANCE_H_
 #define ORGTRAIL_COMMON_EVENT_ACCEPTANCE_H_
 
@@ -40,6 +44,7 @@ struct AcceptanceRules {
   std::shared_ptr<const GlobalServiceClassifier> classifier;  // required
   std::set<std::string> allowed_regions;  // accepted besides the AWS region shape
   size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
+  int64_t retention_us = 0;  // 0 = no retention
 };
 
 struct EventRejection {
