@@ -66,6 +66,17 @@ Status CollectorServer::Open() {
   ingest_ = std::make_unique<IngestService>(ingest_options, store_.get(), committer_.get(), logger_, metrics_,
                                             [trail_manager] { return trail_manager->Config(); });
   IngestService* ingest = ingest_.get();
+  if (!options_.crl_file.empty() || !options_.deny_list_file.empty()) {
+    RevocationFiles files;
+    files.crl_path = options_.crl_file;
+    files.deny_list_path = options_.deny_list_file;
+    files.ca_path = options_.tls.ca_cert_path;
+    files.poll_interval_us = options_.revocation_poll_ms * 1000;
+    auto watcher = RevocationWatcher::Open(files, logger_, metrics_);
+    if (!watcher.ok()) return watcher.status();
+    revocation_ = std::move(*watcher);
+    ingest_->SetRevocationList(revocation_->Current());
+  }
   trails_->SetChangeListener([ingest](const v1::TrailConfig& config) { ingest->PushTrailConfig(config); });
 
   AdminServiceOptions admin_options;
@@ -128,6 +139,12 @@ Status CollectorServer::Start() {
     fault_state_.syncs_before_failure.store(options_.test_fail_sync_after);
   }
   committer_->Start();
+  if (revocation_ != nullptr) {
+    IngestService* ingest = ingest_.get();
+    revocation_->Start([ingest](std::shared_ptr<const RevocationList> list) {
+      ingest->SetRevocationList(std::move(list));
+    });
+  }
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, *credentials, &grpc_port_);
@@ -177,11 +194,14 @@ Status CollectorServer::Start() {
                                         {"data_dir", options_.data_dir},
                                         {"grpc_max_threads", options_.grpc_max_threads},
                                         {"max_ingest_streams", options_.max_ingest_streams},
+                                        {"crl_file", options_.crl_file},
+                                        {"deny_list_file", options_.deny_list_file},
                                         {"events_stored", store_->events_stored()}});
   return Status();
 }
 
 void CollectorServer::Shutdown() {
+  if (revocation_) revocation_->Stop();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc_server_.reset();
