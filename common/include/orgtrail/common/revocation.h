@@ -34,7 +34,7 @@
 
 namespace orgtrail {
 
-constexpr size_t kMaxDenyListBytes = 4u << 20;
+constexpr size_t kMaxDenyListBytes = 16u << 20;
 constexpr size_t kMaxDenyListLineBytes = 4096;
 constexpr size_t kMaxDenyListEntries = 100'000;
 
