@@ -85,6 +85,12 @@ std::shared_ptr<const RevocationList> RevocationWatcher::Current() const {
   return current_;
 }
 
+std::optional<std::string> RevocationWatcher::CheckPem(const std::string& cert_pem) const {
+  StatusOr<RevocationSubject> subject = RevocationSubjectFromPem(cert_pem);
+  if (!subject.ok()) return std::nullopt;
+  return Current()->Check(*subject);
+}
+
 void RevocationWatcher::Start(Listener listener) {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return;

@@ -63,6 +63,9 @@ class RevocationWatcher {
   RevocationWatcher& operator=(const RevocationWatcher&) = delete;
 
   std::shared_ptr<const RevocationList> Current() const;
+  // The current list's verdict on a certificate (nullopt also when the PEM
+  // does not parse: TLS has verified it, so that does not happen).
+  std::optional<std::string> CheckPem(const std::string& cert_pem) const;
 
   void Start(Listener listener);
   void Stop();

@@ -259,6 +259,7 @@ int main(int argc, char** argv) {
     logger.Error("cannot create the query service", {{"error", query.status().ToString()}});
     return 1;
   }
+  (*query)->SetRevocationCheck(server.revocation_check("query"));
   server.AddService(query->get());
   orgtrail::collector::InvestigationsOptions investigations_options;
   investigations_options.trust_domain = server.trust_domain();

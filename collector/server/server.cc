@@ -85,9 +85,23 @@ Status CollectorServer::Open() {
   admin_options.home_region = options_.home_region;
   admin_options.health_reason = [this] { return HealthReason(); };
   admin_options.connected_agents = [ingest] { return ingest->ConnectedAgents(); };
+  admin_options.revoked = revocation_check("admin");
   admin_ = std::make_unique<AdminService>(admin_options, store_.get(), trails_.get(), logger_);
   RegisterGauges();
   return Status();
+}
+
+RevocationCheck CollectorServer::revocation_check(const std::string& service) const {
+  if (revocation_ == nullptr) return RevocationCheck();
+  Counter* refusals = metrics_->GetCounter("orgtrail_collector_revoked_refusals_total",
+                                           "Calls refused because the caller's certificate is revoked, by service",
+                                           {{"service", service}});
+  const RevocationWatcher* watcher = revocation_.get();
+  return [watcher, refusals](const std::string& pem) {
+    std::optional<std::string> why = watcher->CheckPem(pem);
+    if (why.has_value()) refusals->Increment();
+    return why;
+  };
 }
 
 void CollectorServer::RegisterGauges() {

@@ -109,6 +109,10 @@ class CollectorServer {
   const CollectorServerOptions& options() const { return options_; }
   const std::string& home_region() const { return options_.home_region; }
   const std::string& trust_domain() const { return options_.trust_domain; }
+  // For services wired in main(): checks a caller against the revocation list
+  // in force and counts refusals in orgtrail_collector_revoked_refusals_total
+  // {service}. Empty when no revocation file is configured. After Open().
+  RevocationCheck revocation_check(const std::string& service) const;
 
  private:
   void RegisterGauges();

@@ -7,8 +7,9 @@
 //     streams with PERMISSION_DENIED, stores nothing it sends afterwards (it
 //     stays in the agent's spool, not dead-lettered), while another agent
 //     keeps ingesting;
-//   - the deny list (SPIFFE ID, fingerprint) does the same, and a malformed
-//     deny list on reload is counted and keeps the last good list;
+//   - the deny list (SPIFFE ID, fingerprint) does the same, also for Query
+//     and Admin callers, and a malformed deny list or CRL on reload is
+//     counted and keeps the last good list;
 //   - a stream whose certificate expires (pki issue-agent --validity-seconds)
 //     is closed at its notAfter.
 #include <cctype>
@@ -20,6 +21,7 @@
 #include "orgtrail/common/identity.h"
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/revocation.h"
+#include "orgtrail/v1/query.grpc.pb.h"
 #include "orgtrail/common/time_util.h"
 #include "testutil/ingest_client.h"
 #include "testutil/pki_fixture.h"
@@ -214,9 +216,15 @@ TEST_F(IngestRevocationTest, DenyListClosesStreamsAndABadReloadKeepsTheLastGoodL
     colon_fp += static_cast<char>(std::toupper((*fingerprint)[i]));
     colon_fp += static_cast<char>(std::toupper((*fingerprint)[i + 1]));
   }
+  const TlsFiles mallory = pki_.Auditor("mallory");
+  const TlsFiles alice = pki_.Auditor("alice");
+  const TlsFiles eve = pki_.Admin("eve");
+  const TlsFiles root = pki_.Admin("root");
   ASSERT_TRUE(WriteFileAtomically(deny_path(),
                                   "# stolen laptop, INC-1234\n" + by_id->agent_id() + "\n" + colon_fp +
-                                      "   # cloned VM\n",
+                                      "   # cloned VM\n"
+                                      "spiffe://example.org/auditor/mallory\n"
+                                      "spiffe://example.org/admin/eve # left the company\n",
                                   0644)
                   .ok());
   for (IngestClient* client : {by_id.get(), by_fp.get()}) {
@@ -226,7 +234,37 @@ TEST_F(IngestRevocationTest, DenyListClosesStreamsAndABadReloadKeepsTheLastGoodL
     ASSERT_TRUE(client->last_error().has_value()) << client->agent_id() << " " << end.error_message();
     EXPECT_EQ(client->last_error()->rule(), "certificate_revoked");
   }
-  EXPECT_EQ(Metric("orgtrail_collector_revocation_entries{source=\"spiffe_id\"}"), 1);
+  EXPECT_EQ(Metric("orgtrail_collector_revocation_entries{source=\"spiffe_id\"}"), 3);
+  // Query and Admin calls of denied people are refused; the others are served.
+  auto query_status = [&](const TlsFiles& tls) {
+    auto creds = MakeChannelCredentials(tls);
+    EXPECT_TRUE(creds.ok());
+    auto stub = v1::Query::NewStub(grpc::CreateChannel(collector_->target(), *creds));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::GetEventRequest request;
+    request.set_event_id("11111111-0000-4000-8000-000000000001");
+    v1::GetEventResponse response;
+    return stub->GetEvent(&ctx, request, &response);
+  };
+  auto admin_status = [&](const TlsFiles& tls) {
+    auto stub = collector_->AdminStub(tls);
+    EXPECT_TRUE(stub.ok());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::GetStatusResponse response;
+    return (*stub)->GetStatus(&ctx, v1::GetStatusRequest(), &response);
+  };
+  grpc::Status refused_query = query_status(mallory);
+  EXPECT_EQ(refused_query.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused_query.error_message();
+  EXPECT_NE(refused_query.error_message().find("certificate_revoked"), std::string::npos);
+  EXPECT_TRUE(query_status(alice).ok());
+  grpc::Status refused_admin = admin_status(eve);
+  EXPECT_EQ(refused_admin.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused_admin.error_message();
+  EXPECT_NE(refused_admin.error_message().find("certificate_revoked"), std::string::npos);
+  EXPECT_TRUE(admin_status(root).ok());
+  EXPECT_EQ(Metric("orgtrail_collector_revoked_refusals_total{service=\"query\"}"), 1);
+  EXPECT_EQ(Metric("orgtrail_collector_revoked_refusals_total{service=\"admin\"}"), 1);
   EXPECT_EQ(Metric("orgtrail_collector_revocation_entries{source=\"fingerprint\"}"), 1);
 
   // A malformed deny list on reload: counted, logged, and the last good list stays in force.

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -54,6 +55,11 @@ struct DenyList {
   std::set<std::string> spiffe_ids;
 };
 StatusOr<DenyList> ParseDenyList(std::string_view text);
+
+// Why a caller's certificate (its PEM, as PeerCertificatePem returns it) is
+// revoked, or nullopt. The collector hands one to its Query and Admin
+// services; an empty std::function means revocation is not configured.
+using RevocationCheck = std::function<std::optional<std::string>(const std::string& cert_pem)>;
 
 class RevocationList {
  public:
