@@ -54,6 +54,15 @@ StatusOr<std::string> ReadBounded(const std::string& path, size_t limit) {
 
 std::string Key(std::string_view a, std::string_view b = {}) { return HexEncode(Sha256(a)) + HexEncode(Sha256(b)); }
 
+// Identity, size and modification time of a file ("" if it cannot be stat'ed):
+// while it is unchanged the file is not read again.
+std::string StatSignature(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
 }  // namespace
 
 RevocationWatcher::RevocationWatcher(RevocationFiles files, Logger* logger, MetricsRegistry* metrics)
@@ -139,7 +148,10 @@ void RevocationWatcher::Failed(const char* file, const std::string& path, Seen* 
 
 Status RevocationWatcher::Load(bool startup, bool* changed) {
   *changed = false;
-  if (!files_.crl_path.empty()) {
+  const std::string crl_stat = files_.crl_path.empty() ? "" : StatSignature(files_.crl_path) + "|" +
+                                                                   StatSignature(files_.ca_path);
+  if (!files_.crl_path.empty() && (startup || crl_stat != crl_seen_.stat || crl_stat.front() == '|')) {
+    crl_seen_.stat = crl_stat;
     std::string error;
     auto crl_text = ReadBounded(files_.crl_path, kMaxCrlBytes);
     auto ca_text = ReadBounded(files_.ca_path, kMaxCaBundleBytes);
@@ -175,7 +187,9 @@ Status RevocationWatcher::Load(bool startup, bool* changed) {
       Failed("crl", files_.crl_path, &crl_seen_, error);
     }
   }
-  if (!files_.deny_list_path.empty()) {
+  const std::string deny_stat = files_.deny_list_path.empty() ? "" : StatSignature(files_.deny_list_path);
+  if (!files_.deny_list_path.empty() && (startup || deny_stat != deny_seen_.stat || deny_stat.empty())) {
+    deny_seen_.stat = deny_stat;
     std::string error;
     auto text = ReadBounded(files_.deny_list_path, kMaxDenyListBytes);
     if (!text.ok()) {

@@ -8,8 +8,9 @@
 // naming the flag and the file, and the collector does not start.
 //
 // Start() polls the files (and the CA bundle the CRL verifies against) every
-// poll_interval_us on a thread of its own, comparing their contents with what
-// it read last. A changed file that loads replaces its part of the list and
+// poll_interval_us on a thread of its own: a file whose inode, size and
+// modification time are unchanged is not read again; one that changed is read
+// and its contents compared with what was read last. A changed file that loads replaces its part of the list and
 // the listener gets the new snapshot (on the watcher's thread). A changed file
 // that does not load is logged at error level and counted in
 // orgtrail_collector_revocation_reload_errors_total{file="crl"|"deny_list"},
@@ -76,6 +77,7 @@ class RevocationWatcher {
  private:
   // What was last read from one file.
   struct Seen {
+    std::string stat;       // StatSignature of the file(s) when last read: unchanged = not read again
     std::string attempted;  // key (hashes) of the contents last tried
     std::string good;       // key of the contents in force
     std::string error;      // the last failure logged ("" = none)

@@ -347,5 +347,53 @@ TEST_F(IngestRevocationTest, StreamIsClosedWhenItsCertificateExpires) {
             << " ms after notAfter\n";
 }
 
+TEST_F(IngestRevocationTest, CollectorRefusesToStartWithAMissingOrMalformedRevocationFile) {
+  const TlsFiles tls = pki_.Collector();
+  CtlRun init = Orgtrailctl({"pki", "revoke", "--dir", pki_.dir(), "--refresh"}, dir_.path(), "ctl-crl-init");
+  ASSERT_EQ(init.exit_code, 0) << init.out;
+  ASSERT_TRUE(WriteFileAtomically(dir_.Join("bad-deny.txt"), "# ok\nspiffe://example.org/auditor/x\nnot-an-entry\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir_.Join("bad-crl.pem"), "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n", 0644).ok());
+  struct Case {
+    std::vector<std::string> args;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {{"--deny-list-file", dir_.Join("bad-deny.txt")}, "line 3"},
+      {{"--crl-file", dir_.Join("bad-crl.pem")}, "--crl-file"},
+      {{"--crl-file", dir_.Join("missing.pem")}, "missing.pem"},
+      {{"--crl-file", crl_path(), "--revocation-poll-ms", "5"}, "--revocation-poll-ms"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.expect);
+    SubprocessOptions o;
+    o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/collector/orgtrail-collector";
+    o.args = {"--data-dir", dir_.Join("data-" + std::to_string(n)), "--ca", tls.ca_cert_path, "--cert", tls.cert_path,
+              "--key", tls.key_path, "--trust-domain", "example.org", "--listen", "127.0.0.1:0",
+              "--http-listen", "127.0.0.1:0"};
+    o.args.insert(o.args.end(), c.args.begin(), c.args.end());
+    o.log_dir = dir_.path();
+    o.name = "collector-refused-" + std::to_string(n++);
+    auto p = Subprocess::Start(o);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_TRUE((*p)->Wait(std::chrono::seconds(60)).has_value()) << "the collector started anyway";
+    EXPECT_NE((*p)->ExitCode(), 0);
+    EXPECT_NE((*p)->ReadStderr().find(c.expect), std::string::npos) << (*p)->ReadStderr();
+    EXPECT_EQ((*p)->ReadStderr().find("collector listening"), std::string::npos);
+  }
+  // The flags are documented.
+  SubprocessOptions help;
+  help.binary = std::string(ORGTRAIL_BINARY_DIR) + "/collector/orgtrail-collector";
+  help.args = {"--help"};
+  help.log_dir = dir_.path();
+  help.name = "collector-help";
+  auto p = Subprocess::Start(help);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE((*p)->Wait(std::chrono::seconds(60)).has_value());
+  for (const char* flag : {"--crl-file", "--deny-list-file", "--revocation-poll-ms"}) {
+    EXPECT_NE((*p)->ReadStdout().find(flag), std::string::npos) << flag;
+  }
+}
+
 }  // namespace
 }  // namespace orgtrail::testutil
