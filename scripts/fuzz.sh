@@ -44,7 +44,7 @@ case "$AMOUNT" in ''|*[!0-9]*) echo "fuzz.sh: expected a number, got '$AMOUNT'" 
 
 # Every target, in the order they are run.
 ALL_TARGETS=(event_extractor record_splitter filter_pattern selectors config http_request
-             checkpoint batch_header spiffe_id page_token sql alarm_config
+             checkpoint batch_header spiffe_id revocation page_token sql alarm_config
              validate_public_keys validate_digest verify_event)
 if [ -n "$ONLY" ]; then
   IFS=',' read -r -a TARGETS <<<"$ONLY"

@@ -6,6 +6,7 @@
 //   pki issue-auditor    --dir D --name alice
 //   pki issue-admin      --dir D --name root [--account A]
 //   pki renew            --dir D --cert P --key P
+//   pki revoke           --dir D (--cert P | --serial HEX)... [--crl D/crl.pem]   (cmd_pki_revoke.cc)
 //   pki show             P [--ca D/ca.crt]
 //
 // The CA lives in D/ca.crt and D/ca.key; issued certificates default to
@@ -29,92 +30,26 @@
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/identity.h"
 #include "orgtrail/common/pki.h"
+#include "pki_command.h"
 
 namespace orgtrail::cli {
 namespace {
 
+using pki_cli::CaDir;
+using pki_cli::FlagError;
+using pki_cli::Get;
+using pki_cli::GetList;
+using pki_cli::IssuedBy;
+using pki_cli::kExitOk;
+using pki_cli::kExitUsage;
+using pki_cli::kMicrosPerSecond;
+using pki_cli::LoadCaDir;
+using pki_cli::PkiCommand;
+using pki_cli::RequireFlag;
+using pki_cli::WithFlag;
 namespace po = boost::program_options;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-constexpr int64_t kMicrosPerSecond = 1000000;
-
-// A usage error (exit 2) or a runtime failure (exit 1) with its message.
-struct CommandError {
-  int exit_code;
-  std::string message;
-};
-
-class PkiCommand {
- public:
-  PkiCommand(std::string name, std::string summary) : name_(std::move(name)), summary_(std::move(summary)) {}
-  virtual ~PkiCommand() = default;
-
-  const std::string& name() const { return name_; }
-  const std::string& summary() const { return summary_; }
-
-  int Run(int argc, const char* const* argv) {
-    po::options_description options("Options");
-    AddOptions(options);
-    po::positional_options_description positional;
-    AddPositional(positional);
-    po::variables_map values;
-    BinaryInfo info{"orgtrailctl pki " + name_, summary_, Usage()};
-    auto outcome = ParseCommandLine(argc, argv, info, options, &values, {}, &positional);
-    if (!outcome.ok()) return Fail({kExitUsage, std::string(outcome.status().message())});
-    if (*outcome == ParseOutcome::kExitSuccess) return kExitOk;
-    Status status = Execute(values);
-    if (!status.ok()) {
-      int code = status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
-      return Fail({code, std::string(status.message())});
-    }
-    return kExitOk;
-  }
-
- protected:
-  virtual std::string Usage() const = 0;
-  virtual void AddOptions(po::options_description& options) = 0;
-  virtual void AddPositional(po::positional_options_description&) {}
-  virtual Status Execute(const po::variables_map& values) = 0;
-
- private:
-  int Fail(const CommandError& error) {
-    std::fprintf(stderr, "orgtrailctl pki %s: %s\n", name_.c_str(), error.message.c_str());
-    if (error.exit_code == kExitUsage) {
-      std::fprintf(stderr, "see: orgtrailctl pki %s --help\n", name_.c_str());
-    }
-    return error.exit_code;
-  }
-
-  std::string name_;
-  std::string summary_;
-};
-
-// ---- flag values and checks -------------------------------------------
-
-std::string Get(const po::variables_map& values, const char* name) {
-  return values.count(name) ? values[name].as<std::string>() : "";
-}
-
-std::vector<std::string> GetList(const po::variables_map& values, const char* name) {
-  return values.count(name) ? values[name].as<std::vector<std::string>>() : std::vector<std::string>{};
-}
-
-Status FlagError(std::string_view flag, std::string_view what) {
-  return absl::InvalidArgumentError("--" + std::string(flag) + ": " + std::string(what));
-}
-
-// Prefixes a lower-level error with the flag it came from, keeping its code.
-Status WithFlag(std::string_view flag, const Status& status) {
-  if (status.ok()) return status;
-  return Status(status.code(), "--" + std::string(flag) + ": " + std::string(status.message()));
-}
-
-Status RequireFlag(const po::variables_map& values, const char* name) {
-  if (Get(values, name).empty()) return FlagError(name, "is required");
-  return absl::OkStatus();
-}
+// ---- flag checks ------------------------------------------------------
 
 Status CheckName(std::string_view flag, std::string_view name) {
   bool ok = !name.empty() && name.size() <= 64 && name != "." && name != "..";
@@ -160,26 +95,6 @@ Status CheckValidityDays(int64_t days) {
   return absl::OkStatus();
 }
 
-// ---- the CA directory ---------------------------------------------------
-
-struct CaDir {
-  std::string dir;
-  KeyAndCert ca;
-  std::string trust_domain;
-};
-
-StatusOr<CaDir> LoadCaDir(const std::string& dir) {
-  if (dir.empty()) return FlagError("dir", "is required");
-  if (!std::filesystem::is_directory(dir)) {
-    return FlagError("dir", "'" + dir + "' is not a directory (create a CA with `orgtrailctl pki init-ca`)");
-  }
-  auto ca = ReadKeyAndCert(dir + "/ca.key", dir + "/ca.crt");
-  if (!ca.ok()) return WithFlag("dir", ca.status());
-  auto domain = CaTrustDomain(ca->cert_pem);
-  if (!domain.ok()) return WithFlag("dir", domain.status());
-  return CaDir{dir, std::move(*ca), std::move(*domain)};
-}
-
 // Where an issued certificate goes: --out-cert/--out-key or D/<stem>.crt/.key.
 struct OutputPaths {
   std::string cert;
@@ -220,6 +135,8 @@ void AddIssueOptions(po::options_description& options, int64_t default_days) {
   options.add_options()
       ("dir", po::value<std::string>(), "the CA directory (holds ca.crt and ca.key)")
       ("validity-days", po::value<int64_t>()->default_value(default_days), "certificate validity in days")
+      ("validity-seconds", po::value<int64_t>(),
+       "instead of --validity-days: the certificate expires this many seconds from now (short-lived certificates)")
       ("key-type", po::value<std::string>()->default_value("ecdsa-p256"), "ecdsa-p256 | ed25519 | rsa2048")
       ("out-cert", po::value<std::string>(), "certificate output path (default: in --dir)")
       ("out-key", po::value<std::string>(), "private key output path, mode 0600 (default: in --dir)");
@@ -232,6 +149,15 @@ Status BaseOptions(const po::variables_map& values, CertOptions* options) {
   if (!key_type.ok()) return key_type.status();
   options->validity_days = days;
   options->key_type = *key_type;
+  if (values.count("validity-seconds")) {
+    const int64_t seconds = values["validity-seconds"].as<int64_t>();
+    if (seconds <= 0 || seconds > 36500 * int64_t{86400}) {
+      return FlagError("validity-seconds", "must be 1..3153600000, got " + std::to_string(seconds));
+    }
+    const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+    options->not_after_us = now_us + seconds * kMicrosPerSecond;
+  }
   return absl::OkStatus();
 }
 
@@ -413,17 +339,6 @@ class IssuePerson final : public PkiCommand {
   bool account_scope_;
 };
 
-// True if `cert_pem` was signed by `ca_pem`, judged at a time inside the
-// certificate's own validity (an expired certificate can still be renewed).
-bool IssuedBy(const std::string& cert_pem, const std::string& ca_pem, const CertOptions& current) {
-  const int64_t candidates[] = {0, current.not_before_us + kMicrosPerSecond,
-                                current.not_before_us + current.validity_days * 86400 * kMicrosPerSecond -
-                                    kMicrosPerSecond};
-  for (int64_t at : candidates) {
-    if (VerifyCertificateChain(cert_pem, ca_pem, at).ok()) return true;
-  }
-  return false;
-}
 
 class Renew final : public PkiCommand {
  public:
@@ -516,6 +431,7 @@ std::vector<std::unique_ptr<PkiCommand>> MakePkiCommands() {
   commands.push_back(std::make_unique<IssuePerson>(
       "admin", "issue an admin certificate (trail management; --account for an account admin)", true));
   commands.push_back(std::make_unique<Renew>());
+  commands.push_back(pki_cli::MakeRevokeCommand());
   commands.push_back(std::make_unique<Show>());
   return commands;
 }

@@ -25,6 +25,13 @@ StatusOr<Identity> AdminService::Authorize(grpc::ServerContext* context, std::st
     logger_->Warn("admin call refused", {{"rpc", rpc}, {"peer", context->peer()}, {"error", caller.status().ToString()}});
     return caller.status();
   }
+  if (options_.revoked) {
+    if (std::optional<std::string> why = options_.revoked(PeerCertificatePem(*context))) {
+      logger_->Warn("admin call refused", {{"rpc", rpc}, {"caller", caller->spiffe_id}, {"rule", "certificate_revoked"},
+                                           {"detail", *why}});
+      return absl::PermissionDeniedError("certificate_revoked: " + *why);
+    }
+  }
   if (!caller->may_administer()) {
     logger_->Warn("admin call refused", {{"rpc", rpc}, {"caller", caller->spiffe_id}, {"rule", "not_an_admin"}});
     return absl::PermissionDeniedError(std::string(RoleName(caller->role)) + " identity " + caller->spiffe_id +

@@ -13,6 +13,7 @@
 #include "collector/store/store.h"
 #include "collector/admin/trail_manager.h"
 #include "orgtrail/common/logger.h"
+#include "orgtrail/common/revocation.h"
 #include "orgtrail/v1/admin.grpc.pb.h"
 
 namespace orgtrail::collector {
@@ -25,6 +26,8 @@ struct AdminServiceOptions {
   std::function<std::string()> health_reason;
   // SPIFFE IDs of agents with an open stream.
   std::function<std::set<std::string>()> connected_agents;
+  // Revoked callers are refused PERMISSION_DENIED "certificate_revoked: ..." (empty: no check).
+  RevocationCheck revoked;
 };
 
 class AdminService final : public v1::Admin::Service {

@@ -63,6 +63,9 @@ IngestService::IngestService(IngestServiceOptions options, EventStore* store, Co
   sequence_conflicts_ = metrics->GetCounter(
       "orgtrail_collector_ingest_sequence_conflicts_total",
       "Batches refused because another batch is stored under their sequence (two processes with one identity?)");
+  revoked_refusals_ = metrics->GetCounter("orgtrail_collector_revoked_refusals_total",
+                                          "Calls refused because the caller's certificate is revoked, by service",
+                                          {{"service", "ingest"}});
   registry_ = std::make_unique<StreamRegistry>(options_.limits, logger, metrics);
   registry_->Start();
   inflight_ = std::make_shared<ByteBudget>(options_.max_inflight_bytes);
@@ -130,9 +133,21 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
     return refuse_early(identity->spiffe_id, StreamRefusal(absl::StatusCode::kUnauthenticated, "bad_certificate",
                                                            std::string(peer.status().message())));
   }
+  StatusOr<RevocationSubject> certificate = RevocationSubjectFromPem(peer->certificate_pem);
+  if (!certificate.ok()) {
+    return refuse_early(identity->spiffe_id, StreamRefusal(absl::StatusCode::kUnauthenticated, "bad_certificate",
+                                                           std::string(certificate.status().message())));
+  }
+  auto refuse_revoked = [&](const std::string& why) {
+    revoked_refusals_->Increment();
+    return refuse_early(identity->spiffe_id,
+                        StreamRefusal(absl::StatusCode::kPermissionDenied, "certificate_revoked",
+                                      why + "; the collector refuses every stream of this certificate"));
+  };
+  if (std::optional<std::string> why = Revoked(*certificate)) return refuse_revoked(*why);
   std::string cap_rule;
   StatusOr<std::shared_ptr<AdmittedStream>> admitted =
-      registry_->Admit(identity->spiffe_id, context->peer(), context, &cap_rule);
+      registry_->Admit(identity->spiffe_id, context->peer(), context, &cap_rule, *certificate);
   if (!admitted.ok()) {
     // Only the status: a write could block this thread on a client that does not read.
     IngestRefusal refusal = StreamRefusal(absl::StatusCode::kResourceExhausted, cap_rule,
@@ -141,9 +156,39 @@ grpc::Status IngestService::Stream(grpc::ServerContext* context,
     CountEnd("refused");
     return ToGrpc(refusal);
   }
+  // Again once admitted: a list swapped in since the check above has already
+  // swept the registry, possibly before this stream was in it.
+  if (std::optional<std::string> why = Revoked(*certificate)) {
+    registry_->Release(*admitted);
+    return refuse_revoked(*why);
+  }
   grpc::Status result = Admitted(context, stream, *admitted, *peer);
   registry_->Release(*admitted);
   return result;
+}
+
+std::optional<std::string> IngestService::Revoked(const RevocationSubject& certificate) const {
+  std::shared_ptr<const RevocationList> list;
+  {
+    std::lock_guard<std::mutex> lock(revocation_mu_);
+    list = revocation_;
+  }
+  if (list == nullptr) return std::nullopt;
+  return list->Check(certificate);
+}
+
+size_t IngestService::SetRevocationList(std::shared_ptr<const RevocationList> list) {
+  {
+    std::lock_guard<std::mutex> lock(revocation_mu_);
+    revocation_ = list;
+  }
+  if (list == nullptr) return 0;
+  return registry_->CloseMatching([&list](const AdmittedStream& stream) -> std::optional<StreamClose> {
+    std::optional<std::string> why = list->Check(stream.certificate());
+    if (!why.has_value()) return std::nullopt;
+    return StreamClose{absl::StatusCode::kPermissionDenied, "certificate_revoked",
+                       *why + "; the collector closed this stream when it reloaded its revocation list"};
+  });
 }
 
 grpc::Status IngestService::EndOfReads(ReadOutcome outcome, const AdmittedStream& admitted, std::string* how) {

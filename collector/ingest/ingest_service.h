@@ -23,8 +23,17 @@
 // {how}; a frame that does not parse as an IngestRequest ends the stream with
 // INVALID_ARGUMENT (rule malformed_message), never OK.
 //
-// Thread safety: gRPC calls Stream() concurrently; PushTrailConfig and
-// ConnectedAgents may be called from any thread.
+// Revocation: a stream whose client certificate the current RevocationList
+// names (SetRevocationList) is refused before its Hello with PERMISSION_DENIED,
+// rule certificate_revoked (counted in orgtrail_collector_revoked_refusals_total
+// {service="ingest"}); a new list closes the open streams it names at once
+// (StreamRegistry::CloseMatching; rule certificate_revoked). The check runs
+// before and again after admission, so a stream admitted while a list is
+// being swapped is caught by one or the other. A stream is also closed when
+// its certificate's notAfter passes (the registry's watchdog).
+//
+// Thread safety: gRPC calls Stream() concurrently; PushTrailConfig,
+// ConnectedAgents and SetRevocationList may be called from any thread.
 #ifndef ORGTRAIL_COLLECTOR_INGEST_INGEST_SERVICE_H_
 #define ORGTRAIL_COLLECTOR_INGEST_INGEST_SERVICE_H_
 
@@ -43,6 +52,7 @@
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
+#include "orgtrail/common/revocation.h"
 #include "orgtrail/v1/ingest.grpc.pb.h"
 
 namespace orgtrail::collector {
@@ -82,6 +92,9 @@ class IngestService final : public v1::Ingest::Service {
   void CountRefusal(const std::string& agent, const IngestRefusal& refusal, uint64_t sequence);
   // Ingest streams admitted now (with or without their Hello).
   size_t AdmittedStreams() const { return registry_->open_streams(); }
+  // Replaces the revocation list (null = nothing revoked) and closes the open
+  // streams it names; returns how many were closed.
+  size_t SetRevocationList(std::shared_ptr<const RevocationList> list);
 
  private:
   grpc::Status Refuse(IngestSession* session, const std::string& agent, const IngestRefusal& refusal,
@@ -97,6 +110,8 @@ class IngestService final : public v1::Ingest::Service {
   // A stream that ended without a message it could act on (half-close, cancel, garbage).
   grpc::Status EndOfReads(ReadOutcome outcome, const AdmittedStream& admitted, std::string* how);
   void CountEnd(const std::string& how);
+  // Why the certificate is revoked by the current list, or nullopt.
+  std::optional<std::string> Revoked(const RevocationSubject& certificate) const;
   void Register(IngestSession* session);
   void Unregister(IngestSession* session);
 
@@ -111,6 +126,9 @@ class IngestService final : public v1::Ingest::Service {
   std::set<IngestSession*> sessions_;
 
   std::unique_ptr<StreamRegistry> registry_;
+  mutable std::mutex revocation_mu_;
+  std::shared_ptr<const RevocationList> revocation_;  // null: nothing revoked
+  Counter* revoked_refusals_;
   Counter* sequence_conflicts_;
   Counter* events_received_;
   Counter* batches_received_;

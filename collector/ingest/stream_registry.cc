@@ -7,9 +7,15 @@
 
 namespace orgtrail::collector {
 
-AdmittedStream::AdmittedStream(std::string identity, std::string peer, grpc::ServerContext* context, int64_t now_us)
-    : identity_(std::move(identity)), peer_(std::move(peer)), opened_us_(now_us), last_activity_us_(now_us),
-      context_(context) {}
+namespace {
+constexpr char kClosedMetric[] = "orgtrail_collector_ingest_streams_closed_total";
+constexpr char kClosedHelp[] = "Ingest streams the collector closed, by reason";
+}  // namespace
+
+AdmittedStream::AdmittedStream(std::string identity, std::string peer, grpc::ServerContext* context, int64_t now_us,
+                               RevocationSubject certificate)
+    : identity_(std::move(identity)), peer_(std::move(peer)), opened_us_(now_us),
+      certificate_(std::move(certificate)), last_activity_us_(now_us), context_(context) {}
 
 void AdmittedStream::Touch() { last_activity_us_.store(NowMicros()); }
 
@@ -60,13 +66,13 @@ void AdmittedStream::Detach() {
 }
 
 StreamRegistry::StreamRegistry(StreamLimits limits, Logger* logger, MetricsRegistry* metrics)
-    : limits_(limits), logger_(logger) {
+    : limits_(limits), logger_(logger), metrics_(metrics) {
   fenced_ = metrics->GetCounter("orgtrail_collector_ingest_streams_fenced_total",
                                 "Ingest streams closed because a newer stream of the same agent identity opened");
-  hello_timeouts_ = metrics->GetCounter("orgtrail_collector_ingest_streams_closed_total",
-                                        "Ingest streams the collector closed, by reason", {{"reason", "hello_timeout"}});
-  idle_timeouts_ = metrics->GetCounter("orgtrail_collector_ingest_streams_closed_total",
-                                       "Ingest streams the collector closed, by reason", {{"reason", "idle_timeout"}});
+  // Registered up front so that every reason shows (at 0) before it happens.
+  for (const char* reason : {"hello_timeout", "idle_timeout", "certificate_revoked", "certificate_expired"}) {
+    metrics->GetCounter(kClosedMetric, kClosedHelp, {{"reason", reason}});
+  }
   forced_cancels_ = metrics->GetCounter("orgtrail_collector_ingest_streams_force_cancelled_total",
                                         "Closed ingest streams still open after the close grace, then cancelled");
   metrics->AddGaugeCallback("orgtrail_collector_ingest_streams_admitted",
@@ -100,7 +106,8 @@ size_t StreamRegistry::open_streams() const {
 }
 
 StatusOr<std::shared_ptr<AdmittedStream>> StreamRegistry::Admit(const std::string& identity, const std::string& peer,
-                                                                grpc::ServerContext* context, std::string* rule) {
+                                                                grpc::ServerContext* context, std::string* rule,
+                                                                RevocationSubject certificate) {
   std::lock_guard<std::mutex> lock(mu_);
   if (streams_.size() >= limits_.max_streams) {
     *rule = "stream_cap_total";
@@ -115,7 +122,7 @@ StatusOr<std::shared_ptr<AdmittedStream>> StreamRegistry::Admit(const std::strin
                                         " ingest streams (--max-streams-per-identity " +
                                         std::to_string(limits_.max_streams_per_identity) + ")");
   }
-  auto stream = std::make_shared<AdmittedStream>(identity, peer, context, NowMicros());
+  auto stream = std::make_shared<AdmittedStream>(identity, peer, context, NowMicros(), std::move(certificate));
   ++state.streams;
   streams_.insert(stream);
   return stream;
@@ -192,11 +199,27 @@ void StreamRegistry::Release(const std::shared_ptr<AdmittedStream>& stream) {
 
 void StreamRegistry::CloseStream(const std::shared_ptr<AdmittedStream>& stream, const StreamClose& why) {
   if (!stream->RequestClose(why, NowMicros())) return;
-  (why.rule == "hello_timeout" ? hello_timeouts_ : idle_timeouts_)->Increment();
+  metrics_->GetCounter(kClosedMetric, kClosedHelp, {{"reason", why.rule}})->Increment();
   logger_->Warn("ingest stream closed", {{"agent", stream->identity()},
                                          {"peer", stream->peer()},
                                          {"reason", why.rule},
                                          {"detail", why.message}});
+}
+
+size_t StreamRegistry::CloseMatching(const CloseDecision& decide) {
+  std::vector<std::pair<std::shared_ptr<AdmittedStream>, StreamClose>> to_close;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& s : streams_) {
+      {
+        std::lock_guard<std::mutex> stream_lock(s->mu_);
+        if (s->closed_.has_value()) continue;
+      }
+      if (std::optional<StreamClose> why = decide(*s)) to_close.push_back({s, std::move(*why)});
+    }
+  }
+  for (auto& [stream, why] : to_close) CloseStream(stream, why);
+  return to_close.size();
 }
 
 void StreamRegistry::WatchdogLoop() {
@@ -217,7 +240,13 @@ void StreamRegistry::WatchdogLoop() {
           continue;
         }
       }
-      if (!s->hello_seen_.load()) {
+      const int64_t not_after = s->certificate().not_after_us;
+      if (not_after > 0 && now >= not_after) {
+        to_close.push_back({s, {absl::StatusCode::kUnauthenticated, "certificate_expired",
+                                "the client certificate (serial " + s->certificate().serial + ") expired at " +
+                                    FormatRfc3339Seconds(not_after) +
+                                    "; reconnect with a renewed certificate (orgtrailctl pki renew)"}});
+      } else if (!s->hello_seen_.load()) {
         if (now - s->opened_us() >= limits_.hello_timeout_us) {
           to_close.push_back({s, {absl::StatusCode::kDeadlineExceeded, "hello_timeout",
                                   "no Hello within " + std::to_string(limits_.hello_timeout_us / 1000) +

@@ -20,11 +20,18 @@
 // live stream goes on.
 //
 // Deadlines (a watchdog thread, one for all streams): a stream with no Hello
-// after `hello_timeout_us`, and a Hello'd stream with no batch in flight and
-// no message (or ack) for `idle_timeout_us`, are closed. Closing asks the
+// after `hello_timeout_us`, a Hello'd stream with no batch in flight and no
+// message (or ack) for `idle_timeout_us`, and any stream whose client
+// certificate's notAfter has passed (UNAUTHENTICATED, rule
+// certificate_expired) are closed. Closing asks the
 // stream's StreamCloser (which sends an IngestError and cancels the call);
 // a stream without one, or one still open `close_grace_us` after the request,
 // is cancelled outright (ServerContext::TryCancel).
+//
+// Revocation: CloseMatching closes every open stream (Hello'd or not) a
+// predicate picks, e.g. those whose certificate a reloaded revocation list
+// now names. Streams closed by the registry are counted in
+// orgtrail_collector_ingest_streams_closed_total{reason=<rule>}.
 //
 // Thread safety: every method may be called from any thread. Fence callbacks
 // and closers run without the registry's lock held.
@@ -34,6 +41,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +54,7 @@
 
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
+#include "orgtrail/common/revocation.h"
 #include "orgtrail/common/status.h"
 
 namespace orgtrail::collector {
@@ -63,7 +72,7 @@ struct StreamLimits {
 // Why the registry ends a stream.
 struct StreamClose {
   absl::StatusCode code = absl::StatusCode::kAborted;
-  std::string rule;     // "fenced" | "hello_timeout" | "idle_timeout"
+  std::string rule;     // "fenced" | "hello_timeout" | "idle_timeout" | "certificate_revoked" | "certificate_expired"
   std::string message;  // names the other stream for "fenced"
 };
 
@@ -83,9 +92,13 @@ class StreamRegistry;
 // One admitted stream. Held by its Stream() handler until Release.
 class AdmittedStream {
  public:
-  AdmittedStream(std::string identity, std::string peer, grpc::ServerContext* context, int64_t now_us);
+  AdmittedStream(std::string identity, std::string peer, grpc::ServerContext* context, int64_t now_us,
+                 RevocationSubject certificate = {});
 
   const std::string& identity() const { return identity_; }
+  // The client certificate (empty fields when the caller gave none; then
+  // not_after_us is 0 and the stream is never closed for expiry).
+  const RevocationSubject& certificate() const { return certificate_; }
   const std::string& peer() const { return peer_; }
   int64_t opened_us() const { return opened_us_; }
   uint64_t epoch() const { return epoch_.load(); }
@@ -109,6 +122,7 @@ class AdmittedStream {
   const std::string identity_;
   const std::string peer_;
   const int64_t opened_us_;
+  const RevocationSubject certificate_;
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> hello_seen_{false};
   std::atomic<int64_t> last_activity_us_;
@@ -134,14 +148,22 @@ class StreamRegistry {
 
   // RESOURCE_EXHAUSTED (message names the cap; *rule is "stream_cap_identity"
   // or "stream_cap_total") when a cap is reached.
+  // `certificate` is the stream's client certificate (for CloseMatching and
+  // the expiry deadline).
   StatusOr<std::shared_ptr<AdmittedStream>> Admit(const std::string& identity, const std::string& peer,
-                                                  grpc::ServerContext* context, std::string* rule);
+                                                  grpc::ServerContext* context, std::string* rule,
+                                                  RevocationSubject certificate = {});
   // The Hello arrived with `epoch`: makes `stream` its identity's live stream,
   // fencing (and draining) the previous one, or ABORTED (stale_epoch) when the
   // live stream's epoch is higher. Blocks while a fenced stream drains.
   Status Activate(const std::shared_ptr<AdmittedStream>& stream, uint64_t epoch);
   // The handler is returning.
   void Release(const std::shared_ptr<AdmittedStream>& stream);
+  // Closes every open stream not yet closed for which decide() returns a
+  // reason; returns how many. decide() runs under the registry's lock: it
+  // must be quick and must not call the registry.
+  using CloseDecision = std::function<std::optional<StreamClose>(const AdmittedStream&)>;
+  size_t CloseMatching(const CloseDecision& decide);
 
   size_t open_streams() const;
   const StreamLimits& limits() const { return limits_; }
@@ -157,6 +179,7 @@ class StreamRegistry {
 
   const StreamLimits limits_;
   Logger* logger_;
+  MetricsRegistry* metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::shared_ptr<AdmittedStream>> streams_;
@@ -165,8 +188,6 @@ class StreamRegistry {
   std::thread watchdog_;
 
   Counter* fenced_;
-  Counter* hello_timeouts_;
-  Counter* idle_timeouts_;
   Counter* forced_cancels_;
 };
 

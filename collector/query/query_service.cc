@@ -61,6 +61,13 @@ grpc::Status QueryService::Authorize(const grpc::ServerContext& context, const c
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         "the client certificate is not an orgtrail identity: " + reason);
   }
+  if (revoked_) {
+    if (std::optional<std::string> why = revoked_(PeerCertificatePem(context))) {
+      logger_->Warn("query refused", {{"method", method}, {"identity", identity->spiffe_id},
+                                      {"reason", "certificate_revoked"}, {"detail", *why}});
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "certificate_revoked: " + *why);
+    }
+  }
   if (!identity->may_query()) {
     logger_->Warn("query refused", {{"method", method},
                                     {"identity", identity->spiffe_id},

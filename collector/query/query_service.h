@@ -25,6 +25,7 @@
 #include "collector/query/query_engine.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
+#include "orgtrail/common/revocation.h"
 #include "orgtrail/common/status.h"
 #include "orgtrail/v1/query.grpc.pb.h"
 
@@ -39,6 +40,9 @@ class QueryService final : public v1::Query::Service {
                                                         std::string trust_domain,
                                                         Logger* logger,
                                                         MetricsRegistry* metrics);
+  // Revoked callers are refused PERMISSION_DENIED "certificate_revoked: ..."
+  // (call before the server starts; empty: no check).
+  void SetRevocationCheck(RevocationCheck check) { revoked_ = std::move(check); }
 
   grpc::Status LookupEvents(grpc::ServerContext* context, const v1::LookupEventsRequest* request,
                             v1::LookupEventsResponse* response) override;
@@ -60,6 +64,7 @@ class QueryService final : public v1::Query::Service {
   std::string trust_domain_;
   Logger* logger_;
   MetricsRegistry* metrics_;
+  RevocationCheck revoked_;
 };
 
 }  // namespace orgtrail::collector

@@ -75,7 +75,7 @@ orgtrail::Status CheckListValues(const std::vector<std::string>& regions, const 
   return orgtrail::Status();
 }
 
-// The ingest stream caps and deadlines, and the gRPC thread quota.
+// The ingest stream caps and deadlines, the gRPC thread quota and the revocation files.
 orgtrail::Status StreamFlags(const po::variables_map& values, orgtrail::collector::CollectorServerOptions* out) {
   struct Range { const char* name; int64_t min; int64_t max; };
   const Range ranges[] = {{"max-ingest-streams", 1, 1000000},     {"max-streams-per-identity", 1, 1000},
@@ -93,6 +93,13 @@ orgtrail::Status StreamFlags(const po::variables_map& values, orgtrail::collecto
   out->hello_timeout_ms = values["hello-timeout-ms"].as<int64_t>();
   out->stream_idle_timeout_ms = values["stream-idle-timeout-ms"].as<int64_t>();
   out->grpc_max_threads = static_cast<int>(values["grpc-max-threads"].as<int64_t>());
+  const int64_t poll_ms = values["revocation-poll-ms"].as<int64_t>();
+  if (poll_ms < 100 || poll_ms > 3600000) {
+    return absl::InvalidArgumentError("--revocation-poll-ms: must be between 100 and 3600000");
+  }
+  out->revocation_poll_ms = poll_ms;
+  if (values.count("crl-file")) out->crl_file = values["crl-file"].as<std::string>();
+  if (values.count("deny-list-file")) out->deny_list_file = values["deny-list-file"].as<std::string>();
   return orgtrail::Status();
 }
 
@@ -133,6 +140,9 @@ int main(int argc, char** argv) {
       ("hello-timeout-ms", po::value<int64_t>()->default_value(10000), "an ingest stream must send its Hello within this (also the TLS handshake deadline)")
       ("stream-idle-timeout-ms", po::value<int64_t>()->default_value(300000), "close an ingest stream with no message and no batch in flight for this long (also connections without calls)")
       ("grpc-max-threads", po::value<int64_t>()->default_value(1280), "gRPC ResourceQuota: most threads the gRPC server may use; an RPC that finds none is refused RESOURCE_EXHAUSTED")
+      ("crl-file", po::value<std::string>(), "X.509 CRL (PEM) signed by the --ca CA, as `orgtrailctl pki revoke` writes it: certificates it lists are refused (PERMISSION_DENIED certificate_revoked) and their open ingest streams closed; re-read on change, a malformed file at startup stops the collector, on reload it is logged and the last good list kept")
+      ("deny-list-file", po::value<std::string>(), "deny list: one certificate SHA-256 fingerprint (hex) or SPIFFE ID per line, '#' comments; refused and re-read like --crl-file")
+      ("revocation-poll-ms", po::value<int64_t>()->default_value(1000), "how often --crl-file, --deny-list-file and --ca are checked for changes")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
@@ -250,6 +260,7 @@ int main(int argc, char** argv) {
     logger.Error("cannot create the query service", {{"error", query.status().ToString()}});
     return 1;
   }
+  (*query)->SetRevocationCheck(server.revocation_check("query"));
   server.AddService(query->get());
   orgtrail::collector::InvestigationsOptions investigations_options;
   investigations_options.trust_domain = server.trust_domain();

@@ -68,6 +68,17 @@ Status CollectorServer::Open() {
   ingest_ = std::make_unique<IngestService>(ingest_options, store_.get(), committer_.get(), logger_, metrics_,
                                             [trail_manager] { return trail_manager->Config(); });
   IngestService* ingest = ingest_.get();
+  if (!options_.crl_file.empty() || !options_.deny_list_file.empty()) {
+    RevocationFiles files;
+    files.crl_path = options_.crl_file;
+    files.deny_list_path = options_.deny_list_file;
+    files.ca_path = options_.tls.ca_cert_path;
+    files.poll_interval_us = options_.revocation_poll_ms * 1000;
+    auto watcher = RevocationWatcher::Open(files, logger_, metrics_);
+    if (!watcher.ok()) return watcher.status();
+    revocation_ = std::move(*watcher);
+    ingest_->SetRevocationList(revocation_->Current());
+  }
   trails_->SetChangeListener([ingest](const v1::TrailConfig& config) { ingest->PushTrailConfig(config); });
 
   AdminServiceOptions admin_options;
@@ -76,9 +87,23 @@ Status CollectorServer::Open() {
   admin_options.home_region = options_.home_region;
   admin_options.health_reason = [this] { return HealthReason(); };
   admin_options.connected_agents = [ingest] { return ingest->ConnectedAgents(); };
+  admin_options.revoked = revocation_check("admin");
   admin_ = std::make_unique<AdminService>(admin_options, store_.get(), trails_.get(), logger_);
   RegisterGauges();
   return Status();
+}
+
+RevocationCheck CollectorServer::revocation_check(const std::string& service) const {
+  if (revocation_ == nullptr) return RevocationCheck();
+  Counter* refusals = metrics_->GetCounter("orgtrail_collector_revoked_refusals_total",
+                                           "Calls refused because the caller's certificate is revoked, by service",
+                                           {{"service", service}});
+  const RevocationWatcher* watcher = revocation_.get();
+  return [watcher, refusals](const std::string& pem) {
+    std::optional<std::string> why = watcher->CheckPem(pem);
+    if (why.has_value()) refusals->Increment();
+    return why;
+  };
 }
 
 void CollectorServer::RegisterGauges() {
@@ -130,6 +155,12 @@ Status CollectorServer::Start() {
     fault_state_.syncs_before_failure.store(options_.test_fail_sync_after);
   }
   committer_->Start();
+  if (revocation_ != nullptr) {
+    IngestService* ingest = ingest_.get();
+    revocation_->Start([ingest](std::shared_ptr<const RevocationList> list) {
+      ingest->SetRevocationList(std::move(list));
+    });
+  }
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, *credentials, &grpc_port_);
@@ -179,11 +210,14 @@ Status CollectorServer::Start() {
                                         {"data_dir", options_.data_dir},
                                         {"grpc_max_threads", options_.grpc_max_threads},
                                         {"max_ingest_streams", options_.max_ingest_streams},
+                                        {"crl_file", options_.crl_file},
+                                        {"deny_list_file", options_.deny_list_file},
                                         {"events_stored", store_->events_stored()}});
   return Status();
 }
 
 void CollectorServer::Shutdown() {
+  if (revocation_) revocation_->Stop();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc_server_.reset();

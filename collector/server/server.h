@@ -3,6 +3,10 @@
 // gRPC server (mutual TLS: MakeServerCredentials with a
 // FileWatcherCertificateProvider, client certificates required) and the HTTP
 // ops server (/healthz: 200 "ok" or 503 with the fail-stop reason; /metrics).
+// With a CRL and/or a deny list configured it owns the RevocationWatcher
+// (collector/ingest/revocation_watcher.h): Open() fails on a missing or
+// malformed file; from Start() on, every reloaded list goes to the Ingest
+// service (which refuses and closes revoked streams) and to the Admin service.
 //
 // Life cycle: construct -> Open() (opens the store; store(), trails(), ...
 // are usable from here) -> AddService() for extra gRPC services (Query,
@@ -36,6 +40,7 @@
 #include "collector/ingest/committer.h"
 #include "collector/store/fault_injection_env.h"
 #include "collector/ingest/ingest_service.h"
+#include "collector/ingest/revocation_watcher.h"
 #include "collector/store/store.h"
 #include "collector/admin/trail_manager.h"
 #include "orgtrail/common/classify.h"
@@ -74,6 +79,10 @@ struct CollectorServerOptions {
   // gRPC ResourceQuota: threads of the sync server (handlers of every service).
   // Default: the ingest cap plus 256 for queries, admin and subscriptions.
   int grpc_max_threads = 1280;
+  // Revocation (collector/ingest/revocation_watcher.h): "" = none.
+  std::string crl_file;
+  std::string deny_list_file;
+  int64_t revocation_poll_ms = 1000;
 };
 
 class CollectorServer {
@@ -101,6 +110,10 @@ class CollectorServer {
   const CollectorServerOptions& options() const { return options_; }
   const std::string& home_region() const { return options_.home_region; }
   const std::string& trust_domain() const { return options_.trust_domain; }
+  // For services wired in main(): checks a caller against the revocation list
+  // in force and counts refusals in orgtrail_collector_revoked_refusals_total
+  // {service}. Empty when no revocation file is configured. After Open().
+  RevocationCheck revocation_check(const std::string& service) const;
 
  private:
   void RegisterGauges();
@@ -115,6 +128,7 @@ class CollectorServer {
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<TrailManager> trails_;
   std::unique_ptr<IngestService> ingest_;
+  std::unique_ptr<RevocationWatcher> revocation_;
   std::unique_ptr<AdminService> admin_;
   std::vector<grpc::Service*> extra_services_;
   std::unique_ptr<grpc::Server> grpc_server_;

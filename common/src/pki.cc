@@ -115,11 +115,16 @@ Status CheckValidity(int64_t not_before_us, int64_t validity_days) {
   return absl::OkStatus();
 }
 
-Status SetValidity(X509* cert, int64_t not_before_us, int64_t validity_days) {
+// not_after_us > 0 sets notAfter exactly instead of notBefore + validity_days.
+Status SetValidity(X509* cert, int64_t not_before_us, int64_t validity_days, int64_t not_after_us = 0) {
   ORGTRAIL_RETURN_IF_ERROR(CheckValidity(not_before_us, validity_days));
   int64_t start_us = not_before_us != 0 ? not_before_us : NowMicros() - 3600 * kMicrosPerSecond;
   time_t start = static_cast<time_t>(start_us / kMicrosPerSecond);
   time_t end = static_cast<time_t>(start + validity_days * kSecondsPerDay);
+  if (not_after_us > 0) {
+    end = static_cast<time_t>(not_after_us / kMicrosPerSecond);
+    if (end <= start) return absl::InvalidArgumentError("not_after_us must be after notBefore");
+  }
   if (ASN1_TIME_set(X509_getm_notBefore(cert), start) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(cert), end) == nullptr) {
     return OpenSslFailure("validity");
@@ -331,7 +336,8 @@ StatusOr<KeyAndCert> IssueCertificate(const KeyAndCert& ca, const CertOptions& o
   X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) return OpenSslFailure("new certificate");
   ORGTRAIL_RETURN_IF_ERROR(SetRandomSerial(cert.get()));
-  ORGTRAIL_RETURN_IF_ERROR(SetValidity(cert.get(), options.not_before_us, options.validity_days));
+  ORGTRAIL_RETURN_IF_ERROR(
+      SetValidity(cert.get(), options.not_before_us, options.validity_days, options.not_after_us));
   ORGTRAIL_RETURN_IF_ERROR(SetSubject(cert.get(), options.common_name, ""));
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert->get())) != 1 ||
       X509_set_pubkey(cert.get(), key->get()) != 1) {

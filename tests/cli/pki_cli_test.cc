@@ -268,7 +268,7 @@ TEST_F(PkiCliTest, ShowDescribesAndVerifies) {
 TEST_F(PkiCliTest, HelpForEverySubcommand) {
   RunResult r = Ctl({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* sub : {"init-ca", "issue-collector", "issue-agent", "issue-auditor", "issue-admin", "renew", "show"}) {
+  for (const char* sub : {"init-ca", "issue-collector", "issue-agent", "issue-auditor", "issue-admin", "renew", "revoke", "show"}) {
     EXPECT_NE(r.out.find(sub), std::string::npos) << sub;
     RunResult help = Ctl({sub, "--help"});
     EXPECT_EQ(help.exit_code, 0) << sub << ": " << help.err;

@@ -40,6 +40,9 @@ struct CertOptions {
   std::string common_name;
   int64_t not_before_us = 0;  // 0 = now - 1 h
   int64_t validity_days = 365;
+  // > 0: notAfter exactly (short-lived certificates, expiry tests); it must
+  // be after notBefore and replaces validity_days.
+  int64_t not_after_us = 0;
   bool is_ca = false;                 // tests: a CA=true leaf
   bool digital_signature = true;      // key usage
   bool server_auth = false;           // extended key usage
