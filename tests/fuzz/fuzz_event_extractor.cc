@@ -1,10 +1,12 @@
 // EventExtractor::Extract (common/event_extractor.h): the collector and the
 // agent run it on every CloudTrail record they receive. Also AssignEventId,
-// the agent's rule for records without an eventID, then Extract again.
+// the agent's rule for records without an eventID, then Extract again, and the
+// per-event acceptance rules (common/event_acceptance.h) on what it extracted.
 #include <cstdint>
 #include <string>
 
 #include "fuzz_util.h"
+#include "orgtrail/common/event_acceptance.h"
 #include "orgtrail/common/event_extractor.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -15,6 +17,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const orgtrail::Status status = extractor->Extract(raw, &event, &report);
   if (status.ok()) {
     ORGTRAIL_FUZZ_CHECK(event.raw_json() == raw);  // bytes kept unchanged
+    static const orgtrail::AcceptanceRules* rules = [] {
+      auto* r = new orgtrail::AcceptanceRules();
+      r->account_id = "111122223333";
+      r->region = "eu-west-1";
+      r->classifier = std::make_shared<const orgtrail::GlobalServiceClassifier>();
+      r->allowed_regions = {"sagov-westsouth-1r"};
+      r->retention_us = 90LL * 86400 * 1000000;
+      return r;
+    }();
+    if (auto rejection = orgtrail::CheckEventAcceptance(event, *rules)) {
+      ORGTRAIL_FUZZ_CHECK(!rejection->rule.empty() && !rejection->message.empty());
+      ORGTRAIL_FUZZ_CHECK(rejection->identity_violation == orgtrail::IsIdentityViolation(rejection->rule));
+    }
   } else {
     ORGTRAIL_FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument);
   }
