@@ -85,6 +85,11 @@ bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, I
                           std::to_string(policy_.max_batch_bytes));
     return false;
   }
+  if (policy_.test_transient_faults && policy_.test_transient_faults->fetch_sub(1) > 0) {
+    *refusal = Refuse(absl::StatusCode::kUnavailable, "collector_fault",
+                      "TEST MODE: an injected collector fault (resend the batch)");
+    return false;
+  }
   auto header = HeaderOfBatch(batch);
   if (!header.ok()) {
     *refusal = Refuse(absl::StatusCode::kInvalidArgument, "malformed_batch",

@@ -16,6 +16,7 @@
 #ifndef ORGTRAIL_COLLECTOR_INGEST_BATCH_VALIDATOR_H_
 #define ORGTRAIL_COLLECTOR_INGEST_BATCH_VALIDATOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -40,6 +41,8 @@ struct IngestPolicy {
   uint64_t max_event_bytes = 1ull << 20;    // one raw_json
   size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
   int64_t retention_us = 0;  // events older than this (by eventTime) are refused alone; 0 = none
+  // Tests only: while > 0, each batch is answered as a collector fault and the count decremented.
+  std::shared_ptr<std::atomic<int64_t>> test_transient_faults;
 };
 
 struct IngestRefusal {

@@ -28,17 +28,35 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr char kTestFailSyncFlag[] = "--test-fail-sync-after=";
+constexpr char kTestTransientFaultsFlag[] = "--test-transient-faults=";
 
-// The test-only fault-injection flag is not part of --help: it is taken out
-// of argv before the documented options are parsed.
-std::vector<const char*> ExtractTestFlags(int argc, char** argv, int64_t* fail_sync_after, bool* bad) {
+// Parses the value of a test flag: a non-negative integer.
+bool ParseTestFlagValue(const char* value, int64_t* out) {
+  char* end = nullptr;
+  *out = std::strtoll(value, &end, 10);
+  return *value != '\0' && *end == '\0' && *out >= 0;
+}
+
+// The test-only fault-injection flags are not part of --help: they are taken
+// out of argv before the documented options are parsed.
+//   --test-fail-sync-after=N    RocksDB syncs fail after N (fail-stop)
+//   --test-transient-faults=N   the first N batches are answered as a collector
+//                               fault (UNAVAILABLE collector_fault), as a parser
+//                               out of memory would be
+std::vector<const char*> ExtractTestFlags(int argc, char** argv, int64_t* fail_sync_after,
+                                          int64_t* transient_faults, std::string* bad) {
   std::vector<const char*> rest;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], kTestFailSyncFlag, sizeof(kTestFailSyncFlag) - 1) == 0) {
-      char* end = nullptr;
-      const char* value = argv[i] + sizeof(kTestFailSyncFlag) - 1;
-      *fail_sync_after = std::strtoll(value, &end, 10);
-      *bad = *value == '\0' || *end != '\0' || *fail_sync_after < 0;
+      if (!ParseTestFlagValue(argv[i] + sizeof(kTestFailSyncFlag) - 1, fail_sync_after)) {
+        *bad = "--test-fail-sync-after";
+      }
+      continue;
+    }
+    if (std::strncmp(argv[i], kTestTransientFaultsFlag, sizeof(kTestTransientFaultsFlag) - 1) == 0) {
+      if (!ParseTestFlagValue(argv[i] + sizeof(kTestTransientFaultsFlag) - 1, transient_faults)) {
+        *bad = "--test-transient-faults";
+      }
       continue;
     }
     rest.push_back(argv[i]);
@@ -111,9 +129,10 @@ int main(int argc, char** argv) {
   // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   int64_t fail_sync_after = -1;
-  bool bad_test_flag = false;
-  std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &bad_test_flag);
-  if (bad_test_flag) return UsageError("--test-fail-sync-after: expected a non-negative integer");
+  int64_t transient_faults = 0;
+  std::string bad_test_flag;
+  std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &transient_faults, &bad_test_flag);
+  if (!bad_test_flag.empty()) return UsageError(bad_test_flag + ": expected a non-negative integer");
 
   po::options_description options("orgtrail-collector options");
   options.add_options()
@@ -182,6 +201,7 @@ int main(int argc, char** argv) {
   server_options.collector_id = values["collector-id"].as<std::string>();
   server_options.management_account_id = values["management-account-id"].as<std::string>();
   server_options.test_fail_sync_after = fail_sync_after;
+  server_options.test_transient_faults = transient_faults;
   if (auto s = orgtrail::CheckAccountId("--management-account-id", server_options.management_account_id); !s.ok()) {
     return UsageError(std::string(s.message()));
   }

@@ -59,6 +59,12 @@ Status CollectorServer::Open() {
   ingest_options.policy.max_batch_bytes = options_.max_batch_bytes;
   ingest_options.policy.max_event_bytes = options_.max_event_bytes;
   ingest_options.policy.retention_us = options_.retention_us;
+  if (options_.test_transient_faults > 0) {
+    ingest_options.policy.test_transient_faults =
+        std::make_shared<std::atomic<int64_t>>(options_.test_transient_faults);
+    logger_->Warn("TEST MODE: batches will be answered as collector faults",
+                  {{"batches", options_.test_transient_faults}});
+  }
   ingest_options.max_unacked_batches = options_.max_unacked_batches;
   ingest_options.limits.max_streams = options_.max_ingest_streams;
   ingest_options.limits.max_streams_per_identity = options_.max_streams_per_identity;

@@ -71,6 +71,7 @@ struct CollectorServerOptions {
   uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
   uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
   int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)
+  int64_t test_transient_faults = 0;  // tests only: answer the first N batches as a collector fault
   // Ingest stream caps and deadlines (collector/ingest/stream_registry.h).
   uint32_t max_ingest_streams = 1024;
   uint32_t max_streams_per_identity = 2;

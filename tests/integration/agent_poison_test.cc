@@ -8,6 +8,7 @@
 //    the bad ones refused at the source and counted.
 //  - The rules follow the collector: a region the collector allows
 //    (--allowed-regions) is accepted by the agent once it got the HelloAck.
+//  - A fault of the collector itself is resent, never dead-lettered.
 #include <filesystem>
 #include <fstream>
 
@@ -98,6 +99,40 @@ TEST(AgentPoisonTest, PoisonNeighboursThroughPutEventsAndFilesTakeNoGoodEventWit
   EXPECT_LE(h.CollectorMetric("orgtrail_collector_events_refused_total"), 0);
   EXPECT_EQ(h.AgentMetric(*agent, "orgtrail_agent_dead_letter_batches_total"), 0);
   EXPECT_EQ(h.EventsStored(), 4);
+}
+
+// Transient is not permanent: batches the collector answers with a fault of
+// its own (UNAVAILABLE collector_fault, as a parser out of memory would be;
+// injected with the hidden --test-transient-faults=N) are resent by the agent,
+// never dead-lettered, and every acknowledged event ends up stored.
+TEST(AgentPoisonTest, CollectorFaultsAreResentNotDeadLettered) {
+  AgentHarness h;
+  h.StartCollector({"--test-transient-faults=3"});
+  const int api_port = FreePort();
+  AgentProcess* agent = h.StartAgent("transient", kAccount, kRegion,
+                                     {"--api-listen", "127.0.0.1:" + std::to_string(api_port), "--batch-max-events",
+                                      "5", "--batch-max-age", "50ms"});
+  agent->api_port = api_port;
+  auto api = h.AgentApi(*agent);
+  int accepted = 0;
+  for (int call = 0; call < 4; ++call) {
+    std::vector<std::pair<std::string, std::string>> events;
+    for (int i = 0; i < 5; ++i) {
+      events.emplace_back("e" + std::to_string(i), Record("transient-" + std::to_string(call) + "-" + std::to_string(i)));
+    }
+    accepted += Put(api.get(), events).successful_size();
+  }
+  ASSERT_EQ(accepted, 20);
+  ASSERT_TRUE(h.WaitForStored(20, std::chrono::seconds(90)))
+      << "stored " << h.EventsStored() << "\n" << agent->process->ReadLog();
+  EXPECT_EQ(h.EventsStored(), 20);
+  // The faults really happened, and none of them cost a batch.
+  EXPECT_EQ(h.CollectorMetric("orgtrail_collector_batches_refused_total{rule=\"collector_fault\"}"), 3);
+  EXPECT_EQ(h.AgentMetric(*agent, "orgtrail_agent_dead_letter_batches_total"), 0);
+  EXPECT_EQ(h.AgentMetric(*agent, "orgtrail_agent_dead_letter_batches"), 0);
+  auto health = HttpGet("127.0.0.1", agent->ops_port, "/healthz", std::chrono::seconds(5));
+  ASSERT_TRUE(health.ok());
+  EXPECT_NE(health->body.find("\"status\":\"ok\""), std::string::npos) << health->body;
 }
 
 }  // namespace
