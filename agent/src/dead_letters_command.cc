@@ -47,12 +47,15 @@ int RunDeadLettersCommand(int argc, const char* const* argv, std::ostream& out, 
   options.add_options()("spool-dir", po::value<std::string>(), "the stopped agent's spool directory (required)")(
       "replay", po::bool_switch(),
       "move the events of every readable dead letter back to pending: the agent sends them again when it runs")(
+      "quarantine", po::bool_switch(),
+      "list the quarantine instead: malformed files, over-long lines, refused records and unreadable spool "
+      "entries, each with its reason (and bytes, base64)")(
       "spool-max-bytes", po::value<std::string>()->default_value("256MiB"),
       "the agent's spool bound (a replay that does not fit stops with the letters kept)");
   po::variables_map values;
   BinaryInfo info{"orgtrail-agent dead-letters",
                   "list the batches the collector refused for good, and replay their events",
-                  "orgtrail-agent dead-letters --spool-dir DIR [--replay]"};
+                  "orgtrail-agent dead-letters --spool-dir DIR [--replay | --quarantine]"};
   auto usage = [&](const std::string& message) {
     err << "orgtrail-agent dead-letters: " << message << "\n";
     return 2;
@@ -77,6 +80,15 @@ int RunDeadLettersCommand(int argc, const char* const* argv, std::ostream& out, 
       err << "orgtrail-agent dead-letters: the spool is in use: stop the agent first\n";
     }
     return 1;
+  }
+  if (values["quarantine"].as<bool>()) {
+    if (values["replay"].as<bool>()) return usage("--quarantine and --replay exclude each other");
+    const auto entries = (*spool)->ListQuarantine();
+    for (const auto& [key, reason] : entries) {
+      out << "{\"key\":" << Quote(key) << ",\"reason\":" << Quote(reason) << "}\n";
+    }
+    err << entries.size() << " quarantined input(s)\n";
+    return (*spool)->failed() ? 1 : 0;
   }
   auto letters = (*spool)->ReadDeadLetters();
   if (!letters.ok()) {

@@ -288,7 +288,7 @@ Status FileSource::ProcessWholeDocument(const std::string& path, const std::stri
     return QuarantineFile(path, identity, split.status().ToString());
   }
   const auto& records = split->records;
-  int refusals_logged = 0;
+  int refusals_seen = 0;
   uint64_t index = checkpoint.record_index;
   if (index > records.size()) {
     return absl::DataLossError("checkpoint of " + path + " is beyond its last record");
@@ -297,7 +297,7 @@ Status FileSource::ProcessWholeDocument(const std::string& path, const std::stri
     const uint64_t end = ChunkEnd(records, index);
     std::vector<std::string_view> chunk(records.begin() + index, records.begin() + end);
     Checkpoint next{0, end, end == records.size()};
-    auto spooled = SpoolChunk(path, chunk, index, identity, next, &refusals_logged);
+    auto spooled = SpoolChunk(path, chunk, index, identity, next, &refusals_seen);
     if (!spooled.ok()) return spooled.status();
     if (!*spooled) return absl::OkStatus();  // stopping
     index = end;
@@ -319,7 +319,7 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
                   {{"file", path}, {"offset", checkpoint.offset}, {"size", size}});
     return absl::OkStatus();
   }
-  int refusals_logged = 0;
+  int refusals_seen = 0;
   uint64_t offset = checkpoint.offset;
   uint64_t index = checkpoint.record_index;
   const uint64_t window = options_.max_line_bytes;
@@ -345,7 +345,7 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
           end == lines.size() ? offset + consumed
                               : offset + static_cast<uint64_t>(lines[end].data() - text->data());
       Checkpoint next{chunk_end_offset, index + (end - i), false};
-      auto spooled = SpoolChunk(path, chunk, index, identity, next, &refusals_logged);
+      auto spooled = SpoolChunk(path, chunk, index, identity, next, &refusals_seen);
       if (!spooled.ok()) return spooled.status();
       if (!*spooled) return absl::OkStatus();
       index += end - i;
@@ -358,7 +358,7 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
 StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
                                       const std::vector<std::string_view>& records,
                                       uint64_t first_index, const std::string& identity,
-                                      const Checkpoint& checkpoint, int* refusals_logged) {
+                                      const Checkpoint& checkpoint, int* refusals_seen) {
   std::vector<v1::Event> selected;
   selected.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
@@ -368,11 +368,19 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
       intake_->events_refused(absl::IsPermissionDenied(event.status()) ? "not_this_agent"
                                                                         : "invalid")
           ->Increment();
-      if (*refusals_logged < options_.max_logged_refusals_per_file) {
-        ++*refusals_logged;
+      const int seen = ++*refusals_seen;
+      if (seen <= options_.max_logged_refusals_per_file) {
         logger_->Warn("record refused", {{"file", path},
                                          {"record_index", first_index + i},
                                          {"error", event.status().ToString()}});
+      }
+      if (seen <= options_.max_quarantined_records_per_file) {
+        // Listed with its reason and bytes (orgtrail-agent dead-letters --quarantine). Written
+        // before the checkpoint passes it: a crash re-reads it and rewrites the same key.
+        ORGTRAIL_RETURN_IF_ERROR(spool_->Quarantine(
+            identity + "#record=" + std::to_string(first_index + i),
+            path + ": record " + std::to_string(first_index + i) + " refused: " + event.status().ToString() +
+                "; base64: " + Base64Encode(records[i])));
       }
       continue;
     }

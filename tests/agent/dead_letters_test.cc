@@ -140,6 +140,20 @@ TEST(DeadLettersTest, CommandRefusesASpoolInUseAndBadFlags) {
   EXPECT_EQ(RunCommand({"--spool-dir", path, "--bogus"}).code, 2);
   EXPECT_EQ(RunCommand({"--spool-dir", path, "--spool-max-bytes", "lots"}).code, 2);
   EXPECT_EQ(RunCommand({"--help"}).code, 0);
+  EXPECT_EQ(RunCommand({"--spool-dir", path, "--quarantine", "--replay"}).code, 2);
+}
+
+TEST(DeadLettersTest, QuarantineIsListed) {
+  testutil::TempDir dir;
+  const std::string path = dir.Join("spool");
+  {
+    auto spool = OpenSpool(path);
+    ASSERT_TRUE(spool->Quarantine("file:1:2:ab#record=7", "/x/y.json: record 7 refused: bad; base64: e30=").ok());
+  }
+  CommandResult listed = RunCommand({"--spool-dir", path, "--quarantine"});
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_EQ(listed.out, "{\"key\":\"file:1:2:ab#record=7\",\"reason\":\"/x/y.json: record 7 refused: bad; base64: e30=\"}\n");
+  EXPECT_NE(listed.err.find("1 quarantined input(s)"), std::string::npos) << listed.err;
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 //  - The rules follow the collector: a region the collector allows
 //    (--allowed-regions) is accepted by the agent once it got the HelloAck.
 //  - A fault of the collector itself is resent, never dead-lettered.
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -99,6 +101,22 @@ TEST(AgentPoisonTest, PoisonNeighboursThroughPutEventsAndFilesTakeNoGoodEventWit
   EXPECT_LE(h.CollectorMetric("orgtrail_collector_events_refused_total"), 0);
   EXPECT_EQ(h.AgentMetric(*agent, "orgtrail_agent_dead_letter_batches_total"), 0);
   EXPECT_EQ(h.EventsStored(), 4);
+
+  // The records the file source refused are listed with their reason and bytes.
+  agent->process->Stop();
+  const std::string command = std::string(ORGTRAIL_BINARY_DIR) + "/agent/orgtrail-agent dead-letters --quarantine " +
+                              "--spool-dir '" + agent->spool_dir + "' 2>/dev/null";
+  std::string listed;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) listed.append(buffer, n);
+    EXPECT_EQ(::pclose(pipe), 0) << listed;
+  }
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 2) << listed;
+  EXPECT_NE(listed.find("#record=1"), std::string::npos) << listed;  // the bogus region
+  EXPECT_NE(listed.find("#record=2"), std::string::npos) << listed;  // the overlong eventID
+  EXPECT_NE(listed.find("awsRegion 'bogus'"), std::string::npos) << listed;
 }
 
 // Transient is not permanent: batches the collector answers with a fault of

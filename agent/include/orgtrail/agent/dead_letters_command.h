@@ -4,7 +4,9 @@
 // with --replay, moves their events back to pending so the agent sends them
 // again under new sequences once it runs (after the cause was fixed, e.g. a
 // batch limit or a certificate). Runs on a stopped agent's spool: a running
-// agent holds the spool's lock and the command says so.
+// agent holds the spool's lock and the command says so. With --quarantine it
+// lists the quarantine instead (malformed files, over-long lines, records
+// refused at the source, unreadable spool entries: key, reason, bytes).
 // Exit codes: 0 done, 1 spool error, 2 usage error.
 #ifndef ORGTRAIL_AGENT_DEAD_LETTERS_COMMAND_H_
 #define ORGTRAIL_AGENT_DEAD_LETTERS_COMMAND_H_

@@ -63,6 +63,9 @@ struct FileSourceOptions {
   int quarantine_after_ms = 5000;  // a still-changing malformed file gets this long
   int rescan_interval_ms = 1000;
   int max_logged_refusals_per_file = 10;
+  // Refused records kept in the spool's quarantine with their reason and bytes, per file
+  // (the rest are counted in orgtrail_agent_events_refused_total).
+  int max_quarantined_records_per_file = 1000;
 };
 
 class FileSource {
@@ -104,7 +107,7 @@ class FileSource {
   // pausing while the spool is full. false if stopped meanwhile.
   StatusOr<bool> SpoolChunk(const std::string& path, const std::vector<std::string_view>& records,
                             uint64_t first_index, const std::string& identity,
-                            const Checkpoint& checkpoint, int* refusals_logged);
+                            const Checkpoint& checkpoint, int* refusals_seen);
   // End of the chunk starting at `begin` (count and byte limits, >= 1 record).
   size_t ChunkEnd(const std::vector<std::string_view>& records, size_t begin) const;
   // Skips the line at `offset` (longer than max_line_bytes): quarantines it as
