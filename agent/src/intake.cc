@@ -37,6 +37,7 @@ void EventIntake::SetCollectorRules(const v1::HelloAck& hello_ack) {
       std::set<std::string>(hello_ack.allowed_regions().begin(), hello_ack.allowed_regions().end());
   if (hello_ack.max_event_id_bytes() > 0) rules->max_event_id_bytes = hello_ack.max_event_id_bytes();
   rules->retention_us = hello_ack.retention_seconds() > 0 ? hello_ack.retention_seconds() * 1000000 : 0;
+  rules->max_event_bytes = hello_ack.max_event_bytes();
   std::lock_guard<std::mutex> lock(mu_);
   rules_ = std::move(rules);
 }

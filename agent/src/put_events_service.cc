@@ -28,6 +28,7 @@ std::string ErrorCodeOf(const Status& status, const std::string& rule) {
   if (rule == "invalid_region") return "InvalidRegion";
   if (rule == "event_id_invalid") return "InvalidEventId";
   if (rule == "older_than_retention") return "OlderThanRetention";
+  if (rule == "event_too_large") return "EventTooLarge";
   const std::string message(status.message());
   if (message.find("too large") != std::string::npos) return "EventTooLarge";
   if (message.find("eventTime") != std::string::npos) {

@@ -58,6 +58,7 @@ BatchValidator::BatchValidator(const IngestPolicy& policy, PeerCredentials peer)
   rules_.allowed_regions = policy.allowed_regions;
   rules_.max_event_id_bytes = policy.max_event_id_bytes;
   rules_.retention_us = policy.retention_us;
+  rules_.max_event_bytes = static_cast<size_t>(policy.max_event_bytes);
 }
 
 bool BatchValidator::Validate(const v1::Batch& batch, int64_t receipt_time_us, IngestBatch* out,

@@ -142,6 +142,7 @@ TEST_F(PutEventsTest, CollectorRulesRefuseAPoisonEventAloneAndFollowTheHelloAck)
   hello_ack.add_global_event_sources("iam.amazonaws.com");
   hello_ack.add_global_event_sources("custom.example.com");
   hello_ack.set_max_event_id_bytes(8);
+  hello_ack.set_max_event_bytes(300);
   intake_->SetCollectorRules(hello_ack);
   const std::string custom_global2 = R"({"eventID":"c2","eventTime":"2026-01-01T00:00:00Z","eventSource":"custom.example.com","eventName":"X","awsRegion":"us-east-1","recipientAccountId":"111122223333"})";
   const std::string nine = R"({"eventID":"123456789","eventTime":"2026-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","awsRegion":"eu-west-1","recipientAccountId":"111122223333"})";
@@ -153,6 +154,11 @@ TEST_F(PutEventsTest, CollectorRulesRefuseAPoisonEventAloneAndFollowTheHelloAck)
   EXPECT_EQ(ok["bogus"], "b1");
   EXPECT_EQ(ok["custom"], "c2");
   EXPECT_EQ(Failures(second)["nine"].rfind("InvalidEventId", 0), 0u) << Failures(second)["nine"];
+  // The collector's event size limit applies at the agent too.
+  v1::PutEventsResponse third;
+  ASSERT_TRUE(Put({{"big", good[0]}}, &third).ok());
+  ASSERT_EQ(third.failed_size(), 1) << good[0].size();
+  EXPECT_EQ(third.failed(0).error_code(), "EventTooLarge");
 }
 
 TEST_F(PutEventsTest, ChecksumAndRequestLimits) {

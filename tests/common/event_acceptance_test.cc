@@ -59,6 +59,12 @@ TEST_F(EventAcceptanceTest, AllowedRegionsAndCustomGlobalServices) {
   EXPECT_EQ(Rule(Event("iam", "111111111111", "us-east-1", "iam.amazonaws.com")), "region_mismatch");
   rules_.max_event_id_bytes = 4;
   EXPECT_EQ(Rule(Event("12345")), "event_id_invalid");
+  v1::Event big = Event("big");
+  big.set_raw_json(std::string(100, 'x'));
+  rules_.max_event_bytes = 99;
+  EXPECT_EQ(Rule(big), "event_too_large");
+  rules_.max_event_bytes = 100;
+  EXPECT_EQ(Rule(big), "");
 }
 
 TEST_F(EventAcceptanceTest, OlderThanTheRetentionIsRefused) {

@@ -4,6 +4,7 @@
 // settings in HelloAck; see proto/orgtrail/v1/ingest.proto).
 //
 // The rules, in order (the first broken one is reported):
+//   event_too_large             raw_json longer than max_event_bytes (0 = no limit)
 //   event_id_missing            no eventID
 //   event_id_invalid            eventID longer than max_event_id_bytes, or
 //                               holding control characters
@@ -45,6 +46,7 @@ struct AcceptanceRules {
   std::set<std::string> allowed_regions;  // accepted besides the AWS region shape
   size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
   int64_t retention_us = 0;  // 0 = no retention
+  size_t max_event_bytes = 0;  // 0 = no limit here (the extractor has its own)
 };
 
 struct EventRejection {
