@@ -38,7 +38,8 @@ bool IsIdentityViolation(std::string_view rule) {
 std::optional<EventRejection> CheckEventAcceptance(const v1::Event& e, const AcceptanceRules& rules) {
   if (rules.max_event_bytes > 0 && e.raw_json().size() > rules.max_event_bytes) {
     return Reject(absl::StatusCode::kInvalidArgument, "event_too_large",
-                  "the record is " + std::to_string(e.raw_json().size()) + " bytes, too large: the collector's limit is " +
+                  "the record is " + std::to_string(e.raw_json().size()) +
+                      " bytes, too large: the collector's limit is " +
                       std::to_string(rules.max_event_bytes) + OfEvent(e));
   }
   if (e.event_id().empty()) {

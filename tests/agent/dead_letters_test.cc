@@ -152,7 +152,8 @@ TEST(DeadLettersTest, QuarantineIsListed) {
   }
   CommandResult listed = RunCommand({"--spool-dir", path, "--quarantine"});
   ASSERT_EQ(listed.code, 0) << listed.err;
-  EXPECT_EQ(listed.out, "{\"key\":\"file:1:2:ab#record=7\",\"reason\":\"/x/y.json: record 7 refused: bad; base64: e30=\"}\n");
+  EXPECT_EQ(listed.out,
+            "{\"key\":\"file:1:2:ab#record=7\",\"reason\":\"/x/y.json: record 7 refused: bad; base64: e30=\"}\n");
   EXPECT_NE(listed.err.find("1 quarantined input(s)"), std::string::npos) << listed.err;
 }
 

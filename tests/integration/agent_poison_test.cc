@@ -136,7 +136,8 @@ TEST(AgentPoisonTest, CollectorFaultsAreResentNotDeadLettered) {
   for (int call = 0; call < 4; ++call) {
     std::vector<std::pair<std::string, std::string>> events;
     for (int i = 0; i < 5; ++i) {
-      events.emplace_back("e" + std::to_string(i), Record("transient-" + std::to_string(call) + "-" + std::to_string(i)));
+      const std::string id = "transient-" + std::to_string(call) + "-" + std::to_string(i);
+      events.emplace_back("e" + std::to_string(i), Record(id));
     }
     accepted += Put(api.get(), events).successful_size();
   }
