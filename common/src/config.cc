@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "orgtrail/common/classify.h"
 
@@ -27,6 +28,22 @@ Status OptionError(std::string_view option, const std::string& what) {
   return absl::InvalidArgumentError(std::string(option) + ": " + what);
 }
 
+// boost::program_options formats its error messages by replacing placeholders
+// such as %canonical_option% and %value% with the offending text until none is
+// left: a token that itself contains a placeholder makes that loop forever
+// (found by fuzz_config). Such text is refused before boost sees it.
+Status CheckNoPlaceholder(std::string_view where, std::string_view text) {
+  for (size_t start = text.find('%'); start != std::string_view::npos; start = text.find('%', start + 1)) {
+    size_t end = start + 1;
+    while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+    if (end > start + 1 && end < text.size() && text[end] == '%') {
+      return absl::InvalidArgumentError(std::string(where) + ": '" + std::string(text.substr(start, end - start + 1)) +
+                                        "' is not allowed in option names or values");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string VersionString() { return std::string("orgtrail ") + ORGTRAIL_VERSION; }
@@ -43,6 +60,7 @@ StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const
       ("config", po::value<std::string>(), "read options from this file (key = value lines, same names as the flags)");
   po::options_description all;
   all.add(generic).add(options);
+  for (int i = 1; i < argc; ++i) ORGTRAIL_RETURN_IF_ERROR(CheckNoPlaceholder("command line", argv[i]));
   try {
     po::command_line_parser parser(argc, argv);
     parser.options(all);
@@ -65,6 +83,7 @@ StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const
       if (values->count(name) && !(*values)[name].defaulted()) continue;
       const char* v = std::getenv(EnvName(name).c_str());
       if (v == nullptr) continue;
+      ORGTRAIL_RETURN_IF_ERROR(CheckNoPlaceholder(EnvName(name), v));
       const char* env_argv[] = {argv[0], nullptr, v};
       std::string flag = "--" + name;
       env_argv[1] = flag.c_str();
@@ -72,8 +91,12 @@ StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const
     }
     if (values->count("config")) {
       const std::string path = (*values)["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) return absl::InvalidArgumentError("--config: cannot read file '" + path + "'");
+      std::ifstream file(path);
+      if (!file) return absl::InvalidArgumentError("--config: cannot read file '" + path + "'");
+      std::stringstream text;
+      text << file.rdbuf();
+      ORGTRAIL_RETURN_IF_ERROR(CheckNoPlaceholder("--config " + path, text.str()));
+      std::istringstream in(text.str());
       po::store(po::parse_config_file(in, options, /*allow_unregistered=*/false), *values);
     }
     po::notify(*values);
