@@ -32,6 +32,7 @@
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/signer.h"
 #include "orgtrail/common/time_util.h"
+#include "faultenv/power_loss_fs.h"
 
 namespace po = boost::program_options;
 using namespace orgtrail;         // NOLINT
@@ -52,6 +53,22 @@ std::vector<std::string> SplitList(const std::string& text) {
 int UsageError(const std::string& message) {
   std::cerr << "orgtrail-agent: " << message << "\n";
   return 2;
+}
+
+// The test-only flag --test-power-loss-journal=FILE (not in --help) journals the spool's files
+// (faultenv/power_loss_fs.h) so that a power cut can be simulated after a kill -9. It is taken
+// out of argv before the documented options are parsed.
+constexpr char kTestPowerLossFlag[] = "--test-power-loss-journal=";
+std::vector<char*> ExtractTestFlags(int argc, char** argv, std::string* power_loss_journal) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], kTestPowerLossFlag, sizeof(kTestPowerLossFlag) - 1) == 0) {
+      *power_loss_journal = argv[i] + sizeof(kTestPowerLossFlag) - 1;
+      continue;
+    }
+    rest.push_back(argv[i]);
+  }
+  return rest;
 }
 
 int64_t FileMtimeNs(const std::string& path) {
@@ -117,6 +134,10 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "dead-letters") {
     return RunDeadLettersCommand(argc - 1, argv + 1, std::cout, std::cerr);
   }
+  std::string power_loss_journal;
+  std::vector<char*> args = ExtractTestFlags(argc, argv, &power_loss_journal);
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   po::options_description options("orgtrail-agent options");
   options.add_options()
       ("collector", po::value<std::string>(), "collector address(es) host:port, comma-separated for failover (required)")
@@ -231,6 +252,18 @@ int main(int argc, char** argv) {
   SpoolOptions spool_options;
   spool_options.path = values["spool-dir"].as<std::string>();
   spool_options.max_bytes = *spool_max;
+  std::unique_ptr<faultenv::PowerLossEnv> power_loss_env;
+  if (!power_loss_journal.empty()) {
+    auto env = faultenv::OpenPowerLossEnv(power_loss_journal);
+    if (!env.ok()) {
+      logger.Error("cannot open the power-loss journal", {{"error", env.status().ToString()}});
+      return 1;
+    }
+    power_loss_env = std::move(*env);
+    spool_options.env = power_loss_env->env.get();
+    logger.Warn("TEST MODE: the spool's files are journaled for power-loss simulation",
+                {{"journal", power_loss_journal}});
+  }
   auto spool_or = Spool::Open(spool_options);
   if (!spool_or.ok()) {
     logger.Error("cannot open spool", {{"error", spool_or.status().ToString()}});

@@ -50,6 +50,7 @@ StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  if (options.env != nullptr) db_options.env = options.env;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
   db_options.max_total_wal_size = 64 << 20;

@@ -29,6 +29,7 @@ namespace {
 
 constexpr char kTestFailSyncFlag[] = "--test-fail-sync-after=";
 constexpr char kTestTransientFaultsFlag[] = "--test-transient-faults=";
+constexpr char kTestPowerLossFlag[] = "--test-power-loss-journal=";
 
 // Parses the value of a test flag: a non-negative integer.
 bool ParseTestFlagValue(const char* value, int64_t* out) {
@@ -43,8 +44,11 @@ bool ParseTestFlagValue(const char* value, int64_t* out) {
 //   --test-transient-faults=N   the first N batches are answered as a collector
 //                               fault (UNAVAILABLE collector_fault), as a parser
 //                               out of memory would be
+//   --test-power-loss-journal=F the store's files are journaled (faultenv/power_loss_fs.h) so
+//                               that a power cut can be simulated after a kill -9
 std::vector<const char*> ExtractTestFlags(int argc, char** argv, int64_t* fail_sync_after,
-                                          int64_t* transient_faults, std::string* bad) {
+                                          int64_t* transient_faults, std::string* power_loss_journal,
+                                          std::string* bad) {
   std::vector<const char*> rest;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], kTestFailSyncFlag, sizeof(kTestFailSyncFlag) - 1) == 0) {
@@ -57,6 +61,11 @@ std::vector<const char*> ExtractTestFlags(int argc, char** argv, int64_t* fail_s
       if (!ParseTestFlagValue(argv[i] + sizeof(kTestTransientFaultsFlag) - 1, transient_faults)) {
         *bad = "--test-transient-faults";
       }
+      continue;
+    }
+    if (std::strncmp(argv[i], kTestPowerLossFlag, sizeof(kTestPowerLossFlag) - 1) == 0) {
+      *power_loss_journal = argv[i] + sizeof(kTestPowerLossFlag) - 1;
+      if (power_loss_journal->empty()) *bad = "--test-power-loss-journal";
       continue;
     }
     rest.push_back(argv[i]);
@@ -130,8 +139,10 @@ int main(int argc, char** argv) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   int64_t fail_sync_after = -1;
   int64_t transient_faults = 0;
+  std::string power_loss_journal;
   std::string bad_test_flag;
-  std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &transient_faults, &bad_test_flag);
+  std::vector<const char*> args = ExtractTestFlags(argc, argv, &fail_sync_after, &transient_faults,
+                                                   &power_loss_journal, &bad_test_flag);
   if (!bad_test_flag.empty()) return UsageError(bad_test_flag + ": expected a non-negative integer");
 
   po::options_description options("orgtrail-collector options");
@@ -202,6 +213,7 @@ int main(int argc, char** argv) {
   server_options.management_account_id = values["management-account-id"].as<std::string>();
   server_options.test_fail_sync_after = fail_sync_after;
   server_options.test_transient_faults = transient_faults;
+  server_options.test_power_loss_journal = power_loss_journal;
   if (auto s = orgtrail::CheckAccountId("--management-account-id", server_options.management_account_id); !s.ok()) {
     return UsageError(std::string(s.message()));
   }

@@ -37,6 +37,16 @@ Status CollectorServer::Open() {
     store_options.env = fault_env_.get();
     logger_->Warn("TEST MODE: RocksDB syncs will fail", {{"after_syncs", options_.test_fail_sync_after}});
   }
+  if (!options_.test_power_loss_journal.empty()) {
+    // Over the sync-failing file system when both are on: a failed sync keeps nothing durable.
+    auto env = faultenv::OpenPowerLossEnv(options_.test_power_loss_journal,
+                                          fault_env_ != nullptr ? fault_env_->GetFileSystem() : nullptr);
+    if (!env.ok()) return env.status();
+    power_loss_env_ = std::move(*env);
+    store_options.env = power_loss_env_->env.get();
+    logger_->Warn("TEST MODE: the store's files are journaled for power-loss simulation",
+                  {{"journal", options_.test_power_loss_journal}});
+  }
   auto store = EventStore::Open(options_.data_dir + "/db", store_options);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);

@@ -39,6 +39,7 @@
 #include "collector/admin/admin_service.h"
 #include "collector/ingest/committer.h"
 #include "collector/store/fault_injection_env.h"
+#include "faultenv/power_loss_fs.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/ingest/revocation_watcher.h"
 #include "collector/store/store.h"
@@ -71,6 +72,7 @@ struct CollectorServerOptions {
   uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
   uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
   int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)
+  std::string test_power_loss_journal;  // tests only: journal the store's files (faultenv/)
   int64_t test_transient_faults = 0;  // tests only: answer the first N batches as a collector fault
   // Ingest stream caps and deadlines (collector/ingest/stream_registry.h).
   uint32_t max_ingest_streams = 1024;
@@ -124,6 +126,7 @@ class CollectorServer {
   MetricsRegistry* metrics_;
   SyncFaultState fault_state_;
   std::unique_ptr<rocksdb::Env> fault_env_;
+  std::unique_ptr<faultenv::PowerLossEnv> power_loss_env_;
   std::unique_ptr<GlobalServiceClassifier> classifier_;
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<Committer> committer_;

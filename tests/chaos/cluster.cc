@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <climits>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -57,7 +58,7 @@ std::string ChaosCluster::agent_id(size_t i) const {
 }
 
 Status ChaosCluster::Init() {
-  for (const char* sub : {"pki", "collector", "export", "agents", "inbox", "logs", "ctl"}) {
+  for (const char* sub : {"pki", "collector", "export", "agents", "inbox", "logs", "ctl", "powerloss"}) {
     ::mkdir((dir_ + "/" + sub).c_str(), 0755);
   }
   pki_ = std::make_unique<testutil::TestPki>(dir_ + "/pki", kTrustDomain);
@@ -87,13 +88,37 @@ std::map<std::string, std::string> ChaosCluster::ShimEnv(const std::string& proc
   std::map<std::string, std::string> env;
   env["LD_PRELOAD"] = shim_path_;
   env["ORGTRAIL_CHAOS_SHIM_CONTROL"] = dir_ + "/ctl/" + process + ".ctl";
-  env["ORGTRAIL_CHAOS_SHIM_PREFIX"] = prefix;
+  // The shim compares the prefix with /proc/self/fd links, which are real paths.
+  char real[PATH_MAX];
+  env["ORGTRAIL_CHAOS_SHIM_PREFIX"] = ::realpath(prefix.c_str(), real) != nullptr ? std::string(real) : prefix;
   if (skew != 0) env["ORGTRAIL_CHAOS_CLOCK_SKEW_SECONDS"] = std::to_string(skew);
   return env;
 }
 
 Status ChaosCluster::ArmShim(const std::string& process, const std::string& mode) {
   return WriteText(dir_ + "/ctl/" + process + ".ctl", mode + "\n");
+}
+
+int64_t ChaosCluster::ShimFired(const std::string& process) const {
+  std::ifstream in(dir_ + "/ctl/" + process + ".ctl.fired");
+  int64_t n = 0;
+  return (in >> n) ? n : 0;
+}
+
+void ChaosCluster::ResetShimFired(const std::string& process) const {
+  std::remove((dir_ + "/ctl/" + process + ".ctl.fired").c_str());
+}
+
+StatusOr<faultenv::PowerLossOutcome> ChaosCluster::PowerCut(const std::string& process) {
+  if (process == "collector" ? CollectorRunning() : [&] {
+        for (size_t i = 0; i < specs_.size(); ++i) {
+          if (specs_[i].name == process) return AgentRunning(i);
+        }
+        return false;
+      }()) {
+    return absl::FailedPreconditionError("power cut of " + process + " while it runs");
+  }
+  return faultenv::ApplyPowerLoss(JournalPath(process));
 }
 
 Status ChaosCluster::StartCollector(const std::vector<std::string>& extra_args) {
@@ -109,7 +134,7 @@ Status ChaosCluster::StartCollector(const std::vector<std::string>& extra_args) 
               "--key=" + collector_tls_.key_path, "--trust-domain=" + std::string(kTrustDomain),
               "--management-account-id=111111111111", "--max-event-bytes=64KiB",
               "--export-root=" + export_root(), "--export-interval=1s", "--digest-interval=2s",
-              "--checkpoint-interval=1s"};
+              "--checkpoint-interval=1s", "--test-power-loss-journal=" + JournalPath("collector")};
   sub.args.insert(sub.args.end(), extra_args.begin(), extra_args.end());
   sub.env = ShimEnv("collector", collector_data(), 0);
   auto process = testutil::Subprocess::Start(sub);
@@ -187,7 +212,7 @@ Status ChaosCluster::StartAgent(size_t i, int64_t clock_skew_seconds) {
               "--key=" + agent_tls_[i].key_path, "--trust-domain=" + std::string(kTrustDomain),
               "--spool-dir=" + spool_dir(i), "--spool-max-bytes=32MiB",
               "--ops-listen=127.0.0.1:" + std::to_string(ops_ports_[i]), "--batch-max-age=100ms",
-              "--batch-max-events=200"};
+              "--batch-max-events=200", "--test-power-loss-journal=" + JournalPath(spec.name)};
   if (spec.file_source) sub.args.push_back("--watch-dir=" + inbox(i));
   if (spec.put_events) sub.args.push_back("--api-listen=127.0.0.1:" + std::to_string(api_ports_[i]));
   if (spec.generator_seed != 0) {
@@ -247,6 +272,21 @@ Status ChaosCluster::EnsureAllRunning() {
     if (!AgentRunning(i)) ORGTRAIL_RETURN_IF_ERROR(StartAgent(i, 0));  // a restart heals a skewed clock
   }
   return absl::OkStatus();
+}
+
+Status ChaosCluster::StopAgentsGracefully() {
+  std::string failures;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    auto& proc = agent_procs_[i];
+    if (!proc || !proc->Running()) continue;
+    proc->Kill(SIGCONT);
+    const int status = proc->Stop(std::chrono::seconds(30));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      failures += " " + specs_[i].name + " (" + proc->DescribeExit() + ")";
+    }
+  }
+  if (failures.empty()) return absl::OkStatus();
+  return absl::InternalError("agents did not stop cleanly:" + failures);
 }
 
 void ChaosCluster::StopAll() {

@@ -6,7 +6,9 @@
 // and reads their /healthz and /metrics.
 //
 // Layout under dir: pki/, collector/ (data), export/, agents/<name>/spool,
-// inbox/<name>/, logs/, ctl/<process>.ctl (shim control files).
+// inbox/<name>/, logs/, ctl/<process>.ctl (shim control files; the shim
+// writes ctl/<process>.ctl.fired), powerloss/<process>.journal (every daemon
+// runs with --test-power-loss-journal, so any kill -9 can become a power cut).
 //
 // Not thread-safe: the harness's main thread drives it (Subprocess children
 // die with the thread that started them).
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "fault_proxy.h"
+#include "faultenv/power_loss_journal.h"
 #include "orgtrail/common/status.h"
 #include "orgtrail/common/tls.h"
 #include "testutil/pki_fixture.h"
@@ -86,15 +89,30 @@ class ChaosCluster {
 
   // ---- shim (write/fsync faults): "none" | "fsync_eio" | "write_eio" | "write_enospc"
   Status ArmShim(const std::string& process, const std::string& mode);  // "collector" or an agent name
+  // Failures the shim injected into `process` since its last start or ResetShimFired.
+  int64_t ShimFired(const std::string& process) const;
+  void ResetShimFired(const std::string& process) const;
+
+  // ---- power loss: after a SIGKILL of `process` and before its restart, drops every byte it
+  // wrote and did not sync (faultenv::ApplyPowerLoss over its journal).
+  StatusOr<faultenv::PowerLossOutcome> PowerCut(const std::string& process);
+  // What a power cut of `process` would drop now (nothing changes).
+  StatusOr<faultenv::PowerLossOutcome> PreviewPowerCut(const std::string& process) const {
+    return faultenv::PreviewPowerLoss(JournalPath(process));
+  }
+  std::string agent_process(size_t i) const { return specs_[i].name; }
 
   // Restarts every process that is not running (the supervisor's job).
   Status EnsureAllRunning();
+  // SIGTERM to every agent; an error names each one that did not exit with status 0 in time.
+  Status StopAgentsGracefully();
   void StopAll();
   int collector_starts() const { return collector_starts_; }
 
  private:
   std::map<std::string, std::string> ShimEnv(const std::string& process, const std::string& prefix,
                                              int64_t skew) const;
+  std::string JournalPath(const std::string& process) const { return dir_ + "/powerloss/" + process + ".journal"; }
 
   std::string dir_;
   std::string binary_dir_;

@@ -144,6 +144,7 @@ void FaultProxy::AcceptLoop() {
     accepted_.fetch_add(1);
     const ProxyMode mode = mode_.load();
     if (mode == ProxyMode::kPartition) {  // refused: the connection is closed at once
+      applied_.fetch_add(1);
       CloseRst(client);
       continue;
     }
@@ -153,6 +154,7 @@ void FaultProxy::AcceptLoop() {
     conn->client = client;
     conn->generation = generation_.load();
     if (mode == ProxyMode::kHalfOpen) {
+      applied_.fetch_add(1);
       conn->half_open = true;  // the collector never hears of it
     } else {
       conn->upstream = ConnectLoopback(upstream_port_.load());
@@ -196,6 +198,10 @@ void FaultProxy::Pump(std::shared_ptr<Conn> conn) {
     const ProxyMode mode = mode_.load();
     if (conn->generation != generation_.load()) {
       conn->generation = generation_.load();
+      if (mode == ProxyMode::kReset || mode == ProxyMode::kPartition ||
+          (mode == ProxyMode::kHalfOpen && !conn->half_open)) {
+        applied_.fetch_add(1);
+      }
       if (mode == ProxyMode::kReset) return finish(true);
       if (mode == ProxyMode::kPartition) return finish(false);
       if (mode == ProxyMode::kHalfOpen && !conn->half_open) {
@@ -229,6 +235,7 @@ void FaultProxy::Pump(std::shared_ptr<Conn> conn) {
       if (!stalled && !lane.queue.empty() && lane.queue.front().due_ms <= now) pfds[1 - i].events |= POLLOUT;
     }
     ::poll(pfds, 2, 10);
+    if (stalled) applied_.fetch_add(1);  // a live connection held: nothing crosses
     for (int i = 0; i < 2; ++i) {
       if (pfds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
         if (!(pfds[i].revents & POLLIN)) return finish(false);
@@ -243,6 +250,7 @@ void FaultProxy::Pump(std::shared_ptr<Conn> conn) {
         if (n == 0) return finish(false);
         if (n < 0 && errno != EAGAIN && errno != EINTR) return finish(true);
         if (n > 0) {
+          if (rate > 0 || delay > 0) applied_.fetch_add(1);
           if (rate > 0) lane.tokens -= static_cast<double>(n);
           lane.queue.push_back({now + delay, std::string(buffer.data(), static_cast<size_t>(n))});
           lane.queued += static_cast<size_t>(n);

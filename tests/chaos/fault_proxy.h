@@ -50,6 +50,9 @@ class FaultProxy {
   void SetMode(ProxyMode mode, int64_t parameter = 0);
   ProxyMode mode() const { return mode_.load(); }
   uint64_t connections_accepted() const { return accepted_.load(); }
+  // How often a fault mode touched traffic (a chunk delayed, throttled or held, a connection
+  // refused, closed, reset or cut half-open): the harness's proof that a fault took effect.
+  uint64_t faults_applied() const { return applied_.load(); }
   void Stop();
 
  private:
@@ -66,6 +69,7 @@ class FaultProxy {
   std::atomic<uint64_t> generation_{0};  // bumped on reset/partition/half-open
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> applied_{0};
   std::thread acceptor_;
   std::mutex mu_;
   std::list<std::pair<std::shared_ptr<Conn>, std::thread>> pumps_;

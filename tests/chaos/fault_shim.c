@@ -18,10 +18,14 @@
  *       kernel waits for them on the real clock (a real skewed machine's
  *       kernel clock is skewed too).
  *
+ * Every injected failure is counted, and the count is written (as decimal
+ * text) to <control file>.fired, so the harness can check that an armed fault
+ * fired at all (a fault that hit no write does not count). The prefix must be
+ * a real path (no symbolic links): it is compared with /proc/self/fd links.
+ *
  * Contract: thread-safe (atomics only; a race re-reads the control file
  * twice, harmlessly); no allocation in the hooks; errno set as the kernel
- * would. Counters of injected failures are not kept here: the harness
- * observes the process's own logs and metrics instead. */
+ * would. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -46,6 +50,8 @@ static long long g_skew_ns = 0;
 static const char* g_control = NULL;
 static const char* g_prefix = NULL;
 static size_t g_prefix_len = 0;
+static char g_fired_path[4096] = {0};
+static atomic_llong g_fired = 0;
 
 static long long MonoNs(void) {
   struct timespec ts;
@@ -60,6 +66,10 @@ static void Init(void) {
   g_control = getenv("ORGTRAIL_CHAOS_SHIM_CONTROL");
   g_prefix = getenv("ORGTRAIL_CHAOS_SHIM_PREFIX");
   g_prefix_len = g_prefix ? strlen(g_prefix) : 0;
+  if (g_control != NULL && strlen(g_control) + 7 < sizeof(g_fired_path)) {
+    memcpy(g_fired_path, g_control, strlen(g_control));
+    memcpy(g_fired_path + strlen(g_control), ".fired", 7);
+  }
   atomic_store(&g_init, 1);
 }
 
@@ -109,10 +119,26 @@ static int Targeted(int fd) {
   return (size_t)len >= g_prefix_len && strncmp(path, g_prefix, g_prefix_len) == 0;
 }
 
+/* Counts one injected failure and publishes the count in g_fired_path. */
+static void NoteFired(void) {
+  long long n = atomic_fetch_add(&g_fired, 1) + 1;
+  if (g_fired_path[0] == '\0') return;
+  char digits[24];
+  int d = 0;
+  do { digits[d++] = (char)('0' + n % 10); n /= 10; } while (n && d < 23);
+  char text[24];
+  for (int k = 0; k < d; ++k) text[k] = digits[d - 1 - k];
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, g_fired_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  syscall(SYS_write, fd, text, (size_t)d);
+  syscall(SYS_close, fd);
+}
+
 static int WriteFault(int fd) {
   int mode = Mode();
   if (mode != kModeWriteEio && mode != kModeWriteEnospc) return 0;
   if (!Targeted(fd)) return 0;
+  NoteFired();
   return mode == kModeWriteEio ? EIO : ENOSPC;
 }
 
@@ -120,6 +146,7 @@ static int SyncFault(int fd) {
   int mode = Mode();
   if (mode == kModeNone) return 0;
   if (!Targeted(fd)) return 0;
+  NoteFired();
   /* A full disk also fails the sync of what could not be written. */
   return mode == kModeWriteEnospc ? ENOSPC : EIO;
 }

@@ -48,6 +48,10 @@ class Status;
 class ColumnFamilyHandle;
 }  // namespace rocksdb
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace orgtrail::agent {
 
 struct SpoolOptions {
@@ -56,6 +60,7 @@ struct SpoolOptions {
   bool sync = true;                      // fsync every write (tests may not disable it)
   uint64_t memtable_budget_bytes = 16ull << 20;  // all column families' memtables together
   uint64_t block_cache_bytes = 4ull << 20;
+  rocksdb::Env* env = nullptr;           // tests only (e.g. faultenv's power-loss journal); not owned
 };
 
 struct SourceCheckpoint {
