@@ -52,12 +52,13 @@ if [ "$RUN_ASAN" = 1 ]; then
     targets+=(--target "$t")
   done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
   [ ${#targets[@]} -gt 0 ] || { echo "test.sh: no unit-test targets in build-asan" >&2; exit 1; }
+  targets+=(--target orgtrail-chaos)  # the short sanitized chaos run (tests/chaos/CMakeLists.txt)
   cmake --build "$ROOT/build-asan" -j "$JOBS" "${targets[@]}"
-  echo "== Tests (ASan+UBSan, labels unit and integration; the local-org script runs in the Release pass)"
+  echo "== Tests (ASan+UBSan: unit, integration and a short chaos run; the local-org script runs in the Release pass)"
   # The 1M-event proportionality proof runs in the Release pass; a smaller store suffices here.
   (cd "$ROOT/build-asan" && ORGTRAIL_QUERY_SCALE_EVENTS=200000 GRPC_DNS_RESOLVER=native ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j "$JOBS" -L 'unit|integration' -E '^local_org_quickstart$' --timeout 900)
+     ctest --output-on-failure -j "$JOBS" -L 'unit|integration|sanitized' -E '^local_org_quickstart$' --timeout 900)
 fi
 if [ "$RUN_FUZZ" = 1 ]; then
   echo "== Fuzz targets (clang, ASan+UBSan+libFuzzer): corpus replay, then 5 s each"
