@@ -2,6 +2,8 @@
 
 #include <rocksdb/file_system.h>
 
+#include "faultenv/hooked_file_system.h"
+
 namespace orgtrail::faultenv {
 namespace {
 
@@ -30,47 +32,12 @@ class JournaledWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   PowerLossJournal* const journal_;
 };
 
-class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
+class PowerLossFileSystem : public HookedFileSystem {
  public:
   PowerLossFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target, PowerLossJournal* journal)
-      : FileSystemWrapper(target), journal_(journal) {}
+      : HookedFileSystem(target), journal_(journal) {}
   const char* Name() const override { return "OrgtrailPowerLossFileSystem"; }
 
-  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                    rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->NewWritableFile(fname, options, &file, dbg);
-    if (s.ok()) {
-      journal_->Created(fname);
-      result->reset(new JournaledWritableFile(std::move(file), fname, journal_));
-    }
-    return s;
-  }
-  rocksdb::IOStatus ReopenWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
-                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                       rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReopenWritableFile(fname, options, &file, dbg);
-    if (s.ok()) {
-      journal_->Reopened(fname, file->GetFileSize(rocksdb::IOOptions(), dbg));
-      result->reset(new JournaledWritableFile(std::move(file), fname, journal_));
-    }
-    return s;
-  }
-  rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
-                                      const rocksdb::FileOptions& options,
-                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                      rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReuseWritableFile(fname, old_fname, options, &file, dbg);
-    if (s.ok()) {
-      journal_->Deleted(old_fname);
-      journal_->Created(fname);
-      result->reset(new JournaledWritableFile(std::move(file), fname, journal_));
-    }
-    return s;
-  }
   rocksdb::IOStatus RenameFile(const std::string& src, const std::string& target_name,
                                const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
     rocksdb::IOStatus s = target()->RenameFile(src, target_name, options, dbg);
@@ -88,6 +55,20 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus s = target()->DeleteFile(fname, options, dbg);
     if (s.ok()) journal_->Deleted(fname);
     return s;
+  }
+
+ protected:
+  void OnOpened(const std::string& fname, OpenKind kind, uint64_t size, const std::string& replaced) override {
+    if (kind == OpenKind::kReopened) {
+      journal_->Reopened(fname, size);  // what it holds already counts as durable
+      return;
+    }
+    if (kind == OpenKind::kReused) journal_->Deleted(replaced);
+    journal_->Created(fname);
+  }
+  std::unique_ptr<rocksdb::FSWritableFile> Wrap(const std::string& fname,
+                                                std::unique_ptr<rocksdb::FSWritableFile> file) override {
+    return std::make_unique<JournaledWritableFile>(std::move(file), fname, journal_);
   }
 
  private:

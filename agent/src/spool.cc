@@ -171,6 +171,8 @@ Status Spool::AppendEvents(const std::vector<v1::Event>& events,
   }
   uint64_t first_id;
   {
+    // Counted before the write makes them visible: the batcher may seal (and uncount) them
+    // as soon as the write returns, before this thread runs again.
     std::lock_guard<std::mutex> lock(mu_);
     if (!events.empty() && pending_bytes_ + sealed_bytes_ + bytes > options_.max_bytes) {
       return absl::ResourceExhaustedError(
@@ -178,18 +180,26 @@ Status Spool::AppendEvents(const std::vector<v1::Event>& events,
           std::to_string(options_.max_bytes) + " bytes used; retry after the collector acknowledges");
     }
     first_id = next_pending_id_;
+    if (!events.empty()) {
+      pending_times_[first_id] = NowUs();
+      next_pending_id_ = first_id + events.size();
+      pending_events_ += events.size();
+      pending_bytes_ += bytes;
+    }
   }
   rocksdb::WriteBatch wb;
   for (size_t i = 0; i < values.size(); ++i) wb.Put(pending_, EncodeU64(first_id + i), values[i]);
   for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
-  ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!events.empty()) {
-    pending_times_[first_id] = NowUs();
-    next_pending_id_ = first_id + events.size();
-    pending_events_ += events.size();
-    pending_bytes_ += bytes;
+  if (Status written = Write(&wb); !written.ok()) {
+    // Nothing became visible (the write failed; the spool fail-stops): take the count back.
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_events_ -= std::min<uint64_t>(pending_events_, events.size());
+    pending_bytes_ -= std::min<uint64_t>(pending_bytes_, bytes);
+    if (!events.empty()) pending_times_.erase(first_id);
+    if (pending_events_ == 0) pending_times_.clear();
+    return written;
   }
+  if (options_.test_after_append_write) options_.test_after_append_write();
   return absl::OkStatus();
 }
 

@@ -33,7 +33,7 @@ Status CollectorServer::Open() {
   store_options.write_buffer_bytes = std::min<uint64_t>(64ull << 20, options_.store_memtable_bytes / 2);
   if (options_.test_fail_sync_after >= 0) {
     // Armed in Start(): the count runs from the moment the collector listens.
-    fault_env_ = NewSyncFaultEnv(&fault_state_);
+    fault_env_ = faultenv::NewSyncFaultEnv(&fault_state_);
     store_options.env = fault_env_.get();
     logger_->Warn("TEST MODE: RocksDB syncs will fail", {{"after_syncs", options_.test_fail_sync_after}});
   }

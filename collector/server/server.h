@@ -38,8 +38,8 @@
 
 #include "collector/admin/admin_service.h"
 #include "collector/ingest/committer.h"
-#include "collector/store/fault_injection_env.h"
 #include "faultenv/power_loss_fs.h"
+#include "faultenv/sync_fault_fs.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/ingest/revocation_watcher.h"
 #include "collector/store/store.h"
@@ -124,7 +124,7 @@ class CollectorServer {
   CollectorServerOptions options_;
   Logger* logger_;
   MetricsRegistry* metrics_;
-  SyncFaultState fault_state_;
+  faultenv::SyncFaultState fault_state_;
   std::unique_ptr<rocksdb::Env> fault_env_;
   std::unique_ptr<faultenv::PowerLossEnv> power_loss_env_;
   std::unique_ptr<GlobalServiceClassifier> classifier_;

@@ -31,6 +31,7 @@ using pki_internal::BnPtr;
 using pki_internal::ExtensionPtr;
 using pki_internal::kMicrosPerSecond;
 using pki_internal::kSecondsPerDay;
+using pki_internal::NameToText;
 using pki_internal::OpenSslFailure;
 using pki_internal::ParseCertificatePem;
 using pki_internal::ParsePrivateKeyPem;
@@ -62,14 +63,6 @@ bool Asn1TimeToMicros(const ASN1_TIME* time, int64_t* out) {
   return true;
 }
 
-std::string NameToText(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
 // Lowercase hex without leading zeros ("0" for zero; '-' prefix if negative).
 std::string CanonicalHex(std::string hex) {
   bool negative = !hex.empty() && hex.front() == '-';
@@ -98,24 +91,9 @@ StatusOr<std::string> SerialFromAsn1(const ASN1_INTEGER* serial) {
   return CanonicalHex(std::move(text));
 }
 
-// Every certificate of a PEM bundle.
-StatusOr<std::vector<X509Ptr>> ParseBundle(std::string_view pem) {
-  if (pem.size() > kMaxCaBundleBytes) return absl::InvalidArgumentError("CA bundle larger than 4 MiB");
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::vector<X509Ptr> certs;
-  while (bio) {
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    if (cert == nullptr) break;
-    certs.emplace_back(cert);
-  }
-  ERR_clear_error();
-  if (certs.empty()) return absl::InvalidArgumentError("the CA bundle holds no PEM certificate");
-  return certs;
-}
-
 // A CA certificate of the bundle that issued and signed `crl`.
 Status VerifySignature(X509_CRL* crl, std::string_view ca_bundle_pem) {
-  auto bundle = ParseBundle(ca_bundle_pem);
+  auto bundle = pki_internal::ParseCertificateBundle(ca_bundle_pem, "CA bundle", kMaxCaBundleBytes);
   if (!bundle.ok()) return bundle.status();
   const X509_NAME* issuer = X509_CRL_get_issuer(crl);
   bool issuer_known = false;

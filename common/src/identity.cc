@@ -13,6 +13,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "pki_internal.h"
+
 namespace orgtrail {
 namespace {
 
@@ -24,8 +26,6 @@ constexpr size_t kMaxRegionLength = 32;
 constexpr size_t kMaxPemBytes = 1 << 20;
 constexpr int64_t kMicrosPerSecond = 1000000;
 
-struct BioFree { void operator()(BIO* b) const { BIO_free_all(b); } };
-struct X509Free { void operator()(X509* x) const { X509_free(x); } };
 struct StoreFree { void operator()(X509_STORE* s) const { X509_STORE_free(s); } };
 struct StoreCtxFree { void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); } };
 struct StackFree { void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); } };
@@ -36,8 +36,8 @@ struct BasicConstraintsFree {
   void operator()(BASIC_CONSTRAINTS* b) const { BASIC_CONSTRAINTS_free(b); }
 };
 
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using pki_internal::BioPtr;
+using pki_internal::X509Ptr;
 
 // Quotes untrusted text for an error message: printable ASCII only, bounded.
 std::string Quote(std::string_view text) {
@@ -204,17 +204,7 @@ StatusOr<X509Ptr> ParseCertificate(std::string_view pem) {
 
 // Every certificate in a PEM bundle (at least one).
 StatusOr<std::vector<X509Ptr>> ParseCertificates(std::string_view pem, std::string_view what) {
-  if (pem.size() > kMaxPemBytes) return absl::InvalidArgumentError(std::string(what) + " too large");
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::vector<X509Ptr> certs;
-  while (bio) {
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    if (cert == nullptr) break;
-    certs.emplace_back(cert);
-  }
-  ERR_clear_error();
-  if (certs.empty()) return absl::InvalidArgumentError(std::string(what) + ": no PEM certificate");
-  return certs;
+  return pki_internal::ParseCertificateBundle(pem, what, kMaxPemBytes);
 }
 
 Status CheckValidityWindow(X509* cert, int64_t now_us) {

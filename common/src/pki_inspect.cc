@@ -89,14 +89,6 @@ std::string SubjectAttribute(X509_NAME* name, int nid) {
   return len > 0 ? std::string(buffer, static_cast<size_t>(len)) : "";
 }
 
-std::string NameToText(X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
 StatusOr<KeyType> KeyTypeOf(EVP_PKEY* key) {
   switch (EVP_PKEY_get_id(key)) {
     case EVP_PKEY_EC: return KeyType::kEcdsaP256;
@@ -166,8 +158,8 @@ StatusOr<std::string> DescribeCertificate(std::string_view cert_pem) {
   if (!options.ok()) return options.status();
   X509* x = cert->get();
   std::string out;
-  out += "subject:       " + NameToText(X509_get_subject_name(x)) + "\n";
-  out += "issuer:        " + NameToText(X509_get_issuer_name(x)) + "\n";
+  out += "subject:       " + pki_internal::NameToText(X509_get_subject_name(x)) + "\n";
+  out += "issuer:        " + pki_internal::NameToText(X509_get_issuer_name(x)) + "\n";
   BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr));
   char* serial_hex = serial ? BN_bn2hex(serial.get()) : nullptr;
   out += "serial:        " + std::string(serial_hex != nullptr ? serial_hex : "?") + "\n";

@@ -51,6 +51,29 @@ StatusOr<X509Ptr> ParseCertificatePem(std::string_view pem) {
   return X509Ptr(cert);
 }
 
+StatusOr<std::vector<X509Ptr>> ParseCertificateBundle(std::string_view pem, std::string_view what,
+                                                      size_t max_bytes) {
+  if (pem.size() > max_bytes) return absl::InvalidArgumentError(std::string(what) + " too large");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::vector<X509Ptr> certs;
+  while (bio) {
+    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (cert == nullptr) break;
+    certs.emplace_back(cert);
+  }
+  ERR_clear_error();
+  if (certs.empty()) return absl::InvalidArgumentError(std::string(what) + ": no PEM certificate");
+  return certs;
+}
+
+std::string NameToText(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
 Status CheckTrustDomain(std::string_view domain) {
   if (domain.empty() || domain.size() > 255) {
     return absl::InvalidArgumentError("trust domain must be 1-255 characters");

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -55,6 +56,14 @@ Status OpenSslFailure(std::string_view what);
 StatusOr<PkeyPtr> ParsePrivateKeyPem(std::string_view pem);
 
 StatusOr<X509Ptr> ParseCertificatePem(std::string_view pem);
+
+// Every certificate of a PEM bundle (at least one). `what` names the input in errors; a bundle
+// over max_bytes is refused before it is read.
+StatusOr<std::vector<X509Ptr>> ParseCertificateBundle(std::string_view pem, std::string_view what,
+                                                      size_t max_bytes);
+
+// An X.509 name as RFC 2253 text ("" if OpenSSL cannot print it).
+std::string NameToText(const X509_NAME* name);
 
 Status CheckTrustDomain(std::string_view domain);
 

@@ -63,14 +63,6 @@ std::string ParseFingerprint(std::string_view text) {
   return hex;
 }
 
-std::string NameToText(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
 std::string SingleUri(X509* cert) {
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   ERR_clear_error();
@@ -95,7 +87,7 @@ StatusOr<RevocationSubject> RevocationSubjectFromPem(std::string_view cert_pem) 
   if (!cert.ok()) return cert.status();
   X509* x = cert->get();
   RevocationSubject subject;
-  subject.issuer = NameToText(X509_get_issuer_name(x));
+  subject.issuer = pki_internal::NameToText(X509_get_issuer_name(x));
   auto serial = CertificateSerial(cert_pem);
   if (!serial.ok()) return serial.status();
   subject.serial = std::move(*serial);

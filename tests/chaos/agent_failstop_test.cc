@@ -35,14 +35,15 @@ void WriteControl(const std::string& path, const std::string& mode) {
 }
 
 SubprocessOptions AgentOptions(const testutil::TempDir& dir, const TlsFiles& tls, const std::string& control,
-                               int ops_port, const std::string& name) {
+                               const std::string& name) {
   SubprocessOptions sub;
   sub.binary = ORGTRAIL_BINARY_DIR "/agent/orgtrail-agent";
   sub.log_dir = dir.path();
   sub.name = name;
+  // No collector: nothing listens on the port (FreePort's one right use).
   sub.args = {"--collector=127.0.0.1:" + std::to_string(testutil::FreePort()), "--ca=" + tls.ca_cert_path,
               "--cert=" + tls.cert_path, "--key=" + tls.key_path, "--spool-dir=" + dir.Join("spool"),
-              "--ops-listen=127.0.0.1:" + std::to_string(ops_port), "--generator-rate=200",
+              "--ops-listen=127.0.0.1:0", "--generator-rate=200",
               "--generator-seed=3", "--batch-max-age=50ms"};
   sub.env = {{"LD_PRELOAD", ORGTRAIL_CHAOS_SHIM_PATH},
              {"ORGTRAIL_CHAOS_SHIM_CONTROL", control},
@@ -57,10 +58,13 @@ TEST(AgentFailStop, ExitsAfterSpoolSyncFailureAndRestartsCleanly) {
   TlsFiles tls = pki.Agent("111111111111", "us-east-1", "a1");
   const std::string control = dir.Join("shim.ctl");
   WriteControl(control, "none");
-  const int ops_port = testutil::FreePort();
-
-  auto agent = Subprocess::Start(AgentOptions(dir, tls, control, ops_port, "agent-1"));
+  auto agent = Subprocess::Start(AgentOptions(dir, tls, control, "agent-1"));
   ASSERT_TRUE(agent.ok()) << agent.status();
+  int ops_port = 0;
+  ASSERT_TRUE(testutil::WaitFor([&] {
+    ops_port = testutil::PortFromLog((*agent)->ReadStderr(), "agent starting", "ops_port").value_or(0);
+    return ops_port != 0 || !(*agent)->Running();
+  }, std::chrono::seconds(60))) << (*agent)->ReadLog();
   // Running and spooling generated events.
   ASSERT_TRUE(testutil::WaitFor(
       [&] {
@@ -78,11 +82,13 @@ TEST(AgentFailStop, ExitsAfterSpoolSyncFailureAndRestartsCleanly) {
 
   // The disk is healthy again: the restarted agent opens the spool and runs.
   WriteControl(control, "none");
-  auto again = Subprocess::Start(AgentOptions(dir, tls, control, ops_port, "agent-2"));
+  auto again = Subprocess::Start(AgentOptions(dir, tls, control, "agent-2"));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(testutil::WaitFor(
       [&] {
-        auto r = testutil::HttpGet("127.0.0.1", ops_port, "/healthz", std::chrono::milliseconds(1000));
+        const int port = testutil::PortFromLog((*again)->ReadStderr(), "agent starting", "ops_port").value_or(0);
+        if (port == 0) return false;
+        auto r = testutil::HttpGet("127.0.0.1", port, "/healthz", std::chrono::milliseconds(1000));
         return r.ok() && r->status == 200;
       },
       std::chrono::seconds(60)))

@@ -40,13 +40,10 @@ TEST(AgentHalfOpen, SilentCollectorWithBatchesInFlightReopensTheStream) {
   ASSERT_TRUE(pki.ok());
   const TlsFiles collector_tls = pki.Collector();
   const TlsFiles agent_tls = pki.Agent("111111111111", "us-east-1", "a1");
-  const int grpc_port = testutil::FreePort();
-  const int http_port = testutil::FreePort();
-  const int ops_port = testutil::FreePort();
 
   SubprocessOptions c;
   c.binary = ORGTRAIL_BINARY_DIR "/collector/orgtrail-collector";
-  c.args = {"--listen=127.0.0.1:" + std::to_string(grpc_port), "--http-listen=127.0.0.1:" + std::to_string(http_port),
+  c.args = {"--listen=127.0.0.1:0", "--http-listen=127.0.0.1:0",
             "--data-dir=" + dir.Join("collector"), "--ca=" + collector_tls.ca_cert_path,
             "--cert=" + collector_tls.cert_path, "--key=" + collector_tls.key_path,
             "--trust-domain=" + pki.trust_domain()};
@@ -54,9 +51,15 @@ TEST(AgentHalfOpen, SilentCollectorWithBatchesInFlightReopensTheStream) {
   c.name = "collector";
   auto collector = Subprocess::Start(c);
   ASSERT_TRUE(collector.ok()) << collector.status();
-  ASSERT_TRUE(testutil::WaitFor([&] { return testutil::PortAcceptsConnections("127.0.0.1", grpc_port); },
-                                std::chrono::seconds(60)))
-      << (*collector)->ReadLog();
+  int grpc_port = 0;
+  int http_port = 0;
+  ASSERT_TRUE(testutil::WaitFor([&] {
+    const std::string log = (*collector)->ReadStderr();
+    grpc_port = testutil::PortFromLog(log, "collector listening", "grpc_port").value_or(0);
+    http_port = testutil::PortFromLog(log, "collector listening", "http_port").value_or(0);
+    return (grpc_port != 0 && http_port != 0) || !(*collector)->Running();
+  }, std::chrono::seconds(60))) << (*collector)->ReadLog();
+  ASSERT_TRUE((*collector)->Running()) << (*collector)->ReadLog();
 
   auto proxy = chaos::FaultProxy::Start(grpc_port);
   ASSERT_TRUE(proxy.ok()) << proxy.status();
@@ -65,13 +68,18 @@ TEST(AgentHalfOpen, SilentCollectorWithBatchesInFlightReopensTheStream) {
   a.binary = ORGTRAIL_BINARY_DIR "/agent/orgtrail-agent";
   a.args = {"--collector=127.0.0.1:" + std::to_string((*proxy)->port()), "--ca=" + agent_tls.ca_cert_path,
             "--cert=" + agent_tls.cert_path, "--key=" + agent_tls.key_path, "--spool-dir=" + dir.Join("spool"),
-            "--ops-listen=127.0.0.1:" + std::to_string(ops_port), "--generator-rate=200",
+            "--ops-listen=127.0.0.1:0", "--generator-rate=200",
             "--generator-limit=" + std::to_string(kEvents), "--generator-seed=5", "--batch-max-age=50ms",
             "--ack-timeout-ms=2000"};
   a.log_dir = dir.path();
   a.name = "agent";
   auto agent = Subprocess::Start(a);
   ASSERT_TRUE(agent.ok()) << agent.status();
+  int ops_port = 0;
+  ASSERT_TRUE(testutil::WaitFor([&] {
+    ops_port = testutil::PortFromLog((*agent)->ReadStderr(), "agent starting", "ops_port").value_or(0);
+    return ops_port != 0 || !(*agent)->Running();
+  }, std::chrono::seconds(60))) << (*agent)->ReadLog();
   // Delivering through the proxy.
   ASSERT_TRUE(testutil::WaitFor([&] { return Metric(ops_port, "orgtrail_agent_batches_acked_total") >= 3; },
                                 std::chrono::seconds(60)))

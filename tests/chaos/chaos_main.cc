@@ -122,5 +122,11 @@ int main(int argc, char** argv) {
   orgtrail::testutil::TempDir dir("orgtrail-chaos");
   if (o.keep_dir) std::cerr << "orgtrail-chaos: run folder " << dir.path() << "\n";
   Harness harness(o, dir.path());
-  return harness.Run();
+  const int status = harness.Run();
+  if (status != 0 && !o.keep_dir) {
+    // A failed run keeps its folder (PKI, data, every process's log) for the post-mortem.
+    ::setenv("ORGTRAIL_KEEP_TEST_DIRS", "1", 1);
+    std::cerr << "orgtrail-chaos: the run failed; its folder is kept: " << dir.path() << "\n";
+  }
+  return status;
 }

@@ -73,8 +73,8 @@ Status ChaosCluster::Init() {
     auto proxy = FaultProxy::Start(0);
     if (!proxy.ok()) return proxy.status();
     proxies_.push_back(std::move(*proxy));
-    ops_ports_.push_back(testutil::FreePort());
-    api_ports_.push_back(specs_[i].put_events ? testutil::FreePort() : 0);
+    ops_ports_.push_back(0);  // the kernel's choice at the first start, kept across restarts
+    api_ports_.push_back(0);
     skews_.push_back(0);
     agent_procs_.emplace_back();
     agent_starts_.push_back(0);
@@ -224,17 +224,22 @@ Status ChaosCluster::StartAgent(size_t i, int64_t clock_skew_seconds) {
   auto process = testutil::Subprocess::Start(sub);
   if (!process.ok()) return process.status();
   proc = std::move(*process);
-  // Up when its ops port answers (or it exited: the caller sees !AgentRunning).
+  // Up once it logged "agent starting" (every listener, ops last, accepts connections) or
+  // it exited: the caller sees !AgentRunning. The ports it listens on are read back.
   testutil::WaitFor(
       [&] {
-        if (!proc->Running()) return true;
-        auto r = testutil::HttpGet("127.0.0.1", ops_ports_[i], "/healthz", std::chrono::milliseconds(1000));
-        return r.ok() && r->status == 200;
+        return !proc->Running() ||
+               testutil::PortFromLog(proc->ReadStderr(), "agent starting", "ops_port").has_value();
       },
       std::chrono::seconds(60), std::chrono::milliseconds(50));
   if (!proc->Running()) {
     return absl::UnavailableError("agent " + spec.name + " exited at start (" + proc->DescribeExit() +
                                   "): " + proc->ReadStderr().substr(0, 2000));
+  }
+  const std::string log = proc->ReadStderr();
+  ops_ports_[i] = testutil::PortFromLog(log, "agent starting", "ops_port").value_or(0);
+  if (spec.put_events) {
+    api_ports_[i] = testutil::PortFromLog(log, "local PutEvents API listening", "tcp_port").value_or(0);
   }
   return absl::OkStatus();
 }

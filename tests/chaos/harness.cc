@@ -157,7 +157,9 @@ bool Harness::Quiesce(double timeout_s, std::string* why) {
           AgentHealth h = cluster_->Health(i);
           if (!h.up || h.pending_events != 0 || h.sealed_batches != 0) {
             *why = "agent " + cluster_->agents()[i].name + " pending " + std::to_string(h.pending_events) +
-                   " sealed " + std::to_string(h.sealed_batches) + (h.up ? "" : " (down)");
+                   " sealed " + std::to_string(h.sealed_batches) + " acked sequence " +
+                   std::to_string(h.acked_sequence) + (h.up ? (h.connected ? " (connected)" : " (not connected)")
+                                                            : " (down)");
             return false;
           }
         }

@@ -12,48 +12,17 @@
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/tls.h"
 #include "testutil/pki_fixture.h"
+#include "pki_cli_fixture.h"
 #include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 
 namespace orgtrail {
 namespace {
 
-using testutil::Subprocess;
-using testutil::SubprocessOptions;
 using testutil::TempDir;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class PkiCliTest : public ::testing::Test {
+class PkiCliTest : public PkiCliFixture {
  protected:
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), "pki");
-    SubprocessOptions options;
-    options.binary = ORGTRAIL_BINARY_DIR "/cli/orgtrailctl";
-    options.args = args;
-    options.log_dir = logs_;
-    options.name = "orgtrailctl-" + std::to_string(runs_++);
-    auto proc = Subprocess::Start(options);
-    RunResult result;
-    EXPECT_TRUE(proc.ok()) << proc.status();
-    if (!proc.ok()) return result;
-    if (!(*proc)->Wait(std::chrono::seconds(60)).has_value()) {
-      ADD_FAILURE() << "orgtrailctl did not finish: " << (*proc)->ReadLog();
-      return result;
-    }
-    result.exit_code = (*proc)->ExitCode();
-    result.out = (*proc)->ReadStdout();
-    result.err = (*proc)->ReadStderr();
-    return result;
-  }
-
-  std::string Ca() const { return dir_.Join("ca"); }
-  std::string CaFile(const std::string& name) const { return Ca() + "/" + name; }
-
   void InitCa() {
     RunResult r = Ctl({"init-ca", "--dir", Ca(), "--org", "example.org"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -76,10 +45,6 @@ class PkiCliTest : public ::testing::Test {
     if (!pem.ok() || !ca.ok()) return absl::NotFoundError("missing file");
     return VerifyCertificateChain(*pem, *ca);
   }
-
-  TempDir dir_;
-  std::string logs_ = dir_.MakeSubdir("logs");
-  int runs_ = 0;
 };
 
 TEST_F(PkiCliTest, InitCaAndIssueEveryRole) {

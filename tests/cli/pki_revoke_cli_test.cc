@@ -16,23 +16,16 @@
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/revocation.h"
 #include "orgtrail/common/time_util.h"
+#include "pki_cli_fixture.h"
 #include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 
 namespace orgtrail {
 namespace {
 
-using testutil::Subprocess;
-using testutil::SubprocessOptions;
 using testutil::TempDir;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class PkiRevokeCliTest : public ::testing::Test {
+class PkiRevokeCliTest : public PkiCliFixture {
  protected:
   void SetUp() override {
     RunResult r = Ctl({"init-ca", "--dir", Ca(), "--org", "example.org"});
@@ -43,28 +36,6 @@ class PkiRevokeCliTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  RunResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), "pki");
-    SubprocessOptions options;
-    options.binary = ORGTRAIL_BINARY_DIR "/cli/orgtrailctl";
-    options.args = args;
-    options.log_dir = logs_;
-    options.name = "orgtrailctl-" + std::to_string(runs_++);
-    auto proc = Subprocess::Start(options);
-    RunResult result;
-    EXPECT_TRUE(proc.ok()) << proc.status();
-    if (!proc.ok()) return result;
-    if (!(*proc)->Wait(std::chrono::seconds(60)).has_value()) {
-      ADD_FAILURE() << "orgtrailctl did not finish: " << (*proc)->ReadLog();
-      return result;
-    }
-    result.exit_code = (*proc)->ExitCode();
-    result.out = (*proc)->ReadStdout();
-    result.err = (*proc)->ReadStderr();
-    return result;
-  }
-
-  std::string Ca() const { return dir_.Join("ca"); }
   std::string Agent(const std::string& name) const { return Ca() + "/agent-111111111111-us-east-1-" + name + ".crt"; }
   StatusOr<Crl> ReadCrl(const std::string& path) {
     auto pem = ReadFile(path);
@@ -76,10 +47,6 @@ class PkiRevokeCliTest : public ::testing::Test {
     EXPECT_TRUE(subject.ok()) << subject.status();
     return subject.ok() ? *subject : RevocationSubject{};
   }
-
-  TempDir dir_;
-  std::string logs_ = dir_.MakeSubdir("logs");
-  int runs_ = 0;
 };
 
 TEST_F(PkiRevokeCliTest, RevokeWritesAVerifiedCrlAndExtendsIt) {

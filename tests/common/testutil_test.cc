@@ -184,6 +184,21 @@ class OneShotServer {
   std::thread thread_;
 };
 
+TEST(NetTest, PortFromLogReadsTheFieldOfTheNamedLineOnly) {
+  const std::string log =
+      "{\"level\":\"info\",\"msg\":\"local PutEvents API listening\",\"tcp_port\":4100}\n"
+      "{\"level\":\"info\",\"msg\":\"agent starting\",\"epoch\":3,\"ops_port\":41234,\"fresh\":true}\n";
+  EXPECT_EQ(PortFromLog(log, "agent starting", "ops_port"), 41234);
+  EXPECT_EQ(PortFromLog(log, "local PutEvents API listening", "tcp_port"), 4100);
+  EXPECT_EQ(PortFromLog(log, "agent starting", "tcp_port"), std::nullopt) << "another line's field";
+  EXPECT_EQ(PortFromLog(log, "collector listening", "grpc_port"), std::nullopt);
+  EXPECT_EQ(PortFromLog("{\"msg\":\"agent starting\",\"ops_port\":0}", "agent starting", "ops_port"), std::nullopt);
+  EXPECT_EQ(PortFromLog("{\"msg\":\"agent starting\",\"ops_port\":99999}", "agent starting", "ops_port"),
+            std::nullopt);
+  EXPECT_EQ(PortFromLog("{\"msg\":\"agent starting\",\"ops_port\":\"x\"}", "agent starting", "ops_port"),
+            std::nullopt);
+}
+
 TEST(NetTest, HttpGetReadsStatusHeadersAndBody) {
   OneShotServer server("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n");
   auto response = HttpGet("127.0.0.1", server.port(), "/healthz");

@@ -108,16 +108,7 @@ TEST(AgentDeliveryTest, CollectorDownWhileSourcesProduceThenEverythingArrives) {
 }
 
 v1::PutEventsResponse PutOne(v1::AgentApi::Stub* api, const std::string& id, const std::string& json) {
-  v1::PutEventsRequest request;
-  auto* e = request.add_audit_events();
-  e->set_id(id);
-  e->set_event_data(json);
-  v1::PutEventsResponse response;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  auto status = api->PutEvents(&ctx, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response;
+  return PutAgentEvents(api, {{id, json}});
 }
 
 std::string ManagementEvent(const std::string& id) {
@@ -133,10 +124,8 @@ std::string S3DataEvent(const std::string& id) {
 TEST(AgentDeliveryTest, TrailChangePushedMidStreamTakesEffect) {
   AgentHarness h;
   h.StartCollector();
-  const int api_port = FreePort();
   AgentProcess* agent = h.StartAgent("api", kAccount, kRegion,
-                                     {"--api-listen", "127.0.0.1:" + std::to_string(api_port)});
-  agent->api_port = api_port;
+                                     {"--api-listen", "127.0.0.1:0"});
   auto api = h.AgentApi(*agent);
   auto query = h.Query();
   // No trail configured yet: the agent's fallback takes everything.
@@ -181,8 +170,7 @@ TEST(AgentDeliveryTest, TrailChangePushedMidStreamTakesEffect) {
   // still filters the same way.
   h.StopCollector();
   agent->process->Stop();
-  agent = h.StartAgent("api", kAccount, kRegion, {"--api-listen", "127.0.0.1:" + std::to_string(api_port)});
-  agent->api_port = api_port;
+  agent = h.StartAgent("api", kAccount, kRegion, {"--api-listen", "127.0.0.1:0"});
   api = h.AgentApi(*agent);
   auto still_refused = PutOne(api.get(), "m2", ManagementEvent("44444444-0000-4000-8000-000000000000"));
   ASSERT_EQ(still_refused.failed_size(), 1);

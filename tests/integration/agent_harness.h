@@ -7,10 +7,12 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -43,8 +45,6 @@ class AgentHarness {
     collector_tls_ = pki_.Collector("main");
     admin_tls_ = pki_.Admin("root");
     auditor_tls_ = pki_.Auditor("alice");
-    collector_port_ = FreePort();
-    collector_http_port_ = FreePort();
   }
   ~AgentHarness() {
     for (auto& [name, agent] : agents_) {
@@ -57,7 +57,8 @@ class AgentHarness {
   TestPki& pki() { return pki_; }
   std::string collector_address() const { return "127.0.0.1:" + std::to_string(collector_port_); }
 
-  // extra_args: more collector flags (e.g. --allowed-regions).
+  // extra_args: more collector flags (e.g. --allowed-regions). The first start listens on ports
+  // the kernel chooses (read back from the log); restarts keep them, so agents find it again.
   void StartCollector(const std::vector<std::string>& extra_args = {}) {
     SubprocessOptions o;
     o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/collector/orgtrail-collector";
@@ -72,6 +73,13 @@ class AgentHarness {
     auto started = Subprocess::Start(o);
     ASSERT_TRUE(started.ok()) << started.status();
     collector_ = std::move(*started);
+    ASSERT_TRUE(WaitFor([&] {
+      return PortFromLog(collector_->ReadStderr(), "collector listening", "http_port").has_value() ||
+             !collector_->Running();
+    }, std::chrono::seconds(60)));
+    ASSERT_TRUE(collector_->Running()) << collector_->ReadLog();
+    collector_port_ = PortFromLog(collector_->ReadStderr(), "collector listening", "grpc_port").value_or(0);
+    collector_http_port_ = PortFromLog(collector_->ReadStderr(), "collector listening", "http_port").value_or(0);
     ASSERT_TRUE(WaitFor([&] {
       auto r = HttpGet("127.0.0.1", collector_http_port_, "/healthz", std::chrono::seconds(2));
       return (r.ok() && r->status == 200) || !collector_->Running();
@@ -97,14 +105,17 @@ class AgentHarness {
   }
   Subprocess* collector() { return collector_.get(); }
 
-  // Starts (or restarts, keeping its spool and ports) an agent.
+  // Starts (or restarts, keeping its spool) an agent. Its ops endpoint listens on a port the kernel
+  // chooses (read back from its log, as is the PutEvents port of an `--api-listen 127.0.0.1:0`).
   AgentProcess* StartAgent(const std::string& name, const std::string& account,
                            const std::string& region, std::vector<std::string> extra_args) {
+    // An agent started before the collector must know its address already: the one place a
+    // port is reserved ahead (FreePort); the collector then listens on it.
+    if (collector_port_ == 0) collector_port_ = FreePort();
     AgentProcess& agent = agents_[name];
     if (agent.name.empty()) {
       agent.name = name;
       agent.spool_dir = dir_.Join("spool-" + name);
-      agent.ops_port = FreePort();
       agent.tls = pki_.Agent(account, region, name);
       agent_args_[name] = extra_args;
     }
@@ -113,7 +124,7 @@ class AgentHarness {
     o.args = {"--collector", collector_address(), "--ca", agent.tls.ca_cert_path,
               "--cert", agent.tls.cert_path, "--key", agent.tls.key_path,
               "--spool-dir", agent.spool_dir,
-              "--ops-listen", "127.0.0.1:" + std::to_string(agent.ops_port),
+              "--ops-listen", "127.0.0.1:0",
               "--tls-refresh-seconds", "1"};
     for (auto& a : extra_args) o.args.push_back(a);
     o.log_dir = dir_.path();
@@ -122,11 +133,15 @@ class AgentHarness {
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return &agent;
     agent.process = std::move(*started);
+    // "agent starting" is logged once every listener (ops last) accepts connections.
     const bool up = WaitFor([&] {
-      auto r = HttpGet("127.0.0.1", agent.ops_port, "/healthz", std::chrono::seconds(2));
-      return (r.ok() && r->status == 200) || !agent.process->Running();
+      return PortFromLog(agent.process->ReadStderr(), "agent starting", "ops_port").has_value() ||
+             !agent.process->Running();
     }, std::chrono::seconds(60));
     EXPECT_TRUE(up && agent.process->Running()) << agent.process->ReadLog();
+    const std::string log = agent.process->ReadStderr();
+    agent.ops_port = PortFromLog(log, "agent starting", "ops_port").value_or(0);
+    agent.api_port = PortFromLog(log, "local PutEvents API listening", "tcp_port").value_or(0);
     return &agent;
   }
 
@@ -199,6 +214,23 @@ class AgentHarness {
   std::map<std::string, std::vector<std::string>> agent_args_;
   std::map<std::string, int> agent_starts_;
 };
+
+// One PutEvents call with (id, JSON) pairs, 10 s deadline; a failed call fails the test.
+inline v1::PutEventsResponse PutAgentEvents(v1::AgentApi::Stub* api,
+                                            const std::vector<std::pair<std::string, std::string>>& events) {
+  v1::PutEventsRequest request;
+  for (const auto& [id, json] : events) {
+    auto* e = request.add_audit_events();
+    e->set_id(id);
+    e->set_event_data(json);
+  }
+  v1::PutEventsResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto status = api->PutEvents(&ctx, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
 
 }  // namespace orgtrail::testutil
 

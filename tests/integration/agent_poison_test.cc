@@ -30,21 +30,6 @@ std::string Record(const std::string& id, const std::string& region = kRegion,
          R"(","recipientAccountId":"111122223333","eventCategory":"Management","eventType":"AwsApiCall"})";
 }
 
-v1::PutEventsResponse Put(v1::AgentApi::Stub* api, const std::vector<std::pair<std::string, std::string>>& events) {
-  v1::PutEventsRequest request;
-  for (const auto& [id, json] : events) {
-    auto* e = request.add_audit_events();
-    e->set_id(id);
-    e->set_event_data(json);
-  }
-  v1::PutEventsResponse response;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  auto status = api->PutEvents(&ctx, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response;
-}
-
 std::map<std::string, std::string> Failed(const v1::PutEventsResponse& response) {
   std::map<std::string, std::string> out;
   for (const auto& f : response.failed()) out[f.id()] = f.error_code();
@@ -55,10 +40,8 @@ TEST(AgentPoisonTest, PoisonNeighboursThroughPutEventsAndFilesTakeNoGoodEventWit
   AgentHarness h;
   h.StartCollector({"--allowed-regions", "sagov-westsouth-1r"});
   const std::string watch = h.dir().MakeSubdir("watch");
-  const int api_port = FreePort();
   AgentProcess* agent = h.StartAgent("poison", kAccount, kRegion,
-                                     {"--api-listen", "127.0.0.1:" + std::to_string(api_port), "--watch-dir", watch});
-  agent->api_port = api_port;
+                                     {"--api-listen", "127.0.0.1:0", "--watch-dir", watch});
   ASSERT_TRUE(WaitFor([&] { return h.AgentMetric(*agent, "orgtrail_agent_connected") == 1; },
                       std::chrono::seconds(60)))
       << agent->process->ReadLog();
@@ -66,7 +49,7 @@ TEST(AgentPoisonTest, PoisonNeighboursThroughPutEventsAndFilesTakeNoGoodEventWit
   auto query = h.Query();
 
   const std::string good_id = "aaaaaaaa-0000-4000-8000-000000000001";
-  auto response = Put(api.get(), {{"bogus", Record("bogus-region-1", "bogus", "iam.amazonaws.com")},
+  auto response = PutAgentEvents(api.get(), {{"bogus", Record("bogus-region-1", "bogus", "iam.amazonaws.com")},
                                   {"good", Record(good_id)},
                                   {"long", Record(std::string(300, 'L'))}});
   ASSERT_EQ(response.successful_size(), 1);
@@ -76,7 +59,7 @@ TEST(AgentPoisonTest, PoisonNeighboursThroughPutEventsAndFilesTakeNoGoodEventWit
   EXPECT_EQ(failed["long"], "InvalidEventId");
 
   // A region only this collector allows: the agent learnt it from the HelloAck.
-  auto allowed = Put(api.get(), {{"allowed", Record("allowed-1", "sagov-westsouth-1r", "iam.amazonaws.com")}});
+  auto allowed = PutAgentEvents(api.get(), {{"allowed", Record("allowed-1", "sagov-westsouth-1r", "iam.amazonaws.com")}});
   EXPECT_EQ(allowed.successful_size(), 1) << (allowed.failed_size() ? allowed.failed(0).error_message() : "");
 
   // The same poison in a CloudTrail file between good records.
@@ -126,11 +109,9 @@ TEST(AgentPoisonTest, PoisonNeighboursThroughPutEventsAndFilesTakeNoGoodEventWit
 TEST(AgentPoisonTest, CollectorFaultsAreResentNotDeadLettered) {
   AgentHarness h;
   h.StartCollector({"--test-transient-faults=3"});
-  const int api_port = FreePort();
   AgentProcess* agent = h.StartAgent("transient", kAccount, kRegion,
-                                     {"--api-listen", "127.0.0.1:" + std::to_string(api_port), "--batch-max-events",
+                                     {"--api-listen", "127.0.0.1:0", "--batch-max-events",
                                       "5", "--batch-max-age", "50ms"});
-  agent->api_port = api_port;
   auto api = h.AgentApi(*agent);
   int accepted = 0;
   for (int call = 0; call < 4; ++call) {
@@ -139,7 +120,7 @@ TEST(AgentPoisonTest, CollectorFaultsAreResentNotDeadLettered) {
       const std::string id = "transient-" + std::to_string(call) + "-" + std::to_string(i);
       events.emplace_back("e" + std::to_string(i), Record(id));
     }
-    accepted += Put(api.get(), events).successful_size();
+    accepted += PutAgentEvents(api.get(), events).successful_size();
   }
   ASSERT_EQ(accepted, 20);
   ASSERT_TRUE(h.WaitForStored(20, std::chrono::seconds(90)))

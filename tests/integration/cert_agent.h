@@ -30,24 +30,27 @@ struct CertAgent {
   static CertAgent Start(const std::string& collector, const TlsFiles& tls, const std::string& spool_dir,
                          const std::string& log_dir, const std::string& name) {
     CertAgent agent;
-    agent.ops_port = FreePort();
-    agent.api_port = FreePort();
     SubprocessOptions o;
     o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/agent/orgtrail-agent";
     o.args = {"--collector", collector, "--ca", tls.ca_cert_path, "--cert", tls.cert_path, "--key", tls.key_path,
-              "--spool-dir", spool_dir, "--ops-listen", "127.0.0.1:" + std::to_string(agent.ops_port),
-              "--api-listen", "127.0.0.1:" + std::to_string(agent.api_port), "--batch-max-age", "50ms"};
+              "--spool-dir", spool_dir, "--ops-listen", "127.0.0.1:0",
+              "--api-listen", "127.0.0.1:0", "--batch-max-age", "50ms"};
     o.log_dir = log_dir;
     o.name = "agent-" + name;
     auto started = Subprocess::Start(o);
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return agent;
     agent.process = std::move(*started);
+    // "agent starting" is logged once every listener accepts connections; the ports are the
+    // kernel's choice, read back from the log.
     EXPECT_TRUE(WaitFor([&] {
-      auto r = HttpGet("127.0.0.1", agent.ops_port, "/healthz", std::chrono::seconds(2));
-      return (r.ok() && r->status == 200) || !agent.process->Running();
+      return PortFromLog(agent.process->ReadStderr(), "agent starting", "ops_port").has_value() ||
+             !agent.process->Running();
     }, std::chrono::seconds(60)));
     EXPECT_TRUE(agent.process->Running()) << agent.process->ReadLog();
+    agent.ops_port = PortFromLog(agent.process->ReadStderr(), "agent starting", "ops_port").value_or(0);
+    agent.api_port =
+        PortFromLog(agent.process->ReadStderr(), "local PutEvents API listening", "tcp_port").value_or(0);
     return agent;
   }
 

@@ -221,10 +221,12 @@ TEST_F(DeployConfigTest, AgentStartsFromTheExampleConfigsAndDelivers) {
   for (const std::string& config : configs) {
     const std::string name = "a" + std::to_string(n++);
     TlsFiles tls = pki_.Agent("111111111111", "us-east-1", name);
-    const int ops_port = testutil::FreePort();
-    auto agent = StartAgent(config, "agent-" + name, collector->target(), tls, ops_port);
+    auto agent = StartAgent(config, "agent-" + name, collector->target(), tls, 0);
     ASSERT_NE(agent, nullptr);
-    EXPECT_TRUE(WaitFor([&] { return Healthy(ops_port) || !agent->Running(); }, std::chrono::seconds(60)));
+    EXPECT_TRUE(WaitFor([&] {
+      const int ops_port = testutil::PortFromLog(agent->ReadStderr(), "agent starting", "ops_port").value_or(0);
+      return (ops_port != 0 && Healthy(ops_port)) || !agent->Running();
+    }, std::chrono::seconds(60)));
     ASSERT_TRUE(agent->Running()) << config << " " << agent->DescribeExit() << "\n" << agent->ReadLog();
     const std::string id = testutil::AgentSpiffeId("example.org", "111111111111", "us-east-1", name);
     EXPECT_TRUE(WaitFor([&] { return AgentDelivered(admin.get(), id); }, std::chrono::seconds(60)))

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -195,6 +196,27 @@ int FreePort() {
   }
   int port = ntohs(addr.sin_port);
   ::close(fd);
+  return port;
+}
+
+std::optional<int> PortFromLog(std::string_view log, std::string_view message, std::string_view key) {
+  const std::string quoted = "\"" + std::string(message) + "\"";
+  const size_t at = log.find(quoted);
+  if (at == std::string_view::npos) return std::nullopt;
+  const size_t line_start = log.rfind('\n', at) == std::string_view::npos ? 0 : log.rfind('\n', at) + 1;
+  const size_t line_end = std::min(log.find('\n', at), log.size());
+  const std::string_view line = log.substr(line_start, line_end - line_start);
+  const std::string field = "\"" + std::string(key) + "\":";
+  const size_t k = line.find(field);
+  if (k == std::string_view::npos) return std::nullopt;
+  size_t i = k + field.size();
+  int port = 0;
+  bool digits = false;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '9' && port < 65536) {
+    port = port * 10 + (line[i++] - '0');
+    digits = true;
+  }
+  if (!digits || port <= 0 || port > 65535) return std::nullopt;
   return port;
 }
 

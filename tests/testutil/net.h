@@ -3,15 +3,19 @@
 // socket (for /healthz and /metrics), and a reader of one Prometheus series.
 // Thread-safe (no shared state).
 //
-// FreePort() binds 127.0.0.1:0, reads the port the kernel chose and closes
-// the socket: another process may take the port before the test uses it, so
-// callers that start a server should retry on "address in use".
+// Servers under test listen on port 0 and log the port the kernel chose;
+// PortFromLog reads it back (no window in which another process could take
+// it). FreePort() binds 127.0.0.1:0, reads the port and closes the socket:
+// only for a port that must stay closed (nothing listens on it) or when a
+// client must know an address before its server exists.
 #ifndef ORGTRAIL_TESTS_TESTUTIL_NET_H_
 #define ORGTRAIL_TESTS_TESTUTIL_NET_H_
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "orgtrail/common/status.h"
 
@@ -19,6 +23,10 @@ namespace orgtrail::testutil {
 
 // A currently free TCP port on 127.0.0.1 (aborts if none can be bound).
 int FreePort();
+
+// The port a daemon logged: the integer after "<key>": on the first log line that holds the JSON
+// string "<message>" (e.g. "collector listening" / "grpc_port"), or nullopt.
+std::optional<int> PortFromLog(std::string_view log, std::string_view message, std::string_view key);
 
 // True if a TCP connect to host:port succeeds now.
 bool PortAcceptsConnections(const std::string& host, int port);

@@ -9,7 +9,7 @@
 #include <condition_variable>
 #include <thread>
 
-#include "collector/store/fault_injection_env.h"
+#include "faultenv/sync_fault_fs.h"
 #include "orgtrail/common/event_extractor.h"
 #include "testutil/ingest_client.h"
 #include "testutil/temp_dir.h"
@@ -92,8 +92,8 @@ TEST(CommitterTest, ConcurrentStreamsShareGroupCommitsAndAllGetAcked) {
 
 TEST(CommitterTest, FailedFsyncIsFailStopAndNothingIsAckedAfterwards) {
   testutil::TempDir dir;
-  SyncFaultState faults;
-  auto env = NewSyncFaultEnv(&faults);
+  faultenv::SyncFaultState faults;
+  auto env = faultenv::NewSyncFaultEnv(&faults);
   StoreOptions options;
   options.org = "example.org";
   options.env = env.get();

@@ -28,6 +28,7 @@
 #define ORGTRAIL_AGENT_SPOOL_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <atomic>
@@ -61,6 +62,9 @@ struct SpoolOptions {
   uint64_t memtable_budget_bytes = 16ull << 20;  // all column families' memtables together
   uint64_t block_cache_bytes = 4ull << 20;
   rocksdb::Env* env = nullptr;           // tests only (e.g. faultenv's power-loss journal); not owned
+  // Tests only: runs after an append's events became visible in the database and before
+  // AppendEvents returns (where a concurrent seal may take them).
+  std::function<void()> test_after_append_write;
 };
 
 struct SourceCheckpoint {

@@ -1,8 +1,10 @@
-#include "collector/store/fault_injection_env.h"
+#include "faultenv/sync_fault_fs.h"
 
 #include <rocksdb/file_system.h>
 
-namespace orgtrail::collector {
+#include "faultenv/hooked_file_system.h"
+
+namespace orgtrail::faultenv {
 namespace {
 
 rocksdb::IOStatus MaybeFail(SyncFaultState* state) {
@@ -37,35 +39,16 @@ class FaultyWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   SyncFaultState* state_;
 };
 
-class SyncFaultFileSystem : public rocksdb::FileSystemWrapper {
+class SyncFaultFileSystem : public HookedFileSystem {
  public:
   SyncFaultFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target, SyncFaultState* state)
-      : FileSystemWrapper(target), state_(state) {}
+      : HookedFileSystem(target), state_(state) {}
   const char* Name() const override { return "OrgtrailSyncFaultFileSystem"; }
-  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                    rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->NewWritableFile(fname, options, &file, dbg);
-    if (s.ok()) result->reset(new FaultyWritableFile(std::move(file), state_));
-    return s;
-  }
-  rocksdb::IOStatus ReopenWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
-                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                       rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReopenWritableFile(fname, options, &file, dbg);
-    if (s.ok()) result->reset(new FaultyWritableFile(std::move(file), state_));
-    return s;
-  }
-  rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
-                                      const rocksdb::FileOptions& options,
-                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                      rocksdb::IODebugContext* dbg) override {
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReuseWritableFile(fname, old_fname, options, &file, dbg);
-    if (s.ok()) result->reset(new FaultyWritableFile(std::move(file), state_));
-    return s;
+
+ protected:
+  std::unique_ptr<rocksdb::FSWritableFile> Wrap(const std::string& /*fname*/,
+                                                std::unique_ptr<rocksdb::FSWritableFile> file) override {
+    return std::make_unique<FaultyWritableFile>(std::move(file), state_);
   }
 
  private:
@@ -79,4 +62,4 @@ std::unique_ptr<rocksdb::Env> NewSyncFaultEnv(SyncFaultState* state) {
   return rocksdb::NewCompositeEnv(fs);
 }
 
-}  // namespace orgtrail::collector
+}  // namespace orgtrail::faultenv
