@@ -78,6 +78,7 @@ Status ChaosCluster::Init() {
     skews_.push_back(0);
     agent_procs_.emplace_back();
     agent_starts_.push_back(0);
+    spools_replaced_.push_back(0);
     ORGTRAIL_RETURN_IF_ERROR(ArmShim(specs_[i].name, "none"));
   }
   return absl::OkStatus();
@@ -197,6 +198,22 @@ std::string ChaosCluster::CollectorMetrics() {
 }
 
 Status ChaosCluster::StartAgent(size_t i, int64_t clock_skew_seconds) {
+  Status s = StartAgentOnce(i, clock_skew_seconds);
+  const std::string text = s.ToString();
+  if (s.ok() || text.find("DATA_LOSS") == std::string::npos ||
+      (text.find("Corruption") == std::string::npos && text.find("cannot open spool") == std::string::npos)) {
+    return s;
+  }
+  // The agent refused to run on a damaged spool, as it must. The operator moves the spool aside
+  // and starts the agent fresh; its sources deliver again and the collector deduplicates.
+  const std::string aside = spool_dir(i) + ".corrupt-" + std::to_string(++spools_replaced_[i]);
+  if (std::rename(spool_dir(i).c_str(), aside.c_str()) != 0) {
+    return absl::InternalError("cannot move the damaged spool aside: " + text);
+  }
+  return StartAgentOnce(i, clock_skew_seconds);
+}
+
+Status ChaosCluster::StartAgentOnce(size_t i, int64_t clock_skew_seconds) {
   auto& proc = agent_procs_[i];
   if (proc && proc->Running()) return absl::FailedPreconditionError("agent already running");
   proc.reset();

@@ -80,7 +80,12 @@ class ChaosCluster {
   std::string CollectorMetrics();
 
   // ---- agents
+  // Starts agent i. An agent that refuses to start because its spool is damaged (DATA_LOSS: RocksDB
+  // found corruption at open or at its first write) gets the operator's procedure (README,
+  // "Corrupted spool"): the spool is moved aside and the agent started on a fresh one, counted in
+  // spools_replaced(i).
   Status StartAgent(size_t i, int64_t clock_skew_seconds = 0);
+  int spools_replaced(size_t i) const { return spools_replaced_[i]; }
   void KillAgent(size_t i, int signal);
   bool AgentRunning(size_t i);
   AgentHealth Health(size_t i);
@@ -131,6 +136,8 @@ class ChaosCluster {
   int http_port_ = 0;
   int collector_starts_ = 0;
   std::vector<int> agent_starts_;
+  std::vector<int> spools_replaced_;
+  Status StartAgentOnce(size_t i, int64_t clock_skew_seconds);
 };
 
 // The value of one Prometheus sample line "name{labels} value" (or "name value").

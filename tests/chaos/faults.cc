@@ -138,22 +138,16 @@ bool Harness::InjectAgentProcessFault(const std::string& kind, FaultRecord* r, I
     bool corrupted = false;
     r->detail = CorruptSpool(i, &corrupted);
     effect = corrupted;
+    // Defined behaviour: the agent refuses to run on a corrupted spool (DATA_LOSS, exit 1) when
+    // RocksDB notices, at open or later at a write; the supervisor then follows the operator's
+    // procedure (ChaosCluster::StartAgent): the spool moved aside, a fresh one.
+    const int replaced = cluster_->spools_replaced(i);
     Status s = cluster_->StartAgent(i, 0);
-    if (!s.ok() && s.ToString().find("cannot open spool") != std::string::npos &&
-        s.ToString().find("DATA_LOSS") != std::string::npos) {
-      // Defined behaviour: the agent refuses to start on a corrupted spool
-      // (DATA_LOSS, exit 1) rather than run on damaged state. The operator
-      // moves the spool aside and starts it fresh; its sources deliver again
-      // from their beginning and the collector deduplicates by eventID.
+    if (cluster_->spools_replaced(i) > replaced) {
       r->detail += "; agent refused to start (DATA_LOSS); operator moved the spool aside, fresh spool";
-      const std::string aside = cluster_->spool_dir(i) + ".corrupt-" + std::to_string(r->at_s);
-      if (std::rename(cluster_->spool_dir(i).c_str(), aside.c_str()) != 0) {
-        NoteStatus(kind, absl::InternalError("cannot move the spool aside"), r);
-      }
       r->restarted = true;
-      s = cluster_->StartAgent(i, 0);
     } else if (s.ok()) {
-      r->detail += "; agent started on it";
+      r->detail += "; agent started on it (damage not read yet: a later refusal gets the same procedure)";
     }
     NoteStatus(kind, s, r);
   }
