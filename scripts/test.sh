@@ -4,23 +4,29 @@
 #   2. Release build in build/ and `ctest` (unit + integration + quick chaos + tiny bench)
 #   3. AddressSanitizer+UBSan build in build-asan/: the unit and integration tests with the daemons
 #      built under ASan+UBSan (every child's stderr is scanned; a sanitizer report fails the test)
-#   4. the libFuzzer targets (scripts/fuzz.sh): each corpus replayed, then each target for a few seconds
-# Options: --no-asan (skip step 3), --asan-only (only step 3), --no-fuzz (skip step 4).
+#   4. with --full (CI: .ci/run): the ThreadSanitizer pass (scripts/tsan.sh, build-tsan/): the unit
+#      and integration tests with the daemons built under TSan; a race report fails the test
+#   5. the libFuzzer targets (scripts/fuzz.sh): each corpus replayed, then each target for a few seconds
+# Options: --full (add step 4), --no-asan (skip step 3), --asan-only (only step 3), --no-fuzz (skip 5).
 # No test is ever rerun: a failure fails the run (a flaky test is a bug to fix, not to retry).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_MAIN=1
 RUN_ASAN=1
 RUN_FUZZ=1
+RUN_TSAN=0
+ASAN_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --no-asan) RUN_ASAN=0 ;;
-    --asan-only) RUN_MAIN=0; RUN_FUZZ=0 ;;
+    --asan-only) ASAN_ONLY=1 ;;
     --no-fuzz) RUN_FUZZ=0 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --full) RUN_TSAN=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+if [ "$ASAN_ONLY" = 1 ]; then RUN_MAIN=0; RUN_ASAN=1; RUN_FUZZ=0; RUN_TSAN=0; fi
 JOBS="${ORGTRAIL_JOBS:-$(nproc)}"
 # ccache hits across clones and build dirs (paths under the repo are hashed relative to it).
 export CCACHE_BASEDIR="$ROOT"
@@ -59,6 +65,9 @@ if [ "$RUN_ASAN" = 1 ]; then
   (cd "$ROOT/build-asan" && ORGTRAIL_QUERY_SCALE_EVENTS=200000 GRPC_DNS_RESOLVER=native ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$JOBS" -L 'unit|integration|sanitized' -E '^local_org_quickstart$' --timeout 900)
+fi
+if [ "$RUN_TSAN" = 1 ]; then
+  "$ROOT/scripts/tsan.sh"  # after the ASan pass: see scripts/tsan.sh
 fi
 if [ "$RUN_FUZZ" = 1 ]; then
   echo "== Fuzz targets (clang, ASan+UBSan+libFuzzer): corpus replay, then 5 s each"

@@ -282,6 +282,8 @@ TEST(SanitizerReportTest, FindsEachSanitizersReportAndNothingElse) {
   for (const char* report : {"==12==ERROR: AddressSanitizer: heap-use-after-free on address 0x1",
                              "==12==ERROR: LeakSanitizer: detected memory leaks",
                              "WARNING: ThreadSanitizer: data race (pid=7)",
+                             "==7==WARNING: ThreadSanitizer: lock-order-inversion (potential deadlock) (pid=7)",
+                             "FATAL: ThreadSanitizer: unexpected memory mapping 0x7f0000000000-0x7f0000001000",
                              "store.cc:42:7: runtime error: signed integer overflow"}) {
     auto found = FindSanitizerReport(std::string("{\"msg\":\"started\"}\n") + report + "\n    #0 0x1 in f\n");
     ASSERT_TRUE(found.has_value()) << report;
@@ -304,6 +306,26 @@ void RunChildThatPrintsAnAsanReport(const std::string& log_dir) {
 TEST(SanitizerReportTest, AChildsReportFailsTheTestThatStartedIt) {
   TempDir dir;
   EXPECT_NONFATAL_FAILURE(RunChildThatPrintsAnAsanReport(dir.path()), "printed a sanitizer report");
+}
+
+// A daemon the test leaves running is killed and reaped by the destructor: its log is scanned too.
+void LeaveATsanChildToTheDestructor(const std::string& log_dir) {
+  SubprocessOptions options;
+  options.binary = "/bin/sh";
+  options.args = {"-c", "echo 'WARNING: ThreadSanitizer: data race (pid=9)' >&2; exec sleep 60"};
+  options.log_dir = log_dir;
+  options.name = "tsan-child";
+  auto proc = Subprocess::Start(options);
+  ASSERT_TRUE(proc.ok());
+  // The report is written before the child is destroyed (else the test would pass over nothing).
+  Subprocess* child = proc->get();
+  ASSERT_TRUE(WaitFor([child] { return child->ReadStderr().find("ThreadSanitizer") != std::string::npos; },
+                      std::chrono::seconds(30)));
+}
+
+TEST(SanitizerReportTest, AReportOfAChildLeftToTheDestructorFailsTheTest) {
+  TempDir dir;
+  EXPECT_NONFATAL_FAILURE(LeaveATsanChildToTheDestructor(dir.path()), "printed a sanitizer report");
 }
 
 }  // namespace

@@ -38,9 +38,9 @@ trap cleanup EXIT
 
 # The README's two commands are the scripts that exist, and CI runs the second one.
 grep -qx 'scripts/orgtrail-local.sh up' "$ROOT/README.md" || fail "README lacks 'scripts/orgtrail-local.sh up'"
-grep -qx 'scripts/test.sh' "$ROOT/README.md" || fail "README lacks 'scripts/test.sh'"
-grep -q '^exec scripts/test.sh$' "$ROOT/.ci/run" || fail ".ci/run does not exec scripts/test.sh"
-[ -x "$ROOT/scripts/orgtrail-local.sh" ] && [ -x "$ROOT/scripts/test.sh" ] || fail "scripts not executable"
+grep -qx 'scripts/test.sh --full' "$ROOT/README.md" || fail "README lacks 'scripts/test.sh --full'"
+grep -q '^exec scripts/test.sh --full$' "$ROOT/.ci/run" || fail ".ci/run does not exec scripts/test.sh --full"
+[ -x "$ROOT/scripts/orgtrail-local.sh" ] && [ -x "$ROOT/scripts/test.sh" ] && [ -x "$ROOT/scripts/tsan.sh" ] || fail "scripts not executable"
 # Every orgtrailctl subcommand the README's tour table names exists.
 for c in $(grep -oE '^\| `[a-z-]+' "$ROOT/README.md" | sed 's/^| `//'); do
   "$BUILD_DIR/cli/orgtrailctl" "$c" --help >/dev/null 2>&1 || fail "README names orgtrailctl $c, which has no --help"

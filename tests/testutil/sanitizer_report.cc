@@ -6,8 +6,10 @@ namespace orgtrail::testutil {
 
 std::optional<std::string> FindSanitizerReport(std::string_view log) {
   static constexpr std::string_view kMarkers[] = {
-      "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
-      "ERROR: ThreadSanitizer", "ERROR: UndefinedBehaviorSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
+      "ERROR: AddressSanitizer",           "ERROR: LeakSanitizer",
+      "WARNING: ThreadSanitizer",          "ERROR: ThreadSanitizer",
+      "FATAL: ThreadSanitizer",            "ThreadSanitizer: CHECK failed",
+      "ERROR: UndefinedBehaviorSanitizer", "SUMMARY: UndefinedBehaviorSanitizer",
       ": runtime error: "};
   size_t first = std::string_view::npos;
   for (std::string_view marker : kMarkers) first = std::min(first, log.find(marker));

@@ -17,7 +17,9 @@ namespace orgtrail::testutil {
 
 // The first sanitizer report in `log` (from its first line to at most 40 lines
 // on), or nullopt. Recognises AddressSanitizer, LeakSanitizer,
-// UndefinedBehaviorSanitizer ("runtime error:") and ThreadSanitizer reports.
+// UndefinedBehaviorSanitizer ("runtime error:") and ThreadSanitizer reports
+// (races, lock-order inversions, signal-unsafe calls: "WARNING: ThreadSanitizer";
+// a runtime that cannot run: "FATAL: ThreadSanitizer", "ThreadSanitizer: CHECK failed").
 std::optional<std::string> FindSanitizerReport(std::string_view log);
 
 }  // namespace orgtrail::testutil
