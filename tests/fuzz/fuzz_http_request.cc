@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -36,18 +38,35 @@ orgtrail::HttpServer* StartServer() {
   return server;
 }
 
+// A connection to the server. The client shuts its write side first, so each input leaves a
+// local port in TIME_WAIT; at thousands of inputs a second connect() can find no free port
+// (EADDRNOTAVAIL) until the kernel reuses one (net.ipv4.tcp_tw_reuse, after 1 s): wait and
+// retry, up to 10 s. Any other failure (refused: the server is gone) is a finding.
+int Connect(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int attempt = 0;; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ORGTRAIL_FUZZ_CHECK(fd >= 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
+    const int error = errno;
+    ::close(fd);
+    if (error != EADDRNOTAVAIL || attempt == 10000) {
+      std::fprintf(stderr, "fuzz_http_request: connect: %s\n", std::strerror(error));
+      std::abort();
+    }
+    ::usleep(1000);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static orgtrail::HttpServer* server = StartServer();
   if (size > 12 * 1024) return 0;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ORGTRAIL_FUZZ_CHECK(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ORGTRAIL_FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  const int fd = Connect(server->port());
   size_t off = 0;
   while (off < size) {
     const ssize_t n = ::send(fd, data + off, size - off, MSG_NOSIGNAL);
