@@ -3,18 +3,26 @@
 #
 #   scripts/fuzz.sh --replay            run every target over its committed corpus only (CI)
 #   scripts/fuzz.sh --seconds N         run every target for N seconds
-#   scripts/fuzz.sh --runs N            run every target for N executions
+#   scripts/fuzz.sh --runs N            run every target for N executions (a dedicated campaign)
 # Options:
-#   --only a,b      only these targets (names without fuzz_, e.g. --only sql,config)
-#   --no-build      use the existing build dir as is
-#   --build-dir D   the fuzz build dir (default: <repo>/build-fuzz; env ORGTRAIL_FUZZ_BUILD_DIR)
-#   --jobs J        build parallelism (default 2)
+#   --only a,b        only these targets, in this order (names without fuzz_, e.g. --only sql,config)
+#   --parallel P      run P targets at a time (default 1); each target is one libFuzzer process
+#   --max-seconds S   stop each target after S seconds even if it has not reached --runs N
+#   --budget S        stop the whole run after S seconds: a running target is stopped at the
+#                     budget (its count so far is reported), targets not started are listed
+#   --no-build        use the existing build dir as is
+#   --build-dir D     the fuzz build dir (default: <repo>/build-fuzz; env ORGTRAIL_FUZZ_BUILD_DIR)
+#   --jobs J          build parallelism (default 2)
 #
 # The build is a separate clang build dir (ASan+UBSan+libFuzzer, see tests/fuzz/CMakeLists.txt).
 # Seeds are read from tests/fuzz/corpus/<target>/ and never modified; inputs the fuzzer finds go
 # to <build-dir>/fuzz-corpus/<target>/. Crashes, leaks, timeouts and OOMs are saved in
-# <build-dir>/fuzz-crashes/ (printed at the end); any of them fails the run (exit 1).
-# Per target the script prints executions, exec/s, seconds and crashes, then a summary line.
+# <build-dir>/fuzz-crashes/ (printed at the end); any of them fails the run (exit 1). With
+# --runs, a target stopped (--max-seconds, --budget) before N executions makes the run
+# incomplete (exit 3, after the table). Logs: <build-dir>/fuzz-logs/<target>.log.
+# Per target the script prints executions, exec/s, seconds, crashes and whether --runs N was
+# reached, then a summary line. A campaign that only uses idle CPU, fastest targets first:
+#   nice -n 19 scripts/fuzz.sh --runs 10000000 --parallel 2 --budget 7200 > campaign.log 2>&1 &
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,14 +32,20 @@ AMOUNT=0
 ONLY=""
 BUILD_IT=1
 JOBS=2
+PARALLEL=1
+MAX_SECONDS=0
+BUDGET=0
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --replay) MODE=replay; shift ;;
     --seconds) MODE=seconds; AMOUNT="${2:?--seconds N}"; shift 2 ;;
     --runs) MODE=runs; AMOUNT="${2:?--runs N}"; shift 2 ;;
     --only) ONLY="${2:?--only a,b}"; shift 2 ;;
+    --parallel) PARALLEL="${2:?--parallel P}"; shift 2 ;;
+    --max-seconds) MAX_SECONDS="${2:?--max-seconds S}"; shift 2 ;;
+    --budget) BUDGET="${2:?--budget S}"; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --build-dir) BUILD="${2:?--build-dir D}"; shift 2 ;;
     --jobs) JOBS="${2:?--jobs J}"; shift 2 ;;
@@ -40,7 +54,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$MODE" ] || usage
-case "$AMOUNT" in ''|*[!0-9]*) echo "fuzz.sh: expected a number, got '$AMOUNT'" >&2; exit 2 ;; esac
+for n in "$AMOUNT" "$PARALLEL" "$MAX_SECONDS" "$BUDGET"; do
+  case "$n" in ''|*[!0-9]*) echo "fuzz.sh: expected a number, got '$n'" >&2; exit 2 ;; esac
+done
+[ "$PARALLEL" -ge 1 ] || { echo "fuzz.sh: --parallel needs at least 1" >&2; exit 2; }
 
 # Every target, in the order they are run.
 ALL_TARGETS=(event_extractor record_splitter filter_pattern selectors config http_request
@@ -84,57 +101,120 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDI
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-total_execs=0
-failed=()
 start_all=$(date +%s)
-printf '%-22s %12s %10s %8s %8s  %s\n' target executions exec/s seconds crashes result
-for t in "${TARGETS[@]}"; do
-  bin="$BUILD/tests/fuzz/fuzz_$t"
-  seeds="$ROOT/tests/fuzz/corpus/$t"
-  [ -x "$bin" ] || { echo "fuzz.sh: $bin missing (build it, or drop --no-build)" >&2; exit 2; }
-  [ -d "$seeds" ] || { echo "fuzz.sh: no seed corpus $seeds" >&2; exit 2; }
-  dict=()
+
+# Runs one target; writes "<execs> <exec/s> <seconds> <crashes> <rc>" to $LOGS/<t>.result.
+run_target() {
+  local t="$1" bin="$BUILD/tests/fuzz/fuzz_$1" seeds="$ROOT/tests/fuzz/corpus/$1"
+  local log="$LOGS/$1.log" limit=0 dict=() rc
   [ -f "$ROOT/tests/fuzz/dict/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/dict/$t.dict")
-  log="$LOGS/$t.log"
+  [ "$MODE" = seconds ] && limit="$AMOUNT"
+  [ "$MODE" = runs ] && limit="$MAX_SECONDS"
+  if [ "$BUDGET" -gt 0 ]; then  # what is left of the budget caps this target
+    local left=$((start_all + BUDGET - $(date +%s)))
+    [ "$left" -ge 1 ] || left=1
+    if [ "$limit" -eq 0 ] || [ "$left" -lt "$limit" ]; then limit="$left"; fi
+  fi
+  local before after
   before=$(ls "$CRASHES" | grep -c "^$t-" || true)
-  common=(-artifact_prefix="$CRASHES/$t-" -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 $(target_flags "$t"))
+  local common=(-artifact_prefix="$CRASHES/$t-" -timeout=25 -rss_limit_mb=2560 -print_final_stats=1
+                $(target_flags "$t"))
+  local t0 t1
   t0=$(date +%s.%N)
-  set +e
   case "$MODE" in
     replay)  "$bin" "${common[@]}" -runs=0 "$seeds" >"$log" 2>&1 ;;
     seconds) mkdir -p "$BUILD/fuzz-corpus/$t"
-             "$bin" "${common[@]}" "${dict[@]}" -max_total_time="$AMOUNT" "$BUILD/fuzz-corpus/$t" "$seeds" >"$log" 2>&1 ;;
+             "$bin" "${common[@]}" "${dict[@]}" -max_total_time="$limit" "$BUILD/fuzz-corpus/$t" "$seeds" >"$log" 2>&1 ;;
     runs)    mkdir -p "$BUILD/fuzz-corpus/$t"
-             "$bin" "${common[@]}" "${dict[@]}" -runs="$AMOUNT" "$BUILD/fuzz-corpus/$t" "$seeds" >"$log" 2>&1 ;;
+             "$bin" "${common[@]}" "${dict[@]}" -runs="$AMOUNT" -max_total_time="$limit" \
+               "$BUILD/fuzz-corpus/$t" "$seeds" >"$log" 2>&1 ;;
   esac
   rc=$?
-  set -e
   t1=$(date +%s.%N)
+  local secs execs rate
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  execs=${execs:-0}; rate=${rate:-0}
   after=$(ls "$CRASHES" | grep -c "^$t-" || true)
-  crashes=$((after - before))
+  echo "${execs:-0} ${rate:-0} $secs $((after - before)) $rc" >"$LOGS/$t.result"
+}
+
+# Prints the table row of one finished target; records failures and shortfalls.
+total_execs=0
+failed=()
+short=()
+report_target() {
+  local t="$1" execs rate secs crashes rc result reached=-
+  read -r execs rate secs crashes rc <"$LOGS/$t.result"
   result=ok
   if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
-    result="FAILED (exit $rc, log $log)"
+    result="FAILED (exit $rc, log $LOGS/$t.log)"
     [ "$crashes" -gt 0 ] || crashes=1
     failed+=("$t")
   fi
-  total_execs=$((total_execs + execs))
-  printf '%-22s %12s %10s %8s %8s  %s\n' "$t" "$execs" "$rate" "$secs" "$crashes" "$result"
-  if [ "$result" != ok ]; then
-    grep -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|fuzz invariant failed|Test unit written to|SUMMARY" "$log" | head -8 | sed 's/^/    /' || true
+  if [ "$MODE" = runs ]; then
+    if [ "$execs" -ge "$AMOUNT" ]; then reached=yes; else reached=no; short+=("$t=$execs"); fi
   fi
+  total_execs=$((total_execs + execs))
+  printf '%-22s %12s %10s %8s %8s %8s  %s\n' "$t" "$execs" "$rate" "$secs" "$crashes" "$reached" "$result"
+  if [ "$result" != ok ]; then
+    grep -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|fuzz invariant failed|Test unit written to|SUMMARY" \
+      "$LOGS/$t.log" | head -8 | sed 's/^/    /' || true
+  fi
+}
+
+printf '%-22s %12s %10s %8s %8s %8s  %s\n' target executions exec/s seconds crashes reached result
+pending=("${TARGETS[@]}")
+running=()  # "pid:target"
+not_run=()
+for t in "${TARGETS[@]}"; do
+  [ -x "$BUILD/tests/fuzz/fuzz_$t" ] || { echo "fuzz.sh: $BUILD/tests/fuzz/fuzz_$t missing (build it, or drop --no-build)" >&2; exit 2; }
+  [ -d "$ROOT/tests/fuzz/corpus/$t" ] || { echo "fuzz.sh: no seed corpus $ROOT/tests/fuzz/corpus/$t" >&2; exit 2; }
+  rm -f "$LOGS/$t.result"
+done
+while [ ${#pending[@]} -gt 0 ] || [ ${#running[@]} -gt 0 ]; do
+  while [ ${#pending[@]} -gt 0 ] && [ ${#running[@]} -lt "$PARALLEL" ]; do
+    t="${pending[0]}"
+    pending=("${pending[@]:1}")
+    if [ "$BUDGET" -gt 0 ] && [ $(( $(date +%s) - start_all )) -ge "$BUDGET" ]; then
+      not_run+=("$t")
+      continue
+    fi
+    set +e
+    if [ "$PARALLEL" -eq 1 ]; then
+      run_target "$t"
+      set -e
+      report_target "$t"
+      continue
+    fi
+    run_target "$t" &
+    set -e
+    running+=("$!:$t")
+  done
+  [ ${#running[@]} -gt 0 ] || break
+  sleep 1
+  still=()
+  for r in "${running[@]}"; do
+    if kill -0 "${r%%:*}" 2>/dev/null; then still+=("$r"); else wait "${r%%:*}" || true; report_target "${r#*:}"; fi
+  done
+  running=("${still[@]+"${still[@]}"}")
 done
 elapsed=$(( $(date +%s) - start_all ))
 
+summary="fuzz.sh: $MODE: ${#TARGETS[@]} targets, $total_execs executions in ${elapsed}s"
+if [ "$MODE" = runs ]; then
+  [ ${#short[@]} -eq 0 ] || summary+=", short of $AMOUNT: ${short[*]}"
+  [ ${#not_run[@]} -eq 0 ] || summary+=", not run (budget): ${not_run[*]}"
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz.sh: crash inputs in $CRASHES:"
   for t in "${failed[@]}"; do ls -1 "$CRASHES" | grep "^$t-" | sed "s|^|    $CRASHES/|" || true; done
-  echo "fuzz.sh: $MODE: ${#TARGETS[@]} targets, $total_execs executions in ${elapsed}s, FAILED: ${failed[*]}"
+  echo "$summary, FAILED: ${failed[*]}"
   echo "fuzz.sh: reproduce with $BUILD/tests/fuzz/fuzz_<target> <crash file>"
   exit 1
 fi
-echo "fuzz.sh: $MODE: ${#TARGETS[@]} targets, $total_execs executions in ${elapsed}s, no crashes"
+if [ "$MODE" = runs ] && [ $(( ${#short[@]} + ${#not_run[@]} )) -gt 0 ]; then
+  echo "$summary, no crashes, INCOMPLETE"
+  exit 3
+fi
+echo "$summary, no crashes"

@@ -17,39 +17,53 @@
 
 namespace po = boost::program_options;
 
+namespace {
+
+// The option set is built once: an options_description holds only names, value types and
+// defaults; what an input parses goes to its own variables_map.
+const po::options_description& DaemonOptions() {
+  static const po::options_description* const kOptions = [] {
+    // The option names of deploy/config/agent.conf and collector.conf, typed as the daemons type them.
+    auto* options = new po::options_description("fuzzed daemon options");
+    options->add_options()
+        ("collector", po::value<std::string>(), "")
+        ("listen", po::value<std::string>()->default_value("127.0.0.1:7443"), "")
+        ("http-listen", po::value<std::string>(), "")
+        ("ops-listen", po::value<std::string>(), "")
+        ("ca", po::value<std::string>(), "")
+        ("cert", po::value<std::string>(), "")
+        ("key", po::value<std::string>(), "")
+        ("trust-domain", po::value<std::string>(), "")
+        ("collector-id", po::value<std::string>(), "")
+        ("home-region", po::value<std::string>(), "")
+        ("management-account-id", po::value<std::string>(), "")
+        ("log-level", po::value<std::string>(), "")
+        ("unconfigured-selection", po::value<std::string>(), "")
+        ("watch-dir", po::value<std::vector<std::string>>()->composing(), "")
+        ("spool-max-bytes", po::value<std::string>()->default_value("1GiB"), "")
+        ("batch-max-bytes", po::value<std::string>()->default_value("1MiB"), "")
+        ("max-batch-bytes", po::value<std::string>()->default_value("4MiB"), "")
+        ("max-event-bytes", po::value<std::string>(), "")
+        ("batch-max-age", po::value<std::string>()->default_value("200ms"), "")
+        ("batch-max-events", po::value<int>(), "")
+        ("max-events-per-batch", po::value<int>(), "")
+        ("max-unacked-batches", po::value<int64_t>(), "")
+        ("window", po::value<int>(), "")
+        ("tls-refresh-seconds", po::value<int64_t>(), "")
+        ("retention-days", po::value<double>(), "")
+        ("verbose", po::bool_switch(), "");
+    return options;
+  }();
+  return *kOptions;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 16 * 1024) return 0;
   static const std::string path = orgtrail::fuzz::ScratchDir() + "/orgtrail.conf";
   orgtrail::fuzz::WriteFileOrDie(path, orgtrail::fuzz::AsView(data, size));
-  // The option names of deploy/config/agent.conf and collector.conf, typed as the daemons type them.
-  po::options_description options("fuzzed daemon options");
-  options.add_options()
-      ("collector", po::value<std::string>(), "")
-      ("listen", po::value<std::string>()->default_value("127.0.0.1:7443"), "")
-      ("http-listen", po::value<std::string>(), "")
-      ("ops-listen", po::value<std::string>(), "")
-      ("ca", po::value<std::string>(), "")
-      ("cert", po::value<std::string>(), "")
-      ("key", po::value<std::string>(), "")
-      ("trust-domain", po::value<std::string>(), "")
-      ("collector-id", po::value<std::string>(), "")
-      ("home-region", po::value<std::string>(), "")
-      ("management-account-id", po::value<std::string>(), "")
-      ("log-level", po::value<std::string>(), "")
-      ("unconfigured-selection", po::value<std::string>(), "")
-      ("watch-dir", po::value<std::vector<std::string>>()->composing(), "")
-      ("spool-max-bytes", po::value<std::string>()->default_value("1GiB"), "")
-      ("batch-max-bytes", po::value<std::string>()->default_value("1MiB"), "")
-      ("max-batch-bytes", po::value<std::string>()->default_value("4MiB"), "")
-      ("max-event-bytes", po::value<std::string>(), "")
-      ("batch-max-age", po::value<std::string>()->default_value("200ms"), "")
-      ("batch-max-events", po::value<int>(), "")
-      ("max-events-per-batch", po::value<int>(), "")
-      ("max-unacked-batches", po::value<int64_t>(), "")
-      ("window", po::value<int>(), "")
-      ("tls-refresh-seconds", po::value<int64_t>(), "")
-      ("retention-days", po::value<double>(), "")
-      ("verbose", po::bool_switch(), "");
+  const po::options_description& options = DaemonOptions();
   po::variables_map values;
   const std::string config_flag = "--config=" + path;
   const char* argv[] = {"orgtrail-fuzz", config_flag.c_str()};

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -36,21 +38,40 @@ orgtrail::HttpServer* StartServer() {
   return server;
 }
 
+// A connection to the server. libFuzzer's timers (SIGALRM) interrupt system calls: a connect()
+// interrupted (EINTR) is dropped and made again, as are one that found no free local port
+// (EADDRNOTAVAIL: the client shuts its write side first, so each input leaves a port in
+// TIME_WAIT, and at thousands of inputs a second the kernel reuses them only after 1 s,
+// net.ipv4.tcp_tw_reuse), up to 10 s. Any other failure (refused: the server is gone) is a finding.
+int Connect(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int attempt = 0;; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ORGTRAIL_FUZZ_CHECK(fd >= 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
+    const int error = errno;
+    ::close(fd);
+    if ((error != EADDRNOTAVAIL && error != EINTR) || attempt == 10000) {
+      std::fprintf(stderr, "fuzz_http_request: connect: %s\n", std::strerror(error));
+      std::abort();
+    }
+    if (error == EADDRNOTAVAIL) ::usleep(1000);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static orgtrail::HttpServer* server = StartServer();
   if (size > 12 * 1024) return 0;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ORGTRAIL_FUZZ_CHECK(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ORGTRAIL_FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  const int fd = Connect(server->port());
   size_t off = 0;
   while (off < size) {
     const ssize_t n = ::send(fd, data + off, size - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may answer (431) and close before reading everything
     off += static_cast<size_t>(n);
   }
@@ -61,8 +82,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pollfd p{fd, POLLIN, 0};
     // The server answers a closed, incomplete request at once (400); 10 s means it hung.
     const int pr = ::poll(&p, 1, 10000);
+    if (pr < 0 && errno == EINTR) continue;
     ORGTRAIL_FUZZ_CHECK(pr > 0);
     const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     response.append(buf, static_cast<size_t>(n));
   }

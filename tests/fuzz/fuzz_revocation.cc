@@ -16,6 +16,7 @@
 #include <string>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -71,10 +72,20 @@ void CheckCrl(const orgtrail::StatusOr<orgtrail::Crl>& crl) {
   ORGTRAIL_FUZZ_CHECK(list.crl_entries() == crl->entries.size());
 }
 
+// The harness's own OpenSSL calls (mode 6) leave entries, with strings OpenSSL allocates, on the
+// thread's error queue; the product clears the queue before its calls (crl.cc). Cleared after
+// every input so that each input frees what it allocates: otherwise libFuzzer sees more mallocs
+// than frees, runs a full LeakSanitizer pass after such inputs (85% of the time in a profile, 1,200
+// exec/s instead of 15,000) and, after 1,000 of them, turns per-input leak detection off.
+struct ClearOpenSslErrors {
+  ~ClearOpenSslErrors() { ERR_clear_error(); }
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Fixture* fixture = MakeFixture();
+  const ClearOpenSslErrors clear_errors;
   if (size == 0 || size > 64 * 1024) return 0;
   const std::string_view rest = orgtrail::fuzz::AsView(data + 1, size - 1);
   const int mode = data[0] & 7;
