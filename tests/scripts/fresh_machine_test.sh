@@ -219,6 +219,14 @@ deb $MIRROR bookworm-updates main
 deb $security bookworm-security main
 EOF
 cp /etc/resolv.conf "$FRESH/etc/resolv.conf" 2>/dev/null || true
+# debootstrap writes no /etc/hosts; every installed Debian has the installer's (localhost resolves).
+[ -s "$FRESH/etc/hosts" ] || cat >"$FRESH/etc/hosts" <<EOF
+127.0.0.1	localhost
+127.0.1.1	$(cat "$FRESH/etc/hostname" 2>/dev/null || hostname)
+::1	localhost ip6-localhost ip6-loopback
+ff02::1	ip6-allnodes
+ff02::2	ip6-allrouters
+EOF
 mount_all
 
 # 2. git only, then a clean clone of the commit with ../shared beside it
