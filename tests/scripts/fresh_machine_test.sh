@@ -227,6 +227,10 @@ cp /etc/resolv.conf "$FRESH/etc/resolv.conf" 2>/dev/null || true
 ff02::1	ip6-allnodes
 ff02::2	ip6-allrouters
 EOF
+# As in Debian's container images: packages installed in the chroot start no daemon (a service
+# there would share the host's /dev and network and outlive the run).
+printf '#!/bin/sh\nexit 101\n' >"$FRESH/usr/sbin/policy-rc.d"
+chmod 755 "$FRESH/usr/sbin/policy-rc.d"
 mount_all
 
 # 2. git only, then a clean clone of the commit with ../shared beside it
