@@ -15,6 +15,9 @@ PACKAGES=(
 )
 # Fuzzing (scripts/fuzz.sh, tests/fuzz): Debian's clang and its libFuzzer/sanitizer runtime.
 PACKAGES+=(clang libclang-rt-14-dev)
+# The benchmark harness's peer section (bench/harness/rsyslog_peer.sh, run by ctest's
+# bench_harness_tiny): rsyslogd with RELP over TLS, installed here rather than mid-suite.
+PACKAGES+=(rsyslog rsyslog-relp)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
