@@ -134,9 +134,15 @@ umount_all() {
   done
 }
 UP_STARTED=0
+STEP_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
+  if [ -n "$STEP_PID" ]; then  # interrupted during a step: timeout passes the signal to the step
+    log "interrupted during a step; stopping it"
+    kill -TERM "$STEP_PID" 2>/dev/null || true
+    wait "$STEP_PID" 2>/dev/null || true
+  fi
   if [ "$UP_STARTED" = 1 ] && [ -x "$FRESH/bin/bash" ]; then  # the organization may still run
     timeout -k 10 "$T_DOWN" chroot "$FRESH" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
       bash -c 'cd /work/main && [ -d .orgtrail-local/run ] && scripts/orgtrail-local.sh down' >>"$LOGS/cleanup.log" 2>&1 || true
@@ -170,8 +176,12 @@ run_step() {  # name timeout_seconds command... ; output in $LOGS/<name>.log
   log "== $name (limit ${limit}s; log $LOGS/$name.log)"
   start=$(date +%s)
   set +e
-  timeout -k 30 "$limit" "$@" >"$LOGS/$name.log" 2>&1 </dev/null
+  # In the background: `wait` returns on a signal (Ctrl-C, kill), and cleanup stops the step.
+  timeout -k 30 "$limit" "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  STEP_PID=$!
+  wait "$STEP_PID"
   rc=$?
+  STEP_PID=""
   set -e
   STEP_TIME[$name]=$(( $(date +%s) - start ))
   STEP_RC[$name]=$rc
