@@ -13,6 +13,8 @@
 #   --root DIR            the fresh root (default /var/tmp/orgtrail-fresh-root); must not exist,
 #                         unless --reuse-root
 #   --reuse-root          reuse DIR's debootstrap (skips step debootstrap; /work in it is recreated)
+#   --keep-work           with --reuse-root: keep DIR's /work (clone, builds) as is: no apt-get
+#                         of git and no new clone (e.g. command 2 after an earlier --no-test run)
 #   --keep-root           keep DIR at the end (default: deleted once everything is unmounted)
 #   --commit REV          commit to clone (default HEAD of the repository this script is in)
 #   --mirror URL          Debian mirror (default: the host's deb.debian.org-style URI from
@@ -20,6 +22,7 @@
 #   --up-command CMD      command 1 (default: the README's first command)
 #   --test-command CMD    command 2 (default: the README's second command)
 #   --no-test             run command 1 (and down) only
+#   --no-up               run command 2 only
 #   --logs DIR            log folder (default /var/tmp/orgtrail-fresh-logs.<date>)
 #   --timeout-debootstrap S / --timeout-prepare S / --timeout-up S / --timeout-test S
 #                         per-step limits in seconds (defaults 1800 / 1200 / 10800 / 21600)
@@ -27,6 +30,9 @@
 #   -h, --help
 # Exit status: 0 when every step succeeded, 1 when one failed, 2 on a usage or setup error.
 set -euo pipefail
+# The whole script is one { } block: bash reads all of it before running any, so a checkout or an
+# edit of this file during a (long) run cannot change what the run executes.
+{
 SELF="$(basename "$0")"
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -38,6 +44,8 @@ MIRROR=""
 UP_CMD=""
 TEST_CMD=""
 RUN_TEST=1
+RUN_UP=1
+KEEP_WORK=0
 LOGS="/var/tmp/orgtrail-fresh-logs.$(date -u +%Y%m%dT%H%M%SZ)"
 T_DEBOOTSTRAP=1800
 T_PREPARE=1200
@@ -54,12 +62,14 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --root) need_arg "$@"; FRESH="$2"; shift ;;
     --reuse-root) REUSE=1 ;;
+    --keep-work) KEEP_WORK=1 ;;
     --keep-root) KEEP=1 ;;
     --commit) need_arg "$@"; COMMIT="$2"; shift ;;
     --mirror) need_arg "$@"; MIRROR="$2"; shift ;;
     --up-command) need_arg "$@"; UP_CMD="$2"; shift ;;
     --test-command) need_arg "$@"; TEST_CMD="$2"; shift ;;
     --no-test) RUN_TEST=0 ;;
+    --no-up) RUN_UP=0 ;;
     --logs) need_arg "$@"; LOGS="$2"; shift ;;
     --timeout-debootstrap) need_arg "$@"; T_DEBOOTSTRAP="$2"; shift ;;
     --timeout-prepare) need_arg "$@"; T_PREPARE="$2"; shift ;;
@@ -81,6 +91,10 @@ if [ -e "$FRESH" ] && [ "$REUSE" = 0 ]; then
   die "$FRESH exists; remove it, choose another --root, or pass --reuse-root"
 fi
 if [ "$REUSE" = 1 ] && [ ! -x "$FRESH/bin/bash" ]; then die "--reuse-root: no debootstrap'ed root in $FRESH"; fi
+if [ "$KEEP_WORK" = 1 ] && { [ "$REUSE" = 0 ] || [ ! -d "$FRESH/work/main/.git" ]; }; then
+  die "--keep-work needs --reuse-root and a clone in $FRESH/work/main"
+fi
+[ "$RUN_UP" = 1 ] || [ "$RUN_TEST" = 1 ] || die "--no-up and --no-test: nothing to run"
 SHA="$(git -C "$SRC" rev-parse --verify "$COMMIT^{commit}")" || die "no commit '$COMMIT' in $SRC"
 [ -d "$SRC/../shared" ] || die "missing $SRC/../shared (the shared folder must sit beside the repository)"
 if [ -z "$MIRROR" ]; then
@@ -204,6 +218,7 @@ summary() {
     if [ "${STEP_RC[$s]}" = 0 ]; then line+=" | $s ok ${STEP_TIME[$s]}s"
     else line+=" | $s FAILED(exit ${STEP_RC[$s]}) ${STEP_TIME[$s]}s"; fi
   done
+  [ "$RUN_UP" = 1 ] || line+=" | up not run (--no-up)"
   [ "$RUN_TEST" = 1 ] || line+=" | test not run (--no-test)"
   log "$line"
 }
@@ -259,7 +274,12 @@ prepare() {
 }
 export -f prepare
 export FRESH SRC SHA
-run_step prepare "$T_PREPARE" bash -c prepare || { summary; exit 1; }
+if [ "$KEEP_WORK" = 0 ]; then
+  run_step prepare "$T_PREPARE" bash -c prepare || { summary; exit 1; }
+else
+  SHA="$(chroot "$FRESH" git -C /work/main rev-parse HEAD)"
+  log "kept $FRESH/work (--keep-work): commit $SHA, builds as they are"
+fi
 
 # Commands from the cloned README: the fenced lines under "## The two commands".
 readme_commands() {
@@ -268,16 +288,18 @@ readme_commands() {
 }
 [ -n "$UP_CMD" ] || UP_CMD="$(readme_commands | sed -n 1p)"
 [ -n "$TEST_CMD" ] || TEST_CMD="$(readme_commands | sed -n 2p)"
-[ -n "$UP_CMD" ] || die "no first command in README.md's '## The two commands'; pass --up-command"
+[ -n "$UP_CMD" ] || [ "$RUN_UP" = 0 ] || die "no first command in README.md's '## The two commands'; pass --up-command"
 [ -n "$TEST_CMD" ] || [ "$RUN_TEST" = 0 ] || die "no second command in README.md's '## The two commands'; pass --test-command"
-log "command 1: $UP_CMD"
+log "command 1: ${UP_CMD:-(none)}$([ "$RUN_UP" = 1 ] || echo ' (not run: --no-up)')"
 log "command 2: ${TEST_CMD:-(none)}$([ "$RUN_TEST" = 1 ] || echo ' (not run: --no-test)')"
 
 # 3. command 1, then down (the organization is stopped before the suite, which uses its own ports)
-UP_STARTED=1
-run_step up "$T_UP" "${IN_ROOT[@]}" "cd /work/main && $UP_CMD" || true
-run_step down "$T_DOWN" "${IN_ROOT[@]}" 'cd /work/main && scripts/orgtrail-local.sh down' || true
-kill_chroot_processes
+if [ "$RUN_UP" = 1 ]; then
+  UP_STARTED=1
+  run_step up "$T_UP" "${IN_ROOT[@]}" "cd /work/main && $UP_CMD" || true
+  run_step down "$T_DOWN" "${IN_ROOT[@]}" 'cd /work/main && scripts/orgtrail-local.sh down' || true
+  kill_chroot_processes
+fi
 
 # 4. command 2
 if [ "$RUN_TEST" = 1 ]; then
@@ -286,3 +308,4 @@ if [ "$RUN_TEST" = 1 ]; then
 fi
 summary
 exit "$FAILED"
+}
