@@ -223,7 +223,11 @@ summary() {
   log "$line"
 }
 
-log "fresh_machine_test: commit $SHA of $SRC, root $FRESH, mirror $MIRROR, logs $LOGS"
+if [ "$KEEP_WORK" = 1 ]; then
+  log "fresh_machine_test: the clone kept in $FRESH/work, root $FRESH, mirror $MIRROR, logs $LOGS"
+else
+  log "fresh_machine_test: commit $SHA of $SRC, root $FRESH, mirror $MIRROR, logs $LOGS"
+fi
 
 # 1. debootstrap (minbase) + apt sources like an installed Debian 12 (main, updates, security)
 if [ "$REUSE" = 0 ]; then
