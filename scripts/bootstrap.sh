@@ -25,6 +25,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# kubectl renders deploy/k8s (DeployFlagsTest.KustomizeRendersTheManifests; skipped without it).
+# Debian's is kubernetes-client; any kubectl already installed (e.g. Google's apt repository's
+# `kubectl` package, which ships the same file) is used as is.
+if ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "bootstrap: all ${#PACKAGES[@]} packages present"
