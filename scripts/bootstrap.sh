@@ -15,6 +15,9 @@ PACKAGES=(
 )
 # Fuzzing (scripts/fuzz.sh, tests/fuzz): Debian's clang and its libFuzzer/sanitizer runtime.
 PACKAGES+=(clang libclang-rt-14-dev)
+# The benchmark harness's peer section (bench/harness/rsyslog_peer.sh, run by ctest's
+# bench_harness_tiny): rsyslogd with RELP over TLS, installed here rather than mid-suite.
+PACKAGES+=(rsyslog rsyslog-relp)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,6 +25,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# kubectl renders deploy/k8s (DeployFlagsTest.KustomizeRendersTheManifests; skipped without it).
+# Debian's is kubernetes-client; any kubectl already installed (e.g. Google's apt repository's
+# `kubectl` package, which ships the same file) is used as is.
+if ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "bootstrap: all ${#PACKAGES[@]} packages present"
