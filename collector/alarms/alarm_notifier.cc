@@ -202,6 +202,37 @@ Status PostWebhook(const HttpUrl& url, std::string_view body, int64_t timeout_ms
   return absl::OkStatus();
 }
 
+// Blocks SIGPIPE in the calling thread for its lifetime, so that a write to a pipe whose reader
+// is gone fails with EPIPE instead of killing the process (whatever thread calls, whatever the
+// process's disposition); a SIGPIPE raised meanwhile is consumed before the mask is restored.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&pipe_set_);
+    sigaddset(&pipe_set_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_set_, &old_mask_);
+  }
+  ~ScopedSigpipeBlock() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_set_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_set_;
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+};
+
 Status RunNotificationCommand(const std::vector<std::string>& argv, std::string_view body, int64_t timeout_ms) {
   if (argv.empty()) return absl::InvalidArgumentError("command: empty argv");
   std::vector<char*> args;
@@ -229,6 +260,7 @@ Status RunNotificationCommand(const std::vector<std::string>& argv, std::string_
   fcntl(pipe_fds[1], F_SETFL, flags | O_NONBLOCK);
   size_t written = 0;
   bool write_failed = false;
+  ScopedSigpipeBlock no_sigpipe;  // after fork: the command keeps the default disposition
   while (written < body.size()) {
     ssize_t n = write(pipe_fds[1], body.data() + written, body.size() - written);
     if (n > 0) {

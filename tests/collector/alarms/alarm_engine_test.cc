@@ -460,6 +460,11 @@ TEST(AlarmNotifier, CommandGetsJsonOnStdin) {
   EXPECT_NE(status.message().find("cannot execute"), std::string_view::npos) << status;
   status = RunNotificationCommand({"/bin/sleep", "30"}, body, 300);
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  // Called directly (no notifier thread, SIGPIPE not ignored by this process): a command that
+  // exits without reading a body larger than a pipe holds is an error, not a SIGPIPE that kills
+  // the caller (found on a fresh machine: /bin/false exiting before the write killed the test).
+  status = RunNotificationCommand({"/bin/true"}, std::string(4 << 20, 'x'), 10000);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   // A command that exits without reading a large body must not kill us (SIGPIPE).
   std::string large(4 << 20, 'x');
   AlarmsConfig config;
