@@ -54,8 +54,12 @@ echo "== Tests (ThreadSanitizer, labels unit and integration; the local-org scri
 # with die_after_fork=0, its thread registry fails a CHECK ("dup thread with used id").
 fork_tests='^(SpoolTest\.CheckpointAndEventsAreAtomicUnderKill9|LogExporterTest\.CrashAtEveryStepLeavesNoGapNoDuplicate'
 fork_tests+='|DigestPublisherTest\.CrashAtEveryStepKeepsTheChain|PowerLossTest\.RocksDbKeepsSyncedWritesAndLosesUnsyncedOnesAtThePowerCut)$'
+# Also left to the other passes: the 2,000-stream flood (2,000 Ingest streams from 20 identities
+# plus 200 silent TLS connections against one collector, with 30 s deadlines): a capacity test
+# whose TLS handshakes alone outlast its deadlines under TSan's slowdown on a 2-core machine.
+heavy_tests='^IngestStreamFloodTest\.SilentStreamsDoNotStopALegitimateAgent$'
 tests_start=$(date +%s)
 (cd "$BUILD_DIR" && ORGTRAIL_QUERY_SCALE_EVENTS=100000 GRPC_DNS_RESOLVER=native \
    TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp:second_deadlock_stack=1:halt_on_error=0:exitcode=66:history_size=4" \
-   ctest --output-on-failure -j "$JOBS" -L 'unit|integration' -E "^local_org_quickstart\$|$fork_tests" --timeout 900)
+   ctest --output-on-failure -j "$JOBS" -L 'unit|integration' -E "^local_org_quickstart\$|$fork_tests|$heavy_tests" --timeout 900)
 echo "== TSan tests finished in $(( $(date +%s) - tests_start ))s (tsan.sh: $(( $(date +%s) - start ))s)"

@@ -37,7 +37,6 @@ struct FloodCall {
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::IngestRequest, v1::IngestResponse>> stream;
   grpc::Status status;
-  bool done = false;
 };
 
 TEST(IngestStreamFloodTest, SilentStreamsDoNotStopALegitimateAgent) {
@@ -71,20 +70,22 @@ TEST(IngestStreamFloodTest, SilentStreamsDoNotStopALegitimateAgent) {
   grpc::CompletionQueue cq;
   std::vector<std::unique_ptr<FloodCall>> calls(kFloodStreams);
   std::atomic<int> finished{0}, exhausted{0}, cancelled{0};
-  // The completion queue hands each call from this thread to the pump inside libgrpc, where
-  // ThreadSanitizer cannot see it: the mutex makes the handoff of our own FloodCall fields visible.
-  std::mutex handoff;
+  // The pump calls Finish only while the queue is not shut down (gRPC aborts on an operation
+  // started on a shut-down queue: that turned a failed wait below into a crash), and a call is
+  // created and started under the same lock, so the pump sees it whole (the queue's own handoff
+  // is inside gRPC, where ThreadSanitizer cannot see it).
+  std::mutex pump_mu;
+  bool shutting_down = false;  // guarded by pump_mu
   std::thread pump([&] {
     void* tag;
     bool ok;
     while (cq.Next(&tag, &ok)) {
-      std::lock_guard<std::mutex> lock(handoff);
       const auto n = reinterpret_cast<uintptr_t>(tag);
       FloodCall& call = *calls[n / 2];
       if (n % 2 == 0) {
-        call.stream->Finish(&call.status, reinterpret_cast<void*>(n + 1));  // started (or failed): await the end
+        std::lock_guard<std::mutex> lock(pump_mu);
+        if (!shutting_down) call.stream->Finish(&call.status, reinterpret_cast<void*>(n + 1));  // await the end
       } else {
-        call.done = true;
         if (call.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
         if (call.status.error_code() == grpc::StatusCode::CANCELLED) ++cancelled;
         ++finished;
@@ -96,17 +97,23 @@ TEST(IngestStreamFloodTest, SilentStreamsDoNotStopALegitimateAgent) {
     std::vector<std::unique_ptr<FloodCall>>* calls;
     grpc::CompletionQueue* cq;
     std::thread* pump;
+    std::mutex* mu;
+    bool* shutting_down;
     ~PumpGuard() {
+      {
+        std::lock_guard<std::mutex> lock(*mu);
+        *shutting_down = true;
+      }
       for (auto& call : *calls) {
         if (call != nullptr) call->context.TryCancel();
       }
       cq->Shutdown();
       pump->join();
     }
-  } guard{&calls, &cq, &pump};
+  } guard{&calls, &cq, &pump, &pump_mu, &shutting_down};
   const auto flood_start = std::chrono::steady_clock::now();
   for (int i = 0; i < kFloodStreams; ++i) {
-    std::lock_guard<std::mutex> lock(handoff);
+    std::lock_guard<std::mutex> lock(pump_mu);
     calls[i] = std::make_unique<FloodCall>();
     auto stub = v1::Ingest::NewStub(channels[i % kFloodIdentities]);
     calls[i]->stream = stub->PrepareAsyncStream(&calls[i]->context, &cq);
