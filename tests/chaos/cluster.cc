@@ -111,14 +111,11 @@ void ChaosCluster::ResetShimFired(const std::string& process) const {
 }
 
 StatusOr<faultenv::PowerLossOutcome> ChaosCluster::PowerCut(const std::string& process) {
-  if (process == "collector" ? CollectorRunning() : [&] {
-        for (size_t i = 0; i < specs_.size(); ++i) {
-          if (specs_[i].name == process) return AgentRunning(i);
-        }
-        return false;
-      }()) {
-    return absl::FailedPreconditionError("power cut of " + process + " while it runs");
+  bool running = process == "collector" && CollectorRunning();
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    if (specs_[i].name == process) running = AgentRunning(i);
   }
+  if (running) return absl::FailedPreconditionError("power cut of " + process + " while it runs");
   return faultenv::ApplyPowerLoss(JournalPath(process));
 }
 

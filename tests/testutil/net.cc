@@ -203,7 +203,8 @@ std::optional<int> PortFromLog(std::string_view log, std::string_view message, s
   const std::string quoted = "\"" + std::string(message) + "\"";
   const size_t at = log.find(quoted);
   if (at == std::string_view::npos) return std::nullopt;
-  const size_t line_start = log.rfind('\n', at) == std::string_view::npos ? 0 : log.rfind('\n', at) + 1;
+  const size_t newline_before = log.rfind('\n', at);
+  const size_t line_start = newline_before == std::string_view::npos ? 0 : newline_before + 1;
   const size_t line_end = std::min(log.find('\n', at), log.size());
   const std::string_view line = log.substr(line_start, line_end - line_start);
   const std::string field = "\"" + std::string(key) + "\":";
