@@ -63,7 +63,7 @@ std::vector<std::string> Validator::ListDigestKeys(bool backfill) const {
   for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
-    std::string rel = std::filesystem::relative(it->path(), root, ec).generic_string();
+    std::string rel = it->path().lexically_relative(root).generic_string();
     size_t slash = rel.rfind('/');
     if (slash == std::string::npos || !std::regex_match(rel.substr(0, slash), kDateDirs)) continue;
     std::string name = rel.substr(slash + 1);

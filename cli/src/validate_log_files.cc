@@ -84,7 +84,7 @@ void Validator::CheckUnlistedLogs() {
     if (name.compare(name.size() - 8, 8, ".json.gz") != 0) continue;
     const std::string minute = name.substr(name_prefix.size(), 14);
     if (minute <= lo || minute >= hi) continue;
-    const std::string key = folder + "/" + std::filesystem::relative(it->path(), root, ec).generic_string();
+    const std::string key = folder + "/" + it->path().lexically_relative(root).generic_string();
     if (!listed_logs_.count(key)) unlisted.push_back(key);
   }
   std::sort(unlisted.begin(), unlisted.end());
