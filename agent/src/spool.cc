@@ -110,7 +110,10 @@ Status Spool::LoadCounters() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, pending_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const uint64_t id = DecodeU64(it->key());
-    if (pending_events_ == 0) pending_times_[id] = now;
+    if (pending_events_ == 0) {
+      pending_times_[id] = now;
+      first_pending_id_ = id;
+    }
     ++pending_events_;
     pending_bytes_ += it->value().size();
     next_pending_id_ = id + 1;
@@ -249,8 +252,19 @@ std::vector<std::pair<std::string, std::string>> Spool::ListQuarantine() const {
 std::vector<PendingEvent> Spool::ReadPending(size_t max_events, size_t max_bytes) const {
   std::vector<PendingEvent> out;
   size_t bytes = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), pending_));
-  for (it->SeekToFirst(); it->Valid() && out.size() < max_events; it->Next()) {
+  // The queue's front is deleted batch by batch: starting at the first live id skips the
+  // tombstones of every batch sealed so far (a scan from the start re-read and decompressed
+  // them on each call, the agent's largest cost when it tails a large file).
+  std::string first_key;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first_key = EncodeU64(first_pending_id_);
+  }
+  const rocksdb::Slice lower_bound(first_key);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, pending_));
+  for (it->Seek(lower_bound); it->Valid() && out.size() < max_events; it->Next()) {
     const size_t size = it->value().size();
     if (!out.empty() && bytes + size > max_bytes) break;
     PendingEvent pending;
@@ -289,6 +303,7 @@ Status Spool::CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash
   ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
   std::lock_guard<std::mutex> lock(mu_);
   state_ = new_state;
+  if (!pending_ids.empty()) first_pending_id_ = std::max(first_pending_id_, pending_ids.back() + 1);
   pending_events_ -= std::min<uint64_t>(pending_events_, pending_ids.size());
   pending_bytes_ -= std::min<uint64_t>(pending_bytes_, freed);
   if (!pending_ids.empty() && !pending_times_.empty()) {

@@ -217,6 +217,9 @@ class Spool {
   mutable std::mutex mu_;  // guards everything below
   AgentState state_;
   uint64_t next_pending_id_ = 1;
+  // Every pending id below this one has been deleted (sealed into a batch): ReadPending seeks
+  // here instead of scanning the deleted entries' tombstones from the start of the queue.
+  uint64_t first_pending_id_ = 1;
   uint64_t pending_events_ = 0;
   uint64_t pending_bytes_ = 0;
   std::map<uint64_t, uint64_t> sealed_sizes_;   // sequence -> bytes
