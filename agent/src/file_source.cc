@@ -322,7 +322,10 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
   int refusals_seen = 0;
   uint64_t offset = checkpoint.offset;
   uint64_t index = checkpoint.record_index;
-  const uint64_t window = options_.max_line_bytes;
+  // Reads a window at a time (RSS: the window is allocated per read); only a line longer than
+  // the window is read again with the line limit.
+  const uint64_t base_window = std::max<uint64_t>(1, std::min(options_.read_window_bytes, options_.max_line_bytes));
+  uint64_t window = base_window;
   while (offset < size && !stop_) {
     auto text = ReadRange(path, offset, std::min<uint64_t>(window, size - offset));
     if (!text.ok()) return text.status();
@@ -330,6 +333,11 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
     auto lines = SplitJsonLines(*text, &consumed);
     if (consumed == 0) {
       if (text->size() < window) break;  // an incomplete last line: wait for its newline
+      if (window < options_.max_line_bytes) {
+        window = options_.max_line_bytes;  // a line longer than the window: read up to the limit
+        continue;
+      }
+      window = base_window;
       auto next = SkipLongLine(path, identity, offset, size, index);
       if (!next.ok()) return next.status();
       if (!next->has_value()) break;  // the long line is still being written
@@ -350,6 +358,7 @@ Status FileSource::ProcessJsonLines(const std::string& path, const std::string& 
       if (!*spooled) return absl::OkStatus();
       index += end - i;
     }
+    window = base_window;
     offset += consumed;
   }
   return absl::OkStatus();

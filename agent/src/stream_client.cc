@@ -224,7 +224,10 @@ Status StreamClient::RunStream(const std::string& address, bool* healthy) {
     }
     next_to_send = std::max<uint64_t>(next_to_send, acked_ + 1);
     if (next_to_send > acked_ + window) continue;
-    const size_t room = static_cast<size_t>(acked_ + window - next_to_send + 1);
+    // A few batches per read: each is parsed in memory until written (RSS), and the loop comes
+    // straight back while the window has room.
+    constexpr size_t kMaxBatchesPerRead = 4;
+    const size_t room = std::min<size_t>(kMaxBatchesPerRead, acked_ + window - next_to_send + 1);
     std::vector<v1::Batch> batches = spool_->ReadBatchesFrom(next_to_send, room);
     bool write_failed = false;
     for (auto& batch : batches) {

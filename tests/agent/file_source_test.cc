@@ -71,6 +71,7 @@ class FileSourceTest : public ::testing::Test {
     options_fs.quarantine_after_ms = 0;
     options_fs.chunk_records = 7;
     options_fs.max_line_bytes = max_line_bytes_;
+    options_fs.read_window_bytes = read_window_bytes_;
     source_ = std::make_unique<FileSource>(options_fs, spool_.get(), intake_.get(), &logger_, &metrics_);
   }
   uint64_t Pending() { return spool_->Stats().pending_events; }
@@ -81,6 +82,7 @@ class FileSourceTest : public ::testing::Test {
   testutil::TempDir dir_;
   std::string root_;
   uint64_t max_line_bytes_ = 8ull << 20;
+  uint64_t read_window_bytes_ = 1ull << 20;
   Logger logger_{"test", 2, LogLevel::kError};
   MetricsRegistry metrics_;
   std::unique_ptr<Spool> spool_;
@@ -194,6 +196,27 @@ TEST_F(FileSourceTest, OversizedJsonLinesLineIsRefusedAloneAndLaterLinesAreRead)
   std::multiset<std::string> raws;
   for (const auto& p : spool_->ReadPending(100, 1 << 30)) raws.insert(p.event.raw_json());
   for (const auto* set : {&before, &after, &more}) {
+    for (const auto& r : *set) EXPECT_EQ(raws.count(r), 1u);
+  }
+}
+
+// Lines are read a window at a time; a line longer than the window but within the line limit
+// is read whole (the window grows for it, then shrinks back), byte for byte.
+TEST_F(FileSourceTest, LineLongerThanTheReadWindowIsReadWhole) {
+  read_window_bytes_ = 4 * 1024;
+  max_line_bytes_ = 64 * 1024;
+  OpenSpool();
+  const auto before = Records(3, 1), after = Records(40, 2);
+  std::string long_record = before[0];
+  long_record.insert(long_record.size() - 1, ",\"pad\":\"" + std::string(20 * 1024, 'p') + "\"");
+  WriteFile(root_ + "/feed.jsonl", JsonLines(before) + long_record + "\n" + JsonLines(after));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 44u);
+  EXPECT_TRUE(spool_->ListQuarantine().empty());
+  std::multiset<std::string> raws;
+  for (const auto& p : spool_->ReadPending(100, 1 << 30)) raws.insert(p.event.raw_json());
+  EXPECT_EQ(raws.count(long_record), 1u);
+  for (const auto* set : {&before, &after}) {
     for (const auto& r : *set) EXPECT_EQ(raws.count(r), 1u);
   }
 }

@@ -57,7 +57,9 @@ struct FileSourceOptions {
   uint64_t max_chunk_bytes = 4 << 20;             // raw bytes per spool write, at most (keep
                                                   // well below the spool bound: main uses 1/8)
   uint64_t max_file_bytes = 1ull << 30;           // on disk
-  uint64_t max_line_bytes = 8ull << 20;           // one JSON Lines line (and the read window)
+  uint64_t max_line_bytes = 8ull << 20;           // one JSON Lines line, at most
+  uint64_t read_window_bytes = 1ull << 20;       // JSON Lines read size; a longer line is
+                                                 // read again with max_line_bytes
   uint64_t max_decompressed_bytes = 1ull << 30;   // after gunzip
   int settle_ms = 300;         // whole-document files unchanged this long are read
   int quarantine_after_ms = 5000;  // a still-changing malformed file gets this long
