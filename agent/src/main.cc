@@ -22,6 +22,7 @@
 #include "orgtrail/agent/generator_source.h"
 #include "orgtrail/agent/intake.h"
 #include "orgtrail/agent/put_events_service.h"
+#include "orgtrail/agent/readiness_checks.h"
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/agent/stream_client.h"
 #include "orgtrail/common/config.h"
@@ -159,7 +160,9 @@ int main(int argc, char** argv) {
       ("window", po::value<int64_t>()->default_value(32), "max unacknowledged batches in flight")
       ("ack-timeout-ms", po::value<int64_t>()->default_value(15000), "reopen the stream when batches are in flight and the collector was silent this long")
       ("unconfigured-selection", po::value<std::string>()->default_value("all"), "before any trail config was received: all | none")
-      ("ops-listen", po::value<std::string>()->default_value("127.0.0.1:9444"), "HTTP /healthz and /metrics address host:port")
+      ("ops-listen", po::value<std::string>()->default_value("127.0.0.1:9444"), "HTTP /healthz, /readyz and /metrics address host:port")
+      ("min-free-disk", po::value<std::string>()->default_value("256MiB"), "/readyz fails while the spool dir's file system has less free space")
+      ("ready-collector-grace", po::value<std::string>()->default_value("30s"), "/readyz fails once no collector was connected for this long")
       ("tls-refresh-seconds", po::value<int64_t>()->default_value(2), "how often certificate files are re-read")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
   po::variables_map values;
@@ -194,6 +197,11 @@ int main(int argc, char** argv) {
   auto spool_max = ParseByteSize("--spool-max-bytes", values["spool-max-bytes"].as<std::string>());
   if (!spool_max.ok()) return UsageError(std::string(spool_max.status().message()));
   if (*spool_max < 64 * 1024) return UsageError("--spool-max-bytes: must be at least 64KiB");
+  auto min_free_disk = ParseByteSize("--min-free-disk", values["min-free-disk"].as<std::string>());
+  if (!min_free_disk.ok()) return UsageError(std::string(min_free_disk.status().message()));
+  auto collector_grace = ParseDuration("--ready-collector-grace", values["ready-collector-grace"].as<std::string>());
+  if (!collector_grace.ok()) return UsageError(std::string(collector_grace.status().message()));
+  const int64_t collector_grace_ms = *collector_grace / 1000;
   auto batch_bytes = ParseByteSize("--batch-max-bytes", values["batch-max-bytes"].as<std::string>());
   if (!batch_bytes.ok()) return UsageError(std::string(batch_bytes.status().message()));
   if (*batch_bytes < 1024 || *batch_bytes > (256ull << 20)) {
@@ -345,6 +353,13 @@ int main(int argc, char** argv) {
              ",\"sealed_batches\":" + std::to_string(s.sealed_batches) + "}\n";
     return r;
   });
+  Readiness readiness;
+  AgentReadinessOptions readiness_options;
+  readiness_options.spool_dir = spool_options.path;
+  readiness_options.min_free_disk_bytes = *min_free_disk;
+  AddAgentReadinessChecks(&readiness, spool, readiness_options,
+                          [&stream, collector_grace_ms] { return stream.ReadinessFailure(collector_grace_ms); });
+  ops.Handle("/readyz", [&](const std::string&) { return readiness.Evaluate(); });
   ops.Handle("/metrics", [&](const std::string&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";

@@ -43,7 +43,16 @@ StreamClient::~StreamClient() { Stop(); }
 
 void StreamClient::Start() {
   stop_ = false;
+  disconnected_since_ms_ = NowMs();
   thread_ = std::thread([this] { Run(); });
+}
+
+std::string StreamClient::ReadinessFailure(int64_t grace_ms) const {
+  if (connected_) return "";
+  const int64_t down_ms = NowMs() - disconnected_since_ms_;
+  if (down_ms < grace_ms) return "";
+  return "no collector connection for " + std::to_string(down_ms / 1000) + " s (trying " +
+         std::to_string(options_.collectors.size()) + " address(es))";
 }
 
 void StreamClient::Stop() {
@@ -102,7 +111,7 @@ void StreamClient::Run() {
     first = false;
     bool healthy = false;
     const Status status = RunStream(address, &healthy);
-    connected_ = false;
+    if (connected_.exchange(false)) disconnected_since_ms_ = NowMs();
     connected_gauge_->Set(0);
     if (stop_) break;
     if (healthy) backoff_ms = options_.backoff_initial_ms;

@@ -223,6 +223,7 @@ void ExportRunner::MaintainMerkleLog(int64_t now_us) {
     if (!n.ok()) {
       errors->Increment();
       logger_->Error("merkle log append failed", {{"error", n.status().ToString()}});
+      SetFailure(&merkle_failure_, "merkle log append failed: " + n.status().ToString());
       return;
     }
     if (*n == 0) break;
@@ -231,11 +232,15 @@ void ExportRunner::MaintainMerkleLog(int64_t now_us) {
   const bool grew = !have_checkpoint_ || size != last_checkpoint_size_;
   const bool due = !have_checkpoint_ || size - last_checkpoint_size_ >= options_.checkpoint_every_events ||
                    now_us - last_checkpoint_us_ >= options_.checkpoint_interval_us;
-  if (!grew || !due) return;
+  if (!grew || !due) {
+    SetFailure(&merkle_failure_, "");
+    return;
+  }
   auto note = merkle_->Checkpoint(now_us);
   if (!note.ok()) {
     errors->Increment();
     logger_->Error("checkpoint signing failed", {{"error", note.status().ToString()}});
+    SetFailure(&merkle_failure_, "checkpoint signing failed: " + note.status().ToString());
     return;
   }
   have_checkpoint_ = true;
@@ -244,6 +249,22 @@ void ExportRunner::MaintainMerkleLog(int64_t now_us) {
   metrics_->GetCounter("orgtrail_merkle_checkpoints_total", "Signed Merkle checkpoints")->Increment();
   std::lock_guard<std::mutex> lock(mu_);
   latest_checkpoint_ = *note;
+  merkle_failure_.clear();
+}
+
+void ExportRunner::SetFailure(std::string* field, std::string failure) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *field = std::move(failure);
+}
+
+std::string ExportRunner::ExportFailure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return export_failure_;
+}
+
+std::string ExportRunner::MerkleFailure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return merkle_failure_;
 }
 
 void ExportRunner::ExportAndDigest(int64_t now_us) {
@@ -253,6 +274,7 @@ void ExportRunner::ExportAndDigest(int64_t now_us) {
     if (!round.ok()) {
       errors->Increment();
       logger_->Error("export round failed", {{"error", round.status().ToString()}});
+      SetFailure(&export_failure_, "export round failed: " + round.status().ToString());
       return;
     }
     if (round->events_exported == 0 && !round->recovered) break;
@@ -266,8 +288,10 @@ void ExportRunner::ExportAndDigest(int64_t now_us) {
   if (!digests.ok()) {
     errors->Increment();
     logger_->Error("digest round failed", {{"error", digests.status().ToString()}});
+    SetFailure(&export_failure_, "digest round failed: " + digests.status().ToString());
     return;
   }
+  SetFailure(&export_failure_, "");
   for (const auto& d : *digests) {
     metrics_->GetCounter("orgtrail_digest_files_total", "Digest files written", {{"backfill", d.backfill ? "true" : "false"}})
         ->Increment();

@@ -81,6 +81,11 @@ class ExportRunner {
   // One pass of the loop body (tests and Stop()).
   void RunOnce(bool export_now);
 
+  // Readiness: "" while the last round of each job succeeded, else why it failed (cleared by
+  // the next successful round). Thread-safe.
+  std::string ExportFailure() const;  // log files and digests
+  std::string MerkleFailure() const;  // Merkle log appends and checkpoints
+
   MerkleLog* merkle_log() { return merkle_.get(); }
   DigestKeyRing* key_ring() { return keys_.get(); }
   const std::string& checkpoint_verifier_key() const { return checkpoint_signer_->verifier_key(); }
@@ -91,6 +96,7 @@ class ExportRunner {
   void Loop();
   void MaintainMerkleLog(int64_t now_us);
   void ExportAndDigest(int64_t now_us);
+  void SetFailure(std::string* field, std::string failure);
 
   EventStore* store_;
   ExportRunnerOptions options_;
@@ -104,7 +110,7 @@ class ExportRunner {
   std::unique_ptr<DigestKeysService> keys_service_;
   std::unique_ptr<MerkleLogService> merkle_service_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
@@ -113,6 +119,8 @@ class ExportRunner {
   uint64_t last_checkpoint_size_ = 0;
   bool have_checkpoint_ = false;
   std::string latest_checkpoint_;  // guarded by mu_
+  std::string export_failure_;     // guarded by mu_
+  std::string merkle_failure_;     // guarded by mu_
 };
 
 }  // namespace orgtrail::collector

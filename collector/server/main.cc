@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
   po::options_description options("orgtrail-collector options");
   options.add_options()
       ("listen", po::value<std::string>()->default_value("127.0.0.1:7443"), "gRPC listen address host:port (port 0 = any)")
-      ("http-listen", po::value<std::string>()->default_value("127.0.0.1:9443"), "HTTP /healthz and /metrics address host:port")
+      ("http-listen", po::value<std::string>()->default_value("127.0.0.1:9443"), "HTTP /healthz, /readyz and /metrics address host:port")
+      ("min-free-disk", po::value<std::string>()->default_value("512MiB"), "/readyz fails while the data dir's file system has less free space")
       ("data-dir", po::value<std::string>(), "directory of the RocksDB store (required)")
       ("ca", po::value<std::string>(), "organization CA certificate (PEM, required)")
       ("cert", po::value<std::string>(), "collector certificate (PEM, required; re-read on change)")
@@ -243,6 +244,9 @@ int main(int argc, char** argv) {
   int64_t retention_days = values["retention-days"].as<int64_t>();
   if (retention_days < 0 || retention_days > 365 * 100) return UsageError("--retention-days: must be between 0 and 36500");
   server_options.retention_us = retention_days * 86400LL * 1000000LL;
+  auto min_free = orgtrail::ParseByteSize("--min-free-disk", values["min-free-disk"].as<std::string>());
+  if (!min_free.ok()) return UsageError(std::string(min_free.status().message()));
+  server_options.min_free_disk_bytes = *min_free;
   int64_t cache_mb = values["store-cache-mb"].as<int64_t>();
   if (cache_mb < 8 || cache_mb > 1 << 20) return UsageError("--store-cache-mb: must be between 8 and 1048576");
   server_options.store_cache_bytes = static_cast<uint64_t>(cache_mb) << 20;
@@ -316,6 +320,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (grpc::Service* service : (*exporter)->services()) server.AddService(service);
+  orgtrail::collector::ExportRunner* export_runner = exporter->get();
+  if (export_options->enabled) server.AddReadinessCheck("export", [export_runner] { return export_runner->ExportFailure(); });
+  server.AddReadinessCheck("merkle_log", [export_runner] { return export_runner->MerkleFailure(); });
   if (auto s = server.Start(); !s.ok()) {
     logger.Error("cannot start collector", {{"error", s.ToString()}});
     return 1;

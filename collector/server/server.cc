@@ -156,6 +156,10 @@ void CollectorServer::RegisterGauges() {
 
 void CollectorServer::AddService(grpc::Service* service) { extra_services_.push_back(service); }
 
+void CollectorServer::AddReadinessCheck(std::string name, Readiness::Check check) {
+  readiness_.Add(std::move(name), std::move(check));
+}
+
 std::string CollectorServer::HealthReason() const {
   if (committer_ == nullptr) return "not started";
   if (committer_->failed()) return committer_->failure_reason();
@@ -205,6 +209,9 @@ Status CollectorServer::Start() {
     response.body = reason.empty() ? "ok\n" : reason + "\n";
     return response;
   });
+  readiness_.Add("committer", [this] { return HealthReason(); });
+  readiness_.Add("disk", [this] { return DiskSpaceFailure(options_.data_dir, options_.min_free_disk_bytes); });
+  http_server_->Handle("/readyz", [this](const std::string&) { return readiness_.Evaluate(); });
   MetricsRegistry* metrics = metrics_;
   http_server_->Handle("/metrics", [metrics](const std::string&) {
     HttpResponse response;

@@ -46,6 +46,7 @@
 #include "collector/admin/trail_manager.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/http_server.h"
+#include "orgtrail/common/readiness.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
 #include "orgtrail/common/tls.h"
@@ -86,6 +87,8 @@ struct CollectorServerOptions {
   std::string crl_file;
   std::string deny_list_file;
   int64_t revocation_poll_ms = 1000;
+  // Readiness (/readyz): the data dir's file system must keep this much free.
+  uint64_t min_free_disk_bytes = 512ull << 20;
 };
 
 class CollectorServer {
@@ -104,6 +107,9 @@ class CollectorServer {
   int http_port() const { return http_port_; }
   // "" when healthy, else why not (fail-stop reason).
   std::string HealthReason() const;
+  // A check of /readyz beside the server's own (committer not fail-stopped, free disk space in
+  // the data dir); before Start(). See orgtrail/common/readiness.h.
+  void AddReadinessCheck(std::string name, Readiness::Check check);
 
   EventStore* store() const { return store_.get(); }
   TrailManager* trails() const { return trails_.get(); }
@@ -137,6 +143,7 @@ class CollectorServer {
   std::vector<grpc::Service*> extra_services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_server_;
+  Readiness readiness_;
   int grpc_port_ = 0;
   int http_port_ = 0;
   bool started_ = false;

@@ -186,6 +186,9 @@ TEST_F(CollectorDurabilityTest, FsyncFailureStopsAllAcksAndTurnsHealthRed) {
   auto health = testutil::HttpGet("127.0.0.1", collector->http_port(), "/healthz");
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(health->status, 200);
+  auto ready = testutil::HttpGet("127.0.0.1", collector->http_port(), "/readyz");
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, 200) << ready->body;
 
   const std::string name = "fsync";
   auto client = IngestClient::Connect(collector->target(), AgentTls("us-east-1", name), AgentId("us-east-1", name));
@@ -207,11 +210,15 @@ TEST_F(CollectorDurabilityTest, FsyncFailureStopsAllAcksAndTurnsHealthRed) {
   EXPECT_GE(last_acked, 1u);
   EXPECT_LE(last_acked, static_cast<uint64_t>(kGoodSyncs));
 
-  // Health is red with the reason, the gauge says fail-stop, the log says why.
+  // Health and readiness are red with the reason, the gauge says fail-stop, the log says why.
   health = testutil::HttpGet("127.0.0.1", collector->http_port(), "/healthz");
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(health->status, 503);
   EXPECT_NE(health->body.find("synced write failed"), std::string::npos) << health->body;
+  ready = testutil::HttpGet("127.0.0.1", collector->http_port(), "/readyz");
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(ready->body.find("{\"name\":\"committer\",\"ok\":false,\"reason\":\""), std::string::npos) << ready->body;
   EXPECT_EQ(collector->MetricValue("orgtrail_collector_fail_stop"), 1);
   EXPECT_NE(collector->process()->ReadStderr().find("fail-stop"), std::string::npos);
 

@@ -75,6 +75,9 @@ class StreamClient {
   void Notify();
 
   bool connected() const { return connected_; }
+  // Readiness: "" while a stream to a collector is up or was up less than grace_ms ago (also
+  // counted from Start()), else how long the agent has had no collector.
+  std::string ReadinessFailure(int64_t grace_ms) const;
   uint64_t acked_sequence() const { return acked_; }
   const std::string& current_collector() const { return current_collector_; }
 
@@ -106,6 +109,7 @@ class StreamClient {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
+  std::atomic<int64_t> disconnected_since_ms_{0};  // when connected_ last became false (or Start)
   std::atomic<uint64_t> acked_{0};
   std::atomic<uint64_t> highest_sent_{0};       // highest sequence written on the current stream
   std::atomic<int64_t> last_heard_ms_{0};       // steady clock, last message from the collector
