@@ -193,6 +193,11 @@ Status CollectorServer::Start() {
   grpc::ResourceQuota quota("orgtrail-collector");
   quota.SetMaxThreads(options_.grpc_max_threads);
   builder.SetResourceQuota(quota);
+  // Checks are added before any server can evaluate them (they are not guarded once serving).
+  readiness_.Add("committer", [this] { return HealthReason(); });
+  readiness_.Add("disk", [this] { return DiskSpaceFailure(options_.data_dir, options_.min_free_disk_bytes); });
+  health_ = std::make_unique<HealthService>(&readiness_);
+  builder.RegisterService(health_.get());
   builder.RegisterService(ingest_.get());
   builder.RegisterService(admin_.get());
   for (grpc::Service* service : extra_services_) builder.RegisterService(service);
@@ -209,8 +214,6 @@ Status CollectorServer::Start() {
     response.body = reason.empty() ? "ok\n" : reason + "\n";
     return response;
   });
-  readiness_.Add("committer", [this] { return HealthReason(); });
-  readiness_.Add("disk", [this] { return DiskSpaceFailure(options_.data_dir, options_.min_free_disk_bytes); });
   http_server_->Handle("/readyz", [this](const std::string&) { return readiness_.Evaluate(); });
   MetricsRegistry* metrics = metrics_;
   http_server_->Handle("/metrics", [metrics](const std::string&) {
@@ -241,6 +244,7 @@ Status CollectorServer::Start() {
 
 void CollectorServer::Shutdown() {
   if (revocation_) revocation_->Stop();
+  if (health_) health_->Stop();  // ends Watch streams, so the shutdown need not wait for them
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc_server_.reset();

@@ -45,6 +45,7 @@
 #include "collector/store/store.h"
 #include "collector/admin/trail_manager.h"
 #include "orgtrail/common/classify.h"
+#include "collector/server/health_service.h"
 #include "orgtrail/common/http_server.h"
 #include "orgtrail/common/readiness.h"
 #include "orgtrail/common/logger.h"
@@ -107,8 +108,9 @@ class CollectorServer {
   int http_port() const { return http_port_; }
   // "" when healthy, else why not (fail-stop reason).
   std::string HealthReason() const;
-  // A check of /readyz beside the server's own (committer not fail-stopped, free disk space in
-  // the data dir); before Start(). See orgtrail/common/readiness.h.
+  // A check of /readyz and of the grpc.health.v1 service beside the server's own (committer
+  // not fail-stopped, free disk space in the data dir); before Start(). See
+  // orgtrail/common/readiness.h.
   void AddReadinessCheck(std::string name, Readiness::Check check);
 
   EventStore* store() const { return store_.get(); }
@@ -144,6 +146,7 @@ class CollectorServer {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_server_;
   Readiness readiness_;
+  std::unique_ptr<HealthService> health_;
   int grpc_port_ = 0;
   int http_port_ = 0;
   bool started_ = false;

@@ -1,16 +1,30 @@
 // /readyz of the real daemons (orgtrail/common/readiness.h): the agent's turns red when it has
 // had no collector for its grace period and green again when one is back, while /healthz
 // (liveness) stays green; the collector's names its failing check (free disk space here; the
-// fail-stop case is in collector_durability_test.cc).
+// fail-stop case is in collector_durability_test.cc), and its grpc.health.v1 service over mTLS
+// answers from the same checks.
 #include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "agent_harness.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace orgtrail::testutil {
 namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+grpc::Status CheckHealth(AgentHarness* h, const std::string& service, HealthCheckResponse* response) {
+  auto stub = grpc::health::v1::Health::NewStub(h->Channel(h->pki().Auditor("prober")));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  HealthCheckRequest request;
+  request.set_service(service);
+  return stub->Check(&context, request, response);
+}
 
 bool Ready(int port, std::string* body) {
   auto r = HttpGet("127.0.0.1", port, "/readyz", std::chrono::seconds(5));
@@ -56,6 +70,35 @@ TEST(ReadinessTest, CollectorNamesTheFailingCheck) {
   auto health = HttpGet("127.0.0.1", port, "/healthz", std::chrono::seconds(5));
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(health->status, 200);
+
+  HealthCheckResponse response;
+  grpc::Status status = CheckHealth(&h, "", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(&h, "orgtrail.v1.Nothing", &response).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(ReadinessTest, CollectorGrpcHealthServesAndWatches) {
+  AgentHarness h;
+  h.StartCollector();
+  HealthCheckResponse response;
+  grpc::Status status = CheckHealth(&h, "", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  {
+    auto stub = grpc::health::v1::Health::NewStub(h.Channel(h.pki().Auditor("watcher")));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto reader = stub->Watch(&context, HealthCheckRequest());
+    ASSERT_TRUE(reader->Read(&response));
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+    context.TryCancel();
+    while (reader->Read(&response)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  h.StopCollector();
+  EXPECT_EQ(h.collector(), nullptr);
 }
 
 }  // namespace
