@@ -48,11 +48,25 @@ def main():
         if not positive(value):
             errors.append("no number for %s (got %r)" % (name, value))
     peer = rep["peer"]
-    if peer.get("available"):
-        if not positive(peer.get("events_per_s")):
-            errors.append("peer available but without events/s")
-    elif not peer.get("reason"):
-        errors.append("peer unavailable without a reason")
+    if not peer.get("rounds"):
+        if not (peer.get("input") or {}).get("reason"):
+            errors.append("peer section without rounds and without a reason")
+    else:
+        o = peer["orgtrail"]
+        for k in ("median_events_per_s", "median_sender_cpu_us_per_event", "median_receiver_cpu_us_per_event"):
+            if not positive(o.get(k)):
+                errors.append("peer orgtrail side without %s (got %r; %s)" % (k, o.get(k), o.get("reason")))
+        r = peer["rsyslog"]
+        if r.get("runs"):
+            for k in ("median_events_per_s", "median_sender_cpu_us_per_event"):
+                if not positive(r.get(k)):
+                    errors.append("peer rsyslog side without %s (got %r)" % (k, r.get(k)))
+            if not positive(peer.get("ratio_orgtrail_over_rsyslog")):
+                errors.append("peer without the orgtrail/rsyslog ratio")
+        elif not r.get("reason"):
+            errors.append("rsyslog peer unavailable without a reason")
+        if "before its fsync" not in md:
+            errors.append("peer section does not state rsyslog's durability")
     if len(rep.get("targets") or []) < 8:
         errors.append("targets table incomplete")
     for e in errors:
