@@ -4,7 +4,8 @@
 #   bench/run.sh [--size tiny|default|large] [--out DIR] [--build-dir DIR] [--no-build] [--no-peer]
 #
 # Measures, in ONE run on this machine (every figure next to its baseline from the same run):
-#   1 limit      raw RocksDB synced WriteBatches of the same ~1 KB events (100 and 500 per batch)
+#   1 limit      raw RocksDB synced WriteBatches of the same ~1.27 KB events (100 and 500 per batch),
+#                1 writer thread and as many as ingest streams (the fair limit the ratios use)
 #   2 collector  N concurrent mTLS streams of pre-signed batches (generator + invictus replay)
 #   3 e2e        real agents (generator source, file source) -> collector, events/s from /metrics
 #   4 latency    capture -> durable (ack) and capture -> visible (LookupEvents) at 1k, 10k, max
@@ -32,20 +33,21 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR="$2"; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --no-peer) DO_PEER=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # Sizes: events per phase. Seconds are upper bounds of the fixed-rate runs.
+LAT_RATES="1000 2000 5000 10000 15000 20000 30000 40000 50000 70000 100000"  # events/s, stepped in order
 case "$SIZE" in
-  tiny)    RAW_EVENTS=2000;   STREAMS=2; STREAM_EVENTS=1000;  INVICTUS_EVENTS=2900
+  tiny)    RAW_EVENTS=4000;   STREAMS=2; STREAM_EVENTS=1000;  INVICTUS_EVENTS=2900
            E2E_GEN=2000;      E2E_FILE=2000;   LAT_SECONDS=2;  LOOKUP_ITER=20;  STORE_EVENTS=20000
-           PEER_EVENTS=2000;  PEER_ROUNDS=1 ;;
-  default) RAW_EVENTS=20000;  STREAMS=4; STREAM_EVENTS=10000; INVICTUS_EVENTS=14500
+           PEER_EVENTS=2000;  PEER_ROUNDS=1;   LAT_RATES="1000 5000" ;;
+  default) RAW_EVENTS=100000; STREAMS=4; STREAM_EVENTS=10000; INVICTUS_EVENTS=14500
            E2E_GEN=20000;     E2E_FILE=20000;  LAT_SECONDS=8;  LOOKUP_ITER=100; STORE_EVENTS=300000
            PEER_EVENTS=100000; PEER_ROUNDS=3 ;;
-  large)   RAW_EVENTS=100000; STREAMS=4; STREAM_EVENTS=50000; INVICTUS_EVENTS=58000
+  large)   RAW_EVENTS=200000; STREAMS=4; STREAM_EVENTS=50000; INVICTUS_EVENTS=58000
            E2E_GEN=100000;    E2E_FILE=100000; LAT_SECONDS=15; LOOKUP_ITER=300; STORE_EVENTS=10000000
            PEER_EVENTS=100000; PEER_ROUNDS=3 ;;
   *) echo "run.sh: --size tiny|default|large" >&2; exit 2 ;;
@@ -107,9 +109,13 @@ issue_agent 123837392027 invictus-0
 for n in lat1k lat10k latmax e2e-gen-0 e2e-gen-1 e2e-file-0; do issue_agent 111111111111 "$n"; done
 
 # ---------------------------------------------------------------- 1. the limit
-say "1. raw RocksDB synced WriteBatches ($RAW_EVENTS events)"
+# The fair limit: as many writer threads as ingest streams (RocksDB's own group commit), the same
+# generator records as the collector load; one thread kept as the single-writer figure.
+say "1. raw RocksDB synced WriteBatches ($RAW_EVENTS events; 1 and $STREAMS writer threads)"
 for n in 100 500; do
-  "$LOADER" raw --dir "$WORK/raw-rocksdb" --per-batch "$n" --events "$RAW_EVENTS" >"$RES/raw-$n.json"
+  "$LOADER" raw --dir "$WORK/raw-rocksdb" --threads 1 --per-batch "$n" --events "$RAW_EVENTS" >"$RES/raw-$n.json"
+  "$LOADER" raw --dir "$WORK/raw-rocksdb" --threads "$STREAMS" --per-batch "$n" --events "$RAW_EVENTS" \
+    >"$RES/raw-fair-$n.json"
 done
 
 # ---------------------------------------------------------------- collector
