@@ -123,6 +123,7 @@ int RunLatency(const Flags& f) {
 
   long long next = 0;
   size_t probes_sent = 0;
+  std::string failure;  // set when sending stopped early
   while (next < total) {
     const auto tick_end = std::min(Clock::now() + std::chrono::milliseconds(tick_ms), at(total));
     std::this_thread::sleep_until(tick_end);
@@ -146,13 +147,19 @@ int RunLatency(const Flags& f) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     v1::IngestRequest request;
-    if (int rc = Seal(&s, events, &request); rc) return rc;
+    if (Seal(&s, events, &request) != 0) {
+      failure = "sealing a batch failed";
+      break;
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       inflight[request.batch().sequence()] = {first, next};
     }
     last_seq = request.batch().sequence();
-    if (!s.rw->Write(request)) return Fail("latency: stream closed: " + s.rw->Finish().error_message());
+    if (!s.rw->Write(request)) {
+      failure = "the stream closed while sending";
+      break;
+    }
   }
   const double send_secs = Seconds(start, Clock::now());
   sending_done = true;
@@ -170,15 +177,26 @@ int RunLatency(const Flags& f) {
   Close(&s);
   reader.join();
   std::lock_guard<std::mutex> lock(mu);
-  std::printf("{\"mode\":\"latency\",\"target_rate\":%.0f,\"achieved_rate\":%.1f,\"events\":%lld,"
+  // Every event must be acknowledged and every probe seen: a missing one makes the run a failure
+  // (exit status 1 after the JSON), never a dropped sample.
+  const long long acks_missing = next - static_cast<long long>(durable_ms.size());
+  const long long probes_missing = static_cast<long long>(probes_sent) - static_cast<long long>(visible_ms.size());
+  if (failure.empty() && acks_missing > 0) failure = std::to_string(acks_missing) + " event(s) never acknowledged";
+  if (failure.empty() && probes_missing > 0) {
+    failure = std::to_string(probes_missing) + " probe(s) not visible within 15 s";
+  }
+  std::printf("{\"mode\":\"latency\",\"ok\":%s,\"failure\":\"%s\",\"target_rate\":%.0f,\"achieved_rate\":%.1f,"
+              "\"events\":%lld,\"events_sent\":%lld,\"acks_missing\":%lld,\"probes_missing\":%lld,"
               "\"durable_samples\":%zu,\"durable_p50_ms\":%.2f,\"durable_p99_ms\":%.2f,\"durable_p999_ms\":%.2f,"
               "\"probes\":%zu,\"visible_samples\":%zu,\"visible_p50_ms\":%.2f,\"visible_p99_ms\":%.2f,"
               "\"visible_p999_ms\":%.2f,\"polls\":%lld,\"window_full_waits\":%lld}\n",
-              rate, static_cast<double>(total) / send_secs, total, durable_ms.size(), Percentile(durable_ms, 0.5),
+              failure.empty() ? "true" : "false", failure.c_str(), rate, static_cast<double>(next) / send_secs, total,
+              next, acks_missing, probes_missing, durable_ms.size(), Percentile(durable_ms, 0.5),
               Percentile(durable_ms, 0.99), Percentile(durable_ms, 0.999), probes_sent, visible_ms.size(),
               Percentile(visible_ms, 0.5), Percentile(visible_ms, 0.99), Percentile(visible_ms, 0.999), polls,
               blocked_ticks.load());
-  return 0;
+  std::fflush(stdout);
+  return failure.empty() ? 0 : Fail("latency: " + failure);
 }
 
 }  // namespace orgtrail::ingest_load

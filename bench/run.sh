@@ -8,7 +8,8 @@
 #                1 writer thread and as many as ingest streams (the fair limit the ratios use)
 #   2 collector  N concurrent mTLS streams of pre-signed batches (generator + invictus replay)
 #   3 e2e        real agents (generator source, file source) -> collector, events/s from /metrics
-#   4 latency    capture -> durable (ack) and capture -> visible (LookupEvents) at 1k, 10k, max
+#   4 latency    capture -> durable (ack) and capture -> visible (LookupEvents), the offered rate
+#                stepped until it breaks (achieved < 95 %, visible p99 > 100 ms, or a probe unseen); 20k/s
 #   5 queries    LookupEvents by attribute/time over gRPC on the run's store, jq over its export;
 #                lookup_bench (in-process) on a synthetic store of the size's event count
 #   6 resources  collector/agent RSS and CPU (/proc), bytes on disk per event, write amplification
@@ -106,7 +107,8 @@ issue_agent() {  # account name
 }
 for i in $(seq 0 $((STREAMS - 1))); do issue_agent 111111111111 "load-$i"; done
 issue_agent 123837392027 invictus-0
-for n in lat1k lat10k latmax e2e-gen-0 e2e-gen-1 e2e-file-0; do issue_agent 111111111111 "$n"; done
+for n in e2e-gen-0 e2e-gen-1 e2e-file-0; do issue_agent 111111111111 "$n"; done
+for r in $LAT_RATES 20000; do [ -f "$P/lat-$r.crt" ] || issue_agent 111111111111 "lat-$r"; done
 
 # ---------------------------------------------------------------- 1. the limit
 # The fair limit: as many writer threads as ingest streams (RocksDB's own group commit), the same
@@ -181,18 +183,10 @@ echo "{\"mode\":\"e2e\",\"agents\":3,\"events\":$((stored - before)),\"expected\
 sleep 1.5   # a few more RSS samples of the idle agents
 for pid in "${AGENT_PIDS[@]}"; do stop_pid "$pid"; done
 
-# ---------------------------------------------------------------- 4. latency
-say "4. latency at fixed rates (${LAT_SECONDS}s each)"
-mark latency_start
-"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate 1000 --seconds "$LAT_SECONDS" \
-  --name lat1k >"$RES/latency-1k.json"
-"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate 10000 --seconds "$LAT_SECONDS" \
-  --name lat10k >"$RES/latency-10k.json"
-# "highest sustainable" (estimate): half the collector-alone rate measured above (one stream, 10 ms batches).
-MAX_RATE=$(python3 -c "import json;print(max(500,int(0.5*json.load(open('$RES/ingest-gen-100.json'))['events_per_s'])))")
-"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate "$MAX_RATE" --seconds "$LAT_SECONDS" \
-  --name latmax >"$RES/latency-max.json"
-mark latency_end
+# ---------------------------------------------------------------- 4. latency: step the rate until it breaks
+# shellcheck source=harness/latency_section.sh
+. "$ROOT/bench/harness/latency_section.sh"
+run_latency_section
 
 # ---------------------------------------------------------------- 5. queries
 say "5. queries: LookupEvents over gRPC vs jq over the export"
