@@ -65,10 +65,15 @@ int RunLatency(const Flags& f) {
   std::atomic<uint64_t> acked{0}, last_seq{0};
   std::atomic<long long> blocked_ticks{0};
 
+  std::string collector_error;  // an IngestError the collector sent (guarded by mu)
   std::thread reader([&] {
     v1::IngestResponse response;
     while (s.rw->Read(&response)) {
-      if (response.has_error()) break;
+      if (response.has_error()) {
+        std::lock_guard<std::mutex> lock(mu);
+        collector_error = response.error().rule() + ": " + response.error().message();
+        break;
+      }
       if (!response.has_ack()) continue;
       const auto now = Clock::now();
       std::lock_guard<std::mutex> lock(mu);
@@ -124,6 +129,7 @@ int RunLatency(const Flags& f) {
   long long next = 0;
   size_t probes_sent = 0;
   std::string failure;  // set when sending stopped early
+  bool write_failed = false;
   while (next < total) {
     const auto tick_end = std::min(Clock::now() + std::chrono::milliseconds(tick_ms), at(total));
     std::this_thread::sleep_until(tick_end);
@@ -158,6 +164,7 @@ int RunLatency(const Flags& f) {
     last_seq = request.batch().sequence();
     if (!s.rw->Write(request)) {
       failure = "the stream closed while sending";
+      write_failed = true;
       break;
     }
   }
@@ -174,13 +181,23 @@ int RunLatency(const Flags& f) {
   }
   poll_stop = true;
   poller.join();
-  Close(&s);
-  reader.join();
+  if (write_failed) {  // the RPC is over: the reader's Read returns false; then Finish gives the status
+    reader.join();
+    const grpc::Status st = s.rw->Finish();
+    failure += " (status " + std::to_string(static_cast<int>(st.error_code())) + ": " + st.error_message() + ")";
+  } else {
+    Close(&s);
+    reader.join();
+  }
   std::lock_guard<std::mutex> lock(mu);
   // Every event must be acknowledged and every probe seen: a missing one makes the run a failure
   // (exit status 1 after the JSON), never a dropped sample.
   const long long acks_missing = next - static_cast<long long>(durable_ms.size());
   const long long probes_missing = static_cast<long long>(probes_sent) - static_cast<long long>(visible_ms.size());
+  if (!collector_error.empty()) failure += (failure.empty() ? "" : "; ") + std::string("collector error ") + collector_error;
+  for (char& c : failure) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '\'';  // kept valid inside the JSON string
+  }
   if (failure.empty() && acks_missing > 0) failure = std::to_string(acks_missing) + " event(s) never acknowledged";
   if (failure.empty() && probes_missing > 0) {
     failure = std::to_string(probes_missing) + " probe(s) not visible within 15 s";

@@ -361,8 +361,8 @@ def main():
         w("| %s | %s | %s | %s | %s | %s | %s | %s | %s/%s | %s | %s | %s |" % (
             label, fmt(get(d, "achieved_rate")), fmt(get(d, "durable_p50_ms")), fmt(get(d, "durable_p99_ms")),
             fmt(get(d, "durable_p999_ms")), fmt(get(d, "visible_p50_ms")), fmt(get(d, "visible_p99_ms")),
-            fmt(get(d, "visible_p999_ms")), get(d, "visible_samples"), get(d, "probes"), get(d, "acks_missing"),
-            get(d, "probes_missing"), "yes" if d["held"] else "**no**: " + d["why_not"]))
+            fmt(get(d, "visible_p999_ms")), get(d, "visible_samples"), get(d, "probes"), fmt(get(d, "acks_missing"), digits=0),
+            fmt(get(d, "probes_missing"), digits=0), "yes" if d["held"] else "**no**: " + d["why_not"]))
     for d in lat["steps"]:
         lat_row(d, fmt(d["offered_rate"]))
     w("\nHighest offered rate that held: **%s events/s**%s.\n" % (
