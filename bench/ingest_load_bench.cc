@@ -21,7 +21,9 @@
 //            -> events_per_s (acked = durable events / wall time).
 //   latency  --target --pki --trust-domain --rate R --seconds T [--name N]
 //            One stream at a fixed open-loop rate; a batch every --tick-ms
-//            (default 10) carrying the events scheduled in that tick, sealed at
+//            (default 10) carrying the events scheduled in that tick (overdue
+//            ones after a wait for acks in batches of at most --max-batch,
+//            default 1000, each keeping its scheduled time), sealed at
 //            send time. capture = an event's scheduled time; durable = the
 //            arrival of the ack covering its batch; visible = the first
 //            LookupEvents(EventName=<probe>) poll (auditor identity

@@ -33,9 +33,10 @@ int RunLatency(const Flags& f) {
   const double seconds = static_cast<double>(f.Int("seconds", 5));
   const int tick_ms = static_cast<int>(f.Int("tick-ms", 10));
   const int window = static_cast<int>(f.Int("window", 64));
+  const long long max_batch = f.Int("max-batch", 1000);
   const std::string name = f.Get("name", "latency");
-  if (target.empty() || pki.empty() || org.empty() || rate < 1 || seconds < 1 || tick_ms < 1) {
-    return Fail("latency: --target --pki --trust-domain --rate >= 1 --seconds >= 1");
+  if (target.empty() || pki.empty() || org.empty() || rate < 1 || seconds < 1 || tick_ms < 1 || max_batch < 1) {
+    return Fail("latency: --target --pki --trust-domain --rate >= 1 --seconds >= 1 --max-batch >= 1");
   }
   const std::string probe_name = "OrgtrailBenchProbe" + name;
   const long long every = std::max<long long>(1, static_cast<long long>(rate / 30));
@@ -130,42 +131,46 @@ int RunLatency(const Flags& f) {
   size_t probes_sent = 0;
   std::string failure;  // set when sending stopped early
   bool write_failed = false;
-  while (next < total) {
+  // Each tick sends the events scheduled up to now. After a wait for acks the overdue events go
+  // out in batches of at most --max-batch (they keep their scheduled capture time), so a late
+  // sender never builds a batch the collector refuses (its limit is 10,000 events).
+  while (next < total && failure.empty()) {
     const auto tick_end = std::min(Clock::now() + std::chrono::milliseconds(tick_ms), at(total));
     std::this_thread::sleep_until(tick_end);
     const auto now = Clock::now();
-    std::vector<std::string> events;
-    const long long first = next;
-    while (next < total && at(next) <= now) {
-      GeneratedRecord r = gen.Next();
-      if (next % every == 0) {
-        ReplaceStringMember(&r.json, "eventName", probe_name);
-        std::lock_guard<std::mutex> lock(mu);
-        probes[r.event_id] = next;
-        ++probes_sent;
+    while (next < total && at(next) <= now && failure.empty()) {
+      std::vector<std::string> events;
+      const long long first = next;
+      while (next < total && at(next) <= now && static_cast<long long>(events.size()) < max_batch) {
+        GeneratedRecord r = gen.Next();
+        if (next % every == 0) {
+          ReplaceStringMember(&r.json, "eventName", probe_name);
+          std::lock_guard<std::mutex> lock(mu);
+          probes[r.event_id] = next;
+          ++probes_sent;
+        }
+        events.push_back(std::move(r.json));
+        ++next;
       }
-      events.push_back(std::move(r.json));
-      ++next;
-    }
-    if (events.empty()) continue;
-    while (s.next_seq - acked > static_cast<uint64_t>(window) && !reader_done) {
-      ++blocked_ticks;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    v1::IngestRequest request;
-    if (Seal(&s, events, &request) != 0) {
-      failure = "sealing a batch failed";
-      break;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      inflight[request.batch().sequence()] = {first, next};
-    }
-    last_seq = request.batch().sequence();
-    if (!s.rw->Write(request)) {
-      failure = "the stream closed while sending";
-      write_failed = true;
-      break;
+      while (s.next_seq - acked > static_cast<uint64_t>(window) && !reader_done) {
+        ++blocked_ticks;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      v1::IngestRequest request;
+      if (Seal(&s, events, &request) != 0) {
+        failure = "sealing a batch failed";
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        inflight[request.batch().sequence()] = {first, next};
+      }
+      last_seq = request.batch().sequence();
+      if (!s.rw->Write(request)) {
+        failure = "the stream closed while sending";
+        write_failed = true;
+        break;
+      }
     }
   }
   const double send_secs = Seconds(start, Clock::now());

@@ -86,6 +86,7 @@ if [ -n "$FILE" ]; then  # a hard link (same bytes, no copy) when possible
   ln "$FILE" "$WORK/in-prep/events.jsonl" 2>/dev/null || cp "$FILE" "$WORK/in-prep/events.jsonl"
 else
   "$LOADER" files --format jsonl --out "$WORK/in-prep" --events "$EVENTS" --seed 4242 >/dev/null
+  sync "$WORK/in-prep/events.jsonl"  # its writeback would compete with B's fsyncs
 fi
 # wc -l over B's growing file costs CPU; it runs only once the file holds 90 % of the input's bytes.
 MIN_BYTES=$(( $(head -n "$EVENTS" "$WORK/in-prep/events.jsonl" | wc -c) * 9 / 10 ))
