@@ -4,7 +4,13 @@
 # receiver each (a fresh orgtrail-collector / rsyslog B), run alternating for PEER_ROUNDS rounds
 # (rsyslog, orgtrail, rsyslog, orgtrail, ...). Raw: peer-input.json, peer-rsyslog-<r>.json,
 # peer-orgtrail-<r>.json (one JSON object each; "available":false with the reason when a run
-# could not be made).
+# could not be made), peer-context-<side>-<r>.json (load average and IO pressure just before).
+
+peer_context() {  # side round: the machine's state just before the run (a shared machine moves fsync times)
+  printf '{"loadavg_1m":%s,"io_pressure_some_avg10":%s}\n' "$(cut -d' ' -f1 /proc/loadavg)" \
+    "$(awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/io 2>/dev/null | grep . || echo null)" \
+    >"$RES/peer-context-$1-$2.json"
+}
 
 peer_unavailable() {  # side logfile -> one JSON line with the last line of the log as the reason
   printf '{"mode":"peer-%s","available":false,"reason":"%s"}\n' "$1" "$(tail -1 "$2" 2>/dev/null | tr -d '"\\')"
@@ -25,6 +31,7 @@ run_peer_section() {
   for r in $(seq 1 "$PEER_ROUNDS"); do
     if [ "$rsyslog_usable" = 1 ]; then
       rc=0
+      peer_context rsyslog "$r"
       "$ROOT/bench/harness/rsyslog_peer.sh" --file "$input" --events "$PEER_EVENTS" --work "$WORK/peer-rsyslog" \
         >"$RES/peer-rsyslog-$r.json" 2>"$WORK/logs/peer-rsyslog-$r.log" || rc=$?
       if [ "$rc" != 0 ]; then
@@ -36,6 +43,7 @@ run_peer_section() {
     fi
     rm -rf "$WORK/peer-rsyslog"
     rc=0
+    peer_context orgtrail "$r"
     "$ROOT/bench/harness/orgtrail_peer.sh" --file "$input" --events "$PEER_EVENTS" --work "$WORK/peer-orgtrail" \
       --build-dir "$BUILD_DIR" >"$RES/peer-orgtrail-$r.json" 2>"$WORK/logs/peer-orgtrail-$r.log" || rc=$?
     [ "$rc" = 0 ] || peer_unavailable orgtrail "$WORK/logs/peer-orgtrail-$r.log" >"$RES/peer-orgtrail-$r.json"

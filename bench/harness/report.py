@@ -122,7 +122,9 @@ def load_peer(raw):
     while os.path.exists(os.path.join(raw, "peer-orgtrail-%d.json" % r)) or \
             os.path.exists(os.path.join(raw, "peer-rsyslog-%d.json" % r)):
         rounds.append({"round": r, "rsyslog": load(raw, "peer-rsyslog-%d.json" % r),
-                       "orgtrail": load(raw, "peer-orgtrail-%d.json" % r)})
+                       "orgtrail": load(raw, "peer-orgtrail-%d.json" % r),
+                       "context": {side: load(raw, "peer-context-%s-%d.json" % (side, r))
+                                   for side in ("rsyslog", "orgtrail")}})
         r += 1
     out = {"input": inp, "rounds": rounds, "durability": PEER_DURABILITY}
     for side in ("orgtrail", "rsyslog"):
@@ -407,21 +409,26 @@ def main():
           "runs alternate rsyslog, orgtrail, … Clock: sender start → the N-th event durable on the receiver "
           "(polled every 0.1 s). CPU = utime+stime from /proc: the sender's whole life (read just before it is "
           "stopped), the receiver's over the clocked interval.\n" % (fmt(get(inp, "events")), fmt(get(inp, "mean_event_bytes"))))
-        w("| round | side | events | seconds | events/s | sender CPU s | sender µs/event | receiver CPU s | receiver µs/event | sender max RSS MiB |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
+        w("The last two columns are the machine's state just before each run (1-minute load average, "
+          "/proc/pressure/io `some avg10` %): both receivers fsync, so other processes' disk traffic moves "
+          "these figures, rsyslog's (a sync per write) most.\n")
+        w("| round | side | events | seconds | events/s | sender CPU s | sender µs/event | receiver CPU s | receiver µs/event | sender max RSS MiB | load | IO pressure |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for x in peer["rounds"]:
             for side in ("rsyslog", "orgtrail"):
                 d = x[side]
                 if d is None:
                     continue
+                ctx = get(x, "context", side)
+                ctx_cols = "%s | %s" % (fmt(get(ctx, "loadavg_1m")), fmt(get(ctx, "io_pressure_some_avg10")))
                 if not get(d, "available"):
-                    w("| %d | %s | failed: %s | | | | | | | |" % (x["round"], side, get(d, "reason")))
+                    w("| %d | %s | failed: %s | | | | | | | | %s |" % (x["round"], side, get(d, "reason"), ctx_cols))
                     continue
-                w("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                w("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     x["round"], side, fmt(get(d, "events")), fmt(get(d, "seconds")), fmt(get(d, "events_per_s")),
                     fmt(get(d, "sender_cpu_s")), fmt(get(d, "sender_cpu_us_per_event")), fmt(get(d, "receiver_cpu_s")),
                     fmt(get(d, "receiver_cpu_us_per_event")),
-                    fmt((get(d, "sender_max_rss_kb") or 0) / 1024.0 if get(d, "sender_max_rss_kb") else None)))
+                    fmt((get(d, "sender_max_rss_kb") or 0) / 1024.0 if get(d, "sender_max_rss_kb") else None), ctx_cols))
         w("\n| side | runs | median events/s | median sender µs/event | median receiver µs/event | durability |")
         w("|---|---|---|---|---|---|")
         for side, label in (("orgtrail", "orgtrail: agent → mTLS stream → collector"),
