@@ -2,10 +2,13 @@
 // Every mode prints exactly one JSON object on stdout (figures only; it never
 // decides pass/fail on time). Errors go to stderr with exit status 1.
 //
-//   raw      --dir D --per-batch N --events E
-//            The limit: one thread, rocksdb::WriteBatch of N generator events
-//            (key = eventID, value = raw JSON) per Write, sync = true, default
-//            RocksDB options, on the disk that holds D. -> events_per_s.
+//   raw      --dir D --per-batch N --events E [--threads T]
+//            The limit: T threads (default 1) writing concurrently into one DB,
+//            each its own rocksdb::WriteBatches of N generator events (key =
+//            eventID, value = raw JSON, the records the ingest mode sends) per
+//            Write, sync = true, default RocksDB options (its own group
+//            commit), on the disk that holds D; E events in total.
+//            -> events_per_s over all threads, mean_event_bytes.
 //   ingest   --target H:P --pki DIR --trust-domain ORG --streams S
 //            --per-batch N --events E [--source gen|invictus --invictus DIR]
 //            S concurrent mTLS Ingest streams to a running collector, one agent
@@ -18,14 +21,20 @@
 //            -> events_per_s (acked = durable events / wall time).
 //   latency  --target --pki --trust-domain --rate R --seconds T [--name N]
 //            One stream at a fixed open-loop rate; a batch every --tick-ms
-//            (default 10) carrying the events scheduled in that tick, sealed at
+//            (default 10) carrying the events scheduled in that tick (overdue
+//            ones after a wait for acks in batches of at most --max-batch,
+//            default 1000, each keeping its scheduled time), sealed at
 //            send time. capture = an event's scheduled time; durable = the
 //            arrival of the ack covering its batch; visible = the first
 //            LookupEvents(EventName=<probe>) poll (auditor identity
 //            <pki>/auditor.crt, eventTime within the last 15 s, up to 1000
 //            results, so every probe still in that window is on the page)
 //            returning it. Every k-th event is a probe (about 30 probes/s);
-//            a probe not visible within 15 s is not seen (probes seen < sent). -> p50/p99/p999 ms of both, achieved rate.
+//            every probe must be seen: one not visible within 15 s, or an
+//            event never acknowledged, makes the run a failure ("ok":false,
+//            "probes_missing" / "acks_missing" > 0, exit status 1 after the
+//            JSON), never a dropped sample. -> p50/p99/p999 ms of both,
+//            achieved rate (events sent / sending time).
 //   files    --out DIR --events E --account A [--per-file 1000] [--seed S]
 //            Writes generator records as CloudTrail delivery files
 //            ({"Records":[...]}, gzip-free) for an agent's file source;
@@ -66,23 +75,36 @@ namespace {
 namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------- raw
+// T writer threads (--threads, default 1) write concurrently into one DB,
+// each its own pre-built WriteBatches of --per-batch events; --events is the
+// total over all threads (rounded down to whole batches per thread). Every
+// Write is sync = true; concurrent writers meet in RocksDB's own write group
+// (one leader writes and syncs the WAL for the group). The clock runs from
+// the release of all threads to the last Write's return.
 int RunRaw(const Flags& f) {
   const std::string dir = f.Get("dir");
   const int per_batch = static_cast<int>(f.Int("per-batch", 100));
+  const int threads = static_cast<int>(f.Int("threads", 1));
   const long long events = f.Int("events", 20000);
-  if (dir.empty() || per_batch < 1 || events < per_batch) return Fail("raw: --dir, --per-batch >= 1, --events >= per-batch");
+  if (dir.empty() || per_batch < 1 || threads < 1 || threads > 256 || events < static_cast<long long>(per_batch) * threads) {
+    return Fail("raw: --dir, --per-batch >= 1, 1 <= --threads <= 256, --events >= per-batch x threads");
+  }
   fs::remove_all(dir);
   fs::create_directories(dir);
   GeneratorOptions g;
   g.account_id = "111111111111";
   EventGenerator gen(g);
-  std::vector<rocksdb::WriteBatch> batches(events / per_batch);
+  const long long per_thread = events / threads / per_batch;
+  std::vector<std::vector<rocksdb::WriteBatch>> batches(threads);
   uint64_t bytes = 0;
-  for (auto& wb : batches) {
-    for (int i = 0; i < per_batch; ++i) {
-      GeneratedRecord r = gen.Next();
-      bytes += r.json.size();
-      wb.Put(r.event_id, r.json);
+  for (auto& mine : batches) {
+    mine.resize(per_thread);
+    for (auto& wb : mine) {
+      for (int i = 0; i < per_batch; ++i) {
+        GeneratedRecord r = gen.Next();
+        bytes += r.json.size();
+        wb.Put(r.event_id, r.json);
+      }
     }
   }
   rocksdb::Options options;
@@ -93,18 +115,31 @@ int RunRaw(const Flags& f) {
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  auto t0 = Clock::now();
-  for (auto& wb : batches) {
-    s = db->Write(wo, &wb);
-    if (!s.ok()) return Fail("raw write: " + s.ToString());
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < threads; ++t) {
+    writers.emplace_back([&, t] {
+      ++ready;
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      for (auto& wb : batches[t]) {
+        if (!db->Write(wo, &wb).ok()) return void(++failures);
+      }
+    });
   }
+  while (ready.load() < threads) std::this_thread::yield();
+  auto t0 = Clock::now();
+  go.store(true, std::memory_order_release);
+  for (auto& w : writers) w.join();
   double secs = Seconds(t0, Clock::now());
   db.reset();
   fs::remove_all(dir);
-  const double n = static_cast<double>(batches.size()) * per_batch;
-  std::printf("{\"mode\":\"raw\",\"per_batch\":%d,\"events\":%.0f,\"seconds\":%.3f,\"events_per_s\":%.1f,"
-              "\"mean_event_bytes\":%.1f}\n",
-              per_batch, n, secs, n / secs, static_cast<double>(bytes) / n);
+  if (failures > 0) return Fail("raw: " + std::to_string(failures.load()) + " writer(s) failed");
+  const double n = static_cast<double>(threads) * per_thread * per_batch;
+  std::printf("{\"mode\":\"raw\",\"threads\":%d,\"per_batch\":%d,\"events\":%.0f,\"seconds\":%.3f,"
+              "\"events_per_s\":%.1f,\"mean_event_bytes\":%.1f}\n",
+              threads, per_batch, n, secs, n / secs, static_cast<double>(bytes) / n);
   return 0;
 }
 

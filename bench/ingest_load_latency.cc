@@ -33,9 +33,10 @@ int RunLatency(const Flags& f) {
   const double seconds = static_cast<double>(f.Int("seconds", 5));
   const int tick_ms = static_cast<int>(f.Int("tick-ms", 10));
   const int window = static_cast<int>(f.Int("window", 64));
+  const long long max_batch = f.Int("max-batch", 1000);
   const std::string name = f.Get("name", "latency");
-  if (target.empty() || pki.empty() || org.empty() || rate < 1 || seconds < 1 || tick_ms < 1) {
-    return Fail("latency: --target --pki --trust-domain --rate >= 1 --seconds >= 1");
+  if (target.empty() || pki.empty() || org.empty() || rate < 1 || seconds < 1 || tick_ms < 1 || max_batch < 1) {
+    return Fail("latency: --target --pki --trust-domain --rate >= 1 --seconds >= 1 --max-batch >= 1");
   }
   const std::string probe_name = "OrgtrailBenchProbe" + name;
   const long long every = std::max<long long>(1, static_cast<long long>(rate / 30));
@@ -65,10 +66,15 @@ int RunLatency(const Flags& f) {
   std::atomic<uint64_t> acked{0}, last_seq{0};
   std::atomic<long long> blocked_ticks{0};
 
+  std::string collector_error;  // an IngestError the collector sent (guarded by mu)
   std::thread reader([&] {
     v1::IngestResponse response;
     while (s.rw->Read(&response)) {
-      if (response.has_error()) break;
+      if (response.has_error()) {
+        std::lock_guard<std::mutex> lock(mu);
+        collector_error = response.error().rule() + ": " + response.error().message();
+        break;
+      }
       if (!response.has_ack()) continue;
       const auto now = Clock::now();
       std::lock_guard<std::mutex> lock(mu);
@@ -123,36 +129,49 @@ int RunLatency(const Flags& f) {
 
   long long next = 0;
   size_t probes_sent = 0;
-  while (next < total) {
+  std::string failure;  // set when sending stopped early
+  bool write_failed = false;
+  // Each tick sends the events scheduled up to now. After a wait for acks the overdue events go
+  // out in batches of at most --max-batch (they keep their scheduled capture time), so a late
+  // sender never builds a batch the collector refuses (its limit is 10,000 events).
+  while (next < total && failure.empty()) {
     const auto tick_end = std::min(Clock::now() + std::chrono::milliseconds(tick_ms), at(total));
     std::this_thread::sleep_until(tick_end);
     const auto now = Clock::now();
-    std::vector<std::string> events;
-    const long long first = next;
-    while (next < total && at(next) <= now) {
-      GeneratedRecord r = gen.Next();
-      if (next % every == 0) {
-        ReplaceStringMember(&r.json, "eventName", probe_name);
-        std::lock_guard<std::mutex> lock(mu);
-        probes[r.event_id] = next;
-        ++probes_sent;
+    while (next < total && at(next) <= now && failure.empty()) {
+      std::vector<std::string> events;
+      const long long first = next;
+      while (next < total && at(next) <= now && static_cast<long long>(events.size()) < max_batch) {
+        GeneratedRecord r = gen.Next();
+        if (next % every == 0) {
+          ReplaceStringMember(&r.json, "eventName", probe_name);
+          std::lock_guard<std::mutex> lock(mu);
+          probes[r.event_id] = next;
+          ++probes_sent;
+        }
+        events.push_back(std::move(r.json));
+        ++next;
       }
-      events.push_back(std::move(r.json));
-      ++next;
+      while (s.next_seq - acked > static_cast<uint64_t>(window) && !reader_done) {
+        ++blocked_ticks;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      v1::IngestRequest request;
+      if (Seal(&s, events, &request) != 0) {
+        failure = "sealing a batch failed";
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        inflight[request.batch().sequence()] = {first, next};
+      }
+      last_seq = request.batch().sequence();
+      if (!s.rw->Write(request)) {
+        failure = "the stream closed while sending";
+        write_failed = true;
+        break;
+      }
     }
-    if (events.empty()) continue;
-    while (s.next_seq - acked > static_cast<uint64_t>(window) && !reader_done) {
-      ++blocked_ticks;
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    v1::IngestRequest request;
-    if (int rc = Seal(&s, events, &request); rc) return rc;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      inflight[request.batch().sequence()] = {first, next};
-    }
-    last_seq = request.batch().sequence();
-    if (!s.rw->Write(request)) return Fail("latency: stream closed: " + s.rw->Finish().error_message());
   }
   const double send_secs = Seconds(start, Clock::now());
   sending_done = true;
@@ -167,18 +186,39 @@ int RunLatency(const Flags& f) {
   }
   poll_stop = true;
   poller.join();
-  Close(&s);
-  reader.join();
+  if (write_failed) {  // the RPC is over: the reader's Read returns false; then Finish gives the status
+    reader.join();
+    const grpc::Status st = s.rw->Finish();
+    failure += " (status " + std::to_string(static_cast<int>(st.error_code())) + ": " + st.error_message() + ")";
+  } else {
+    Close(&s);
+    reader.join();
+  }
   std::lock_guard<std::mutex> lock(mu);
-  std::printf("{\"mode\":\"latency\",\"target_rate\":%.0f,\"achieved_rate\":%.1f,\"events\":%lld,"
+  // Every event must be acknowledged and every probe seen: a missing one makes the run a failure
+  // (exit status 1 after the JSON), never a dropped sample.
+  const long long acks_missing = next - static_cast<long long>(durable_ms.size());
+  const long long probes_missing = static_cast<long long>(probes_sent) - static_cast<long long>(visible_ms.size());
+  if (!collector_error.empty()) failure += (failure.empty() ? "" : "; ") + std::string("collector error ") + collector_error;
+  for (char& c : failure) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '\'';  // kept valid inside the JSON string
+  }
+  if (failure.empty() && acks_missing > 0) failure = std::to_string(acks_missing) + " event(s) never acknowledged";
+  if (failure.empty() && probes_missing > 0) {
+    failure = std::to_string(probes_missing) + " probe(s) not visible within 15 s";
+  }
+  std::printf("{\"mode\":\"latency\",\"ok\":%s,\"failure\":\"%s\",\"target_rate\":%.0f,\"achieved_rate\":%.1f,"
+              "\"events\":%lld,\"events_sent\":%lld,\"acks_missing\":%lld,\"probes_missing\":%lld,"
               "\"durable_samples\":%zu,\"durable_p50_ms\":%.2f,\"durable_p99_ms\":%.2f,\"durable_p999_ms\":%.2f,"
               "\"probes\":%zu,\"visible_samples\":%zu,\"visible_p50_ms\":%.2f,\"visible_p99_ms\":%.2f,"
               "\"visible_p999_ms\":%.2f,\"polls\":%lld,\"window_full_waits\":%lld}\n",
-              rate, static_cast<double>(total) / send_secs, total, durable_ms.size(), Percentile(durable_ms, 0.5),
+              failure.empty() ? "true" : "false", failure.c_str(), rate, static_cast<double>(next) / send_secs, total,
+              next, acks_missing, probes_missing, durable_ms.size(), Percentile(durable_ms, 0.5),
               Percentile(durable_ms, 0.99), Percentile(durable_ms, 0.999), probes_sent, visible_ms.size(),
               Percentile(visible_ms, 0.5), Percentile(visible_ms, 0.99), Percentile(visible_ms, 0.999), polls,
               blocked_ticks.load());
-  return 0;
+  std::fflush(stdout);
+  return failure.empty() ? 0 : Fail("latency: " + failure);
 }
 
 }  // namespace orgtrail::ingest_load

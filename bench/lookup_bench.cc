@@ -141,6 +141,14 @@ int Run(const Flags& flags) {
          q.set_max_results(m);
          return q;
        }},
+      {"time range 1 hour", [&](std::mt19937_64& r) {
+         v1::LookupEventsRequest q;
+         const int64_t end = load.start_time_us + static_cast<int64_t>(r() % n) * load.interval_us;
+         q.set_start_time_us(end - 3'600'000'000LL);
+         q.set_end_time_us(end);
+         q.set_max_results(m);
+         return q;
+       }},
       {"no filter (newest)", [&](std::mt19937_64&) { v1::LookupEventsRequest q; q.set_max_results(m); return q; }},
       {"account+region (1 partition)", [&](std::mt19937_64& r) {
          v1::LookupEventsRequest q;

@@ -4,14 +4,17 @@
 #   bench/run.sh [--size tiny|default|large] [--out DIR] [--build-dir DIR] [--no-build] [--no-peer]
 #
 # Measures, in ONE run on this machine (every figure next to its baseline from the same run):
-#   1 limit      raw RocksDB synced WriteBatches of the same ~1 KB events (100 and 500 per batch)
+#   1 limit      raw RocksDB synced WriteBatches of the same ~1.27 KB events (100 and 500 per batch),
+#                1 writer thread and as many as ingest streams (the fair limit the ratios use)
 #   2 collector  N concurrent mTLS streams of pre-signed batches (generator + invictus replay)
 #   3 e2e        real agents (generator source, file source) -> collector, events/s from /metrics
-#   4 latency    capture -> durable (ack) and capture -> visible (LookupEvents) at 1k, 10k, max
+#   4 latency    capture -> durable (ack) and capture -> visible (LookupEvents), the offered rate
+#                stepped until it breaks (achieved < 95 %, visible p99 > 100 ms, or a probe unseen); 20k/s
 #   5 queries    LookupEvents by attribute/time over gRPC on the run's store, jq over its export;
 #                lookup_bench (in-process) on a synthetic store of the size's event count
 #   6 resources  collector/agent RSS and CPU (/proc), bytes on disk per event, write amplification
-#   7 peer       rsyslog A (imfile) --RELP/mTLS--> rsyslog B (imrelp, omfile sync=on)
+#   7 peer       one file, one sender each, alternating rounds: orgtrail-agent --mTLS--> collector
+#                vs rsyslog A (imfile) --RELP/mTLS--> rsyslog B (imrelp, omfile sync=on)
 # and writes $OUT/report.md and $OUT/report.json (bench/harness/report.py). No figure is
 # asserted; targets are marked reached / not reached. Loopback only; every process it starts is
 # stopped and its work folder removed on exit (the report folder is kept).
@@ -31,22 +34,23 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR="$2"; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --no-peer) DO_PEER=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # Sizes: events per phase. Seconds are upper bounds of the fixed-rate runs.
+LAT_RATES="1000 2000 5000 10000 15000 20000 30000 40000 50000 70000 100000"  # events/s, stepped in order
 case "$SIZE" in
-  tiny)    RAW_EVENTS=2000;   STREAMS=2; STREAM_EVENTS=1000;  INVICTUS_EVENTS=2900
+  tiny)    RAW_EVENTS=4000;   STREAMS=2; STREAM_EVENTS=1000;  INVICTUS_EVENTS=2900
            E2E_GEN=2000;      E2E_FILE=2000;   LAT_SECONDS=2;  LOOKUP_ITER=20;  STORE_EVENTS=20000
-           PEER_EVENTS=2000 ;;
-  default) RAW_EVENTS=20000;  STREAMS=4; STREAM_EVENTS=10000; INVICTUS_EVENTS=14500
+           PEER_EVENTS=2000;  PEER_ROUNDS=1;   LAT_RATES="1000 5000" ;;
+  default) RAW_EVENTS=100000; STREAMS=4; STREAM_EVENTS=10000; INVICTUS_EVENTS=14500
            E2E_GEN=20000;     E2E_FILE=20000;  LAT_SECONDS=8;  LOOKUP_ITER=100; STORE_EVENTS=300000
-           PEER_EVENTS=10000 ;;
-  large)   RAW_EVENTS=100000; STREAMS=4; STREAM_EVENTS=50000; INVICTUS_EVENTS=58000
+           PEER_EVENTS=100000; PEER_ROUNDS=3 ;;
+  large)   RAW_EVENTS=200000; STREAMS=4; STREAM_EVENTS=50000; INVICTUS_EVENTS=58000
            E2E_GEN=100000;    E2E_FILE=100000; LAT_SECONDS=15; LOOKUP_ITER=300; STORE_EVENTS=10000000
-           PEER_EVENTS=100000 ;;
+           PEER_EVENTS=100000; PEER_ROUNDS=3 ;;
   *) echo "run.sh: --size tiny|default|large" >&2; exit 2 ;;
 esac
 
@@ -59,67 +63,9 @@ mkdir -p "$RES" "$WORK"/{pki,logs,run}
 ORG=bench.org
 PIDS=()
 
-say() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-note() { printf '%s\n' "$*" >>"$RES/notes.txt"; }
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
+# shellcheck source=harness/lib.sh
+. "$ROOT/bench/harness/lib.sh"
 trap cleanup EXIT INT TERM
-
-start_bg() {  # logname cmd...  -> BG_PID
-  local log="$WORK/logs/$1.log"; shift
-  "$@" >"$log" 2>&1 &
-  BG_PID=$!
-  PIDS+=("$BG_PID")
-}
-
-stop_pid() {  # graceful, then forced
-  local pid="$1" i
-  kill "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_http() {  # url seconds
-  local deadline=$(( $(date +%s) + $2 ))
-  until curl -fsS "$1" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
-
-metric() {  # name -> summed value from the collector's /metrics
-  curl -fsS "http://127.0.0.1:$HTTP_PORT/metrics" 2>/dev/null |
-    awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'
-}
-
-# Resource sampler: "epoch_ms rss_kb cpu_ticks io_write_bytes" every 0.5 s while the pid lives.
-sample_proc() {  # pid outfile
-  local pid="$1" out="$2"
-  while kill -0 "$pid" 2>/dev/null; do
-    local rss ticks wb
-    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    wb=$(awk '/^write_bytes:/ {print $2}' "/proc/$pid/io" 2>/dev/null || echo 0)
-    echo "$(date +%s%3N) ${rss:-0} ${ticks:-0} ${wb:-0}" >>"$out"
-    sleep 0.5
-  done
-}
-start_sampler() {  # pid name
-  sample_proc "$1" "$RES/proc-$2.txt" &
-  PIDS+=("$!")
-}
-mark() { echo "$1 $(date +%s%3N)" >>"$RES/phases.txt"; }
 
 # ---------------------------------------------------------------- build
 CORES=$(nproc)
@@ -161,12 +107,17 @@ issue_agent() {  # account name
 }
 for i in $(seq 0 $((STREAMS - 1))); do issue_agent 111111111111 "load-$i"; done
 issue_agent 123837392027 invictus-0
-for n in lat1k lat10k latmax e2e-gen-0 e2e-gen-1 e2e-file-0; do issue_agent 111111111111 "$n"; done
+for n in e2e-gen-0 e2e-gen-1 e2e-file-0; do issue_agent 111111111111 "$n"; done
+for r in $LAT_RATES 20000; do [ -f "$P/lat-$r.crt" ] || issue_agent 111111111111 "lat-$r"; done
 
 # ---------------------------------------------------------------- 1. the limit
-say "1. raw RocksDB synced WriteBatches ($RAW_EVENTS events)"
+# The fair limit: as many writer threads as ingest streams (RocksDB's own group commit), the same
+# generator records as the collector load; one thread kept as the single-writer figure.
+say "1. raw RocksDB synced WriteBatches ($RAW_EVENTS events; 1 and $STREAMS writer threads)"
 for n in 100 500; do
-  "$LOADER" raw --dir "$WORK/raw-rocksdb" --per-batch "$n" --events "$RAW_EVENTS" >"$RES/raw-$n.json"
+  "$LOADER" raw --dir "$WORK/raw-rocksdb" --threads 1 --per-batch "$n" --events "$RAW_EVENTS" >"$RES/raw-$n.json"
+  "$LOADER" raw --dir "$WORK/raw-rocksdb" --threads "$STREAMS" --per-batch "$n" --events "$RAW_EVENTS" \
+    >"$RES/raw-fair-$n.json"
 done
 
 # ---------------------------------------------------------------- collector
@@ -232,18 +183,10 @@ echo "{\"mode\":\"e2e\",\"agents\":3,\"events\":$((stored - before)),\"expected\
 sleep 1.5   # a few more RSS samples of the idle agents
 for pid in "${AGENT_PIDS[@]}"; do stop_pid "$pid"; done
 
-# ---------------------------------------------------------------- 4. latency
-say "4. latency at fixed rates (${LAT_SECONDS}s each)"
-mark latency_start
-"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate 1000 --seconds "$LAT_SECONDS" \
-  --name lat1k >"$RES/latency-1k.json"
-"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate 10000 --seconds "$LAT_SECONDS" \
-  --name lat10k >"$RES/latency-10k.json"
-# "highest sustainable" (estimate): half the collector-alone rate measured above (one stream, 10 ms batches).
-MAX_RATE=$(python3 -c "import json;print(max(500,int(0.5*json.load(open('$RES/ingest-gen-100.json'))['events_per_s'])))")
-"$LOADER" latency --target "$TARGET" --pki "$P" --trust-domain "$ORG" --rate "$MAX_RATE" --seconds "$LAT_SECONDS" \
-  --name latmax >"$RES/latency-max.json"
-mark latency_end
+# ---------------------------------------------------------------- 4. latency: step the rate until it breaks
+# shellcheck source=harness/latency_section.sh
+. "$ROOT/bench/harness/latency_section.sh"
+run_latency_section
 
 # ---------------------------------------------------------------- 5. queries
 say "5. queries: LookupEvents over gRPC vs jq over the export"
@@ -280,16 +223,10 @@ say "5b. lookup_bench on $STORE_EVENTS synthetic events"
 echo "{\"events\":$STORE_EVENTS,\"db_bytes\":$(du -sb "$WORK/lookup-store" 2>/dev/null | cut -f1 || echo 0)}" >"$RES/lookup-bench-store.json"
 rm -rf "$WORK/lookup-store"
 
-# ---------------------------------------------------------------- 7. peer: rsyslog RELP/mTLS
-if [ "$DO_PEER" = 1 ]; then
-  say "7. peer: rsyslog RELP over mutual TLS, omfile sync ($PEER_EVENTS events)"
-  "$ROOT/bench/harness/rsyslog_peer.sh" --events "$PEER_EVENTS" --work "$WORK/rsyslog" --loader "$LOADER" \
-    >"$RES/peer.json" 2>"$WORK/logs/peer.log" || {
-      echo "{\"mode\":\"peer\",\"available\":false,\"reason\":\"$(tail -1 "$WORK/logs/peer.log" | tr -d '"\\')\"}" >"$RES/peer.json"
-    }
-else
-  echo '{"mode":"peer","available":false,"reason":"skipped (--no-peer)"}' >"$RES/peer.json"
-fi
+# ---------------------------------------------------------------- 7. peer: one agent vs one rsyslog, same file
+# shellcheck source=harness/peer_section.sh
+. "$ROOT/bench/harness/peer_section.sh"
+run_peer_section
 
 echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$RES/loadavg_end.txt"
 cp "$WORK/logs/"*.log "$RES/" 2>/dev/null || true

@@ -26,6 +26,9 @@ def main():
     checks = {
         "limit 100": rep["limit"]["raw_rocksdb_synced_100"] and rep["limit"]["raw_rocksdb_synced_100"].get("events_per_s"),
         "limit 500": rep["limit"]["raw_rocksdb_synced_500"] and rep["limit"]["raw_rocksdb_synced_500"].get("events_per_s"),
+        "fair limit 100": rep["limit"]["fair_100"] and rep["limit"]["fair_100"].get("events_per_s"),
+        "fair limit 500": rep["limit"]["fair_500"] and rep["limit"]["fair_500"].get("events_per_s"),
+        "fair limit threads": rep["limit"]["fair_500"] and rep["limit"]["fair_500"].get("threads"),
         "collector gen": rep["collector_alone"]["gen_100"].get("events_per_s"),
         "collector ratio": rep["collector_alone"]["gen_100"].get("ratio_to_limit"),
         "collector invictus": rep["collector_alone"]["invictus_100"].get("events_per_s"),
@@ -35,10 +38,16 @@ def main():
         "bytes per event": rep["resources"].get("bytes_on_disk_per_event"),
         "jq ratio": rep["queries"].get("jq_over_lookup_p50"),
     }
-    for k in ("1k", "10k", "max"):
-        lat = rep["latency"].get(k) or {}
-        checks["latency %s durable p99" % k] = lat.get("durable_p99_ms")
-        checks["latency %s visible p99" % k] = lat.get("visible_p99_ms")
+    steps = rep["latency"].get("steps") or []
+    if not steps:
+        errors.append("latency section without steps")
+    runs = [("step %s" % d.get("offered_rate"), d) for d in steps] + [("20k", rep["latency"].get("20k") or {})]
+    for name, lat in runs:
+        checks["latency %s durable p99" % name] = lat.get("durable_p99_ms")
+        if not isinstance(lat.get("probes_missing"), int) or not isinstance(lat.get("held"), bool):
+            errors.append("latency %s without probes_missing / held (%r)" % (name, lat.get("failure")))
+    if not isinstance(rep["latency"].get("highest_held_rate"), int):
+        errors.append("latency without the highest rate that held")
     lk = rep["queries"].get("grpc_on_run_store") or {}
     checks["grpc lookups"] = len(lk.get("queries") or [])
     checks["lookup_bench queries"] = len(rep["queries"]["lookup_bench"].get("queries") or [])
@@ -48,13 +57,40 @@ def main():
         if not positive(value):
             errors.append("no number for %s (got %r)" % (name, value))
     peer = rep["peer"]
-    if peer.get("available"):
-        if not positive(peer.get("events_per_s")):
-            errors.append("peer available but without events/s")
-    elif not peer.get("reason"):
-        errors.append("peer unavailable without a reason")
-    if len(rep.get("targets") or []) < 8:
+    if not peer.get("rounds"):
+        if not (peer.get("input") or {}).get("reason"):
+            errors.append("peer section without rounds and without a reason")
+    else:
+        o = peer["orgtrail"]
+        for k in ("median_events_per_s", "median_sender_cpu_us_per_event", "median_receiver_cpu_us_per_event"):
+            if not positive(o.get(k)):
+                errors.append("peer orgtrail side without %s (got %r; %s)" % (k, o.get(k), o.get("reason")))
+        r = peer["rsyslog"]
+        if r.get("runs"):
+            for k in ("median_events_per_s", "median_sender_cpu_us_per_event"):
+                if not positive(r.get(k)):
+                    errors.append("peer rsyslog side without %s (got %r)" % (k, r.get(k)))
+            if not positive(peer.get("ratio_orgtrail_over_rsyslog")):
+                errors.append("peer without the orgtrail/rsyslog ratio")
+        elif not r.get("reason"):
+            errors.append("rsyslog peer unavailable without a reason")
+        if "before its fsync" not in md:
+            errors.append("peer section does not state rsyslog's durability")
+    targets = rep.get("targets") or []
+    if len(targets) < 8:
         errors.append("targets table incomplete")
+    for t in targets:
+        if t.get("status") not in ("reached", "not reached", None):
+            errors.append("target %r has status %r" % (t.get("target"), t.get("status")))
+        if t.get("status") is None and not t.get("note"):
+            errors.append("target %r is n/a without a reason" % t.get("target"))
+    # A target that needs the 10M-event store is judged only on it (else n/a, never reached/not reached).
+    stores = {"LookupEvents p99": rep["queries"]["lookup_bench"].get("events") or 0,
+              "collector RSS": (rep["resources"].get("disk") or {}).get("events_in_store") or 0}
+    for t in targets:
+        for prefix, events in stores.items():
+            if t.get("target", "").startswith(prefix) and events < 10_000_000 and t.get("status") is not None:
+                errors.append("target %r judged on a store of %d events" % (t["target"], events))
     for e in errors:
         print("check_report: " + e, file=sys.stderr)
     print("check_report: %s (%d problems)" % ("OK" if not errors else "FAILED", len(errors)))
