@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <sstream>
+#include <string>
 
 #include "orgtrail/agent/record_splitter.h"
 #include "orgtrail/common/hash.h"
@@ -106,7 +108,12 @@ FileSource::FileSource(FileSourceOptions options, Spool* spool, EventIntake* int
                                   {{"source", "files"}})),
       paused_(metrics->GetGauge("orgtrail_agent_source_paused",
                                 "1 while the source waits for spool space",
-                                {{"source", "files"}})) {}
+                                {{"source", "files"}})),
+      scans_(metrics->GetCounter("orgtrail_agent_file_scans_total",
+                                 "Complete scans of the watched directories")),
+      files_unfinished_(metrics->GetGauge("orgtrail_agent_files_unfinished",
+                                          "Files of the last complete scan not yet read to their end "
+                                          "(settling, paused or failing); 0 = every input read")) {}
 
 FileSource::~FileSource() { Stop(); }
 
@@ -187,6 +194,8 @@ void FileSource::Run() {
 }
 
 Status FileSource::ScanOnce() {
+  std::set<std::string> present;  // files of this scan: the others are gone
+  bool complete = true;
   for (const auto& root : options_.roots) {
     WatchDirectory(root);
     std::error_code ec;
@@ -194,7 +203,10 @@ Status FileSource::ScanOnce() {
         root, std::filesystem::directory_options::skip_permission_denied, ec);
     if (ec) return absl::UnavailableError("cannot list " + root + ": " + ec.message());
     for (; it != std::filesystem::recursive_directory_iterator() && !stop_; it.increment(ec)) {
-      if (ec) break;
+      if (ec) {
+        complete = false;
+        break;
+      }
       const std::string path = it->path().string();
       std::error_code type_ec;
       if (it->is_directory(type_ec)) {
@@ -206,6 +218,7 @@ Status FileSource::ScanOnce() {
         continue;
       }
       if (!it->is_regular_file(type_ec) || KindOf(path) == Kind::kIgnore) continue;
+      present.insert(path);
       struct stat st;
       if (::stat(path.c_str(), &st) != 0) continue;
       const uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -223,6 +236,15 @@ Status FileSource::ScanOnce() {
       }
       seen_[path] = Seen{size, mtime_ns, finished};
     }
+  }
+  if (!stop_ && complete) {
+    for (auto it = seen_.begin(); it != seen_.end();) it = present.count(it->first) ? std::next(it) : seen_.erase(it);
+    // Counted from what the spool's checkpoints say (seen_ is rebuilt from them after a restart),
+    // so "every input read" holds across restarts, unlike the per-process files_read_ counter.
+    uint64_t unfinished = 0;
+    for (const auto& [path, seen] : seen_) unfinished += seen.finished ? 0 : 1;
+    files_unfinished_->Set(static_cast<double>(unfinished));
+    scans_->Increment();
   }
   return absl::OkStatus();
 }

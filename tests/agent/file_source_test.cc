@@ -67,7 +67,7 @@ class FileSourceTest : public ::testing::Test {
         IntakeOptions{testing::kAccount, testing::kRegion, UnconfiguredSelection::kAll}, &metrics_);
     FileSourceOptions options_fs;
     options_fs.roots = {root_};
-    options_fs.settle_ms = 0;
+    options_fs.settle_ms = settle_ms_;
     options_fs.quarantine_after_ms = 0;
     options_fs.chunk_records = 7;
     options_fs.max_line_bytes = max_line_bytes_;
@@ -78,11 +78,13 @@ class FileSourceTest : public ::testing::Test {
   uint64_t Counter(const std::string& name, const MetricLabels& labels = {}) {
     return metrics_.GetCounter(name, "", labels)->value();
   }
+  double GaugeValue(const std::string& name) { return metrics_.GetGauge(name, "")->value(); }
 
   testutil::TempDir dir_;
   std::string root_;
   uint64_t max_line_bytes_ = 8ull << 20;
   uint64_t read_window_bytes_ = 1ull << 20;
+  int settle_ms_ = 0;
   Logger logger_{"test", 2, LogLevel::kError};
   MetricsRegistry metrics_;
   std::unique_ptr<Spool> spool_;
@@ -219,6 +221,41 @@ TEST_F(FileSourceTest, LineLongerThanTheReadWindowIsReadWhole) {
   for (const auto* set : {&before, &after}) {
     for (const auto& r : *set) EXPECT_EQ(raws.count(r), 1u);
   }
+}
+
+// "Every input read" for operators and scripts (scripts/orgtrail-local.sh waits on it): the
+// unfinished-files gauge counts what the last complete scan could not read to the end, from the
+// spool's checkpoints, so it is right after a restart too (files_read_total restarts at 0 and a
+// drain check on it waited forever); deleted files drop out of it.
+TEST_F(FileSourceTest, UnfinishedFilesGaugeHoldsAcrossRestarts) {
+  settle_ms_ = 3600 * 1000;  // a whole document waits this long for its writer
+  OpenSpool();
+  WriteFile(root_ + "/a.json", WrapRecords(Records(2, 1)));
+  WriteFile(root_ + "/b.jsonl", JsonLines(Records(3, 2)));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(GaugeValue("orgtrail_agent_files_unfinished"), 1);  // a.json is still settling
+  EXPECT_EQ(Counter("orgtrail_agent_file_scans_total"), 1u);
+  EXPECT_EQ(Pending(), 3u);
+
+  settle_ms_ = 0;
+  OpenSpool();  // a restart
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(GaugeValue("orgtrail_agent_files_unfinished"), 0);
+  EXPECT_EQ(Pending(), 5u);
+
+  OpenSpool();  // another restart: nothing to read again, and nothing unfinished
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(GaugeValue("orgtrail_agent_files_unfinished"), 0);
+  EXPECT_EQ(Pending(), 5u);
+
+  settle_ms_ = 3600 * 1000;
+  OpenSpool();
+  WriteFile(root_ + "/c.json", "{\"Records\":[]}");
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(GaugeValue("orgtrail_agent_files_unfinished"), 1);
+  std::filesystem::remove(root_ + "/c.json");  // gone before it was read: no longer waited for
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(GaugeValue("orgtrail_agent_files_unfinished"), 0);
 }
 
 TEST_F(FileSourceTest, LongLineStillBeingWrittenWaitsForItsNewline) {

@@ -65,6 +65,25 @@ echo "$out" | grep -q 'DeleteBucket' || fail "DeleteBucket tour found nothing"
 
 "$ROOT/scripts/orgtrail-local.sh" status | tee "$WORK/status.txt"
 grep -q 'collector healthy' "$WORK/status.txt" || fail "status does not report a healthy collector"
+
+# A second `up` on the running organization says so and drains at once.
+again="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$again"; fail "second up exited non-zero"; }
+echo "$again" | grep -q 'already running' || fail "second up did not say the organization is running"
+echo "$again" | grep -q 'every agent drained' || fail "second up did not find the agents drained"
+
+# A restart: `down` then `up` drains (its counters restart at zero; the drain check must not
+# depend on them) and stores nothing twice.
+stored_before="$(curl -fsS "http://127.0.0.1:$((ORGTRAIL_LOCAL_PORT_BASE + 44))/metrics" |
+  awk '$1 == "orgtrail_collector_events_in_store" {print $2}')"
+"$ROOT/scripts/orgtrail-local.sh" down
+start=$(date +%s)
+again="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$again"; fail "up after down exited non-zero"; }
+echo "down then up: up took $(( $(date +%s) - start ))s"
+echo "$again" | grep -q 'every agent drained' || { echo "$again" | tail -20; fail "after down and up the agents did not drain"; }
+echo "$again" | grep -q 'Not everything arrived' && fail "after down and up: not everything arrived"
+stored_after="$(curl -fsS "http://127.0.0.1:$((ORGTRAIL_LOCAL_PORT_BASE + 44))/metrics" |
+  awk '$1 == "orgtrail_collector_events_in_store" {print $2}')"
+[ "$stored_after" = "$stored_before" ] || fail "a restart changed the stored events: $stored_before -> $stored_after"
 "$ROOT/scripts/orgtrail-local.sh" down --purge
 [ ! -d "$ORGTRAIL_LOCAL_DIR" ] || fail "down --purge left $ORGTRAIL_LOCAL_DIR"
 echo "1 passed, 0 failed"

@@ -136,6 +136,8 @@ class FileSource {
   Counter* files_quarantined_;
   Counter* pauses_;
   Gauge* paused_;
+  Counter* scans_;
+  Gauge* files_unfinished_;
 };
 
 }  // namespace orgtrail::agent
