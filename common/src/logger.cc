@@ -1,10 +1,12 @@
 #include "orgtrail/common/logger.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "orgtrail/common/time_util.h"
 
@@ -42,6 +44,17 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
     return 0;
   }
   return len;
+}
+
+// sd-daemon(3) priority prefixes, as journald reads them.
+const char* JournalPriorityPrefix(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError: return "<3>";
+    case LogLevel::kWarn: return "<4>";
+    case LogLevel::kInfo: return "<6>";
+    case LogLevel::kDebug: return "<7>";
+  }
+  return "<6>";
 }
 
 void WriteAll(int fd, const std::string& line) {
@@ -100,14 +113,28 @@ void AppendJsonEscaped(std::string* out, std::string_view s) {
   }
 }
 
+bool IsJournalStream(int fd, const char* journal_stream) {
+  if (journal_stream == nullptr) return false;
+  unsigned long long device = 0, inode = 0;
+  char extra = 0;
+  if (std::sscanf(journal_stream, "%llu:%llu%c", &device, &inode, &extra) != 2) return false;
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == device && static_cast<unsigned long long>(st.st_ino) == inode;
+}
+
 Logger::Logger(std::string component, int fd, LogLevel min_level)
-    : component_(std::move(component)), fd_(fd), min_level_(min_level) {}
+    : component_(std::move(component)),
+      fd_(fd),
+      min_level_(min_level),
+      priority_prefix_(IsJournalStream(fd, std::getenv("JOURNAL_STREAM"))) {}
 
 void Logger::Log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) {
   if (level < min_level_) return;
   const int64_t now = NowMicros();
   std::string line;
   line.reserve(128 + msg.size());
+  if (priority_prefix_) line += JournalPriorityPrefix(level);
   std::string ts = FormatRfc3339Seconds(now);
   char frac[16];
   std::snprintf(frac, sizeof(frac), ".%06lldZ", static_cast<long long>(((now % 1000000) + 1000000) % 1000000));

@@ -3,6 +3,10 @@
 //    "msg":"batch refused","agent":"spiffe://…","rule":"region_mismatch"}
 // A Logger is created by main() and passed to the objects that log (no global
 // logger). Thread-safe: each line is written with a single write(2).
+// Under systemd (the fd is the journal stream named by $JOURNAL_STREAM) each
+// line starts with its syslog priority, "<3>" for errors, "<4>" warnings,
+// "<6>" info, "<7>" debug: journald strips it and files the line at that
+// priority, so `journalctl -p err` finds the errors.
 #ifndef ORGTRAIL_COMMON_LOGGER_H_
 #define ORGTRAIL_COMMON_LOGGER_H_
 
@@ -53,7 +57,12 @@ class Logger {
   std::string component_;
   int fd_;
   LogLevel min_level_;
+  bool priority_prefix_;  // the fd is systemd's journal stream
 };
+
+// True when fd is the stream journald gave this process: journal_stream is the value of
+// $JOURNAL_STREAM ("<device>:<inode>", null when unset) and fd's device and inode match it.
+bool IsJournalStream(int fd, const char* journal_stream);
 
 // JSON string escaping (quotes not included); invalid UTF-8 becomes \ufffd.
 void AppendJsonEscaped(std::string* out, std::string_view text);
