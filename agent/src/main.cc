@@ -25,6 +25,7 @@
 #include "orgtrail/agent/readiness_checks.h"
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/agent/stream_client.h"
+#include "orgtrail/common/build_info.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/http_server.h"
 #include "orgtrail/common/identity.h"
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
 
   Logger logger("agent", 2, level);
   MetricsRegistry metrics;
+  ExportBuildInfo(&metrics);
 
   SpoolOptions spool_options;
   spool_options.path = values["spool-dir"].as<std::string>();

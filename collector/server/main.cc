@@ -18,6 +18,7 @@
 #include "collector/query/query_service.h"
 #include "collector/query/subscribe_service.h"
 #include "collector/server/server.h"
+#include "orgtrail/common/build_info.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/logger.h"
@@ -283,6 +284,7 @@ int main(int argc, char** argv) {
 
   orgtrail::Logger logger("collector", 2, level);
   orgtrail::MetricsRegistry metrics;
+  orgtrail::ExportBuildInfo(&metrics);
   orgtrail::collector::CollectorServer server(server_options, &logger, &metrics);
   if (auto s = server.Open(); !s.ok()) {
     logger.Error("cannot open collector", {{"error", s.ToString()}});

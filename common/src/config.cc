@@ -7,11 +7,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "orgtrail/common/build_info.h"
 #include "orgtrail/common/classify.h"
 
-#ifndef ORGTRAIL_VERSION
-#define ORGTRAIL_VERSION "0.0.0"
-#endif
 
 namespace po = boost::program_options;
 
@@ -46,7 +44,10 @@ Status CheckNoPlaceholder(std::string_view where, std::string_view text) {
 
 }  // namespace
 
-std::string VersionString() { return std::string("orgtrail ") + ORGTRAIL_VERSION; }
+std::string VersionString() {
+  const BuildInfo& info = GetBuildInfo();
+  return std::string("orgtrail ") + info.version + " (commit " + info.commit + ", built " + info.build_date + ")";
+}
 
 StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const BinaryInfo& info,
                                         const po::options_description& options,
@@ -75,7 +76,7 @@ StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const
       return ParseOutcome::kExitSuccess;
     }
     if (values->count("version")) {
-      std::cout << info.name << " (" << VersionString() << ")\n";
+      std::cout << info.name << ": " << VersionString() << "\n";
       return ParseOutcome::kExitSuccess;
     }
     // Environment: only for options not already set on the command line.

@@ -35,7 +35,7 @@ StatusOr<ParseOutcome> ParseCommandLine(int argc, const char* const* argv, const
                                         const std::vector<std::string>& env_options = {},
                                         const boost::program_options::positional_options_description* positional = nullptr);
 
-std::string VersionString();  // "orgtrail 0.1.0"
+std::string VersionString();  // "orgtrail 0.1.0 (commit 3096d7e1a2b4, built 2026-12-06)"
 
 // Value checks that name the option in their errors.
 struct HostPort { std::string host; int port = 0; };
