@@ -1,10 +1,10 @@
 #include "collector/server/server.h"
 
 #include <algorithm>
-
 #include <chrono>
 #include <filesystem>
 
+#include "collector/store/store_metrics.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -146,6 +146,7 @@ void CollectorServer::RegisterGauges() {
                                return std::vector<std::pair<MetricLabels, double>>{
                                    {{}, static_cast<double>(store->events_stored())}};
                              });
+  RegisterStoreEngineMetrics(store, metrics_);
   Committer* committer = committer_.get();
   metrics_->AddGaugeCallback("orgtrail_collector_commit_queue_batches", "Batches waiting for a group commit",
                              [committer] {
