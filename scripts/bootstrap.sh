@@ -9,7 +9,7 @@ PACKAGES=(
   librocksdb-dev libssl-dev openssl zlib1g-dev
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsimdjson-dev libsqlite3-dev libmicrohttpd-dev
+  libsimdjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
   jq curl procps iproute2 systemd
   python3 gzip tar
 )

@@ -2,11 +2,15 @@
 #include "collector/alarms/alarm_config.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <simdjson.h>
+
+#include "collector/alarms/webhook_client.h"
+#include "orgtrail/common/hash.h"
 
 namespace orgtrail::collector {
 
@@ -144,9 +148,64 @@ Status CheckName(const std::string& where, const std::string& name) {
   return absl::OkStatus();
 }
 
+// A secret or CA file named by the config: a regular file of 1 byte to 64 KiB; trailing newlines
+// are not part of a secret.
+Status ReadConfigFile(const std::string& where, const std::string& path, bool strip_newlines, std::string* out) {
+  std::error_code ec;
+  if (path.empty() || !std::filesystem::is_regular_file(path, ec)) {
+    return Invalid(where, "'" + path.substr(0, 256) + "' is not a readable regular file");
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0 || size > 64 * 1024) return Invalid(where, "'" + path + "' must hold 1 byte to 64 KiB");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) return Invalid(where, "cannot read '" + path + "'");
+  *out = ss.str();
+  if (strip_newlines) {
+    while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) out->pop_back();
+    if (out->empty()) return Invalid(where, "'" + path + "' holds only a newline");
+  }
+  return absl::OkStatus();
+}
+
+Status ParseWebhookSecrets(Members* m, NotificationTarget* target) {
+  std::string path;
+  if (m->Has("ca_file")) {
+    ORGTRAIL_RETURN_IF_ERROR(m->String("ca_file", true, &path));
+    std::string unused;
+    ORGTRAIL_RETURN_IF_ERROR(ReadConfigFile(m->Path("ca_file"), path, false, &unused));
+    target->ca_file = path;
+  }
+  if (m->Has("bearer_token_file") && m->Has("basic_auth_file")) {
+    return Invalid(m->Path("basic_auth_file"), "use either bearer_token_file or basic_auth_file");
+  }
+  std::string secret;
+  if (m->Has("bearer_token_file")) {
+    ORGTRAIL_RETURN_IF_ERROR(m->String("bearer_token_file", true, &path));
+    ORGTRAIL_RETURN_IF_ERROR(ReadConfigFile(m->Path("bearer_token_file"), path, true, &secret));
+    target->authorization = "Bearer " + secret;
+  }
+  if (m->Has("basic_auth_file")) {
+    ORGTRAIL_RETURN_IF_ERROR(m->String("basic_auth_file", true, &path));
+    ORGTRAIL_RETURN_IF_ERROR(ReadConfigFile(m->Path("basic_auth_file"), path, true, &secret));
+    if (secret.find(':') == std::string::npos) return Invalid(m->Path("basic_auth_file"), "expected user:password");
+    target->authorization = "Basic " + Base64Encode(secret);
+  }
+  for (unsigned char c : target->authorization) {
+    if (c < 0x20 || c == 0x7f) return Invalid(m->Path("bearer_token_file"), "control characters in the credentials");
+  }
+  if (m->Has("hmac_secret_file")) {
+    ORGTRAIL_RETURN_IF_ERROR(m->String("hmac_secret_file", true, &path));
+    ORGTRAIL_RETURN_IF_ERROR(ReadConfigFile(m->Path("hmac_secret_file"), path, true, &target->hmac_secret));
+  }
+  return absl::OkStatus();
+}
+
 Status ParseTarget(object obj, const std::string& where, NotificationTarget* target) {
   Members m(obj, where);
-  ORGTRAIL_RETURN_IF_ERROR(m.CheckKnown({"name", "type", "url", "argv", "timeout_ms"}));
+  ORGTRAIL_RETURN_IF_ERROR(m.CheckKnown({"name", "type", "url", "argv", "timeout_ms", "ca_file", "bearer_token_file",
+                                          "basic_auth_file", "hmac_secret_file"}));
   ORGTRAIL_RETURN_IF_ERROR(m.String("name", true, &target->name));
   ORGTRAIL_RETURN_IF_ERROR(CheckName(where, target->name));
   std::string type;
@@ -155,9 +214,9 @@ Status ParseTarget(object obj, const std::string& where, NotificationTarget* tar
   if (type == "webhook") {
     target->type = NotificationTarget::Type::kWebhook;
     ORGTRAIL_RETURN_IF_ERROR(m.String("url", true, &target->url));
-    auto url = ParseHttpUrl(target->url);
-    if (!url.ok()) return Invalid(m.Path("url"), std::string(url.status().message()));
+    if (Status url = CheckWebhookUrl(target->url); !url.ok()) return Invalid(m.Path("url"), std::string(url.message()));
     if (m.Has("argv")) return Invalid(m.Path("argv"), "only for type \"command\"");
+    ORGTRAIL_RETURN_IF_ERROR(ParseWebhookSecrets(&m, target));
   } else if (type == "command") {
     target->type = NotificationTarget::Type::kCommand;
     ORGTRAIL_RETURN_IF_ERROR(m.StringList("argv", &target->argv));
@@ -168,7 +227,9 @@ Status ParseTarget(object obj, const std::string& where, NotificationTarget* tar
     for (const auto& arg : target->argv) {
       if (arg.find('\0') != std::string::npos) return Invalid(m.Path("argv"), "NUL byte in an argument");
     }
-    if (m.Has("url")) return Invalid(m.Path("url"), "only for type \"webhook\"");
+    for (const char* key : {"url", "ca_file", "bearer_token_file", "basic_auth_file", "hmac_secret_file"}) {
+      if (m.Has(key)) return Invalid(m.Path(key), "only for type \"webhook\"");
+    }
   } else {
     return Invalid(m.Path("type"), "expected \"webhook\" or \"command\", got '" + type + "'");
   }
@@ -365,49 +426,11 @@ StatusOr<AlarmsConfig> LoadAlarmsConfigFile(const std::string& path) {
 }
 
 Status OverrideWebhookUrls(AlarmsConfig* config, const std::string& url) {
-  auto parsed = ParseHttpUrl(url);
-  if (!parsed.ok()) return parsed.status();
+  ORGTRAIL_RETURN_IF_ERROR(CheckWebhookUrl(url));
   for (auto& target : config->notifications) {
     if (target.type == NotificationTarget::Type::kWebhook) target.url = url;
   }
   return absl::OkStatus();
-}
-
-StatusOr<HttpUrl> ParseHttpUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return absl::InvalidArgumentError("webhook url must start with http:// (got '" + std::string(url.substr(0, 64)) + "')");
-  }
-  if (url.size() > 2048) return absl::InvalidArgumentError("webhook url longer than 2048 characters");
-  for (unsigned char c : url) {
-    if (c <= 0x20 || c >= 0x7f) return absl::InvalidArgumentError("webhook url contains a space, control or non-ASCII byte");
-  }
-  std::string_view rest = url.substr(kScheme.size());
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  HttpUrl out;
-  out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.empty()) return absl::InvalidArgumentError("webhook url has no host");
-  if (authority.find('@') != std::string_view::npos) return absl::InvalidArgumentError("webhook url must not contain credentials");
-  size_t colon = authority.rfind(':');
-  if (authority.front() == '[') {  // [v6]:port
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return absl::InvalidArgumentError("webhook url: unterminated '[' in host");
-    out.host = std::string(authority.substr(1, close - 1));
-    colon = authority.size() > close + 1 && authority[close + 1] == ':' ? close + 1 : std::string_view::npos;
-  } else {
-    out.host = std::string(authority.substr(0, colon));
-  }
-  if (out.host.empty()) return absl::InvalidArgumentError("webhook url has no host");
-  if (colon != std::string_view::npos) {
-    std::string_view port = authority.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
-      return absl::InvalidArgumentError("webhook url: bad port '" + std::string(port) + "'");
-    }
-    out.port = std::stoi(std::string(port));
-    if (out.port < 1 || out.port > 65535) return absl::InvalidArgumentError("webhook url: port out of range");
-  }
-  return out;
 }
 
 }  // namespace orgtrail::collector

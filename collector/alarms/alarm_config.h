@@ -62,9 +62,14 @@ struct NotificationTarget {
   enum class Type { kWebhook, kCommand };
   std::string name;
   Type type = Type::kWebhook;
-  std::string url;                // webhook: http://host:port/path (plain HTTP only)
+  std::string url;                // webhook: https://host[:port]/path (or http://)
   std::vector<std::string> argv;  // command: argv[0] is an absolute path; JSON on stdin
   int64_t timeout_ms = 5000;
+  // Webhook security, each from a file named in the config (read at load; "" = none):
+  std::string ca_file;        // "ca_file": trust only this CA (PEM) instead of the system store
+  std::string authorization;  // "bearer_token_file" -> "Bearer <token>",
+                              // "basic_auth_file" ("user:password") -> "Basic <base64>"
+  std::string hmac_secret;    // "hmac_secret_file": signs each body (X-Orgtrail-Signature-256)
 };
 
 // What a metric filter counts: stored events matching its pattern (CloudWatch's
@@ -118,14 +123,6 @@ StatusOr<AlarmsConfig> LoadAlarmsConfigFile(const std::string& path);
 // Replaces the url of every webhook target (operators point the shipped CIS
 // file at their receiver without editing it: --alarm-webhook).
 Status OverrideWebhookUrls(AlarmsConfig* config, const std::string& url);
-
-// Checks "http://host[:port][/path]"; fills the parts. INVALID_ARGUMENT otherwise.
-struct HttpUrl {
-  std::string host;
-  int port = 80;
-  std::string path = "/";
-};
-StatusOr<HttpUrl> ParseHttpUrl(std::string_view url);
 
 }  // namespace orgtrail::collector
 

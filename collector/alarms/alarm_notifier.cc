@@ -3,10 +3,8 @@
 #include "collector/alarms/alarm_notifier.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "collector/alarms/webhook_client.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -51,50 +50,6 @@ bool WaitFd(int fd, short events, int64_t deadline_ms) {
     if (r == 0) return false;
     if (errno != EINTR) return false;
   }
-}
-
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) close(fd_);
-  }
- private:
-  int fd_;
-};
-
-StatusOr<int> ConnectWithDeadline(const HttpUrl& url, int64_t deadline_ms) {
-  struct addrinfo hints;
-  std::memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  struct addrinfo* result = nullptr;
-  std::string port = std::to_string(url.port);
-  int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &result);
-  if (rc != 0) return absl::UnavailableError("webhook: cannot resolve '" + url.host + "': " + gai_strerror(rc));
-  std::string last_error = "no address";
-  for (struct addrinfo* ai = result; ai; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    int c = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (c != 0 && errno == EINPROGRESS && WaitFd(fd, POLLOUT, deadline_ms)) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      c = err == 0 ? 0 : -1;
-      errno = err ? err : ETIMEDOUT;
-    } else if (c != 0 && errno == EINPROGRESS) {
-      errno = ETIMEDOUT;
-    }
-    if (c == 0) {
-      freeaddrinfo(result);
-      return fd;
-    }
-    last_error = std::strerror(errno);
-    close(fd);
-  }
-  freeaddrinfo(result);
-  return absl::UnavailableError("webhook: cannot connect to " + url.host + ":" + port + ": " + last_error);
 }
 
 }  // namespace
@@ -156,50 +111,6 @@ std::string FormatAlarmNotification(const AlarmTransition& transition, std::stri
   }
   out += "]}}";
   return out;
-}
-
-Status PostWebhook(const HttpUrl& url, std::string_view body, int64_t timeout_ms) {
-  int64_t deadline = MonotonicMs() + timeout_ms;
-  auto fd_or = ConnectWithDeadline(url, deadline);
-  if (!fd_or.ok()) return fd_or.status();
-  int fd = *fd_or;
-  FdCloser closer(fd);
-  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  std::string request = "POST " + url.path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(url.port) +
-                        "\r\nUser-Agent: orgtrail-collector\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-  request.append(body.data(), body.size());
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && WaitFd(fd, POLLOUT, deadline)) continue;
-    if (n < 0 && errno == EINTR) continue;
-    return absl::UnavailableError(std::string("webhook: send failed: ") + (n < 0 ? std::strerror(errno) : "timeout"));
-  }
-  std::string response;
-  while (response.find("\r\n") == std::string::npos && response.size() < 8192) {
-    if (!WaitFd(fd, POLLIN, deadline)) return absl::DeadlineExceededError("webhook: no answer within the timeout");
-    char buf[1024];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return absl::UnavailableError(std::string("webhook: receive failed: ") + std::strerror(errno));
-    }
-    response.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  if (std::sscanf(response.c_str(), "HTTP/1.%*d %d", &status) != 1) {
-    return absl::UnavailableError("webhook: the answer is not HTTP");
-  }
-  if (status < 200 || status > 299) {
-    return absl::UnavailableError("webhook: HTTP status " + std::to_string(status));
-  }
-  return absl::OkStatus();
 }
 
 // Blocks SIGPIPE in the calling thread for its lifetime, so that a write to a pipe whose reader
@@ -364,12 +275,10 @@ Status AlarmNotifier::Deliver(const Job& job) {
   if (target.type == NotificationTarget::Type::kCommand) {
     return RunNotificationCommand(target.argv, job.body, target.timeout_ms);
   }
-  auto url = ParseHttpUrl(target.url);
-  if (!url.ok()) return url.status();
   Status status;
   const int64_t backoff_ms[] = {200, 1000};
   for (int attempt = 0; attempt < 3; ++attempt) {
-    status = PostWebhook(*url, job.body, target.timeout_ms);
+    status = PostWebhook(target, job.body);
     if (status.ok() || attempt == 2) break;
     {
       std::unique_lock<std::mutex> lock(mu_);

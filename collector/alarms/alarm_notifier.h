@@ -1,6 +1,7 @@
 // AlarmNotifier: delivers alarm state changes as JSON to notification
-// targets: webhooks (HTTP/1.1 POST, plain HTTP, application/json) and
-// commands (fork/exec of an absolute argv, the JSON on stdin).
+// targets: webhooks (an HTTPS or HTTP POST of application/json through
+// libcurl, authenticated and signed as webhook_client.h says) and commands
+// (fork/exec of an absolute argv, the JSON on stdin).
 //
 // Notify() only queues (bounded: beyond max_queue the notification is
 // dropped, counted and logged) and returns at once; one delivery thread
@@ -34,8 +35,8 @@ namespace orgtrail::collector {
 // StateChangeTime, Trigger{...}) plus "orgtrail": {collector, datapoints, samples}.
 std::string FormatAlarmNotification(const AlarmTransition& transition, std::string_view collector_id);
 
-// One synchronous delivery attempt each (used by the delivery thread; public for tests).
-Status PostWebhook(const HttpUrl& url, std::string_view body, int64_t timeout_ms);
+// One synchronous delivery attempt (used by the delivery thread; public for tests). Webhooks:
+// PostWebhook in webhook_client.h.
 Status RunNotificationCommand(const std::vector<std::string>& argv, std::string_view body, int64_t timeout_ms);
 
 class AlarmNotifier {

@@ -1,11 +1,14 @@
 // Alarm configuration files (collector/alarms/alarm_config.h), e.g.
 // deploy/alarms/cis.json, read by the collector at start-up: ParseAlarmsConfig
-// on the whole input, plus ParseHttpUrl on each webhook url and an
-// OverrideWebhookUrls (--alarm-webhook) on what parsed.
+// on the whole input, plus CheckWebhookUrl (libcurl's URL parser with the
+// collector's rules) on each webhook url and an OverrideWebhookUrls
+// (--alarm-webhook) on what parsed. Secret and CA file names in the input are
+// read as the collector reads them (regular files of at most 64 KiB only).
 #include <cstdint>
 #include <string>
 
 #include "collector/alarms/alarm_config.h"
+#include "collector/alarms/webhook_client.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -15,12 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config.ok()) {
     ORGTRAIL_FUZZ_CHECK(config.status().code() == absl::StatusCode::kInvalidArgument);
     // A short input is also tried as a webhook url.
-    if (size < 512) (void)orgtrail::collector::ParseHttpUrl(text);
+    if (size < 512) (void)orgtrail::collector::CheckWebhookUrl(text);
     return 0;
   }
   for (const auto& target : config->notifications) {
     if (target.type == orgtrail::collector::NotificationTarget::Type::kWebhook) {
-      ORGTRAIL_FUZZ_CHECK(orgtrail::collector::ParseHttpUrl(target.url).ok());
+      ORGTRAIL_FUZZ_CHECK(orgtrail::collector::CheckWebhookUrl(target.url).ok());
     }
   }
   for (const auto& alarm : config->alarms) {

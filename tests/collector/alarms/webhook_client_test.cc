@@ -1,0 +1,211 @@
+// Alarm webhooks through libcurl (collector/alarms/webhook_client.h): URL rules, secrets read from
+// files, and delivery over real HTTPS to an in-process libmicrohttpd receiver with a certificate
+// of the test PKI: the CA named by ca_file is trusted, the system store and another CA are not;
+// the Authorization header and the HMAC signature arrive as the receiver can check them.
+#include "collector/alarms/webhook_client.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "collector/alarms/alarm_config.h"
+#include "collector/alarms/alarm_notifier.h"
+#include "orgtrail/common/hash.h"
+#include "orgtrail/common/pki.h"
+#include "testutil/pki_fixture.h"
+#include "testutil/temp_dir.h"
+#include "testutil/wait_for.h"
+
+namespace orgtrail::collector {
+namespace {
+
+// An HTTPS server that records each POST's body and headers and answers 200.
+class HttpsReceiver {
+ public:
+  struct Request {
+    std::string body, authorization, signature;
+  };
+  explicit HttpsReceiver(const TlsFiles& tls) {
+    cert_ = *ReadFile(tls.cert_path);
+    key_ = *ReadFile(tls.key_path);
+    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, nullptr, nullptr, &OnRequest, this,
+                               MHD_OPTION_HTTPS_MEM_CERT, cert_.c_str(), MHD_OPTION_HTTPS_MEM_KEY, key_.c_str(),
+                               MHD_OPTION_SOCK_ADDR, Loopback(), MHD_OPTION_END);
+    if (daemon_ != nullptr) port_ = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)->port;
+  }
+  ~HttpsReceiver() {
+    if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
+  }
+  bool ok() const { return daemon_ != nullptr && port_ != 0; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/alarms"; }
+  std::vector<Request> requests() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  static const sockaddr* Loopback() {
+    static sockaddr_in addr = [] {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      return a;
+    }();
+    return reinterpret_cast<const sockaddr*>(&addr);
+  }
+  static MHD_Result OnRequest(void* self, MHD_Connection* connection, const char*, const char*, const char*,
+                              const char* upload, size_t* upload_size, void** context) {
+    auto* receiver = static_cast<HttpsReceiver*>(self);
+    if (*context == nullptr) {
+      *context = new std::string();
+      return MHD_YES;
+    }
+    auto* body = static_cast<std::string*>(*context);
+    if (*upload_size > 0) {
+      body->append(upload, *upload_size);
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    auto header = [&](const char* name) {
+      const char* v = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+      return std::string(v ? v : "");
+    };
+    {
+      std::lock_guard<std::mutex> lock(receiver->mu_);
+      receiver->requests_.push_back({*body, header("Authorization"), header("X-Orgtrail-Signature-256")});
+    }
+    delete body;
+    *context = nullptr;
+    MHD_Response* response = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
+    const MHD_Result queued = MHD_queue_response(connection, 200, response);
+    MHD_destroy_response(response);
+    return queued;
+  }
+
+  std::string cert_, key_;
+  MHD_Daemon* daemon_ = nullptr;
+  int port_ = 0;
+  mutable std::mutex mu_;
+  std::vector<Request> requests_;
+};
+
+TEST(AlarmConfig, WebhookUrls) {
+  for (const char* good : {"http://127.0.0.1:8088/orgtrail/alarms?x=1", "http://[::1]:9/", "http://example.com",
+                           "https://hooks.example.com/services/T0/B0/x"}) {
+    EXPECT_TRUE(CheckWebhookUrl(good).ok()) << good;
+  }
+  for (const char* bad : {"", "ftp://x", "http://", "http://:80/", "http://h:abc/", "http://h:99999/",
+                          "http://h/a b", "http://[::1/", "http://h/\r\nX-Injected: 1", "file:///etc/passwd",
+                          "https://user:secret@example.com/hook", "gopher://h/"}) {
+    EXPECT_FALSE(CheckWebhookUrl(bad).ok()) << bad;
+  }
+  EXPECT_NE(CheckWebhookUrl("https://u:p@h/").message().find("credentials"), std::string_view::npos);
+  EXPECT_FALSE(CheckWebhookUrl("https://h/" + std::string(3000, 'a')).ok());
+}
+
+// Credentials and the signing secret come from files named in the config, read at load.
+TEST(AlarmConfig, WebhookSecretsComeFromFiles) {
+  testutil::TempDir dir;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.Join(name), std::ios::binary) << text;
+    return dir.Join(name);
+  };
+  const std::string token = write("token", "s3cr3t-token\n");
+  const std::string basic = write("basic", "alice:pa:ss\n");
+  const std::string hmac = write("hmac", "shared-secret\n");
+  const std::string ca = write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  auto parse = [&](const std::string& extra) {
+    return ParseAlarmsConfig(R"({"notifications":[{"name":"sec","type":"webhook","url":"https://h/x")" + extra +
+                             R"(}],"metric_filters":[],"alarms":[]})");
+  };
+  auto config = parse(R"(,"bearer_token_file":")" + token + R"(","hmac_secret_file":")" + hmac +
+                      R"(","ca_file":")" + ca + R"(")");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->notifications[0].authorization, "Bearer s3cr3t-token");
+  EXPECT_EQ(config->notifications[0].hmac_secret, "shared-secret");
+  EXPECT_EQ(config->notifications[0].ca_file, ca);
+  config = parse(R"(,"basic_auth_file":")" + basic + R"(")");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->notifications[0].authorization, "Basic " + Base64Encode("alice:pa:ss"));
+  for (const std::string& bad : std::vector<std::string>{
+           R"(,"bearer_token_file":"/no/such/file")", R"(,"basic_auth_file":")" + token + R"(")",
+        R"(,"bearer_token_file":")" + token + R"(","basic_auth_file":")" + basic + R"(")",
+        R"(,"hmac_secret_file":")" + write("empty", "\n") + R"(")", R"(,"ca_file":"/dev/zero")",
+        R"(,"hmac_secret_file":")" + write("huge", std::string(70000, 'x')) + R"(")",
+        R"(,"bearer_token_file":")" + write("ctl", "a\x01b") + R"(")"}) {
+    auto refused = parse(bad);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  auto command = ParseAlarmsConfig(R"({"notifications":[{"name":"c","type":"command","argv":["/bin/true"],"hmac_secret_file":")" +
+                                   hmac + R"("}],"metric_filters":[],"alarms":[]})");
+  EXPECT_EQ(command.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// RFC 4231 test case 2, as the receiver recomputes it.
+TEST(WebhookClient, SignatureIsHmacSha256OfTheBody) {
+  EXPECT_EQ(WebhookSignature("Jefe", "what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(WebhookClient, HttpsWithTheNamedCaAuthenticatedAndSigned) {
+  testutil::TempDir dir;
+  testutil::TestPki pki(dir.Join("pki"));
+  HttpsReceiver receiver(pki.Collector("receiver"));
+  ASSERT_TRUE(receiver.ok()) << "libmicrohttpd without TLS support";
+  NotificationTarget target;
+  target.name = "sec";
+  target.url = receiver.url();
+  target.ca_file = pki.Collector("receiver").ca_cert_path;
+  target.authorization = "Bearer s3cr3t";
+  target.hmac_secret = "shared-secret";
+  const std::string body = R"({"AlarmName":"RootAccountUsage","NewStateValue":"ALARM"})";
+  Status status = PostWebhook(target, body);
+  ASSERT_TRUE(status.ok()) << status;
+  auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].body, body);
+  EXPECT_EQ(requests[0].authorization, "Bearer s3cr3t");
+  EXPECT_EQ(requests[0].signature, WebhookSignature("shared-secret", body));
+
+  // The system trust store does not know the test CA, and another organization's CA is not it.
+  target.ca_file.clear();
+  status = PostWebhook(target, body);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  testutil::TestPki other(dir.Join("other"), "other.org");
+  target.ca_file = other.Collector("x").ca_cert_path;
+  status = PostWebhook(target, body);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(receiver.requests().size(), 1u);
+}
+
+TEST(WebhookClient, NotifierDeliversOverHttps) {
+  testutil::TempDir dir;
+  testutil::TestPki pki(dir.Join("pki"));
+  HttpsReceiver receiver(pki.Collector("receiver"));
+  ASSERT_TRUE(receiver.ok());
+  NotificationTarget target;
+  target.name = "sec";
+  target.url = receiver.url();
+  target.ca_file = pki.Collector("receiver").ca_cert_path;
+  target.hmac_secret = "k";
+  Logger logger("test", 2, LogLevel::kError);
+  MetricsRegistry metrics;
+  AlarmNotifier notifier({target}, &logger, &metrics);
+  notifier.Start();
+  notifier.Notify({"sec"}, R"({"AlarmName":"a"})");
+  ASSERT_TRUE(testutil::WaitFor([&] { return notifier.delivered() == 1; }, std::chrono::seconds(30)));
+  notifier.Stop();
+  ASSERT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver.requests()[0].signature, WebhookSignature("k", R"({"AlarmName":"a"})"));
+}
+
+}  // namespace
+}  // namespace orgtrail::collector
