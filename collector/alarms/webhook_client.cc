@@ -28,8 +28,9 @@ Status CheckWebhookUrl(std::string_view url) {
   std::unique_ptr<CURLU, CurlDeleter> parsed(curl_url());
   if (parsed == nullptr) return absl::ResourceExhaustedError("webhook url: out of memory");
   const std::string text(url);
-  if (curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
-    return absl::InvalidArgumentError("webhook url is not a valid URL: '" + text.substr(0, 64) + "'");
+  if (const CURLUcode rc = curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0); rc != CURLUE_OK) {
+    return absl::InvalidArgumentError("webhook url is not a valid URL (" + std::string(curl_url_strerror(rc)) + "): '" +
+                                      text.substr(0, 64) + "'");
   }
   char* part = nullptr;
   std::string scheme;

@@ -237,7 +237,7 @@ TEST(AlarmConfig, HostileFilesGetErrorsNamingTheMember) {
       {file(filter + "," + filter, alarm("")), "duplicate name 'f'"},
       {file(filter, alarm(""), R"({"name":"t","type":"webhook","url":"ftp://example.com/x"})"), "must start with https:// or http://"},
       {file(filter, alarm(""), R"({"name":"t","type":"webhook","url":"http://user:pw@h/x"})"), "credentials"},
-      {file(filter, alarm(""), R"({"name":"t","type":"webhook","url":"http://h:99999/x"})"), "port"},
+      {file(filter, alarm(""), R"({"name":"t","type":"webhook","url":"http://h:99999/x"})"), "Port number"},
       {file(filter, alarm(""), R"({"name":"t","type":"command","argv":["relative/cmd"]})"), "absolute path"},
       {file(filter, alarm(""), R"({"name":"t","type":"smoke-signal"})"), "expected \"webhook\" or \"command\""},
       {file(filter, alarm(""), R"({"name":"","type":"webhook","url":"http://h/x"})"), "must be 1-255 characters"},
