@@ -16,7 +16,7 @@ AlarmEngine::AlarmEngine(EventStore* store, AlarmsConfig config, Logger* logger,
       logger_(logger),
       metrics_(metrics),
       options_(std::move(options)),
-      notifier_(config_.notifications, logger, metrics),
+      notifier_(config_.notifications, logger, metrics, 1000, options_.outbox_dir),
       evaluator_(&config_),
       states_(config_.alarms.size(), AlarmState::kInsufficientData) {
   for (const auto& filter : config_.metric_filters) {
@@ -42,7 +42,7 @@ Status AlarmEngine::Start() {
   cursor_ = feed_->last();
   store_counter_seen_.clear();
   for (const auto& filter : config_.metric_filters) store_counter_seen_.push_back(StoreCounter(filter.source));
-  notifier_.Start();
+  ORGTRAIL_RETURN_IF_ERROR(notifier_.Start());
   thread_ = std::thread([this] { Run(); });
   if (logger_) {
     logger_->Info("alarm engine started", {{"metric_filters", static_cast<uint64_t>(config_.metric_filters.size())},

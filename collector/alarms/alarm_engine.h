@@ -42,6 +42,7 @@ struct AlarmEngineOptions {
   std::string collector_id = "collector";
   int64_t tick_us = 1000000;
   std::function<int64_t()> clock;  // microseconds since the epoch; empty = wall clock
+  std::string outbox_dir;           // durable notifications (alarm_outbox.h); "" = in memory only
 };
 
 class AlarmEngine {

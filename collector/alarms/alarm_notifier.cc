@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -214,16 +215,55 @@ Status RunNotificationCommand(const std::vector<std::string>& argv, std::string_
 }
 
 AlarmNotifier::AlarmNotifier(std::vector<NotificationTarget> targets, Logger* logger, MetricsRegistry* metrics,
-                             size_t max_queue)
-    : targets_(std::move(targets)), logger_(logger), metrics_(metrics), max_queue_(max_queue) {}
+                             size_t max_queue, std::string outbox_dir)
+    : targets_(std::move(targets)),
+      logger_(logger),
+      metrics_(metrics),
+      max_queue_(max_queue),
+      outbox_dir_(std::move(outbox_dir)) {}
 
 AlarmNotifier::~AlarmNotifier() { Stop(); }
 
-void AlarmNotifier::Start() {
+const NotificationTarget* AlarmNotifier::FindTarget(const std::string& name) const {
+  for (const auto& t : targets_) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+Status AlarmNotifier::Start() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (started_) return;
+  if (started_) return absl::OkStatus();
+  if (!outbox_dir_.empty()) {
+    auto outbox = AlarmOutbox::Open(outbox_dir_);
+    if (!outbox.ok()) return outbox.status();
+    outbox_ = std::move(*outbox);
+    std::vector<std::string> corrupt;
+    for (OutboxEntry& entry : outbox_->Load(&corrupt)) {
+      const NotificationTarget* target = FindTarget(entry.target);
+      if (target == nullptr) {
+        if (logger_) logger_->Error("undelivered alarm notification for a target no longer configured; kept in the outbox",
+                                    {{"target", entry.target}, {"seq", entry.seq}});
+        continue;
+      }
+      Job job;
+      job.target = target;
+      job.body = std::move(entry.body);
+      job.outbox_seq = entry.seq;
+      job.delivery_id = std::move(entry.delivery_id);
+      queue_.push_back(std::move(job));
+    }
+    for (const auto& name : corrupt) {
+      if (logger_) logger_->Error("unreadable alarm outbox file set aside (*.corrupt)", {{"file", name}});
+    }
+    if (logger_ && !queue_.empty()) {
+      logger_->Info("alarm notifications left undelivered by an earlier run queued again",
+                    {{"count", static_cast<uint64_t>(queue_.size())}});
+    }
+  }
   started_ = true;
   thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
 }
 
 void AlarmNotifier::Stop() {
@@ -237,10 +277,7 @@ void AlarmNotifier::Stop() {
 
 void AlarmNotifier::Notify(const std::vector<std::string>& target_names, std::string body) {
   for (const auto& name : target_names) {
-    const NotificationTarget* target = nullptr;
-    for (const auto& t : targets_) {
-      if (t.name == name) target = &t;
-    }
+    const NotificationTarget* target = FindTarget(name);
     if (!target) {
       if (logger_) logger_->Warn("alarm notification target not found", {{"target", name}});
       continue;
@@ -255,9 +292,27 @@ void AlarmNotifier::Notify(const std::vector<std::string>& target_names, std::st
       if (logger_) logger_->Error("alarm notification dropped: queue full", {{"target", name}});
       continue;
     }
-    queue_.push_back(Job{target, body});
+    Job job;
+    job.target = target;
+    job.body = body;
+    if (outbox_ != nullptr) {
+      auto entry = outbox_->Add(name, body);
+      if (entry.ok()) {
+        job.outbox_seq = entry->seq;
+        job.delivery_id = entry->delivery_id;
+      } else if (logger_) {
+        logger_->Error("alarm notification not made durable (delivered from memory only)",
+                       {{"target", name}, {"error", entry.status().ToString()}});
+      }
+    }
+    queue_.push_back(std::move(job));
   }
   cv_.notify_all();
+}
+
+size_t AlarmNotifier::outbox_size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return outbox_ == nullptr ? 0 : outbox_->size();
 }
 
 uint64_t AlarmNotifier::delivered() const {
@@ -278,7 +333,7 @@ Status AlarmNotifier::Deliver(const Job& job) {
   Status status;
   const int64_t backoff_ms[] = {200, 1000};
   for (int attempt = 0; attempt < 3; ++attempt) {
-    status = PostWebhook(target, job.body);
+    status = PostWebhook(target, job.body, job.delivery_id);
     if (status.ok() || attempt == 2) break;
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -298,8 +353,20 @@ void AlarmNotifier::Run() {
     Job job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      for (;;) {
+        if (!queue_.empty()) break;
+        if (stopping_) return;  // drained; retries stay in the outbox for the next start
+        if (!retries_.empty() && retries_.front().due_ms <= MonotonicMs()) {
+          queue_.push_back(std::move(retries_.front()));
+          retries_.pop_front();
+          break;
+        }
+        if (retries_.empty()) {
+          cv_.wait(lock);
+        } else {
+          cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, retries_.front().due_ms - MonotonicMs())));
+        }
+      }
       job = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -307,20 +374,44 @@ void AlarmNotifier::Run() {
     struct timespec zero = {0, 0};
     while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      (status.ok() ? delivered_ : failed_)++;
-    }
-    if (metrics_) {
-      metrics_->GetCounter("orgtrail_alarm_notifications_total", "Alarm notifications by target and result",
-                           {{"target", job.target->name}, {"result", status.ok() ? "delivered" : "failed"}})->Increment();
-    }
-    if (logger_) {
+    Finish(std::move(job), status);
+  }
+}
+
+void AlarmNotifier::Finish(Job job, const Status& status) {
+  const std::string target = job.target->name;
+  bool retry = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    (status.ok() ? delivered_ : failed_)++;
+    if (job.outbox_seq != 0 && outbox_ != nullptr) {
       if (status.ok()) {
-        logger_->Info("alarm notification delivered", {{"target", job.target->name}});
+        if (Status removed = outbox_->Remove(job.outbox_seq); !removed.ok() && logger_) {
+          logger_->Error("delivered alarm notification not removed from the outbox (it will be sent again)",
+                         {{"target", target}, {"error", removed.ToString()}});
+        }
       } else {
-        logger_->Error("alarm notification failed", {{"target", job.target->name}, {"error", status.ToString()}});
+        retry = true;
+        job.failures = std::min(job.failures + 1, 7);
+        job.due_ms = MonotonicMs() + std::min<int64_t>(300000, 5000LL << (job.failures - 1));
+        // Kept in due order (backoffs only grow, so mostly appended).
+        auto at = std::upper_bound(retries_.begin(), retries_.end(), job.due_ms,
+                                   [](int64_t due, const Job& j) { return due < j.due_ms; });
+        retries_.insert(at, std::move(job));
       }
+    }
+  }
+  if (metrics_) {
+    metrics_->GetCounter("orgtrail_alarm_notifications_total", "Alarm notifications by target and result",
+                         {{"target", target}, {"result", status.ok() ? "delivered" : "failed"}})->Increment();
+  }
+  if (logger_) {
+    if (status.ok()) {
+      logger_->Info("alarm notification delivered", {{"target", target}});
+    } else {
+      logger_->Error(retry ? "alarm notification failed; kept in the outbox and retried later"
+                           : "alarm notification failed",
+                     {{"target", target}, {"error", status.ToString()}});
     }
   }
 }

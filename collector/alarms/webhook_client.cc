@@ -68,7 +68,7 @@ std::string WebhookSignature(std::string_view secret, std::string_view body) {
   return "sha256=" + HexEncode(std::string_view(reinterpret_cast<const char*>(mac), mac_size));
 }
 
-Status PostWebhook(const NotificationTarget& target, std::string_view body) {
+Status PostWebhook(const NotificationTarget& target, std::string_view body, std::string_view delivery_id) {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (curl == nullptr) return absl::ResourceExhaustedError("webhook: curl_easy_init failed");
   curl_slist* raw_headers = nullptr;
@@ -76,6 +76,9 @@ Status PostWebhook(const NotificationTarget& target, std::string_view body) {
   raw_headers = curl_slist_append(raw_headers, "Expect:");  // no 100-continue round trip
   if (!target.authorization.empty()) {
     raw_headers = curl_slist_append(raw_headers, ("Authorization: " + target.authorization).c_str());
+  }
+  if (!delivery_id.empty()) {
+    raw_headers = curl_slist_append(raw_headers, ("X-Orgtrail-Delivery-Id: " + std::string(delivery_id)).c_str());
   }
   if (!target.hmac_secret.empty()) {
     raw_headers = curl_slist_append(

@@ -27,7 +27,8 @@ Status CheckWebhookUrl(std::string_view url);
 // "sha256=" + lowercase hex HMAC-SHA256(secret, body).
 std::string WebhookSignature(std::string_view secret, std::string_view body);
 
-Status PostWebhook(const NotificationTarget& target, std::string_view body);
+// delivery_id (if not empty) goes in X-Orgtrail-Delivery-Id (the same for a resend).
+Status PostWebhook(const NotificationTarget& target, std::string_view body, std::string_view delivery_id = {});
 
 }  // namespace orgtrail::collector
 

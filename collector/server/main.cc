@@ -309,6 +309,7 @@ int main(int argc, char** argv) {
   if (alarms_config) {
     orgtrail::collector::AlarmEngineOptions alarm_options;
     alarm_options.collector_id = server_options.collector_id;
+    alarm_options.outbox_dir = server_options.data_dir + "/alarm-outbox";
     alarm_engine = std::make_unique<orgtrail::collector::AlarmEngine>(server.store(), std::move(*alarms_config),
                                                                       &logger, &metrics, alarm_options);
     if (auto s = alarm_engine->Start(); !s.ok()) {

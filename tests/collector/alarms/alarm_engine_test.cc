@@ -462,7 +462,7 @@ TEST(AlarmNotifier, CommandGetsJsonOnStdin) {
   target.type = NotificationTarget::Type::kCommand;
   target.argv = {"/bin/true"};
   AlarmNotifier notifier({target}, nullptr, nullptr);
-  notifier.Start();
+  ASSERT_TRUE(notifier.Start().ok());
   notifier.Notify({"true"}, large);
   EXPECT_TRUE(testutil::WaitFor([&] { return notifier.delivered() + notifier.failed() == 1; }, seconds(30)));
 }
@@ -475,7 +475,7 @@ TEST(AlarmNotifier, QueueIsBoundedAndDeliveredInOrder) {
   AlarmNotifier notifier({target}, nullptr, nullptr, /*max_queue=*/5);
   for (int i = 0; i < 8; ++i) notifier.Notify({"hook", "unknown-target"}, "{\"n\":" + std::to_string(i) + "}");
   EXPECT_EQ(notifier.failed(), 3u);  // dropped: queue full before the thread runs
-  notifier.Start();
+  ASSERT_TRUE(notifier.Start().ok());
   ASSERT_TRUE(testutil::WaitFor([&] { return notifier.delivered() == 5; }, seconds(30)));
   auto bodies = receiver.bodies();
   ASSERT_EQ(bodies.size(), 5u);

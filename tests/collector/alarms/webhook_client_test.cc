@@ -18,8 +18,10 @@
 
 #include "collector/alarms/alarm_config.h"
 #include "collector/alarms/alarm_notifier.h"
+#include "collector/alarms/alarm_outbox.h"
 #include "orgtrail/common/hash.h"
 #include "orgtrail/common/pki.h"
+#include "testutil/net.h"
 #include "testutil/pki_fixture.h"
 #include "testutil/temp_dir.h"
 #include "testutil/wait_for.h"
@@ -31,9 +33,10 @@ namespace {
 class HttpsReceiver {
  public:
   struct Request {
-    std::string body, authorization, signature;
+    std::string body, authorization, signature, delivery_id;
   };
-  explicit HttpsReceiver(const TlsFiles& tls) {
+  // The first `fail_first` requests are answered 500.
+  explicit HttpsReceiver(const TlsFiles& tls, int fail_first = 0) : fail_first_(fail_first) {
     cert_ = *ReadFile(tls.cert_path);
     key_ = *ReadFile(tls.key_path);
     daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, nullptr, nullptr, &OnRequest, this,
@@ -78,14 +81,21 @@ class HttpsReceiver {
       const char* v = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
       return std::string(v ? v : "");
     };
+    unsigned status = 200;
     {
       std::lock_guard<std::mutex> lock(receiver->mu_);
-      receiver->requests_.push_back({*body, header("Authorization"), header("X-Orgtrail-Signature-256")});
+      if (receiver->fail_first_ > 0) {
+        --receiver->fail_first_;
+        status = 500;
+      } else {
+        receiver->requests_.push_back({*body, header("Authorization"), header("X-Orgtrail-Signature-256"),
+                                       header("X-Orgtrail-Delivery-Id")});
+      }
     }
     delete body;
     *context = nullptr;
     MHD_Response* response = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
-    const MHD_Result queued = MHD_queue_response(connection, 200, response);
+    const MHD_Result queued = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);
     return queued;
   }
@@ -94,6 +104,7 @@ class HttpsReceiver {
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
   mutable std::mutex mu_;
+  int fail_first_;  // guarded by mu_
   std::vector<Request> requests_;
 };
 
@@ -199,12 +210,105 @@ TEST(WebhookClient, NotifierDeliversOverHttps) {
   Logger logger("test", 2, LogLevel::kError);
   MetricsRegistry metrics;
   AlarmNotifier notifier({target}, &logger, &metrics);
-  notifier.Start();
+  ASSERT_TRUE(notifier.Start().ok());
   notifier.Notify({"sec"}, R"({"AlarmName":"a"})");
   ASSERT_TRUE(testutil::WaitFor([&] { return notifier.delivered() == 1; }, std::chrono::seconds(30)));
   notifier.Stop();
   ASSERT_EQ(receiver.requests().size(), 1u);
   EXPECT_EQ(receiver.requests()[0].signature, WebhookSignature("k", R"({"AlarmName":"a"})"));
+}
+
+// The durable outbox: a notification the receiver could not take survives a restart of the
+// notifier and is delivered once, with the delivery id it was given when it was queued.
+TEST(AlarmOutboxTest, UndeliveredNotificationSurvivesARestart) {
+  testutil::TempDir dir;
+  testutil::TestPki pki(dir.Join("pki"));
+  const std::string outbox_dir = dir.Join("outbox");
+  Logger logger("test", 2, LogLevel::kError);
+  MetricsRegistry metrics;
+  NotificationTarget target;
+  target.name = "sec";
+  target.url = "https://127.0.0.1:" + std::to_string(testutil::FreePort()) + "/alarms";  // nobody listens
+  target.ca_file = pki.Collector("receiver").ca_cert_path;
+  target.timeout_ms = 2000;
+  const std::string body = R"({"AlarmName":"RootAccountUsage"})";
+  {
+    AlarmNotifier notifier({target}, &logger, &metrics, 1000, outbox_dir);
+    ASSERT_TRUE(notifier.Start().ok());
+    notifier.Notify({"sec"}, body);
+    ASSERT_TRUE(testutil::WaitFor([&] { return notifier.failed() == 1; }, std::chrono::seconds(60)));
+    notifier.Stop();
+    EXPECT_EQ(notifier.outbox_size(), 1u) << "a failed notification is kept, not dropped";
+  }
+  auto outbox = AlarmOutbox::Open(outbox_dir);
+  ASSERT_TRUE(outbox.ok());
+  std::vector<std::string> corrupt;
+  auto left = (*outbox)->Load(&corrupt);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].target, "sec");
+  EXPECT_EQ(left[0].body, body);
+  EXPECT_TRUE(corrupt.empty());
+
+  HttpsReceiver receiver(pki.Collector("receiver"));
+  ASSERT_TRUE(receiver.ok());
+  target.url = receiver.url();  // the receiver is back (at its new address)
+  AlarmNotifier restarted({target}, &logger, &metrics, 1000, outbox_dir);
+  ASSERT_TRUE(restarted.Start().ok());
+  ASSERT_TRUE(testutil::WaitFor([&] { return restarted.delivered() == 1; }, std::chrono::seconds(30)));
+  restarted.Stop();
+  ASSERT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(receiver.requests()[0].body, body);
+  EXPECT_EQ(receiver.requests()[0].delivery_id, left[0].delivery_id);
+  EXPECT_EQ(restarted.outbox_size(), 0u);
+}
+
+// A receiver that fails a while: the notification is tried again after a backoff, and once.
+TEST(AlarmOutboxTest, FailedDeliveryIsRetriedLater) {
+  testutil::TempDir dir;
+  testutil::TestPki pki(dir.Join("pki"));
+  HttpsReceiver receiver(pki.Collector("receiver"), /*fail_first=*/3);  // the first round's 3 tries
+  ASSERT_TRUE(receiver.ok());
+  NotificationTarget target;
+  target.name = "sec";
+  target.url = receiver.url();
+  target.ca_file = pki.Collector("receiver").ca_cert_path;
+  Logger logger("test", 2, LogLevel::kError);
+  MetricsRegistry metrics;
+  AlarmNotifier notifier({target}, &logger, &metrics, 1000, dir.Join("outbox"));
+  ASSERT_TRUE(notifier.Start().ok());
+  notifier.Notify({"sec"}, "{}");
+  ASSERT_TRUE(testutil::WaitFor([&] { return notifier.delivered() == 1; }, std::chrono::seconds(60)));
+  EXPECT_EQ(notifier.failed(), 1u);
+  EXPECT_EQ(receiver.requests().size(), 1u);
+  EXPECT_EQ(notifier.outbox_size(), 0u);
+}
+
+TEST(AlarmOutboxTest, FilesAreDurableOrderedAndCorruptOnesSetAside) {
+  testutil::TempDir dir;
+  const std::string path = dir.Join("outbox");
+  {
+    auto outbox = AlarmOutbox::Open(path);
+    ASSERT_TRUE(outbox.ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*outbox)->Add("t" + std::to_string(i), "body\n" + std::to_string(i)).ok());
+    ASSERT_TRUE((*outbox)->Remove(2).ok());
+    EXPECT_TRUE((*outbox)->Remove(2).ok());  // already gone: fine
+  }
+  std::ofstream(path + "/0000000000000000009.json") << "no newline";
+  std::ofstream(path + "/0000000000000000010.json.tmp") << "t\n";  // a crash mid-Add: never queued
+  auto outbox = AlarmOutbox::Open(path);
+  ASSERT_TRUE(outbox.ok());
+  std::vector<std::string> corrupt;
+  auto entries = (*outbox)->Load(&corrupt);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].target, "t0");
+  EXPECT_EQ(entries[0].body, "body\n0");
+  EXPECT_EQ(entries[1].target, "t2");
+  EXPECT_NE(entries[0].delivery_id, entries[1].delivery_id);
+  EXPECT_EQ(corrupt, std::vector<std::string>{"0000000000000000009.json"});
+  auto next = (*outbox)->Add("t", "b");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seq, 10u) << "sequence numbers continue after the highest file seen (its temp file is rewritten)";
+  EXPECT_FALSE(AlarmOutbox::Open("/proc/no-such/outbox").ok());
 }
 
 }  // namespace
