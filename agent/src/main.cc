@@ -345,10 +345,14 @@ int main(int argc, char** argv) {
     HttpResponse r;
     const SpoolStats s = spool->Stats();
     r.content_type = "application/json";
-    // Liveness stays 200; "degraded" tells an operator that refused batches wait for
-    // them (orgtrail-agent dead-letters).
-    r.body = std::string("{\"status\":\"") + (s.dead_letters > 0 ? "degraded" : "ok") +
-             "\",\"dead_letters\":" + std::to_string(s.dead_letters) +
+    // Liveness stays 200 with dead letters ("degraded": refused batches wait for an operator,
+    // orgtrail-agent dead-letters). A failed spool write makes the agent fail-stop within a
+    // tick: from that write on it is not alive (503, "failed").
+    const bool spool_failed = spool->failed();
+    if (spool_failed) r.status = 503;
+    r.body = std::string("{\"status\":\"") + (spool_failed ? "failed" : s.dead_letters > 0 ? "degraded" : "ok") +
+             "\",\"spool_failed\":" + (spool_failed ? "true" : "false") +
+             ",\"dead_letters\":" + std::to_string(s.dead_letters) +
              ",\"connected\":" + (stream.connected() ? "true" : "false") +
              ",\"acked_sequence\":" + std::to_string(stream.acked_sequence()) +
              ",\"pending_events\":" + std::to_string(s.pending_events) +

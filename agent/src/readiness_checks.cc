@@ -8,6 +8,7 @@ void AddAgentReadinessChecks(Readiness* readiness, const Spool* spool, const Age
                              Readiness::Check collector_check) {
   readiness->Add("collector", std::move(collector_check));
   readiness->Add("spool", [spool] {
+    if (spool->failed()) return std::string("a spool write failed; the agent stops so that its supervisor restarts it");
     const SpoolStats s = spool->Stats();
     const uint64_t used = s.pending_bytes + s.sealed_bytes;
     if (used * 100 < s.max_bytes * 95) return std::string();

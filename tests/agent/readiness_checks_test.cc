@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "faultenv/sync_fault_fs.h"
 #include "testutil/temp_dir.h"
 
 namespace orgtrail::agent {
@@ -74,6 +75,29 @@ TEST(AgentReadinessTest, EachCheckTurnsRedAndGreenAgain) {
   r = strict.Evaluate();
   EXPECT_EQ(r.status, 503);
   EXPECT_TRUE(CheckFails(r, "disk")) << r.body;
+}
+
+// A failed spool write (here a failed sync): the agent is about to fail-stop, so it is not ready.
+TEST(AgentReadinessTest, FailedSpoolWriteIsNotReady) {
+  testutil::TempDir dir;
+  faultenv::SyncFaultState faults;
+  auto env = faultenv::NewSyncFaultEnv(&faults);
+  SpoolOptions spool_options;
+  spool_options.path = dir.Join("spool");
+  spool_options.env = env.get();
+  auto spool = Spool::Open(spool_options);
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  Readiness readiness;
+  AgentReadinessOptions options;
+  options.spool_dir = spool_options.path;
+  options.min_free_disk_bytes = 1;
+  AddAgentReadinessChecks(&readiness, spool->get(), options, [] { return std::string(); });
+  EXPECT_EQ(readiness.Evaluate().status, 200);
+  faults.syncs_before_failure = faults.syncs_seen.load();
+  EXPECT_FALSE((*spool)->AppendEvents({EventWith("x")}, {}).ok());
+  const HttpResponse r = readiness.Evaluate();
+  EXPECT_TRUE(CheckFails(r, "spool")) << r.body;
+  EXPECT_NE(r.body.find("a spool write failed"), std::string::npos) << r.body;
 }
 
 }  // namespace

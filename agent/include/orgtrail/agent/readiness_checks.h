@@ -1,6 +1,6 @@
 // The agent's /readyz checks (orgtrail/common/readiness.h), in this order:
 //   collector     a stream to a collector is up, or was within the grace period
-//   spool         the spool is below 95% of --spool-max-bytes (sources pause when full)
+//   spool         no spool write failed, and the spool is below 95% of --spool-max-bytes
 //   dead_letters  no refused batch waits in the dead-letter store
 //   disk          the spool dir's file system has at least --min-free-disk free
 // The collector check comes from the stream client (StreamClient::ReadinessFailure);
