@@ -330,50 +330,37 @@ size_t FieldItem::value_count() const {
   }
 }
 
-bool FieldItem::MatchesValue(size_t i, const std::vector<std::string>& texts, const Record& record) const {
+bool FieldItem::MatchesText(size_t i, std::string_view text, const Record& record) const {
   switch (kind_) {
     case Kind::kString:
-      for (const std::string& text : texts) {
-        for (const Glob& glob : globs_[i]) {
-          if (glob.Matches(text)) return true;
-        }
+      for (const Glob& glob : globs_[i]) {
+        if (glob.Matches(text)) return true;
       }
       return false;
-    case Kind::kRegex:
-      for (const std::string& text : texts) {
-        if (RE2::PartialMatch(text, *regexes_[i])) return true;
-      }
-      return false;
-    case Kind::kCidr:
-      for (const std::string& text : texts) {
-        if (InCidr(cidrs_[i], text)) return true;
-      }
-      return false;
-    case Kind::kCompare:
-      for (const std::string& text : texts) {
-        double d;
-        bool ok = time_part_ == TimePart::kNone ? ParseNumber(text, &d) : TimePartOf(text, time_part_, &d);
-        if (ok && Compare(op_, d, numbers_[i])) return true;
-      }
-      return false;
+    case Kind::kRegex: return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *regexes_[i]);
+    case Kind::kCidr: return InCidr(cidrs_[i], text);
+    case Kind::kCompare: {
+      double d;
+      bool ok = time_part_ == TimePart::kNone ? ParseNumber(text, &d) : TimePartOf(text, time_part_, &d);
+      return ok && Compare(op_, d, numbers_[i]);
+    }
     case Kind::kFieldRef: {
-      std::vector<dom::element> refs;
+      Values refs;
       record.Select(refs_[i], &refs);
-      std::string ref_text;
+      std::string storage;
+      std::string_view ref_view;
       for (dom::element ref : refs) {
-        if (!ValueText(ref, &ref_text)) continue;
-        std::string r = cased_ ? ref_text : AsciiLower(ref_text);
-        for (const std::string& raw : texts) {
-          std::string t = cased_ ? raw : AsciiLower(raw);
-          bool hit = false;
-          switch (ref_shape_) {
-            case RefShape::kEquals: hit = t == r; break;
-            case RefShape::kContains: hit = t.find(r) != std::string::npos; break;
-            case RefShape::kStartsWith: hit = t.compare(0, r.size(), r) == 0 && t.size() >= r.size(); break;
-            case RefShape::kEndsWith: hit = t.size() >= r.size() && t.compare(t.size() - r.size(), r.size(), r) == 0; break;
-          }
-          if (hit) return true;
+        if (!ValueView(ref, &storage, &ref_view)) continue;
+        std::string r = cased_ ? std::string(ref_view) : AsciiLower(ref_view);
+        std::string t = cased_ ? std::string(text) : AsciiLower(text);
+        bool hit = false;
+        switch (ref_shape_) {
+          case RefShape::kEquals: hit = t == r; break;
+          case RefShape::kContains: hit = t.find(r) != std::string::npos; break;
+          case RefShape::kStartsWith: hit = t.size() >= r.size() && t.compare(0, r.size(), r) == 0; break;
+          case RefShape::kEndsWith: hit = t.size() >= r.size() && t.compare(t.size() - r.size(), r.size(), r) == 0; break;
         }
+        if (hit) return true;
       }
       return false;
     }
@@ -381,36 +368,67 @@ bool FieldItem::MatchesValue(size_t i, const std::vector<std::string>& texts, co
   }
 }
 
-bool FieldItem::Matches(const Record& record) const {
-  std::vector<std::string> texts;
-  if (keyword_) {
-    CollectScalars(record.root(), &texts);
+// OR over the rule's values (AND under |all): a rule value holds when any field value matches it.
+template <typename Texts>
+bool FieldItem::Combine(const Texts& texts, const Record& record) const {
+  const size_t n = value_count();
+  bool result;
+  if (!all_) {
+    result = false;
+    for (std::string_view text : texts) {
+      for (size_t i = 0; i < n && !result; ++i) result = MatchesText(i, text, record);
+      if (result) break;
+    }
   } else {
-    std::vector<dom::element> values;
-    record.Select(path_, &values);
-    if (kind_ == Kind::kExists) return values.empty() != exists_expected_;
-    if (kind_ == Kind::kNull) {
-      if (values.empty()) return true;
-      for (dom::element v : values) {
-        if (v.is_null()) return true;
+    absl::InlinedVector<bool, 8> seen(n, false);
+    size_t count = 0;
+    for (std::string_view text : texts) {
+      for (size_t i = 0; i < n; ++i) {
+        if (!seen[i] && MatchesText(i, text, record)) {
+          seen[i] = true;
+          ++count;
+        }
       }
-      return false;
     }
-    if (values.empty()) return false;
-    std::string text;
-    for (dom::element v : values) {
-      if (ValueText(v, &text)) texts.push_back(text);
-    }
-    if (texts.empty()) return false;  // only nulls
-  }
-  size_t n = value_count();
-  bool result = all_;
-  for (size_t i = 0; i < n; ++i) {
-    bool hit = MatchesValue(i, texts, record);
-    if (all_ && !hit) { result = false; break; }
-    if (!all_ && hit) { result = true; break; }
+    result = count == n;
   }
   return neq_ ? !result : result;
+}
+
+bool FieldItem::Matches(const Record& record) const {
+  if (keyword_) {
+    std::vector<std::string> scalars;
+    CollectScalars(record.root(), &scalars);
+    std::vector<std::string_view> texts(scalars.begin(), scalars.end());
+    return Combine(texts, record);
+  }
+  Values values;
+  record.Select(path_, &values);
+  if (kind_ == Kind::kExists) return values.empty() != exists_expected_;
+  if (kind_ == Kind::kNull) {
+    if (values.empty()) return true;
+    for (dom::element v : values) {
+      if (v.is_null()) return true;
+    }
+    return false;
+  }
+  if (values.empty()) return false;
+  // Views into the document, or into `storage` for numbers, booleans and objects (reserved up
+  // front so that no view is invalidated).
+  absl::InlinedVector<std::string, 2> storage;
+  storage.reserve(values.size());
+  absl::InlinedVector<std::string_view, 4> texts;
+  for (dom::element v : values) {
+    if (v.type() == dom::element_type::STRING) {
+      std::string_view text;
+      if (v.get_string().get(text) == simdjson::SUCCESS) texts.push_back(text);
+    } else {
+      storage.emplace_back();
+      if (ValueText(v, &storage.back())) texts.push_back(storage.back());
+    }
+  }
+  if (texts.empty()) return neq_;  // only nulls: equal to nothing
+  return Combine(texts, record);
 }
 
 std::optional<Requirement> FieldItem::Require() const {

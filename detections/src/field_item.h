@@ -51,7 +51,9 @@ class FieldItem {
 
  private:
   enum class Kind { kString, kRegex, kCidr, kCompare, kNull, kExists, kFieldRef };
-  bool MatchesValue(size_t i, const std::vector<std::string>& texts, const Record& record) const;
+  bool MatchesText(size_t i, std::string_view text, const Record& record) const;
+  template <typename Texts>
+  bool Combine(const Texts& texts, const Record& record) const;
   size_t value_count() const;
 
   FieldPath path_;

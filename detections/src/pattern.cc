@@ -274,24 +274,37 @@ Glob::Glob(const Pattern& pattern, bool cased) : cased_(cased) {
   if (shape_ == Shape::kExact) exact_lower_ = AsciiLower(literal_);
 }
 
-bool Glob::Matches(std::string_view text) const {
-  std::string folded;
-  if (!cased_) {
-    folded = AsciiLower(text);
-    text = folded;
+namespace {
+inline bool Same(char pattern, char text, bool cased) { return pattern == (cased ? text : Lower(text)); }
+
+bool EqualAt(std::string_view text, size_t at, const std::string& literal, bool cased) {
+  if (at + literal.size() > text.size()) return false;
+  for (size_t i = 0; i < literal.size(); ++i) {
+    if (!Same(literal[i], text[at + i], cased)) return false;
   }
+  return true;
+}
+}  // namespace
+
+bool Glob::Matches(std::string_view text) const {
   switch (shape_) {
-    case Shape::kExact: return text == literal_;
-    case Shape::kPrefix: return text.substr(0, literal_.size()) == literal_;
-    case Shape::kSuffix:
-      return text.size() >= literal_.size() && text.substr(text.size() - literal_.size()) == literal_;
-    case Shape::kContains: return text.find(literal_) != std::string_view::npos;
+    case Shape::kExact: return text.size() == literal_.size() && EqualAt(text, 0, literal_, cased_);
+    case Shape::kPrefix: return EqualAt(text, 0, literal_, cased_);
+    case Shape::kSuffix: return text.size() >= literal_.size() && EqualAt(text, text.size() - literal_.size(), literal_, cased_);
+    case Shape::kContains: {
+      if (literal_.empty()) return true;
+      if (cased_) return text.find(literal_) != std::string_view::npos;
+      for (size_t at = 0; at + literal_.size() <= text.size(); ++at) {
+        if (Same(literal_[0], text[at], false) && EqualAt(text, at, literal_, false)) return true;
+      }
+      return false;
+    }
     case Shape::kGeneral: return GeneralMatch(text);
   }
   return false;
 }
 
-// Iterative wildcard matching with backtracking to the last `*` (no recursion).
+// Iterative wildcard matching with backtracking to the last `*` (no recursion, no allocation).
 bool Glob::GeneralMatch(std::string_view text) const {
   size_t t = 0, p = 0;
   size_t star_p = std::string::npos, star_t = 0;
@@ -302,7 +315,7 @@ bool Glob::GeneralMatch(std::string_view text) const {
     } else if (p < units_.size() && units_[p].kind == Unit::kAnyOne) {
       t += std::min(Utf8Length(uint8_t(text[t])), text.size() - t);
       ++p;
-    } else if (p < units_.size() && units_[p].c == text[t]) {
+    } else if (p < units_.size() && Same(units_[p].c, text[t], cased_)) {
       ++t;
       ++p;
     } else if (star_p != std::string::npos) {

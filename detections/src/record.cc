@@ -14,7 +14,7 @@ constexpr size_t kMaxRecordBytes = 16u << 20;
 constexpr size_t kMaxDepth = 256;
 
 void SelectFrom(dom::element current, const std::vector<std::string>& steps, size_t step,
-                std::vector<dom::element>* out) {
+                Values* out) {
   if (current.is_array()) {
     for (dom::element item : dom::array(current)) SelectFrom(item, steps, step, out);
     return;
@@ -44,7 +44,7 @@ FieldPath FieldPath::Parse(std::string_view dotted) {
   return path;
 }
 
-void Record::Select(const FieldPath& path, std::vector<dom::element>* out) const {
+void Record::Select(const FieldPath& path, Values* out) const {
   // The root itself is an object; arrays are expanded at every step after it.
   dom::object object;
   if (root_.get_object().get(object) != simdjson::SUCCESS || path.steps.empty()) return;
@@ -54,12 +54,16 @@ void Record::Select(const FieldPath& path, std::vector<dom::element>* out) const
 }
 
 bool Record::Exists(const FieldPath& path) const {
-  std::vector<dom::element> values;
+  Values values;
   Select(path, &values);
   return !values.empty();
 }
 
-RecordParser::RecordParser() : parser_(kMaxRecordBytes) {}
+RecordParser::RecordParser() : parser_(kMaxRecordBytes) {
+  // Once: parse() grows the capacity when a record needs it (keeping the depth limit); calling
+  // allocate() per record reallocated the parser's buffers every time.
+  allocation_ = parser_.allocate(64 * 1024, kMaxDepth) == simdjson::SUCCESS;
+}
 
 StatusOr<Record> RecordParser::Parse(std::string_view json) {
   if (json.size() > kMaxRecordBytes) {
@@ -68,9 +72,7 @@ StatusOr<Record> RecordParser::Parse(std::string_view json) {
   }
   buffer_.assign(json.data(), json.size());
   buffer_.append(simdjson::SIMDJSON_PADDING, '\0');
-  if (parser_.allocate(json.size() < 4096 ? 4096 : json.size(), kMaxDepth) != simdjson::SUCCESS) {
-    return absl::ResourceExhaustedError("cannot allocate the JSON parser");
-  }
+  if (!allocation_) return absl::ResourceExhaustedError("cannot allocate the JSON parser");
   dom::element root;
   auto error = parser_.parse(buffer_.data(), json.size(), false).get(root);
   if (error != simdjson::SUCCESS) {
@@ -78,6 +80,13 @@ StatusOr<Record> RecordParser::Parse(std::string_view json) {
   }
   if (!root.is_object()) return absl::InvalidArgumentError("record is not a JSON object");
   return Record(root);
+}
+
+bool ValueView(dom::element value, std::string* storage, std::string_view* out) {
+  if (value.type() == dom::element_type::STRING) return value.get_string().get(*out) == simdjson::SUCCESS;
+  if (!ValueText(value, storage)) return false;
+  *out = *storage;
+  return true;
 }
 
 bool ValueText(dom::element value, std::string* out) {

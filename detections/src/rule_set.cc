@@ -37,14 +37,17 @@ const Rule* RuleSet::Find(std::string_view id) const {
 
 std::vector<const Rule*> RuleSet::Match(const Record& record) const {
   std::vector<size_t> candidates = unindexed_;
-  std::vector<simdjson::dom::element> values;
-  std::string text;
+  Values values;
+  std::string storage, lowered;
+  std::string_view text;
   for (const FieldIndex& field : index_) {
     values.clear();
     record.Select(field.path, &values);
     for (simdjson::dom::element v : values) {
-      if (!ValueText(v, &text)) continue;
-      auto hit = field.by_value.find(internal::AsciiLower(text));
+      if (!ValueView(v, &storage, &text)) continue;
+      lowered.assign(text.data(), text.size());
+      for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+      auto hit = field.by_value.find(lowered);
       if (hit != field.by_value.end()) candidates.insert(candidates.end(), hit->second.begin(), hit->second.end());
     }
   }

@@ -18,6 +18,8 @@
 
 #include <simdjson.h>
 
+#include "absl/container/inlined_vector.h"
+
 #include "orgtrail/common/status.h"
 
 namespace orgtrail::detections {
@@ -29,6 +31,9 @@ struct FieldPath {
   static FieldPath Parse(std::string_view dotted);
 };
 
+// The values one path selects (most paths select one; arrays can make it more).
+using Values = absl::InlinedVector<simdjson::dom::element, 4>;
+
 class Record {
  public:
   explicit Record(simdjson::dom::element root) : root_(root) {}
@@ -36,7 +41,7 @@ class Record {
 
   // Appends every value the path selects (arrays met on the way are expanded; a final array is
   // expanded into its elements too). A missing field appends nothing; a JSON null is appended.
-  void Select(const FieldPath& path, std::vector<simdjson::dom::element>* out) const;
+  void Select(const FieldPath& path, Values* out) const;
   // True when the path names at least one present value (null included).
   bool Exists(const FieldPath& path) const;
 
@@ -53,12 +58,15 @@ class RecordParser {
 
  private:
   simdjson::dom::parser parser_;
+  bool allocation_ = false;
   std::string buffer_;
 };
 
 // The text a scalar is compared as: strings as they are, numbers in their shortest decimal form,
 // booleans as "true"/"false"; objects and arrays as minified JSON. Returns false for null.
 bool ValueText(simdjson::dom::element value, std::string* out);
+// The same without a copy for strings: `*out` views the document, or `*storage` for the others.
+bool ValueView(simdjson::dom::element value, std::string* storage, std::string_view* out);
 
 }  // namespace orgtrail::detections
 
