@@ -155,6 +155,39 @@ TEST_F(SharedDataTest, MatchCountsAgreeWithHandCheckedExpectations) {
   for (const auto& [file, c] : counts) std::cout << "  " << file << " " << c[0] << " / " << c[1] << " / " << c[2] << "\n";
 }
 
+// Stratus Red Team detonations are labelled by technique: where a SigmaHQ rule covers the
+// technique, it fires on that technique's records. (ec2-user-data does not fire
+// aws_ec2_startup_script_change: real ModifyInstanceAttribute records carry
+// requestParameters.userData, not the requestParameters.attribute the rule asks for.)
+TEST_F(SharedDataTest, StratusTechniquesFireTheirRules) {
+  const std::map<std::string, std::string> technique_rule = {
+      {"aws.defense-evasion.cloudtrail-delete.json", "aws_cloudtrail_disable_logging.yml"},
+      {"aws.defense-evasion.cloudtrail-stop.json", "aws_cloudtrail_disable_logging.yml"},
+      {"aws.defense-evasion.vpc-remove-flow-logs.json", "aws_cloudtrail_vpc_flow_logs_deleted.yml"},
+      {"aws.execution.ssm-send-command.json", "aws_cloudtrail_ssm_malicious_usage.yml"},
+      {"aws.exfiltration.ec2-security-group-open-port-22-ingress.json",
+       "aws_cloudtrail_security_group_change_ingress_egress.yml"},
+      {"aws.exfiltration.ec2-share-ebs-snapshot.json", "aws_snapshot_backup_exfiltration.yml"},
+      {"aws.initial-access.console-login-without-mfa.json", "aws_cloudtrail_console_login_success_without_mfa.yml"},
+      {"aws.persistence.iam-backdoor-user.json", "aws_iam_backdoor_users_keys.yml"},
+      {"aws.persistence.lambda-layer-extension.json", "aws_new_lambda_layer_attached.yml"},
+      {"aws.privilege-escalation.iam-update-user-login-profile.json", "aws_update_login_profile.yml"},
+  };
+  RecordParser parser;
+  simdjson::dom::parser json;
+  for (const auto& [file, rule_file] : technique_rule) {
+    simdjson::dom::element doc;
+    ASSERT_EQ(json.load(kData + "/stratus-detonation-logs/" + file).get(doc), simdjson::SUCCESS) << file;
+    int fired = 0;
+    for (simdjson::dom::element r : simdjson::dom::array(doc)) {
+      auto ids = rules_->Match(simdjson::minify(r), &parser);
+      ASSERT_TRUE(ids.ok());
+      for (const std::string& id : *ids) fired += FileOf(id) == rule_file;
+    }
+    EXPECT_GE(fired, 1) << file << " did not fire " << rule_file;
+  }
+}
+
 TEST_F(SharedDataTest, IndexNeverChangesResults) {
   RecordParser parser;
   size_t records = 0, findings = 0;
