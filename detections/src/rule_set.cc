@@ -13,6 +13,7 @@ Status RuleSet::Add(std::unique_ptr<Rule> rule) {
     return absl::AlreadyExistsError(StrCat("a rule with id ", rule->id(), " is already loaded"));
   }
   size_t index = rules_.size();
+  by_id_.emplace(rule->id(), index);
   const Requirement& req = rule->requirement();
   rules_.push_back(std::move(rule));
   if (req.field.empty() || req.values.empty()) {
@@ -29,10 +30,8 @@ Status RuleSet::Add(std::unique_ptr<Rule> rule) {
 }
 
 const Rule* RuleSet::Find(std::string_view id) const {
-  for (const auto& rule : rules_) {
-    if (rule->id() == id) return rule.get();
-  }
-  return nullptr;
+  auto it = by_id_.find(std::string(id));
+  return it == by_id_.end() ? nullptr : rules_[it->second].get();
 }
 
 std::vector<const Rule*> RuleSet::Match(const Record& record) const {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -213,6 +214,30 @@ TEST_F(SharedDataTest, IndexNeverChangesResults) {
   }
   EXPECT_EQ(records, 3671u);
   std::cout << records << " records, " << findings << " findings, index and full scan agree\n";
+}
+
+// A loaded RuleSet is shared by threads, each with its own RecordParser: same findings as one thread.
+TEST_F(SharedDataTest, ConcurrentMatchingAgreesWithOneThread) {
+  std::vector<const std::string*> all;
+  for (const auto& [name, set] : *records_) {
+    for (const std::string& json : set) all.push_back(&json);
+  }
+  std::vector<std::vector<std::string>> expected(all.size());
+  RecordParser parser;
+  for (size_t i = 0; i < all.size(); ++i) expected[i] = *rules_->Match(*all[i], &parser);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      RecordParser own;
+      for (size_t i = 0; i < all.size(); ++i) {
+        auto ids = rules_->Match(*all[(i + size_t(t) * 997) % all.size()], &own);
+        if (!ids.ok() || *ids != expected[(i + size_t(t) * 997) % all.size()]) mismatches[t]++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 }  // namespace

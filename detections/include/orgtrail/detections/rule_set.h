@@ -77,6 +77,7 @@ class RuleSet {
     std::unordered_map<std::string, std::vector<size_t>> by_value;  // lower-cased value -> rules
   };
   std::vector<std::unique_ptr<Rule>> rules_;
+  std::unordered_map<std::string, size_t> by_id_;
   std::vector<FieldIndex> index_;
   std::vector<size_t> unindexed_;
 };
