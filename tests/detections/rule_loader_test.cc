@@ -100,6 +100,29 @@ TEST(RuleLoader, RefusesWhatItCannotRunWithFileIdAndReason) {
   for (const auto& [file, r] : refused) std::cout << "refused " << file << " [" << r.id << "]: " << r.reason << "\n";
 }
 
+// "Billion laughs": aliases nest 9^9 scalars. yaml-cpp shares aliased nodes; the compiler must not
+// expand them either (it refuses nested lists at the first element).
+TEST(RuleLoader, AliasBombIsRefusedQuickly) {
+  std::string bomb = "bombs:\n  l0: &l0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    std::string prev = "*l" + std::to_string(i - 1);
+    bomb += "  l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + prev;
+    for (int k = 1; k < 9; ++k) bomb += ", " + prev;
+    bomb += "]\n";
+  }
+  const std::string head = "title: t\nid: bomb\nlogsource:\n  product: aws\n" + bomb;
+  const std::string ok_detection = "detection:\n  s:\n    a: 1\n  condition: s\n";
+  for (const std::string& tail : {"tags: *l8\n" + ok_detection, "description: *l8\nfalsepositives: *l8\n" + ok_detection,
+                                  std::string("detection:\n  sel:\n    f: *l8\n  condition: sel\n"),
+                                  std::string("detection:\n  sel: *l8\n  condition: sel\n"),
+                                  std::string("detection:\n  sel:\n    - *l8\n  condition: sel\n")}) {
+    auto rule = CompileRule(head + tail, {});
+    ASSERT_FALSE(rule.ok()) << tail;
+    EXPECT_EQ(std::string(rule.status().message()).find("YAML:"), std::string::npos) << rule.status().ToString();
+    std::cout << "alias bomb: " << rule.status().ToString() << "\n";
+  }
+}
+
 TEST(RuleLoader, MissingFolderIsAnError) {
   LoadReport report;
   auto set = LoadRuleSet({"/nonexistent/sigma"}, LoadOptions{}, &report);
