@@ -29,6 +29,51 @@ void SelectFrom(dom::element current, const std::vector<std::string>& steps, siz
   if (object.at_key(steps[step]).get(child) != simdjson::SUCCESS) return;
   SelectFrom(child, steps, step + 1, out);
 }
+// JSON text of an object or array with the string contents left unescaped, so that a JSON document
+// embedded in a string (CloudTrail's policyDocument) reads as written: `"Action":"s3:GetObject"`
+// rather than `\"Action\":\"s3:GetObject\"`.
+void AppendText(dom::element value, std::string* out) {
+  switch (value.type()) {
+    case dom::element_type::STRING: {
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS) return;
+      out->push_back('"');
+      out->append(text.data(), text.size());
+      out->push_back('"');
+      return;
+    }
+    case dom::element_type::ARRAY: {
+      out->push_back('[');
+      bool first = true;
+      for (dom::element item : dom::array(value)) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendText(item, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case dom::element_type::OBJECT: {
+      out->push_back('{');
+      bool first = true;
+      for (auto field : dom::object(value)) {
+        if (!first) out->push_back(',');
+        first = false;
+        out->push_back('"');
+        out->append(field.key.data(), field.key.size());
+        out->append("\":");
+        AppendText(field.value, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case dom::element_type::NULL_VALUE: out->append("null"); return;
+    default: {
+      std::string scalar;
+      if (ValueText(value, &scalar)) out->append(scalar);
+    }
+  }
+}
 }  // namespace
 
 FieldPath FieldPath::Parse(std::string_view dotted) {
@@ -117,7 +162,10 @@ bool ValueText(dom::element value, std::string* out) {
     case dom::element_type::BOOL: out->assign(bool(value) ? "true" : "false"); return true;
     case dom::element_type::NULL_VALUE: return false;
     case dom::element_type::ARRAY:
-    case dom::element_type::OBJECT: out->assign(simdjson::minify(value)); return true;
+    case dom::element_type::OBJECT:
+      out->clear();
+      AppendText(value, out);
+      return true;
   }
   return false;
 }

@@ -308,6 +308,7 @@ TEST(SigmaFields, DottedPathsArraysAndTypes) {
   EXPECT_TRUE(Matches(object.get(), R"({"requestParameters":{"VersioningConfiguration":{"Status":"Suspended"}}})"));
   EXPECT_FALSE(Matches(object.get(), R"({"requestParameters":{"VersioningConfiguration":{"Status":"Enabled"}}})"));
   auto quoted = MustCompile("  sel:\n    requestParameters|contains: '\"s3:GetObject\"'\n  condition: sel\n");
+  EXPECT_TRUE(Matches(quoted.get(), R"({"requestParameters":{"policyDocument":"{\"Action\":[\"s3:GetObject\"]}"}})"));
   EXPECT_TRUE(Matches(quoted.get(), R"({"requestParameters":{"policyDocument":{"Action":["s3:GetObject"]}}})"));
 }
 

@@ -216,6 +216,35 @@ TEST_F(SharedDataTest, IndexNeverChangesResults) {
   std::cout << records << " records, " << findings << " findings, index and full scan agree\n";
 }
 
+// CloudTrail keeps a policy document as JSON text inside a string. The SigmaHQ rule for S3
+// Browser's templated policy looks for '"arn:aws:s3:::<YOUR-BUCKET-NAME>/*"', '"s3:GetObject"' and
+// '"Allow"' in requestParameters: the object's text must show the embedded document unescaped.
+TEST_F(SharedDataTest, S3BrowserTemplatedPolicyMatchesThroughTheEmbeddedDocument) {
+  const std::string record =
+      R"({"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/x"},)"
+      R"("eventTime":"2023-05-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"PutUserPolicy",)"
+      R"("userAgent":"S3 Browser 11.4.5 https://s3browser.com","requestParameters":{"userName":"x",)"
+      R"("policyName":"s3browser","policyDocument":"{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n)"
+      R"(    \"Effect\": \"Allow\",\n    \"Action\": [\"s3:GetObject\"],\n    \"Resource\": )"
+      R"([\"arn:aws:s3:::<YOUR-BUCKET-NAME>/*\"]\n  }]\n}"},"responseElements":null,"eventID":"e1"})";
+  RecordParser parser;
+  auto ids = rules_->Match(record, &parser);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  std::vector<std::string> files;
+  for (const std::string& id : *ids) files.push_back(FileOf(id));
+  EXPECT_NE(std::find(files.begin(), files.end(), "aws_iam_s3browser_templated_s3_bucket_policy_creation.yml"),
+            files.end());
+  // The same record with a real bucket name does not match.
+  std::string named = record;
+  named.replace(named.find("<YOUR-BUCKET-NAME>"), 18, "reports");
+  ids = rules_->Match(named, &parser);
+  ASSERT_TRUE(ids.ok());
+  files.clear();
+  for (const std::string& id : *ids) files.push_back(FileOf(id));
+  EXPECT_EQ(std::find(files.begin(), files.end(), "aws_iam_s3browser_templated_s3_bucket_policy_creation.yml"),
+            files.end());
+}
+
 // A loaded RuleSet is shared by threads, each with its own RecordParser: same findings as one thread.
 TEST_F(SharedDataTest, ConcurrentMatchingAgreesWithOneThread) {
   std::vector<const std::string*> all;

@@ -62,8 +62,10 @@ class RecordParser {
   std::string buffer_;
 };
 
-// The text a scalar is compared as: strings as they are, numbers in their shortest decimal form,
-// booleans as "true"/"false"; objects and arrays as minified JSON. Returns false for null.
+// The text a value is compared as: strings as they are, numbers in their shortest decimal form,
+// booleans as "true"/"false"; objects and arrays as minified JSON whose string contents are not
+// escaped (a JSON document held in a string, like CloudTrail's policyDocument, reads as written).
+// Returns false for null.
 bool ValueText(simdjson::dom::element value, std::string* out);
 // The same without a copy for strings: `*out` views the document, or `*storage` for the others.
 bool ValueView(simdjson::dom::element value, std::string* storage, std::string_view* out);
