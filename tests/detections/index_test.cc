@@ -110,6 +110,46 @@ TEST(RuleIndex, SameFindingsWithAndWithoutTheIndexForEveryShape) {
   for (int i = 0; i < n; ++i) EXPECT_GT(per_rule["shape-" + std::to_string(i)], 0) << Shapes()[i].detection;
 }
 
+// Records with every field of every JSON type (null, booleans, numbers, strings, arrays, nested
+// arrays, objects), as hostile or hand-edited input has them: no crash, and the index agrees with
+// evaluating every rule.
+TEST(RuleIndex, TypeConfusedRecordsAgreeWithAndWithoutTheIndex) {
+  LoadReport report;
+  auto set = LoadRuleSet({kData + "/sigma-cloudtrail/rules"}, LoadOptions{}, &report);
+  ASSERT_TRUE(set.ok());
+  const std::vector<std::string> fields = {"eventName", "eventSource", "userIdentity", "errorCode", "requestParameters",
+                                           "responseElements", "userAgent", "sourceIPAddress", "eventType",
+                                           "additionalEventData"};
+  const std::vector<std::string> values = {
+      "null", "true", "false", "0", "-1.5", "1e300", "18446744073709551615", "\"\"", "\"DeleteTrail\"",
+      "\"cloudtrail.amazonaws.com\"", "\"Root\"", "\"AssumedRole\"", "\"TruffleHog\"", "\"Success\"", "[]",
+      "[\"StopLogging\",\"x\"]", "[[[\"DeleteBucket\"]]]", "{}", "{\"type\":\"Root\",\"arn\":[\"a\",null]}",
+      "{\"type\":[\"AssumedRole\"],\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\"}}}",
+      "{\"enable\":false,\"userName\":{\"x\":1},\"layers\":[\"arn\"],\"attribute\":\"userData\"}",
+      "{\"MFAUsed\":\"No\",\"ConsoleLogin\":\"Success\",\"publiclyAccessible\":true}",
+      "\"arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1\""};
+  std::mt19937 rng(1818);
+  RecordParser parser;
+  int matched = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string json = "{";
+    bool first = true;
+    for (const std::string& f : fields) {
+      if (rng() % 3 == 0) continue;
+      if (!first) json += ",";
+      first = false;
+      json += "\"" + f + "\":" + values[rng() % values.size()];
+    }
+    json += "}";
+    auto record = parser.Parse(json);
+    ASSERT_TRUE(record.ok()) << json;
+    auto indexed = (*set)->Match(*record);
+    ASSERT_EQ(indexed, (*set)->MatchWithoutIndex(*record)) << json;
+    matched += !indexed.empty();
+  }
+  EXPECT_GT(matched, 1000);  // the records do reach rules
+}
+
 // Mutated rule texts (bytes flipped, cut, duplicated) never crash the compiler.
 TEST(RuleCompiler, SurvivesMutatedRules) {
   std::ifstream in(kData + "/sigma-cloudtrail/rules/aws_cloudtrail_guardduty_detector_deleted_or_updated.yml");
