@@ -10,6 +10,7 @@ PACKAGES=(
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
+  libyaml-cpp-dev libre2-dev
   jq curl procps iproute2 systemd
   python3 gzip tar
 )

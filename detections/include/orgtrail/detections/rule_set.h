@@ -1,0 +1,91 @@
+// A set of compiled Sigma rules, loaded from folders, indexed for matching.
+//
+// Loading: LoadRuleSet() walks the named folders recursively for *.yml / *.yaml files (sorted, so
+// the order is stable), compiles every rule document and fills a LoadReport: every loaded rule and
+// every refused one (file, rule id when it has one, reason). Nothing is skipped silently. Returns
+// an error only when a folder cannot be read; refusing rules is not an error.
+//
+// Index: each rule is filed under the exact values one field must hold for it to match (eventName
+// is preferred, then eventSource, then any field); Match() evaluates a record only against the
+// rules filed under its values plus the rules with no such requirement. MatchWithoutIndex()
+// evaluates every rule (for tests: both give the same result).
+//
+// Thread safety: immutable after loading; Match() is const and may run concurrently, each thread
+// with its own RecordParser.
+#ifndef ORGTRAIL_DETECTIONS_RULE_SET_H_
+#define ORGTRAIL_DETECTIONS_RULE_SET_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "orgtrail/common/status.h"
+#include "orgtrail/detections/record.h"
+#include "orgtrail/detections/rule.h"
+
+namespace orgtrail::detections {
+
+struct RefusedRule {
+  std::string file;
+  std::string id;  // empty when the document had no readable id
+  std::string reason;
+};
+
+struct LoadedRule {
+  std::string file;
+  std::string id;
+  std::string title;
+};
+
+struct LoadReport {
+  std::vector<LoadedRule> loaded;
+  std::vector<RefusedRule> refused;
+};
+
+struct LoadOptions {
+  CompileOptions compile;
+  size_t max_file_bytes = 1u << 20;  // larger rule files are refused
+};
+
+class RuleSet {
+ public:
+  RuleSet() = default;
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
+  // Adds a compiled rule (ids must be unique: a duplicate id is refused with ALREADY_EXISTS).
+  Status Add(std::unique_ptr<Rule> rule);
+  size_t size() const { return rules_.size(); }
+  const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }
+  const Rule* Find(std::string_view id) const;
+
+  // Rules matching the record, in load order.
+  std::vector<const Rule*> Match(const Record& record) const;
+  std::vector<const Rule*> MatchWithoutIndex(const Record& record) const;
+  // Parses and matches; the ids of the matching rules.
+  StatusOr<std::vector<std::string>> Match(std::string_view record_json, RecordParser* parser) const;
+
+  // How many rules are filed under an index field, and how many are evaluated for every record.
+  size_t unindexed_count() const { return unindexed_.size(); }
+
+ private:
+  struct FieldIndex {
+    FieldPath path;
+    std::unordered_map<std::string, std::vector<size_t>> by_value;  // lower-cased value -> rules
+  };
+  std::vector<std::unique_ptr<Rule>> rules_;
+  std::unordered_map<std::string, size_t> by_id_;
+  std::vector<FieldIndex> index_;
+  std::vector<size_t> unindexed_;
+};
+
+// Loads every rule file under the folders. `report` is filled (it must not be null).
+StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& folders,
+                                               const LoadOptions& options, LoadReport* report);
+
+}  // namespace orgtrail::detections
+
+#endif  // ORGTRAIL_DETECTIONS_RULE_SET_H_

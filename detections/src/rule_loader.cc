@@ -1,0 +1,96 @@
+// LoadRuleSet: folders -> rule files -> YAML documents -> compiled rules, with a LoadReport.
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "orgtrail/common/str_cat.h"
+#include "orgtrail/detections/rule_set.h"
+#include "pattern.h"
+#include "rule_compiler.h"
+
+namespace orgtrail::detections {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool IsRuleFile(const fs::path& path) {
+  std::string ext = internal::AsciiLower(path.extension().string());
+  return ext == ".yml" || ext == ".yaml";
+}
+
+Status CollectFiles(const std::string& folder, std::vector<std::string>* files) {
+  std::error_code ec;
+  fs::file_status st = fs::status(folder, ec);
+  if (ec || !fs::exists(st)) return absl::NotFoundError(StrCat("rule folder ", folder, " does not exist"));
+  if (fs::is_regular_file(st)) {
+    files->push_back(folder);
+    return absl::OkStatus();
+  }
+  if (!fs::is_directory(st)) return absl::InvalidArgumentError(StrCat(folder, " is not a folder"));
+  fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return absl::UnavailableError(StrCat("cannot read ", folder, ": ", ec.message()));
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return absl::UnavailableError(StrCat("cannot read ", folder, ": ", ec.message()));
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && IsRuleFile(it->path())) files->push_back(it->path().string());
+  }
+  return absl::OkStatus();
+}
+
+void LoadFile(const std::string& file, const LoadOptions& options, RuleSet* set, LoadReport* report) {
+  auto refuse = [&](const std::string& id, const std::string& reason) {
+    report->refused.push_back(RefusedRule{file, id, reason});
+  };
+  std::error_code ec;
+  uintmax_t size = fs::file_size(file, ec);
+  if (ec) return refuse("", StrCat("cannot read: ", ec.message()));
+  if (size > options.max_file_bytes) {
+    return refuse("", StrCat("file of ", size, " bytes exceeds the ", options.max_file_bytes, "-byte limit"));
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (!in.good() && !in.eof()) return refuse("", "cannot read");
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(buffer.str());
+  } catch (const std::exception& e) {
+    return refuse("", StrCat("malformed YAML: ", e.what()));
+  }
+  if (documents.empty()) return refuse("", "no YAML document");
+  for (const YAML::Node& doc : documents) {
+    std::string id = internal::DocumentId(doc);
+    auto rule = internal::CompileRuleNode(doc, options.compile);
+    if (!rule.ok()) {
+      refuse(id, std::string(rule.status().message()));
+      continue;
+    }
+    LoadedRule loaded{file, (*rule)->id(), (*rule)->metadata().title};
+    Status added = set->Add(std::move(*rule));
+    if (!added.ok()) {
+      refuse(id, std::string(added.message()));
+      continue;
+    }
+    report->loaded.push_back(std::move(loaded));
+  }
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& folders, const LoadOptions& options,
+                                               LoadReport* report) {
+  std::vector<std::string> files;
+  for (const std::string& folder : folders) ORGTRAIL_RETURN_IF_ERROR(CollectFiles(folder, &files));
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  auto set = std::make_unique<RuleSet>();
+  for (const std::string& file : files) LoadFile(file, options, set.get(), report);
+  return set;
+}
+
+}  // namespace orgtrail::detections
