@@ -62,7 +62,7 @@ done
 # Every target, in the order they are run.
 ALL_TARGETS=(event_extractor record_splitter filter_pattern selectors config http_request
              checkpoint batch_header spiffe_id revocation page_token sql alarm_config
-             validate_public_keys validate_digest verify_event)
+             validate_public_keys validate_digest verify_event sigma_rule)
 if [ -n "$ONLY" ]; then
   IFS=',' read -r -a TARGETS <<<"$ONLY"
 else
@@ -74,6 +74,7 @@ target_flags() {
   case "$1" in
     validate_digest) echo "-close_fd_mask=3 -max_len=8192" ;;  # the validator prints its report
     http_request) echo "-max_len=10240" ;;
+    sigma_rule) echo "-max_len=16384" ;;
     sql) echo "-max_len=2048" ;;
     event_extractor|record_splitter|selectors|alarm_config|verify_event) echo "-max_len=16384" ;;
     *) echo "-max_len=4096" ;;
@@ -108,6 +109,12 @@ run_target() {
   local t="$1" bin="$BUILD/tests/fuzz/fuzz_$1" seeds="$ROOT/tests/fuzz/corpus/$1"
   local log="$LOGS/$1.log" limit=0 dict=() rc
   [ -f "$ROOT/tests/fuzz/dict/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/dict/$t.dict")
+  # Seeds read from ../shared beside the repository, never written (libFuzzer writes new inputs
+  # to the first corpus folder only).
+  local shared_seeds=()
+  if [ "$t" = sigma_rule ] && [ -d "$ROOT/../shared/data/sigma-cloudtrail/rules" ]; then
+    shared_seeds=("$ROOT/../shared/data/sigma-cloudtrail/rules")
+  fi
   [ "$MODE" = seconds ] && limit="$AMOUNT"
   [ "$MODE" = runs ] && limit="$MAX_SECONDS"
   if [ "$BUDGET" -gt 0 ]; then  # what is left of the budget caps this target
@@ -122,12 +129,13 @@ run_target() {
   local t0 t1
   t0=$(date +%s.%N)
   case "$MODE" in
-    replay)  "$bin" "${common[@]}" -runs=0 "$seeds" >"$log" 2>&1 ;;
+    replay)  "$bin" "${common[@]}" -runs=0 "$seeds" "${shared_seeds[@]}" >"$log" 2>&1 ;;
     seconds) mkdir -p "$BUILD/fuzz-corpus/$t"
-             "$bin" "${common[@]}" "${dict[@]}" -max_total_time="$limit" "$BUILD/fuzz-corpus/$t" "$seeds" >"$log" 2>&1 ;;
+             "$bin" "${common[@]}" "${dict[@]}" -max_total_time="$limit" "$BUILD/fuzz-corpus/$t" "$seeds" \
+               "${shared_seeds[@]}" >"$log" 2>&1 ;;
     runs)    mkdir -p "$BUILD/fuzz-corpus/$t"
              "$bin" "${common[@]}" "${dict[@]}" -runs="$AMOUNT" -max_total_time="$limit" \
-               "$BUILD/fuzz-corpus/$t" "$seeds" >"$log" 2>&1 ;;
+               "$BUILD/fuzz-corpus/$t" "$seeds" "${shared_seeds[@]}" >"$log" 2>&1 ;;
   esac
   rc=$?
   t1=$(date +%s.%N)
