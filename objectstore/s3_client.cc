@@ -238,7 +238,8 @@ StatusOr<HttpResponse> Perform(const S3ClientOptions& options, const HttpRequest
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "PUT") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+    // Never NULL: a NULL CURLOPT_POSTFIELDS makes curl read the body from its read callback.
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
