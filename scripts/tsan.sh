@@ -53,7 +53,9 @@ echo "== Tests (ThreadSanitizer, labels unit and integration; the local-org scri
 # (a RocksDB store); TSan does not support that: it kills such a child (die_after_fork=1) or,
 # with die_after_fork=0, its thread registry fails a CHECK ("dup thread with used id").
 fork_tests='^(SpoolTest\.CheckpointAndEventsAreAtomicUnderKill9|LogExporterTest\.CrashAtEveryStepLeavesNoGapNoDuplicate'
-fork_tests+='|DigestPublisherTest\.CrashAtEveryStepKeepsTheChain|PowerLossTest\.RocksDbKeepsSyncedWritesAndLosesUnsyncedOnesAtThePowerCut)$'
+fork_tests+='|DigestPublisherTest\.CrashAtEveryStepKeepsTheChain|PowerLossTest\.RocksDbKeepsSyncedWritesAndLosesUnsyncedOnesAtThePowerCut'
+# The upload crash tests fork too (the child's libcurl may start its resolver thread).
+fork_tests+='|ExportUploaderTest\.CrashAnywhereInAPassResumesWithNothingMissingOrDoubled|ExportUploaderTest\.KillNineMidPassResumesCompletely)$'
 # Also left to the other passes: the 2,000-stream flood (2,000 Ingest streams from 20 identities
 # plus 200 silent TLS connections against one collector, with 30 s deadlines): a capacity test
 # whose TLS handshakes alone outlast its deadlines under TSan's slowdown on a 2-core machine.

@@ -21,6 +21,8 @@
 # by the kernel, so both are picked at random below the ephemeral range, checked free by a bind,
 # and the start is retried with new ports if a daemon still loses the race (3 attempts).
 # Every wait is bounded (ORGTRAIL_S3_START_TIMEOUT seconds per step, default 120).
+# ORGTRAIL_S3_OWNER_PID=PID (start): a watcher stops the server and deletes DIR once PID is gone,
+# so a test binary killed mid-run (timeout, SIGKILL) leaves no daemon behind.
 # Facts behind the configuration: ../shared/reference/s3-test-server.md.
 set -euo pipefail
 
@@ -252,6 +254,13 @@ cmd_start() {
   done
   printf 'export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_ENDPOINT_URL=%s\nexport AWS_REGION=us-east-1\n' \
     "$access" "$secret" "$(cat "$DIR/endpoint")" >"$DIR/env"
+  local owner="${ORGTRAIL_S3_OWNER_PID:-}"
+  if [[ "$owner" =~ ^[0-9]+$ ]]; then
+    # Detached (own session, no inherited output) so the caller's pipes close when we exit.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
+                    [ -d "$2" ] && exec "$0" stop "$2"' "$0" "$owner" "$DIR" \
+      </dev/null >/dev/null 2>&1 &
+  fi
   cat "$DIR/endpoint"
 }
 

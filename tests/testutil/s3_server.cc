@@ -1,6 +1,7 @@
 #include "testutil/s3_server.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -30,6 +31,8 @@ std::string ReadFile(const std::string& path) {
 // Runs the script with `args`; returns its exit code (-1 if it did not finish) and its output.
 int RunScript(const std::vector<std::string>& args, const std::string& log_dir, std::string* output) {
   SubprocessOptions options;
+  // The script's watcher stops the server if this process dies without stopping it.
+  options.env["ORGTRAIL_S3_OWNER_PID"] = std::to_string(::getpid());
   options.binary = kScript;
   options.args = args;
   options.log_dir = log_dir;

@@ -1,7 +1,7 @@
 // S3TestServer: a real S3 server for tests, a throwaway single-node Ceph RADOS Gateway run by
 // tests/scripts/s3_test_server.sh (monitor + in-memory OSD + radosgw on 127.0.0.1, its own folder
 // and ports, a generated access key). Stopping it (destructor or Stop) kills the daemons by PID
-// and deletes the folder.
+// and deletes the folder; if the test process dies first, the script's watcher does it.
 //
 // S3ServerTest is the GoogleTest fixture: the first test that needs the server starts it, later
 // tests in the same binary reuse it, and it stops when the binary exits. When
