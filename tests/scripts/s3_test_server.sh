@@ -174,18 +174,19 @@ paxos propose interval = 0.05
 EOF
   rm -rf "$DIR/mon" "$DIR/osd" "$DIR"/keyring.* "$DIR/monmap"
   mkdir -p "$DIR/mon/mon.a" "$DIR/osd/osd.0"
+  # (Called as `start_cluster || rc=$?`, where set -e does not apply: every step is checked.)
   local at="ceph-authtool"
-  $at --create-keyring "$DIR/keyring.mon.a" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  $at --create-keyring "$DIR/keyring.mon.a" --gen-key -n mon. --cap mon 'allow *' >/dev/null || return 1
   $at --create-keyring "$DIR/keyring.client.admin" --gen-key -n client.admin \
-    --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *' >/dev/null
+    --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *' >/dev/null || return 1
   $at --create-keyring "$DIR/keyring.osd.0" --gen-key -n osd.0 \
-    --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd' >/dev/null
+    --cap mon 'allow profile osd' --cap osd 'allow *' --cap mgr 'allow profile osd' >/dev/null || return 1
   $at --create-keyring "$DIR/keyring.client.rgw.a" --gen-key -n client.rgw.a \
-    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null
+    --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw' >/dev/null || return 1
   for k in client.admin osd.0 client.rgw.a; do
-    $at "$DIR/keyring.mon.a" --import-keyring "$DIR/keyring.$k" >/dev/null
+    $at "$DIR/keyring.mon.a" --import-keyring "$DIR/keyring.$k" >/dev/null || return 1
   done
-  monmaptool --create --fsid "$fsid" --addv a "v1:127.0.0.1:$mon_port" "$DIR/monmap" >/dev/null
+  monmaptool --create --fsid "$fsid" --addv a "v1:127.0.0.1:$mon_port" "$DIR/monmap" >/dev/null || return 1
   ceph-mon -c "$DIR/ceph.conf" -i a --mkfs --monmap "$DIR/monmap" \
     --keyring "$DIR/keyring.mon.a" >"$DIR/log/mkfs-mon.out" 2>&1 || { show_logs; return 1; }
   start_daemon mon.a ceph-mon -c "$DIR/ceph.conf" -i a -f
@@ -194,7 +195,7 @@ EOF
     grep -qs 'Address already in use' "$DIR"/log/*.log "$DIR"/log/*.out && return 2
     return 1
   fi
-  ceph_cli osd new "$osd_uuid" 0 >/dev/null
+  ceph_cli osd new "$osd_uuid" 0 >/dev/null || { echo "s3_test_server: ceph osd new failed" >&2; return 1; }
   ceph-osd -c "$DIR/ceph.conf" -i 0 --mkfs --osd-uuid "$osd_uuid" \
     >"$DIR/log/mkfs-osd.out" 2>&1 || { echo "s3_test_server: ceph-osd --mkfs failed" >&2; return 1; }
   start_daemon osd.0 ceph-osd -c "$DIR/ceph.conf" -i 0 -f
@@ -215,6 +216,12 @@ start_rgw() {
       return 2
     fi
     return 1
+  fi
+  # The answer must be radosgw's (not another process that took the port in the meantime).
+  if ! pid_alive "$pid" || ! curl -s -D - -o /dev/null --max-time 5 "http://127.0.0.1:$port/" |
+      grep -qi '^x-amz-request-id:'; then
+    kill -KILL "$pid" 2>/dev/null || true
+    return 2
   fi
   echo "http://127.0.0.1:$port" >"$DIR/endpoint"
 }
