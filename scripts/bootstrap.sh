@@ -19,6 +19,11 @@ PACKAGES+=(clang libclang-rt-14-dev)
 # The benchmark harness's peer section (bench/harness/rsyslog_peer.sh, run by ctest's
 # bench_harness_tiny): rsyslogd with RELP over TLS, installed here rather than mid-suite.
 PACKAGES+=(rsyslog rsyslog-relp)
+# Object storage delivery (objectstore/): libcurl (HTTP + AWS SigV4) and libxml2 (S3's XML answers).
+PACKAGES+=(libcurl4-openssl-dev libxml2-dev)
+# The throwaway S3 server the objectstore tests start (tests/scripts/s3_test_server.sh): Ceph's
+# RADOS Gateway over one monitor and one in-memory OSD.
+PACKAGES+=(ceph-mon ceph-osd radosgw)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

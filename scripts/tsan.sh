@@ -36,7 +36,7 @@ if [ "$BUILD" = 1 ]; then
   targets=()
   while read -r t; do
     targets+=(--target "$t")
-  done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
+  done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|objectstore_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
   [ ${#targets[@]} -gt 0 ] || { echo "tsan.sh: no unit-test targets in build-tsan" >&2; exit 1; }
   cmake --build "$BUILD_DIR" -j "$JOBS" "${targets[@]}"
   echo "== TSan build finished in $(( $(date +%s) - start ))s"
@@ -53,7 +53,9 @@ echo "== Tests (ThreadSanitizer, labels unit and integration; the local-org scri
 # (a RocksDB store); TSan does not support that: it kills such a child (die_after_fork=1) or,
 # with die_after_fork=0, its thread registry fails a CHECK ("dup thread with used id").
 fork_tests='^(SpoolTest\.CheckpointAndEventsAreAtomicUnderKill9|LogExporterTest\.CrashAtEveryStepLeavesNoGapNoDuplicate'
-fork_tests+='|DigestPublisherTest\.CrashAtEveryStepKeepsTheChain|PowerLossTest\.RocksDbKeepsSyncedWritesAndLosesUnsyncedOnesAtThePowerCut)$'
+fork_tests+='|DigestPublisherTest\.CrashAtEveryStepKeepsTheChain|PowerLossTest\.RocksDbKeepsSyncedWritesAndLosesUnsyncedOnesAtThePowerCut'
+# The upload crash tests fork too (the child's libcurl may start its resolver thread).
+fork_tests+='|ExportUploaderTest\.CrashAnywhereInAPassResumesWithNothingMissingOrDoubled|ExportUploaderTest\.KillNineMidPassResumesCompletely)$'
 # Also left to the other passes: the 2,000-stream flood (2,000 Ingest streams from 20 identities
 # plus 200 silent TLS connections against one collector, with 30 s deadlines): a capacity test
 # whose TLS handshakes alone outlast its deadlines under TSan's slowdown on a 2-core machine.

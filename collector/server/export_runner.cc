@@ -1,6 +1,7 @@
 // The export / digest / Merkle-log thread of the collector (see export_runner.h).
 #include "collector/server/export_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -49,7 +50,13 @@ void ExportRunner::AddFlags(po::options_description* options) {
       ("digest-interval", po::value<std::string>()->default_value("1h"), "digest interval per account and region")
       ("checkpoint-interval", po::value<std::string>()->default_value("10s"), "sign a Merkle checkpoint at least this often when the log grew")
       ("checkpoint-every-events", po::value<int64_t>()->default_value(1000), "... or after this many new events")
-      ("rotate-digest-key", po::value<bool>()->default_value(false), "create a new digest signing key at startup (old keys stay valid for old digests)");
+      ("rotate-digest-key", po::value<bool>()->default_value(false), "create a new digest signing key at startup (old keys stay valid for old digests)")
+      ("export-s3-endpoint", po::value<std::string>()->default_value(""),
+       "also deliver the export to this S3-compatible endpoint (http(s)://host[:port], path-style); credentials from "
+       "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)")
+      ("export-s3-region", po::value<std::string>()->default_value("us-east-1"), "SigV4 region of --export-s3-endpoint")
+      ("export-s3-bucket", po::value<std::string>()->default_value(""), "bucket for --export-s3-endpoint (required with it)")
+      ("export-s3-key-prefix", po::value<std::string>()->default_value(""), "key prefix in that bucket (no leading or trailing '/')");
 }
 
 StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables_map& v, const std::string& data_dir,
@@ -88,6 +95,16 @@ StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables
   }
   o.checkpoint_every_events = static_cast<uint64_t>(every);
   o.rotate_digest_key = v["rotate-digest-key"].as<bool>();
+  o.s3_endpoint = v["export-s3-endpoint"].as<std::string>();
+  o.s3_region = v["export-s3-region"].as<std::string>();
+  o.s3_bucket = v["export-s3-bucket"].as<std::string>();
+  o.s3_key_prefix = v["export-s3-key-prefix"].as<std::string>();
+  if (!o.s3_endpoint.empty() && o.s3_bucket.empty()) {
+    return absl::InvalidArgumentError("--export-s3-bucket: required with --export-s3-endpoint");
+  }
+  if (o.s3_endpoint.empty() && !o.s3_bucket.empty()) {
+    return absl::InvalidArgumentError("--export-s3-bucket: needs --export-s3-endpoint");
+  }
   o.tick_us = std::min<int64_t>({250000, o.export_interval_us, o.checkpoint_interval_us});
   return o;
 }
@@ -164,6 +181,33 @@ Status ExportRunner::Init() {
     auto removed = RemoveStaleTemporaryFiles(options_.export_root);
     if (removed.ok() && *removed > 0) logger_->Info("removed stale temporary export files", {{"count", *removed}});
   }
+  if (options_.enabled && !options_.s3_endpoint.empty()) {
+    auto credentials = objectstore::LoadCredentials(objectstore::ProcessEnvironment());
+    if (!credentials.ok()) {
+      return Status(credentials.status().code(),
+                    Cat("--export-s3-endpoint: ", std::string(credentials.status().message())));
+    }
+    objectstore::S3ClientOptions so;
+    so.endpoint = options_.s3_endpoint;
+    so.region = options_.s3_region;
+    so.credentials = *credentials;
+    auto client = objectstore::S3Client::Create(so);
+    if (!client.ok()) {
+      return Status(client.status().code(), Cat("--export-s3-endpoint: ", std::string(client.status().message())));
+    }
+    s3_client_ = std::move(*client);
+    ExportUploaderOptions uo;
+    uo.export_root = options_.export_root;
+    uo.bucket = options_.s3_bucket;
+    uo.key_prefix = options_.s3_key_prefix;
+    uo.journal_path = options_.data_dir + "/s3-upload.journal";
+    auto uploader = ExportUploader::Create(s3_client_.get(), uo);
+    if (!uploader.ok()) return uploader.status();
+    uploader_ = std::move(*uploader);
+    logger_->Info("object storage delivery on", {{"endpoint", options_.s3_endpoint}, {"bucket", options_.s3_bucket},
+                                                 {"key_prefix", options_.s3_key_prefix},
+                                                 {"credentials", credentials->source}});
+  }
   keys_service_ = std::make_unique<DigestKeysService>(keys_.get(), options_.trust_domain, logger_);
   merkle_service_ = std::make_unique<MerkleLogService>(store_, merkle_.get(), checkpoint_signer_->verifier_key(),
                                                        options_.trust_domain, logger_, metrics_);
@@ -214,6 +258,7 @@ void ExportRunner::RunOnce(bool export_now) {
     last_export_us_ = now;
     ExportAndDigest(now);
   }
+  UploadToObjectStore(now);
 }
 
 void ExportRunner::MaintainMerkleLog(int64_t now_us) {
@@ -267,6 +312,34 @@ std::string ExportRunner::MerkleFailure() const {
   return merkle_failure_;
 }
 
+std::string ExportRunner::UploadFailure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_failure_;
+}
+
+void ExportRunner::UploadToObjectStore(int64_t now_us) {
+  if (uploader_ == nullptr || !upload_due_ || now_us < next_upload_us_) return;
+  auto pass = uploader_->UploadPending();
+  if (!pass.ok()) {
+    metrics_->GetCounter("orgtrail_s3_upload_errors_total", "Failed passes delivering export files to object storage")
+        ->Increment();
+    upload_backoff_us_ = std::clamp<int64_t>(upload_backoff_us_ * 2, 1000000, 300ll * 1000000);
+    next_upload_us_ = now_us + upload_backoff_us_;
+    logger_->Error("object storage delivery failed", {{"error", pass.status().ToString()},
+                                                      {"retry_in_ms", upload_backoff_us_ / 1000}});
+    SetFailure(&upload_failure_, "object storage delivery failed: " + pass.status().ToString());
+    return;
+  }
+  upload_due_ = false;
+  upload_backoff_us_ = 0;
+  next_upload_us_ = 0;
+  SetFailure(&upload_failure_, "");
+  if (pass->uploaded.empty()) return;
+  metrics_->GetCounter("orgtrail_s3_objects_uploaded_total", "Export files delivered to object storage")
+      ->Increment(pass->uploaded.size());
+  logger_->Info("delivered to object storage", {{"objects", pass->uploaded.size()}, {"bucket", options_.s3_bucket}});
+}
+
 void ExportRunner::ExportAndDigest(int64_t now_us) {
   Counter* errors = metrics_->GetCounter("orgtrail_export_errors_total", "Failed export or digest rounds");
   while (true) {
@@ -292,6 +365,7 @@ void ExportRunner::ExportAndDigest(int64_t now_us) {
     return;
   }
   SetFailure(&export_failure_, "");
+  upload_due_ = true;
   for (const auto& d : *digests) {
     metrics_->GetCounter("orgtrail_digest_files_total", "Digest files written", {{"backfill", d.backfill ? "true" : "false"}})
         ->Increment();

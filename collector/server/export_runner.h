@@ -13,8 +13,17 @@
 // round is retried on the next tick (the export and digest steps are
 // idempotent). Stop() runs a last round.
 //
+// With --export-s3-endpoint, the finished export files are also delivered to
+// S3-compatible object storage (collector/delivery ExportUploader, credentials
+// the usual AWS ways, never flags): a pass after every export round that
+// wrote something, and at startup (resume after a crash); a failed pass is
+// retried with exponential backoff (1 s doubling to 5 min), counted
+// (orgtrail_s3_upload_errors_total) and reported by UploadFailure(); it does
+// not stop ingest or export.
+//
 // Files in the data dir: digest-keys/ (RSA-2048, 0600), checkpoint-key.pem
-// (Ed25519, 0600). Thread-safe Start/Stop from the owner thread.
+// (Ed25519, 0600), s3-upload.journal (the upload cursor). Thread-safe
+// Start/Stop from the owner thread.
 #ifndef ORGTRAIL_COLLECTOR_SERVER_EXPORT_RUNNER_H_
 #define ORGTRAIL_COLLECTOR_SERVER_EXPORT_RUNNER_H_
 
@@ -30,6 +39,7 @@
 #include <boost/program_options.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "collector/delivery/export_uploader.h"
 #include "collector/integrity/digest_key_ring.h"
 #include "collector/integrity/digest_keys_service.h"
 #include "collector/integrity/digest_publisher.h"
@@ -58,6 +68,11 @@ struct ExportRunnerOptions {
   uint64_t checkpoint_every_events = 1000;
   int64_t tick_us = 250000;
   bool rotate_digest_key = false;  // start with a new digest signing key (old keys stay listed)
+  // Delivery to S3-compatible object storage; off while s3_endpoint is empty.
+  std::string s3_endpoint;         // http(s)://host[:port] (path-style requests)
+  std::string s3_region = "us-east-1";
+  std::string s3_bucket;
+  std::string s3_key_prefix;       // "" or a/b (no leading or trailing '/')
 };
 
 class ExportRunner {
@@ -85,6 +100,7 @@ class ExportRunner {
   // the next successful round). Thread-safe.
   std::string ExportFailure() const;  // log files and digests
   std::string MerkleFailure() const;  // Merkle log appends and checkpoints
+  std::string UploadFailure() const;  // object storage delivery ("" = fine or off)
 
   MerkleLog* merkle_log() { return merkle_.get(); }
   DigestKeyRing* key_ring() { return keys_.get(); }
@@ -97,6 +113,7 @@ class ExportRunner {
   void MaintainMerkleLog(int64_t now_us);
   void ExportAndDigest(int64_t now_us);
   void SetFailure(std::string* field, std::string failure);
+  void UploadToObjectStore(int64_t now_us);
 
   EventStore* store_;
   ExportRunnerOptions options_;
@@ -109,6 +126,8 @@ class ExportRunner {
   std::unique_ptr<DigestPublisher> publisher_;
   std::unique_ptr<DigestKeysService> keys_service_;
   std::unique_ptr<MerkleLogService> merkle_service_;
+  std::unique_ptr<objectstore::S3Client> s3_client_;  // null when delivery is off
+  std::unique_ptr<ExportUploader> uploader_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -121,6 +140,10 @@ class ExportRunner {
   std::string latest_checkpoint_;  // guarded by mu_
   std::string export_failure_;     // guarded by mu_
   std::string merkle_failure_;     // guarded by mu_
+  std::string upload_failure_;     // guarded by mu_
+  bool upload_due_ = true;         // an export round wrote files since the last good pass
+  int64_t next_upload_us_ = 0;     // backoff after a failed pass
+  int64_t upload_backoff_us_ = 0;
 };
 
 }  // namespace orgtrail::collector
