@@ -1,5 +1,7 @@
 // orgtrailctl backup: back up and restore the collector's RocksDB store.
 //
+//   backup online  --name N [connection]    the running collector writes a backup of itself
+//                                           to <its data dir>/backups/N (Admin CreateBackup)
 //   backup create  --data-dir D --out B     RocksDB checkpoint of D's store into B,
 //                                           plus a copy of the rest of D (keys, export)
 //   backup verify  --dir B                  open read-only, verify every block checksum
@@ -27,8 +29,10 @@
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/checkpoint.h>
 
+#include "connection.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/status.h"
+#include "orgtrail/v1/admin.grpc.pb.h"
 
 namespace orgtrail::cli {
 namespace {
@@ -304,11 +308,56 @@ int RunSubcommand(const Subcommand& sub, int argc, const char* const* argv) {
   return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
+// backup online: asks the running collector (admin identity) to back itself up.
+int RunOnline(int argc, const char* const* argv) {
+  po::options_description options("Options");
+  options.add_options()("name", po::value<std::string>(),
+                        "backup name: 1-64 of [A-Za-z0-9._-]; written to <collector data dir>/backups/<name>");
+  AddConnectionOptions(&options);
+  po::variables_map values;
+  BinaryInfo info{"orgtrailctl backup online",
+                  "back up the running collector (RocksDB checkpoint + keys and export) on its host (admin)",
+                  "orgtrailctl backup online --name N --ca CA --cert CERT --key KEY [--collector HOST:PORT]"};
+  auto outcome = ParseCommandLine(argc, argv, info, options, &values, ConnectionEnvOptions());
+  if (!outcome.ok()) {
+    std::fprintf(stderr, "orgtrailctl backup online: %s\n", std::string(outcome.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (*outcome == ParseOutcome::kExitSuccess) return kExitOk;
+  if (!values.count("name")) {
+    std::fprintf(stderr, "orgtrailctl backup online: --name is required\n");
+    return kExitUsage;
+  }
+  auto connection = ConnectionOptionsFromValues(values);
+  auto channel = connection.ok() ? MakeCollectorChannel(*connection) : StatusOr<std::shared_ptr<grpc::Channel>>(connection.status());
+  if (!channel.ok()) {
+    std::fprintf(stderr, "orgtrailctl backup online: %s\n", std::string(channel.status().message()).c_str());
+    return kExitUsage;
+  }
+  auto stub = v1::Admin::NewStub(*channel);
+  grpc::ClientContext context;
+  SetDeadline(*connection, &context);
+  v1::CreateBackupRequest request;
+  request.set_name(values["name"].as<std::string>());
+  v1::CreateBackupResponse response;
+  const grpc::Status status = stub->CreateBackup(&context, request, &response);
+  if (!status.ok()) {
+    std::fprintf(stderr, "orgtrailctl backup online: %s\n", DescribeRpcError(*connection, status).c_str());
+    return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kExitUsage : kExitFailure;
+  }
+  std::printf("backup written on the collector's host to %s\n  sequence number %llu, %llu bytes\n"
+              "  check it there with: orgtrailctl backup verify --dir %s\n",
+              response.path().c_str(), static_cast<unsigned long long>(response.sequence()),
+              static_cast<unsigned long long>(response.bytes()), response.path().c_str());
+  return kExitOk;
+}
+
 void PrintBackupUsage(FILE* out) {
   std::fprintf(out,
                "orgtrailctl backup - back up and restore the collector's RocksDB store\n\n"
                "usage: orgtrailctl backup <subcommand> [options]\n"
                "       orgtrailctl backup <subcommand> --help\n\nsubcommands:\n");
+  std::fprintf(out, "  %-10s %s\n", "online", "the running collector backs itself up on its host (admin)");
   for (const auto& sub : Subcommands()) std::fprintf(out, "  %-10s %s\n", sub.name, sub.summary);
 }
 
@@ -324,6 +373,7 @@ int RunBackup(int argc, const char* const* argv) {
     PrintBackupUsage(stdout);
     return kExitOk;
   }
+  if (name == "online") return RunOnline(argc - 1, argv + 1);
   for (const auto& sub : Subcommands()) {
     if (name == sub.name) return RunSubcommand(sub, argc - 1, argv + 1);
   }

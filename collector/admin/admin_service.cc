@@ -1,5 +1,6 @@
 #include "collector/admin/admin_service.h"
 
+#include "collector/admin/online_backup.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/tls.h"
 
@@ -198,6 +199,28 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
     agent->set_connected(true);
   }
   return Finish("GetStatus", *caller, Status());
+}
+
+grpc::Status AdminService::CreateBackup(grpc::ServerContext* context, const v1::CreateBackupRequest* request,
+                                        v1::CreateBackupResponse* response) {
+  ORGTRAIL_AUTHORIZE("CreateBackup");
+  if (caller->role != Role::kAdmin) {
+    return Finish("CreateBackup", *caller,
+                  absl::PermissionDeniedError("only organization admins may back up the collector; " +
+                                              caller->spiffe_id + " is an " + std::string(RoleName(caller->role))));
+  }
+  if (options_.data_dir.empty()) return Finish("CreateBackup", *caller, absl::FailedPreconditionError("no data dir"));
+  auto backup = CreateOnlineBackup(store_, options_.data_dir, request->name());
+  if (backup.ok()) {
+    response->set_path(backup->path);
+    response->set_sequence(backup->sequence);
+    response->set_bytes(backup->bytes);
+    if (logger_) {
+      logger_->Info("online backup written", {{"path", backup->path}, {"sequence", backup->sequence},
+                                              {"bytes", backup->bytes}, {"caller", caller->spiffe_id}});
+    }
+  }
+  return Finish("CreateBackup", *caller, backup.ok() ? Status() : backup.status());
 }
 
 #undef ORGTRAIL_AUTHORIZE

@@ -28,6 +28,8 @@ struct AdminServiceOptions {
   std::function<std::set<std::string>()> connected_agents;
   // Revoked callers are refused PERMISSION_DENIED "certificate_revoked: ..." (empty: no check).
   RevocationCheck revoked;
+  // The collector's --data-dir: online backups go to <data_dir>/backups/<name>.
+  std::string data_dir;
 };
 
 class AdminService final : public v1::Admin::Service {
@@ -49,6 +51,8 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status GetTrailStatus(grpc::ServerContext*, const v1::TrailNameRequest*,
                               v1::GetTrailStatusResponse*) override;
   grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*, v1::GetStatusResponse*) override;
+  // Organization admins only (an account admin is PERMISSION_DENIED): collector/admin/online_backup.h.
+  grpc::Status CreateBackup(grpc::ServerContext*, const v1::CreateBackupRequest*, v1::CreateBackupResponse*) override;
 
  private:
   StatusOr<Identity> Authorize(grpc::ServerContext* context, std::string_view rpc);

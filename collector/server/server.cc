@@ -104,6 +104,7 @@ Status CollectorServer::Open() {
   admin_options.health_reason = [this] { return HealthReason(); };
   admin_options.connected_agents = [ingest] { return ingest->ConnectedAgents(); };
   admin_options.revoked = revocation_check("admin");
+  admin_options.data_dir = options_.data_dir;
   admin_ = std::make_unique<AdminService>(admin_options, store_.get(), trails_.get(), logger_);
   RegisterGauges();
   return Status();

@@ -3,7 +3,9 @@
 // RocksDB checkpoint, the data directory is lost, `backup restore` brings it
 // back, and the restarted collector has every event and the agent's
 // high-water mark. Plus the refusals (running collector, non-empty target,
-// not a store) and a corrupted backup caught by `backup verify`.
+// not a store) and a corrupted backup caught by `backup verify`. And the online backup: the
+// running collector writes a backup of itself (`backup online`, Admin CreateBackup) that
+// `backup verify` and `backup restore` take as they take an offline one.
 #include <signal.h>
 
 #include <chrono>
@@ -164,6 +166,68 @@ TEST_F(DeployBackupTest, BackupRestoreKeepsEveryEventAndTheHighWaterMark) {
   EXPECT_EQ(hello->high_water_sequence(), static_cast<uint64_t>(kBatches))
       << "a resumed agent would resend or skip batches";
   (*agent)->Finish();
+}
+
+TEST_F(DeployBackupTest, OnlineBackupOfARunningCollectorRestores) {
+  auto collector = StartCollector();
+  ASSERT_NE(collector, nullptr);
+  auto agent = IngestClient::Connect(collector->target(), agent_tls_, AgentId());
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  ASSERT_TRUE((*agent)->Hello().ok());
+  auto send = [&](int batch) {
+    std::vector<std::string> events;
+    for (int i = 0; i < 20; ++i) {
+      testutil::SyntheticEvent e;
+      e.event_id = "00000000-0000-4000-8000-" + std::to_string(200000000000 + batch * 1000 + i);
+      e.account_id = kAccount;
+      e.region = kRegion;
+      e.event_time_us = 1700000000000000 + (batch * 1000 + i) * 1000000LL;
+      events.push_back(testutil::SyntheticEventJson(e));
+    }
+    auto ack = (*agent)->SendEvents(events);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+  };
+  for (int b = 0; b < 3; ++b) send(b);
+  auto as = [&](const TlsFiles& tls, const std::string& name) {
+    return Backup({"online", "--name", name, "--collector", collector->target(), "--ca", tls.ca_cert_path,
+                   "--cert", tls.cert_path, "--key", tls.key_path});
+  };
+  RunResult online = as(admin_tls_, "nightly");
+  ASSERT_EQ(online.exit_code, 0) << online.err;
+  const std::string backup = data_ + "/backups/nightly";
+  EXPECT_NE(online.out.find("backup written on the collector's host to " + backup), std::string::npos) << online.out;
+  // The collector keeps ingesting: the backup holds what was stored when it was taken.
+  send(3);
+  EXPECT_EQ(EventsStored(collector.get()), 80u);
+  RunResult again = as(admin_tls_, "nightly");
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  RunResult bad = as(admin_tls_, "../escape");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("backup name"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir_.Join("escape")));
+  RunResult agent_call = as(agent_tls_, "by-agent");
+  EXPECT_EQ(agent_call.exit_code, 1) << agent_call.err;
+  EXPECT_FALSE(fs::exists(data_ + "/backups/by-agent"));
+  (*agent)->Finish();
+
+  RunResult verified = Backup({"verify", "--dir", backup});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  StopCollector(collector.get());
+  collector.reset();
+  const std::string restored = dir_.Join("restored");
+  RunResult restore = Backup({"restore", "--from", backup, "--data-dir", restored});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  data_ = restored;
+  collector = StartCollector();
+  ASSERT_NE(collector, nullptr);
+  EXPECT_EQ(EventsStored(collector.get()), 60u);
+  auto resumed = IngestClient::Connect(collector->target(), agent_tls_, AgentId());
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  auto hello = (*resumed)->Hello();
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->high_water_sequence(), 3u);
+  (*resumed)->Finish();
 }
 
 TEST_F(DeployBackupTest, RefusalsAreClear) {
