@@ -56,7 +56,7 @@ if [ "$RUN_ASAN" = 1 ]; then
   targets=()
   while read -r t; do
     targets+=(--target "$t")
-  done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|objectstore_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
+  done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|objectstore_tests\|detections_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
   [ ${#targets[@]} -gt 0 ] || { echo "test.sh: no unit-test targets in build-asan" >&2; exit 1; }
   targets+=(--target orgtrail-chaos)  # the short sanitized chaos run (tests/chaos/CMakeLists.txt)
   cmake --build "$ROOT/build-asan" -j "$JOBS" "${targets[@]}"

@@ -36,7 +36,7 @@ if [ "$BUILD" = 1 ]; then
   targets=()
   while read -r t; do
     targets+=(--target "$t")
-  done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|objectstore_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
+  done < <(sed -n 's/^\.\.\. \(common_tests\|faultenv_tests\|agent_tests\|cli_tests\|integration_tests\|objectstore_tests\|detections_tests\|collector_[a-z_]*_tests\)$/\1/p' <<<"$available")
   [ ${#targets[@]} -gt 0 ] || { echo "tsan.sh: no unit-test targets in build-tsan" >&2; exit 1; }
   cmake --build "$BUILD_DIR" -j "$JOBS" "${targets[@]}"
   echo "== TSan build finished in $(( $(date +%s) - start ))s"
