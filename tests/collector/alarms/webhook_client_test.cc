@@ -4,9 +4,6 @@
 // the Authorization header and the HMAC signature arrive as the receiver can check them.
 #include "collector/alarms/webhook_client.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 
 #include <chrono>
 #include <fstream>
@@ -21,6 +18,7 @@
 #include "collector/alarms/alarm_outbox.h"
 #include "orgtrail/common/hash.h"
 #include "orgtrail/common/pki.h"
+#include "testutil/https_receiver.h"
 #include "testutil/net.h"
 #include "testutil/pki_fixture.h"
 #include "testutil/temp_dir.h"
@@ -29,84 +27,7 @@
 namespace orgtrail::collector {
 namespace {
 
-// An HTTPS server that records each POST's body and headers and answers 200.
-class HttpsReceiver {
- public:
-  struct Request {
-    std::string body, authorization, signature, delivery_id;
-  };
-  // The first `fail_first` requests are answered 500.
-  explicit HttpsReceiver(const TlsFiles& tls, int fail_first = 0) : fail_first_(fail_first) {
-    cert_ = *ReadFile(tls.cert_path);
-    key_ = *ReadFile(tls.key_path);
-    daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, nullptr, nullptr, &OnRequest, this,
-                               MHD_OPTION_HTTPS_MEM_CERT, cert_.c_str(), MHD_OPTION_HTTPS_MEM_KEY, key_.c_str(),
-                               MHD_OPTION_SOCK_ADDR, Loopback(), MHD_OPTION_END);
-    if (daemon_ != nullptr) port_ = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)->port;
-  }
-  ~HttpsReceiver() {
-    if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
-  }
-  bool ok() const { return daemon_ != nullptr && port_ != 0; }
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/alarms"; }
-  std::vector<Request> requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  static const sockaddr* Loopback() {
-    static sockaddr_in addr = [] {
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      return a;
-    }();
-    return reinterpret_cast<const sockaddr*>(&addr);
-  }
-  static MHD_Result OnRequest(void* self, MHD_Connection* connection, const char*, const char*, const char*,
-                              const char* upload, size_t* upload_size, void** context) {
-    auto* receiver = static_cast<HttpsReceiver*>(self);
-    if (*context == nullptr) {
-      *context = new std::string();
-      return MHD_YES;
-    }
-    auto* body = static_cast<std::string*>(*context);
-    if (*upload_size > 0) {
-      body->append(upload, *upload_size);
-      *upload_size = 0;
-      return MHD_YES;
-    }
-    auto header = [&](const char* name) {
-      const char* v = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
-      return std::string(v ? v : "");
-    };
-    unsigned status = 200;
-    {
-      std::lock_guard<std::mutex> lock(receiver->mu_);
-      if (receiver->fail_first_ > 0) {
-        --receiver->fail_first_;
-        status = 500;
-      } else {
-        receiver->requests_.push_back({*body, header("Authorization"), header("X-Orgtrail-Signature-256"),
-                                       header("X-Orgtrail-Delivery-Id")});
-      }
-    }
-    delete body;
-    *context = nullptr;
-    MHD_Response* response = MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
-    const MHD_Result queued = MHD_queue_response(connection, status, response);
-    MHD_destroy_response(response);
-    return queued;
-  }
-
-  std::string cert_, key_;
-  MHD_Daemon* daemon_ = nullptr;
-  int port_ = 0;
-  mutable std::mutex mu_;
-  int fail_first_;  // guarded by mu_
-  std::vector<Request> requests_;
-};
+using testutil::HttpsReceiver;
 
 TEST(AlarmConfig, WebhookUrls) {
   for (const char* good : {"http://127.0.0.1:8088/orgtrail/alarms?x=1", "http://[::1]:9/", "http://example.com",
