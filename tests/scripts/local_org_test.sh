@@ -4,6 +4,8 @@
 # Also checks that the README names exactly the commands the scripts run.
 # usage: local_org_test.sh <build dir>
 set -euo pipefail
+# Checks read the captured output with here-strings, never `echo "$out" | grep -q`: grep -q exits
+# at its first match, echo then dies of SIGPIPE, and pipefail turned a found line into a failure.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD_DIR="$1"
 WORK="$(mktemp -d /tmp/orgtrail-local-test.XXXXXX)"
@@ -51,25 +53,25 @@ out="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$out"; fail "up ex
 echo "$out" | grep -v '^\[' | tail -80
 echo "up took $(( $(date +%s) - start ))s (already built)"
 
-echo "$out" | grep -q 'every agent drained' || fail "the agents did not drain within the wait"
-echo "$out" | grep -q 'verification passed' || fail "verify-event did not pass"
+grep -q 'every agent drained' <<<"$out" || fail "the agents did not drain within the wait"
+grep -q 'verification passed' <<<"$out" || fail "verify-event did not pass"
 # The IAM event both regions' agents carried: exactly one record, under us-east-1.
 iam_line="$(echo "$out" | grep '6f1c9a52-4e1b-4c2e-9d51-0b7a3e2f9c11 | CreateUser' || true)"
 [ "$(echo "$iam_line" | grep -c .)" = 1 ] || fail "shared IAM event not listed exactly once: $iam_line"
-echo "$iam_line" | grep -q '| 222222222222 | us-east-1 ' || fail "shared IAM event not homed in us-east-1: $iam_line"
+grep -q '| 222222222222 | us-east-1 ' <<<"$iam_line" || fail "shared IAM event not homed in us-east-1: $iam_line"
 # Events per account and region: every account of the organization appears.
 for acct in 111111111111 222222222222 333333333333 123837392027; do
-  echo "$out" | grep -q "$acct" || fail "account $acct missing from the tour"
+  grep -q "$acct" <<<"$out" || fail "account $acct missing from the tour"
 done
-echo "$out" | grep -q 'DeleteBucket' || fail "DeleteBucket tour found nothing"
+grep -q 'DeleteBucket' <<<"$out" || fail "DeleteBucket tour found nothing"
 
 "$ROOT/scripts/orgtrail-local.sh" status | tee "$WORK/status.txt"
 grep -q 'collector healthy' "$WORK/status.txt" || fail "status does not report a healthy collector"
 
 # A second `up` on the running organization says so and drains at once.
 again="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$again"; fail "second up exited non-zero"; }
-echo "$again" | grep -q 'already running' || fail "second up did not say the organization is running"
-echo "$again" | grep -q 'every agent drained' || fail "second up did not find the agents drained"
+grep -q 'already running' <<<"$again" || fail "second up did not say the organization is running"
+grep -q 'every agent drained' <<<"$again" || fail "second up did not find the agents drained"
 
 # A restart: `down` then `up` drains (its counters restart at zero; the drain check must not
 # depend on them) and stores nothing twice.
@@ -79,8 +81,8 @@ stored_before="$(curl -fsS "http://127.0.0.1:$((ORGTRAIL_LOCAL_PORT_BASE + 44))/
 start=$(date +%s)
 again="$("$ROOT/scripts/orgtrail-local.sh" up 2>&1)" || { echo "$again"; fail "up after down exited non-zero"; }
 echo "down then up: up took $(( $(date +%s) - start ))s"
-echo "$again" | grep -q 'every agent drained' || { echo "$again" | tail -20; fail "after down and up the agents did not drain"; }
-echo "$again" | grep -q 'Not everything arrived' && fail "after down and up: not everything arrived"
+grep -q 'every agent drained' <<<"$again" || { echo "$again" | tail -20; fail "after down and up the agents did not drain"; }
+grep -q 'Not everything arrived' <<<"$again" && fail "after down and up: not everything arrived"
 stored_after="$(curl -fsS "http://127.0.0.1:$((ORGTRAIL_LOCAL_PORT_BASE + 44))/metrics" |
   awk '$1 == "orgtrail_collector_events_in_store" {print $2}')"
 [ "$stored_after" = "$stored_before" ] || fail "a restart changed the stored events: $stored_before -> $stored_after"

@@ -68,7 +68,7 @@ echo "install: $(( $(date +%s) - start )) s"
 
 for b in orgtrail-collector orgtrail-agent orgtrailctl; do
   v="$(in_root "/usr/bin/$b" --version)" || fail "$b --version failed"
-  echo "$v" | grep -qE 'orgtrail [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-f]{12}' || fail "$b --version: $v"
+  grep -qE 'orgtrail [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-f]{12}' <<<"$v" || fail "$b --version: $v"
   echo "$b: $v"
 done
 grep -q '^ExecStart=/usr/bin/orgtrail-collector ' "$ROOT/usr/lib/systemd/system/orgtrail-collector.service" ||
