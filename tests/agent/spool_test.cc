@@ -25,6 +25,24 @@ v1::Event EventWith(const std::string& raw) {
   return e;
 }
 
+// Seals the oldest pending events (at most max_events) into batch `sequence`, as the batcher
+// does; returns how many it sealed.
+size_t SealPending(Spool* spool, uint64_t sequence, size_t max_events, const Digest& hash = Digest{}) {
+  auto pending = spool->ReadPending(max_events, 1 << 20);
+  if (pending.empty()) return 0;
+  v1::Batch batch;
+  batch.set_sequence(sequence);
+  std::vector<uint64_t> ids;
+  uint64_t bytes = 0;
+  for (auto& p : pending) {
+    ids.push_back(p.id);
+    bytes += p.stored_bytes;
+    *batch.add_events() = p.event;
+  }
+  EXPECT_TRUE(spool->CommitSealedBatch(batch, hash, ids, bytes).ok());
+  return pending.size();
+}
+
 std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_bytes = 64 << 20) {
   SpoolOptions options;
   options.path = path;
@@ -180,18 +198,7 @@ TEST(SpoolTest, CountersAgreeWithTheSpoolWhenAppendsAndSealsRace) {
   spool = opened->get();
   ASSERT_TRUE(spool->SetSequencePosition(1, Digest{}).ok());
   seal_all = [&] {
-    auto pending = spool->ReadPending(50, 1 << 20);
-    if (pending.empty()) return;
-    v1::Batch batch;
-    batch.set_sequence(sequence);
-    std::vector<uint64_t> ids;
-    uint64_t bytes = 0;
-    for (auto& p : pending) {
-      ids.push_back(p.id);
-      bytes += p.stored_bytes;
-      *batch.add_events() = p.event;
-    }
-    ASSERT_TRUE(spool->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
+    if (SealPending(spool, sequence, 50) == 0) return;
     ASSERT_TRUE(spool->PruneThrough(sequence).ok());
     ++sequence;
   };
@@ -217,18 +224,7 @@ TEST(SpoolTest, ReadPendingSkipsNoSealedEntries) {
   testutil::TempDir dir;
   uint64_t sequence = 1;
   auto seal_ten = [&](Spool* spool) {
-    auto pending = spool->ReadPending(10, 1 << 20);
-    ASSERT_EQ(pending.size(), 10u);
-    v1::Batch batch;
-    batch.set_sequence(sequence);
-    std::vector<uint64_t> ids;
-    uint64_t bytes = 0;
-    for (auto& p : pending) {
-      ids.push_back(p.id);
-      bytes += p.stored_bytes;
-      *batch.add_events() = p.event;
-    }
-    ASSERT_TRUE(spool->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
+    ASSERT_EQ(SealPending(spool, sequence, 10), 10u);
     ++sequence;
   };
   auto tombstones_skipped_by_read = [](Spool* spool, uint64_t* first_id) {

@@ -34,6 +34,7 @@ namespace fs = std::filesystem;
 
 constexpr char kAccount[] = "111111111111";
 constexpr char kRegion[] = "us-east-1";
+constexpr int kPerBatch = 20;
 
 struct RunResult {
   int exit_code = -1;
@@ -97,6 +98,21 @@ class DeployBackupTest : public ::testing::Test {
 
   std::string AgentId() const { return testutil::AgentSpiffeId("example.org", kAccount, kRegion, "a1"); }
 
+  // One batch of kPerBatch synthetic events, ids and times distinct per (base, batch).
+  static void SendBatch(IngestClient* agent, int64_t base, int batch) {
+    std::vector<std::string> events;
+    for (int i = 0; i < kPerBatch; ++i) {
+      testutil::SyntheticEvent e;
+      e.event_id = "00000000-0000-4000-8000-" + std::to_string(base + batch * 1000 + i);
+      e.account_id = kAccount;
+      e.region = kRegion;
+      e.event_time_us = 1700000000000000 + (batch * 1000 + i) * 1000000LL;
+      events.push_back(testutil::SyntheticEventJson(e));
+    }
+    auto ack = agent->SendEvents(events);
+    ASSERT_TRUE(ack.ok()) << ack.status();
+  }
+
   TempDir dir_;
   testutil::TestPki pki_;
   TlsFiles collector_tls_ = pki_.Collector();
@@ -110,26 +126,13 @@ class DeployBackupTest : public ::testing::Test {
 
 TEST_F(DeployBackupTest, BackupRestoreKeepsEveryEventAndTheHighWaterMark) {
   constexpr int kBatches = 5;
-  constexpr int kPerBatch = 20;
   auto collector = StartCollector();
   ASSERT_NE(collector, nullptr);
   {
     auto agent = IngestClient::Connect(collector->target(), agent_tls_, AgentId());
     ASSERT_TRUE(agent.ok()) << agent.status();
     ASSERT_TRUE((*agent)->Hello().ok());
-    for (int b = 0; b < kBatches; ++b) {
-      std::vector<std::string> events;
-      for (int i = 0; i < kPerBatch; ++i) {
-        testutil::SyntheticEvent e;
-        e.event_id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + b * 1000 + i);
-        e.account_id = kAccount;
-        e.region = kRegion;
-        e.event_time_us = 1700000000000000 + (b * 1000 + i) * 1000000LL;
-        events.push_back(testutil::SyntheticEventJson(e));
-      }
-      auto ack = (*agent)->SendEvents(events);
-      ASSERT_TRUE(ack.ok()) << ack.status();
-    }
+    for (int b = 0; b < kBatches; ++b) SendBatch(agent->get(), 100000000000, b);
     (*agent)->Finish();
   }
   ASSERT_EQ(EventsStored(collector.get()), static_cast<uint64_t>(kBatches * kPerBatch));
@@ -174,19 +177,7 @@ TEST_F(DeployBackupTest, OnlineBackupOfARunningCollectorRestores) {
   auto agent = IngestClient::Connect(collector->target(), agent_tls_, AgentId());
   ASSERT_TRUE(agent.ok()) << agent.status();
   ASSERT_TRUE((*agent)->Hello().ok());
-  auto send = [&](int batch) {
-    std::vector<std::string> events;
-    for (int i = 0; i < 20; ++i) {
-      testutil::SyntheticEvent e;
-      e.event_id = "00000000-0000-4000-8000-" + std::to_string(200000000000 + batch * 1000 + i);
-      e.account_id = kAccount;
-      e.region = kRegion;
-      e.event_time_us = 1700000000000000 + (batch * 1000 + i) * 1000000LL;
-      events.push_back(testutil::SyntheticEventJson(e));
-    }
-    auto ack = (*agent)->SendEvents(events);
-    ASSERT_TRUE(ack.ok()) << ack.status();
-  };
+  auto send = [&](int batch) { SendBatch(agent->get(), 200000000000, batch); };
   for (int b = 0; b < 3; ++b) send(b);
   auto as = [&](const TlsFiles& tls, const std::string& name) {
     return Backup({"online", "--name", name, "--collector", collector->target(), "--ca", tls.ca_cert_path,
