@@ -6,6 +6,7 @@
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/hash.h"
+#include "orgtrail/common/event_acceptance.h"
 #include "orgtrail/common/identity.h"
 #include "orgtrail/common/merkle.h"
 #include "orgtrail/common/signer.h"
@@ -87,7 +88,7 @@ void CheckIdentity(const v1::Provenance& provenance, const std::optional<BatchHe
     checks->Add("identity", false, "certificate is not a valid SVID: " + Message(identity.status()));
     return;
   }
-  if (identity->role != Role::kAgent) {
+  if (identity->role != Role::kAgent && identity->role != Role::kCollector) {
     checks->Add("identity", false,
                 identity->spiffe_id + " is a " + std::string(RoleName(identity->role)) +
                     " identity, not an agent");
@@ -101,6 +102,20 @@ void CheckIdentity(const v1::Provenance& provenance, const std::optional<BatchHe
   }
   if (!record.has_value()) {
     checks->Add("identity", false, "the record is unreadable, so its account/region are unknown");
+    return;
+  }
+  // The collector signs its self-audit records (eventSource orgtrail), and only those; agents never.
+  const bool self_audit = record->event_source() == kSelfAuditEventSource;
+  if (identity->role == Role::kCollector || self_audit) {
+    const bool ok = identity->role == Role::kCollector && self_audit;
+    checks->Add("identity", ok,
+                ok ? identity->spiffe_id + " is the collector, and this is its self-audit record (eventSource " +
+                         std::string(kSelfAuditEventSource) + ")"
+                   : identity->spiffe_id + (self_audit ? " is not a collector, but the record's eventSource " +
+                                                             std::string(kSelfAuditEventSource) +
+                                                             " is reserved for the collector's self-audit"
+                                                       : " is a collector, which signs only self-audit records, not " +
+                                                             record->event_source()));
     return;
   }
   if (record->recipient_account_id() != identity->account_id) {

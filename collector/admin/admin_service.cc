@@ -174,6 +174,7 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
   response->set_events_stored(store_->events_stored());
   response->set_home_region(options_.home_region);
   std::set<std::string> connected = options_.connected_agents ? options_.connected_agents() : std::set<std::string>();
+  uint64_t self_audit_events = 0;
   for (const AgentState& state : store_->ListAgentStates()) {
     if (caller->role == Role::kAccountAdmin && state.account_id != caller->account_id) continue;
     v1::AgentStatus* agent = response->add_agents();
@@ -186,6 +187,8 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
     agent->set_connected(connected.count(state.agent_id) > 0);
     agent->set_events_stored(state.events_stored);
     connected.erase(state.agent_id);
+    StatusOr<Identity> sender = ParseSpiffeId(state.agent_id, options_.trust_domain);
+    if (sender.ok() && sender->role == Role::kCollector) self_audit_events += state.events_stored;
   }
   // Agents connected that have not stored a batch yet.
   for (const std::string& id : connected) {
@@ -198,6 +201,7 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::Get
     agent->set_region(identity->region);
     agent->set_connected(true);
   }
+  response->set_self_audit_events_stored(self_audit_events);
   return Finish("GetStatus", *caller, Status());
 }
 

@@ -53,6 +53,8 @@ BatchValidator::BatchValidator(const IngestPolicy& policy, PeerCredentials peer)
       extractor_(ExtractOptions{static_cast<size_t>(policy.max_event_bytes), 64}) {
   rules_.account_id = peer_.identity.account_id;
   rules_.region = peer_.identity.region;
+  // Collector identities never open ingest streams (Identity::may_ingest); this is the self-audit path.
+  rules_.sender_is_collector = peer_.identity.role == Role::kCollector;
   // Not owned: the policy's classifier outlives every validator.
   rules_.classifier = std::shared_ptr<const GlobalServiceClassifier>(std::shared_ptr<void>(), policy.classifier);
   rules_.allowed_regions = policy.allowed_regions;

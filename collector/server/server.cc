@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "collector/store/store_metrics.h"
+#include "orgtrail/common/identity.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -106,6 +107,19 @@ Status CollectorServer::Open() {
   admin_options.revoked = revocation_check("admin");
   admin_options.data_dir = options_.data_dir;
   admin_ = std::make_unique<AdminService>(admin_options, store_.get(), trails_.get(), logger_);
+
+  SelfAuditOptions audit_options;
+  audit_options.trust_domain = options_.trust_domain;
+  audit_options.cert_path = options_.tls.cert_path;
+  audit_options.key_path = options_.tls.key_path;
+  audit_options.record.management_account_id = options_.management_account_id;
+  audit_options.record.home_region = options_.home_region;
+  audit_options.record.collector_id = options_.collector_id;
+  audit_options.policy = ingest_options.policy;
+  audit_options.policy.test_transient_faults.reset();  // injected for agents' batches only
+  auto auditor = SelfAuditor::Open(audit_options, store_.get(), committer_.get(), logger_, metrics_);
+  if (!auditor.ok()) return auditor.status();
+  self_auditor_ = std::move(*auditor);
   RegisterGauges();
   return Status();
 }
@@ -147,6 +161,17 @@ void CollectorServer::RegisterGauges() {
                                return std::vector<std::pair<MetricLabels, double>>{
                                    {{}, static_cast<double>(store->events_stored())}};
                              });
+  const std::string trust_domain = options_.trust_domain;
+  metrics_->AddGaugeCallback("orgtrail_collector_self_audit_events_in_store",
+                             "Of orgtrail_collector_events_in_store: the collector's self-audit records (eventSource orgtrail)",
+                             [store, trust_domain] {
+                               uint64_t events = 0;
+                               for (const AgentState& s : store->ListAgentStates()) {
+                                 auto sender = ParseSpiffeId(s.agent_id, trust_domain);
+                                 if (sender.ok() && sender->role == Role::kCollector) events += s.events_stored;
+                               }
+                               return std::vector<std::pair<MetricLabels, double>>{{{}, static_cast<double>(events)}};
+                             });
   RegisterStoreEngineMetrics(store, metrics_);
   Committer* committer = committer_.get();
   metrics_->AddGaugeCallback("orgtrail_collector_commit_queue_batches", "Batches waiting for a group commit",
@@ -177,6 +202,7 @@ Status CollectorServer::Start() {
     fault_state_.syncs_before_failure.store(options_.test_fail_sync_after);
   }
   committer_->Start();
+  self_auditor_->Start();
   if (revocation_ != nullptr) {
     IngestService* ingest = ingest_.get();
     revocation_->Start([ingest](std::shared_ptr<const RevocationList> list) {
@@ -195,6 +221,9 @@ Status CollectorServer::Start() {
   grpc::ResourceQuota quota("orgtrail-collector");
   quota.SetMaxThreads(options_.grpc_max_threads);
   builder.SetResourceQuota(quota);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<AuditInterceptorFactory>(self_auditor_.get(), options_.trust_domain));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Checks are added before any server can evaluate them (they are not guarded once serving).
   readiness_.Add("committer", [this] { return HealthReason(); });
   readiness_.Add("disk", [this] { return DiskSpaceFailure(options_.data_dir, options_.min_free_disk_bytes); });
@@ -255,6 +284,7 @@ void CollectorServer::Shutdown() {
     http_server_->Stop();
     http_server_.reset();
   }
+  if (self_auditor_) self_auditor_->Stop();  // after gRPC: calls in flight still get their records
   if (committer_) committer_->Stop();
   if (started_) logger_->Info("collector stopped", {});
   started_ = false;

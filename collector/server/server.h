@@ -8,6 +8,10 @@
 // malformed file; from Start() on, every reloaded list goes to the Ingest
 // service (which refuses and closes revoked streams) and to the Admin service.
 //
+// Every call to an audited service (collector/selfaudit/) is recorded as an event before it is
+// answered; Open() fails when the --cert certificate is not a collector SVID
+// (spiffe://<org>/collector/<name>), whose key signs those records.
+//
 // Life cycle: construct -> Open() (opens the store; store(), trails(), ...
 // are usable from here) -> AddService() for extra gRPC services (Query,
 // Subscribe, ...; not owned, must outlive the server) -> Start() (binds,
@@ -42,6 +46,8 @@
 #include "faultenv/sync_fault_fs.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/ingest/revocation_watcher.h"
+#include "collector/selfaudit/audit_interceptor.h"
+#include "collector/selfaudit/self_auditor.h"
 #include "collector/store/store.h"
 #include "collector/admin/trail_manager.h"
 #include "orgtrail/common/classify.h"
@@ -142,6 +148,7 @@ class CollectorServer {
   std::unique_ptr<IngestService> ingest_;
   std::unique_ptr<RevocationWatcher> revocation_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<SelfAuditor> self_auditor_;
   std::vector<grpc::Service*> extra_services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_server_;

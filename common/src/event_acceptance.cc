@@ -32,7 +32,7 @@ bool HasControlCharacter(const std::string& s) {
 }  // namespace
 
 bool IsIdentityViolation(std::string_view rule) {
-  return rule == "recipient_account_mismatch" || rule == "region_mismatch";
+  return rule == "recipient_account_mismatch" || rule == "region_mismatch" || rule == "reserved_event_source";
 }
 
 std::optional<EventRejection> CheckEventAcceptance(const v1::Event& e, const AcceptanceRules& rules) {
@@ -70,6 +70,14 @@ std::optional<EventRejection> CheckEventAcceptance(const v1::Event& e, const Acc
     return Reject(absl::StatusCode::kPermissionDenied, "region_mismatch",
                   "awsRegion '" + e.aws_region() + "' is not the sender's region '" + rules.region + "' and " +
                       Clip(e.event_source(), 128) + " is not a global service" + OfEvent(e));
+  }
+  if ((e.event_source() == kSelfAuditEventSource) != rules.sender_is_collector) {
+    return Reject(absl::StatusCode::kPermissionDenied, "reserved_event_source",
+                  rules.sender_is_collector
+                      ? "the collector records only its own self-audit events (eventSource " +
+                            std::string(kSelfAuditEventSource) + "), not " + Clip(e.event_source(), 128) + OfEvent(e)
+                      : "eventSource " + std::string(kSelfAuditEventSource) +
+                            " is reserved for the collector's self-audit records" + OfEvent(e));
   }
   if (rules.retention_us > 0 && e.event_time_us() < NowMicros() - rules.retention_us) {
     return Reject(absl::StatusCode::kInvalidArgument, "older_than_retention",

@@ -103,7 +103,7 @@ StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(const
   return credentials;
 }
 
-std::string PeerCertificatePem(const grpc::ServerContext& context) {
+std::string PeerCertificatePem(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (!auth) return "";
   std::vector<grpc::string_ref> values = auth->FindPropertyValues(kPemCertProperty);
@@ -111,7 +111,7 @@ std::string PeerCertificatePem(const grpc::ServerContext& context) {
   return std::string(values.front().data(), values.front().size());
 }
 
-StatusOr<Identity> PeerIdentity(const grpc::ServerContext& context,
+StatusOr<Identity> PeerIdentity(const grpc::ServerContextBase& context,
                                 std::string_view expected_trust_domain) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   // With GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY a client

@@ -166,14 +166,15 @@ class AgentHarness {
   std::unique_ptr<v1::Admin::Stub> Admin() { return v1::Admin::NewStub(Channel(admin_tls_)); }
   std::unique_ptr<v1::Query::Stub> Query() { return v1::Query::NewStub(Channel(auditor_tls_)); }
 
-  // Events durably stored at the collector (Admin GetStatus); -1 on error.
+  // Events of agents durably stored at the collector (Admin GetStatus, without the collector's
+  // self-audit records of the test's own status calls and queries); -1 on error.
   int64_t EventsStored() {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::GetStatusResponse response;
     auto status = Admin()->GetStatus(&ctx, v1::GetStatusRequest(), &response);
     if (!status.ok()) return -1;
-    return static_cast<int64_t>(response.events_stored());
+    return static_cast<int64_t>(response.events_stored() - response.self_audit_events_stored());
   }
   bool WaitForStored(int64_t expected, std::chrono::seconds timeout) {
     return WaitFor([&] { return EventsStored() >= expected; }, timeout, std::chrono::milliseconds(250));

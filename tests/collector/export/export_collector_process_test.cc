@@ -160,12 +160,12 @@ TEST_F(ExportCollectorTest, InvictusThroughTheRealCollector) {
     grpc::ClientContext ctx;
     v1::GetCheckpointRequest req;
     cp.Clear();
-    return merkle->GetCheckpoint(&ctx, req, &cp).ok() && cp.tree_size() == records.size();
+    // Every call adds the collector's self-audit record of it to the log: at least the records.
+    return merkle->GetCheckpoint(&ctx, req, &cp).ok() && cp.tree_size() >= records.size();
   }, std::chrono::seconds(60)));
   auto verifier = CheckpointVerifier::FromVerifierKey(cp.verifier_key());
   ASSERT_TRUE(verifier.ok()) << verifier.status();
-  auto checkpoint = (*verifier)->Open(cp.checkpoint(), "example.org/orgtrail");
-  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  ASSERT_TRUE((*verifier)->Open(cp.checkpoint(), "example.org/orgtrail").ok());
   for (size_t i : {size_t{0}, size_t{1234}, records.size() - 1}) {
     grpc::ClientContext ctx;
     v1::GetInclusionProofRequest req;
@@ -174,7 +174,11 @@ TEST_F(ExportCollectorTest, InvictusThroughTheRealCollector) {
     ASSERT_TRUE(merkle->GetInclusionProof(&ctx, req, &resp).ok());
     std::vector<Digest> proof;
     for (const auto& p : resp.proof()) proof.push_back(*DigestFromString(p));
+    // The proof is against the signed checkpoint the response names.
+    auto checkpoint = (*verifier)->Open(resp.checkpoint(), "example.org/orgtrail");
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
     EXPECT_EQ(resp.tree_size(), checkpoint->size);
+    EXPECT_GE(checkpoint->size, records.size());
     EXPECT_TRUE(VerifyCheckpointInclusion(*checkpoint, resp.leaf_index(), MerkleLeafHash(records[i]), proof).ok());
     // A rewritten record is not included.
     EXPECT_FALSE(VerifyCheckpointInclusion(*checkpoint, resp.leaf_index(), MerkleLeafHash(records[i] + " "), proof).ok());
@@ -185,7 +189,7 @@ TEST_F(ExportCollectorTest, InvictusThroughTheRealCollector) {
     req.set_first_tree_size(100);
     v1::GetConsistencyProofResponse resp;
     ASSERT_TRUE(merkle->GetConsistencyProof(&ctx, req, &resp).ok());
-    EXPECT_EQ(resp.second_tree_size(), records.size());
+    EXPECT_GE(resp.second_tree_size(), records.size());
   }
   // Hostile requests: clear errors, no crash.
   {

@@ -17,8 +17,12 @@
 //                               collector would drop it, and with it the record
 //                               that it was stored: refused so it cannot be
 //                               stored twice)
-// The two *_mismatch rules are identity violations: a sender reporting for
-// an account or region that its certificate does not name.
+//   reserved_event_source       eventSource is kSelfAuditEventSource ("orgtrail"):
+//                               only the collector records those (its self-audit
+//                               of who queried and managed it), never an agent
+// The two *_mismatch rules and reserved_event_source are identity violations: a
+// sender reporting for an account or region that its certificate does not name,
+// or posing as the collector.
 //
 // Thread safety: AcceptanceRules is a value; CheckEventAcceptance is a pure
 // function of the event, the rules and the wall clock (the classifier is immutable).
@@ -30,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/status.h"
@@ -38,6 +43,8 @@
 namespace orgtrail {
 
 inline constexpr size_t kDefaultMaxEventIdBytes = 256;
+// The eventSource of the collector's self-audit records (collector/selfaudit/).
+inline constexpr std::string_view kSelfAuditEventSource = "orgtrail";
 
 struct AcceptanceRules {
   std::string account_id;  // the sender's account (from its certificate)
@@ -47,6 +54,7 @@ struct AcceptanceRules {
   size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
   int64_t retention_us = 0;  // 0 = no retention
   size_t max_event_bytes = 0;  // 0 = no limit here (the extractor has its own)
+  bool sender_is_collector = false;  // true only for the collector's own self-audit batches
 };
 
 struct EventRejection {

@@ -32,10 +32,10 @@ StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(const
 
 // The authenticated peer of an RPC: its leaf certificate (PEM) parsed with the
 // SVID rules. UNAUTHENTICATED when there is no verified client certificate.
-StatusOr<Identity> PeerIdentity(const grpc::ServerContext& context,
+StatusOr<Identity> PeerIdentity(const grpc::ServerContextBase& context,
                                 std::string_view expected_trust_domain);
 // The peer's leaf certificate PEM (empty if none).
-std::string PeerCertificatePem(const grpc::ServerContext& context);
+std::string PeerCertificatePem(const grpc::ServerContextBase& context);
 
 }  // namespace orgtrail
 
