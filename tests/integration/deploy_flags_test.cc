@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "orgtrail/common/build_info.h"
+
 #include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 
@@ -359,6 +361,20 @@ TEST_F(DeployFlagsTest, KustomizeRendersTheManifests) {
                            "secretName: orgtrail-collector-tls"}) {
     EXPECT_NE(r.out.find(kind), std::string::npos) << kind;
   }
+  // Both workloads run the image the Dockerfile builds, tagged with the version the binaries report
+  // (its ORGTRAIL_VERSION build argument), and the programs the .deb packages install.
+  const std::string version = GetBuildInfo().version;
+  const std::string image = "image: registry.example.org/orgtrail/orgtrail:" + version;
+  size_t first = r.out.find(image);
+  ASSERT_NE(first, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(image, first + 1), std::string::npos) << "the agent's image too";
+  EXPECT_NE(r.out.find("/usr/bin/orgtrail-collector"), std::string::npos);
+  EXPECT_NE(r.out.find("/usr/bin/orgtrail-agent"), std::string::npos);
+  std::ifstream dockerfile(kSource + "/Dockerfile");
+  std::stringstream text;
+  text << dockerfile.rdbuf();
+  EXPECT_NE(text.str().find("ARG ORGTRAIL_VERSION=" + version + "\n"), std::string::npos)
+      << "the Dockerfile's default version argument is the project version";
 }
 
 }  // namespace
