@@ -232,6 +232,11 @@ tour() {
   say "Tour 5: prove where one event came from (agent certificate, batch signature, Merkle inclusion)"
   echo "\$ orgtrailctl verify-event $SHARED_IAM_EVENT_ID --ca $DIR/pki/ca.crt"
   ctl verify-event "$SHARED_IAM_EVENT_ID" || true
+  echo
+  say "Tour 6: who looked? Every query above is itself an event (the collector's self-audit, eventSource orgtrail)"
+  local q6="SELECT eventtime, eventname, json_extract(eventjson, '$.userIdentity.arn') AS caller, errorcode FROM events WHERE eventsource = 'orgtrail' ORDER BY eventtime DESC LIMIT 6"
+  echo "\$ orgtrailctl query \"$q6\""
+  ctl query "$q6" || true
   ran=1
   [ "$ran" = 1 ]
 }

@@ -94,7 +94,7 @@ for bin in orgtrail-collector orgtrail-agent orgtrailctl; do
   grep -q "$VERSION" <<<"$out" || fail "$bin --version does not name $VERSION: $out"
   echo "$out"
 done
-if run sh -c 'command -v g++ || command -v cc || command -v cmake'; then fail "the runtime image has a compiler or cmake"; fi
+if run sh -c 'command -v g++ || command -v cc || command -v cmake' >/dev/null 2>&1; then fail "the runtime image has a compiler or cmake"; fi
 out="$(run bash -c '
   set -e
   cd /tmp && mkdir -p pki data
