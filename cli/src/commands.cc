@@ -9,6 +9,7 @@ int RunGetEvent(int argc, const char* const* argv);
 int RunVerifyEvent(int argc, const char* const* argv);
 int RunListConflicts(int argc, const char* const* argv);
 int RunListRefused(int argc, const char* const* argv);
+int RunFindings(int argc, const char* const* argv);
 int RunPki(int argc, const char* const* argv);
 int RunBackup(int argc, const char* const* argv);
 int RunValidateLogs(int argc, const char* const* argv);
@@ -34,6 +35,7 @@ const std::vector<CliCommand>& Commands() {
       {"get-event", "print one stored event with its provenance as JSON", RunGetEvent},
       {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
       {"list-conflicts", "list events stored twice under one (account, eventID) with other bytes", RunListConflicts},
+      {"findings", "list the findings of the collector's Sigma rules (--sigma-rules), or --follow them", RunFindings},
       {"list-refused", "list events the collector refused one by one, with their reason and bytes", RunListRefused},
       {"validate-logs", "validate exported log files against their signed digests", RunValidateLogs},
       {"verify-log", "check that the Merkle log only grew between two signed checkpoints", RunVerifyLog},

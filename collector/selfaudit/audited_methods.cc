@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "orgtrail/v1/admin.pb.h"
+#include "orgtrail/v1/findings.pb.h"
 #include "orgtrail/v1/query.pb.h"
 
 namespace orgtrail::collector {
@@ -48,6 +49,7 @@ AuditedMethods::AuditedMethods() {
       Method<v1::GetInclusionProofRequest>("MerkleLog", "GetInclusionProof", kRead),
       Method<v1::GetConsistencyProofRequest>("MerkleLog", "GetConsistencyProof", kRead),
       Method<v1::ListPublicKeysRequest>("DigestKeys", "ListPublicKeys", kRead),
+      Method<v1::ListFindingsRequest>("Findings", "ListFindings", kRead),
       Method<v1::CreateTrailRequest>("Admin", "CreateTrail", kWrite),
       Method<v1::UpdateTrailRequest>("Admin", "UpdateTrail", kWrite),
       Method<v1::TrailNameRequest>("Admin", "DeleteTrail", kWrite),
@@ -78,7 +80,7 @@ std::vector<const AuditedMethod*> AuditedMethods::All() const {
 const std::vector<std::string>& AuditedMethods::AuditedServices() {
   static const auto* services = new std::vector<std::string>{
       "orgtrail.v1.Query", "orgtrail.v1.Investigations", "orgtrail.v1.Admin", "orgtrail.v1.DigestKeys",
-      "orgtrail.v1.MerkleLog"};
+      "orgtrail.v1.MerkleLog", "orgtrail.v1.Findings"};
   return *services;
 }
 

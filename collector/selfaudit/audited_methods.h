@@ -1,5 +1,5 @@
 // AuditedMethods: the RPCs the collector records in its self-audit (every method of the Query,
-// Investigations, Admin, DigestKeys and MerkleLog services) and, for each, how to read its
+// Investigations, Admin, DigestKeys, MerkleLog and Findings services) and, for each, how to read its
 // request. Ingest (agents) and grpc.health.v1 (probes) are not audited.
 // Each entry renders the request message that gRPC hands an interceptor as an untyped pointer
 // (InterceptorBatchMethods::GetRecvMessage) through its own static type, so no cast ever

@@ -12,6 +12,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "collector/findings/sigma_detections.h"
 #include "collector/alarms/alarm_config.h"
 #include "collector/alarms/alarm_engine.h"
 #include "collector/server/export_runner.h"
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
       ("revocation-poll-ms", po::value<int64_t>()->default_value(1000), "how often --crl-file, --deny-list-file and --ca are checked for changes")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
+      ("sigma-rules", po::value<std::vector<std::string>>()->composing(), "folder of Sigma rules (*.yml) to run on every stored event (repeatable); findings: orgtrailctl findings. Every rule must load: the collector refuses to start naming each rule it cannot run")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
   orgtrail::collector::ExportRunner::AddFlags(&options);
@@ -305,6 +307,30 @@ int main(int argc, char** argv) {
   investigations_options.home_region = server.home_region();
   orgtrail::collector::InvestigationsService investigations(server.store(), investigations_options, &logger, &metrics);
   server.AddService(&investigations);
+  // Sigma detections (--sigma-rules): rules run on every stored event; findings served either way.
+  std::unique_ptr<orgtrail::collector::SigmaDetections> sigma;
+  std::unique_ptr<orgtrail::collector::FindingsService> no_findings;
+  if (values.count("sigma-rules")) {
+    auto loaded = orgtrail::collector::SigmaDetections::Load(values["sigma-rules"].as<std::vector<std::string>>(), &logger);
+    if (!loaded.ok()) {
+      logger.Error("cannot load --sigma-rules", {{"error", loaded.status().ToString()}});
+      std::fprintf(stderr, "orgtrail-collector: --sigma-rules: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    sigma = std::move(*loaded);
+    if (auto s = sigma->Start(server.store(), server.trust_domain(), server.revocation_check("findings"), &metrics);
+        !s.ok()) {
+      logger.Error("cannot start the Sigma detections", {{"error", s.ToString()}});
+      return 1;
+    }
+    server.AddService(sigma->service());
+    orgtrail::collector::SigmaDetections* detections = sigma.get();
+    server.AddReadinessCheck("findings", [detections] { return detections->failure(); });
+  } else {
+    no_findings = std::make_unique<orgtrail::collector::FindingsService>(
+        server.store(), server.trust_domain(), [] { return uint64_t{0}; }, 0, server.revocation_check("findings"), &logger);
+    server.AddService(no_findings.get());
+  }
   std::unique_ptr<orgtrail::collector::AlarmEngine> alarm_engine;
   if (alarms_config) {
     orgtrail::collector::AlarmEngineOptions alarm_options;
@@ -338,5 +364,6 @@ int main(int argc, char** argv) {
   (*exporter)->Stop();
   server.Shutdown();
   if (alarm_engine) alarm_engine->Stop();
+  if (sigma) sigma->Stop();
   return 0;
 }

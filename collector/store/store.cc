@@ -509,6 +509,20 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> EventStore::ScanMetad
   return out;
 }
 
+StatusOr<std::vector<std::pair<std::string, std::string>>> EventStore::ScanMetadataFrom(
+    std::string_view prefix, std::string_view start_key, size_t limit) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle(ColumnFamily::kMetadata)));
+  rocksdb::Slice p(prefix.data(), prefix.size());
+  const std::string_view start = start_key < prefix ? prefix : start_key;
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid() && it->key().starts_with(p) && out.size() < limit;
+       it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "metadata scan"));
+  return out;
+}
+
 std::unique_ptr<EventIndexIterator> EventStore::NewIndexIterator(IndexKind kind, std::string_view value,
                                                                  int64_t start_us, int64_t end_us,
                                                                  const rocksdb::Snapshot* snapshot) const {

@@ -311,6 +311,10 @@ class EventStore {
   StatusOr<std::optional<std::string>> GetMetadata(std::string_view key) const;
   // All metadata entries whose key starts with prefix, in key order.
   StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMetadata(std::string_view prefix) const;
+  // At most `limit` entries whose key starts with prefix and is >= start_key, in key order.
+  StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMetadataFrom(std::string_view prefix,
+                                                                             std::string_view start_key,
+                                                                             size_t limit) const;
 
   // Attribute index (kind != kAll needs a value) or the org-wide time index (kAll, value "").
   std::unique_ptr<EventIndexIterator> NewIndexIterator(IndexKind kind, std::string_view value,

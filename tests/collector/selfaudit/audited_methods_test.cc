@@ -8,6 +8,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include "orgtrail/v1/admin.pb.h"
+#include "orgtrail/v1/findings.pb.h"
 #include "orgtrail/v1/ingest.pb.h"
 #include "orgtrail/v1/query.pb.h"
 
@@ -18,6 +19,7 @@ TEST(AuditedMethodsTest, EveryMethodOfEveryAuditedServiceWithItsRequestType) {
   // Link the generated descriptors in.
   (void)v1::LookupEventsRequest::descriptor();
   (void)v1::CreateTrailRequest::descriptor();
+  (void)v1::ListFindingsRequest::descriptor();
   AuditedMethods table;
   size_t methods = 0;
   for (const std::string& name : AuditedMethods::AuditedServices()) {

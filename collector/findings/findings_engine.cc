@@ -1,0 +1,142 @@
+#include "collector/findings/findings_engine.h"
+
+#include <chrono>
+
+#include "orgtrail/common/time_util.h"
+
+namespace orgtrail::collector {
+
+FindingsEngine::FindingsEngine(EventStore* store, const detections::RuleSet* rules,
+                               std::map<std::string, std::string> rule_files, Logger* logger,
+                               MetricsRegistry* metrics, FindingsEngineOptions options)
+    : store_(store), rules_(rules), rule_files_(std::move(rule_files)), logger_(logger), metrics_(metrics),
+      options_(options), log_(store) {
+  evaluated_ = metrics->GetCounter("orgtrail_findings_events_evaluated_total",
+                                   "Stored events the Sigma rules were run on");
+}
+
+FindingsEngine::~FindingsEngine() { Stop(); }
+
+Status FindingsEngine::Start() {
+  feed_ = std::make_unique<CommitFeed>(store_);
+  if (log_.HasCursor()) {
+    auto cursor = log_.Cursor();
+    if (!cursor.ok()) return cursor.status();
+    cursor_ = *cursor;
+  } else {
+    // First start: from the store's last commit on (a retro-hunt covers what came before).
+    cursor_ = store_->last_commit_index();
+    ORGTRAIL_RETURN_IF_ERROR(log_.Append({}, cursor_));
+  }
+  EventStore* store = store_;
+  std::atomic<uint64_t>* cursor = &cursor_;
+  metrics_->AddGaugeCallback("orgtrail_findings_lag_commits", "Stored events the Sigma rules have not run on yet",
+                             [store, cursor] {
+                               const uint64_t last = store->last_commit_index();
+                               const uint64_t done = cursor->load();
+                               return std::vector<std::pair<MetricLabels, double>>{
+                                   {{}, static_cast<double>(last > done ? last - done : 0)}};
+                             });
+  logger_->Info("sigma rules running on stored events",
+                {{"rules", static_cast<uint64_t>(rules_->size())}, {"cursor", cursor_.load()}});
+  thread_ = std::thread([this] { Run(); });
+  return Status();
+}
+
+void FindingsEngine::Stop() {
+  stop_ = true;
+  if (feed_) feed_->Shutdown();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string FindingsEngine::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+void FindingsEngine::Fail(const Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failure_ = "findings: " + status.ToString();
+  }
+  logger_->Error("sigma findings stopped: cannot record findings", {{"error", status.ToString()},
+                                                                    {"cursor", cursor_.load()}});
+}
+
+void FindingsEngine::Run() {
+  while (!stop_) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.idle_wait_us);
+    const uint64_t last = feed_->WaitBeyond(cursor_, deadline);
+    if (stop_) break;
+    if (last > cursor_ && !ProcessThrough(last)) return;
+  }
+}
+
+bool FindingsEngine::ProcessThrough(uint64_t last) {
+  detections::RecordParser parser;
+  while (cursor_ < last && !stop_) {
+    std::vector<v1::Finding> findings;
+    uint64_t done = cursor_;
+    size_t events = 0;
+    auto it = store_->NewCommitIterator(cursor_ + 1);
+    for (; it->Valid() && it->commit_index() <= last && events < options_.max_events_per_write; it->Next()) {
+      done = it->commit_index();
+      ++events;
+      auto stored = store_->GetEventByKey(it->event_key());
+      if (!stored.ok()) {
+        Fail(stored.status());
+        return false;
+      }
+      if (!stored->has_value()) continue;  // removed by retention meanwhile
+      const StoredEvent& event = **stored;
+      auto record = parser.Parse(event.raw_json);
+      if (!record.ok()) continue;  // the collector stored it, so it is JSON; a record too deep for the rules
+      const std::vector<const detections::Rule*> matched = rules_->Match(*record);
+      if (matched.empty()) continue;
+      std::string_view source, name;
+      if (record->root()["eventSource"].get(source) != simdjson::SUCCESS) source = "";
+      if (record->root()["eventName"].get(name) != simdjson::SUCCESS) name = "";
+      for (const detections::Rule* rule : matched) {
+        const detections::RuleMetadata& m = rule->metadata();
+        v1::Finding f;
+        f.set_commit_index(done);
+        f.set_rule_id(m.id);
+        f.set_rule_title(m.title);
+        f.set_level(m.level);
+        f.set_rule_status(m.status);
+        f.set_author(m.author);
+        for (const std::string& r : m.references) f.add_references(r);
+        for (const std::string& t : m.tags) f.add_tags(t);
+        f.set_event_id(event.key.event_id);
+        f.set_account_id(event.key.account_id);
+        f.set_region(event.key.region);
+        f.set_event_time_us(event.key.event_time_us);
+        f.set_event_source(std::string(source));
+        f.set_event_name(std::string(name));
+        f.set_detected_time_us(NowMicros());
+        auto file = rule_files_.find(m.id);
+        if (file != rule_files_.end()) f.set_rule_file(file->second);
+        findings.push_back(std::move(f));
+      }
+    }
+    if (!it->status().ok()) {
+      Fail(it->status());
+      return false;
+    }
+    if (done == cursor_) return true;  // nothing readable yet beyond the cursor
+    if (Status s = log_.Append(findings, done); !s.ok()) {
+      Fail(s);
+      return false;
+    }
+    for (const v1::Finding& f : findings) {
+      metrics_->GetCounter("orgtrail_findings_total", "Findings recorded, by Sigma rule and level",
+                           {{"rule", f.rule_id()}, {"level", f.level()}})
+          ->Increment();
+    }
+    evaluated_->Increment(events);
+    cursor_ = done;
+  }
+  return true;
+}
+
+}  // namespace orgtrail::collector

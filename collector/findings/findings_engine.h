@@ -1,0 +1,82 @@
+// FindingsEngine: runs the loaded Sigma rules (detections/rule_set.h) on every event the
+// collector stores, after its durable commit, and records one finding per (event, matching rule)
+// in the FindingsLog, exactly once across restarts.
+//
+// It follows the store's commit order (CommitFeed + NewCommitIterator) on its own thread from
+// the log's cursor; each group of events is matched, then its findings and the new cursor are
+// written in one synced write. A crash between the match and the write re-matches the same
+// events and rewrites the same keys; nothing is skipped. The first start on a store that already
+// holds events begins at its last commit (history is for a retro-hunt, not for streaming) and
+// records that cursor at once. A failed write stops the engine (failure() says why; /readyz
+// shows it); nothing after it is skipped, the next start resumes at the cursor.
+// Metrics: orgtrail_findings_total{rule,level}, orgtrail_findings_events_evaluated_total,
+// orgtrail_findings_lag_commits (commits stored but not yet matched).
+// Thread safety: Start/Stop from one thread; cursor(), failure() from any.
+#ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_ENGINE_H_
+#define ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_ENGINE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "collector/findings/findings_log.h"
+#include "collector/store/commit_feed.h"
+#include "collector/store/store.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+#include "orgtrail/detections/rule_set.h"
+
+namespace orgtrail::collector {
+
+struct FindingsEngineOptions {
+  size_t max_events_per_write = 4096;  // events matched per synced findings write
+  int64_t idle_wait_us = 1'000'000;     // longest wait for new commits before re-checking stop
+};
+
+class FindingsEngine {
+ public:
+  // rules: loaded rule set (not owned; must outlive the engine); rule_files maps rule id -> file.
+  FindingsEngine(EventStore* store, const detections::RuleSet* rules, std::map<std::string, std::string> rule_files,
+                 Logger* logger, MetricsRegistry* metrics, FindingsEngineOptions options = {});
+  ~FindingsEngine();
+  FindingsEngine(const FindingsEngine&) = delete;
+  FindingsEngine& operator=(const FindingsEngine&) = delete;
+
+  // Reads (or, first time, records) the cursor and starts the thread. Call after the store is
+  // open and before ingest starts.
+  Status Start();
+  void Stop();
+
+  uint64_t cursor() const { return cursor_.load(); }
+  // "" while healthy; else why the engine stopped.
+  std::string failure() const;
+
+ private:
+  void Run();
+  // Matches commits (cursor, last] in groups; false after a failed write.
+  bool ProcessThrough(uint64_t last);
+  void Fail(const Status& status);
+
+  EventStore* store_;
+  const detections::RuleSet* rules_;
+  std::map<std::string, std::string> rule_files_;
+  Logger* logger_;
+  MetricsRegistry* metrics_;
+  FindingsEngineOptions options_;
+  FindingsLog log_;
+  std::unique_ptr<CommitFeed> feed_;
+  std::atomic<uint64_t> cursor_{0};
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::string failure_;
+  std::thread thread_;
+  Counter* evaluated_;
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_ENGINE_H_

@@ -1,0 +1,53 @@
+// FindingsLog: the findings the collector's Sigma engine has recorded, in the store's metadata
+// column family, and the engine's cursor:
+//   findings/cursor                          U(commit index through which every event was matched)
+//   finding/<8-byte big-endian commit index><rule id>   orgtrail.v1.Finding serialized
+// Findings of one group of events are written with the new cursor in ONE synced write, so after
+// a crash the engine resumes at the cursor and rewrites the same keys: each (event, rule) is
+// recorded exactly once. Keys sort by commit index, so a listing pages in commit order.
+// Thread safety: as EventStore (one writer, the engine; readers from any thread).
+#ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_LOG_H_
+#define ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_LOG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collector/store/store.h"
+#include "orgtrail/common/status.h"
+#include "orgtrail/v1/findings.pb.h"
+
+namespace orgtrail::collector {
+
+struct FindingsFilter {
+  std::string rule_id;    // "" = every rule
+  int min_level_rank = 0; // LevelRank(); 0 = every level
+};
+
+// informational 1, low 2, medium 3, high 4, critical 5; anything else 0.
+int LevelRank(std::string_view level);
+
+class FindingsLog {
+ public:
+  explicit FindingsLog(EventStore* store) : store_(store) {}
+
+  // 0 when nothing was matched yet (no cursor recorded).
+  StatusOr<uint64_t> Cursor() const;
+  bool HasCursor() const;
+  // Writes the findings and the new cursor durably in one write.
+  Status Append(const std::vector<v1::Finding>& findings, uint64_t cursor);
+  // Findings of events with commit index > after_commit_index, in commit order, that pass the
+  // filter: about max_results (a page never splits the findings of one event); *next is the
+  // commit index to continue after (the last one looked at).
+  StatusOr<std::vector<v1::Finding>> List(uint64_t after_commit_index, size_t max_results,
+                                          const FindingsFilter& filter, uint64_t* next) const;
+
+  static std::string Key(uint64_t commit_index, const std::string& rule_id);
+
+ private:
+  EventStore* store_;
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_LOG_H_

@@ -1,0 +1,257 @@
+// Sigma findings on arrival (collector/findings/) over a real RocksDB store: every stored event
+// is matched once, each (event, rule) finding recorded once in commit order, a restart resumes
+// at the durable cursor without a duplicate or a gap, a crash before the cursor write rewrites
+// the same findings, a first start on a full store begins at its end, pages never split an
+// event's findings, and a rule folder with a rule the engine cannot run is refused by name.
+#include "collector/findings/findings_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "collector/findings/findings_log.h"
+#include "collector/findings/sigma_detections.h"
+#include "orgtrail/common/event_extractor.h"
+#include "testutil/ingest_client.h"
+#include "testutil/temp_dir.h"
+#include "testutil/wait_for.h"
+
+namespace orgtrail::collector {
+namespace {
+
+constexpr char kStopLoggingRule[] = R"(title: CloudTrail logging stopped
+id: 11111111-1111-4111-8111-111111111111
+status: test
+level: high
+author: orgtrail tests
+references:
+  - https://example.org/stop-logging
+tags:
+  - attack.defense-evasion
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventSource: cloudtrail.amazonaws.com
+    eventName:
+      - StopLogging
+      - DeleteTrail
+  condition: selection
+)";
+
+constexpr char kStopOnlyRule[] = R"(title: StopLogging only
+id: 22222222-2222-4222-8222-222222222222
+status: experimental
+level: low
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: StopLogging
+  condition: selection
+)";
+
+class FindingsEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.Join("rules"));
+    WriteRule("stop_logging.yml", kStopLoggingRule);
+    WriteRule("stop_only.yml", kStopOnlyRule);
+    StoreOptions options;
+    options.org = "example.org";
+    auto store = EventStore::Open(dir_.Join("db"), options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto detections = SigmaDetections::Load({dir_.Join("rules")}, &logger_);
+    ASSERT_TRUE(detections.ok()) << detections.status();
+    detections_ = std::move(*detections);
+  }
+  void WriteRule(const std::string& name, const std::string& text) {
+    std::ofstream(dir_.Join("rules/" + name)) << text;
+  }
+  // Stores one batch of events named `names` (eventSource cloudtrail.amazonaws.com).
+  void Store(const std::vector<std::string>& names) {
+    IngestBatch b;
+    b.agent_id = "spiffe://example.org/account/111111111111/region/us-east-1/agent/a1";
+    b.account_id = "111111111111";
+    b.region = "us-east-1";
+    b.sequence = ++sequence_;
+    EventExtractor extractor;
+    for (const std::string& name : names) {
+      testutil::SyntheticEvent spec;
+      spec.event_id = "e-" + std::to_string(++events_);
+      spec.event_source = "cloudtrail.amazonaws.com";
+      spec.event_name = name;
+      IngestEvent e;
+      ASSERT_TRUE(extractor.Extract(testutil::SyntheticEventJson(spec), &e.event).ok());
+      e.partition_region = "us-east-1";
+      e.leaf_index = static_cast<uint32_t>(b.events.size());
+      b.events.push_back(std::move(e));
+    }
+    ASSERT_TRUE(store_->CommitGroup({&b}).ok());
+  }
+  std::unique_ptr<FindingsEngine> StartEngine() {
+    std::map<std::string, std::string> files;
+    for (const auto& rule : detections_rules()) files[rule->id()] = "rules/" + rule->id();
+    auto engine = std::make_unique<FindingsEngine>(store_.get(), rule_set(), files, &logger_, &metrics_);
+    EXPECT_TRUE(engine->Start().ok());
+    return engine;
+  }
+  void WaitCaughtUp(FindingsEngine* engine) {
+    ASSERT_TRUE(testutil::WaitFor([&] { return engine->cursor() == store_->last_commit_index(); },
+                                  std::chrono::seconds(30)))
+        << engine->cursor() << " of " << store_->last_commit_index();
+  }
+  std::vector<v1::Finding> All(const FindingsFilter& filter = {}) {
+    uint64_t next = 0;
+    auto findings = FindingsLog(store_.get()).List(0, 100000, filter, &next);
+    EXPECT_TRUE(findings.ok()) << findings.status();
+    return findings.ok() ? *findings : std::vector<v1::Finding>{};
+  }
+  const detections::RuleSet* rule_set() { return rules_holder(); }
+  const std::vector<std::unique_ptr<detections::Rule>>& detections_rules() { return rules_holder()->rules(); }
+  const detections::RuleSet* rules_holder() {
+    if (!rules_) {
+      detections::LoadReport report;
+      auto rules = detections::LoadRuleSet({dir_.Join("rules")}, detections::LoadOptions(), &report);
+      EXPECT_TRUE(rules.ok());
+      rules_ = std::move(*rules);
+    }
+    return rules_.get();
+  }
+
+  testutil::TempDir dir_;
+  Logger logger_{"test", 2, LogLevel::kError};
+  MetricsRegistry metrics_;
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<SigmaDetections> detections_;
+  std::unique_ptr<detections::RuleSet> rules_;
+  uint64_t sequence_ = 0;
+  int events_ = 0;
+};
+
+TEST_F(FindingsEngineTest, EachEventAndRuleIsOneFindingInCommitOrder) {
+  auto engine = StartEngine();
+  Store({"StopLogging", "DescribeInstances", "DeleteTrail"});
+  WaitCaughtUp(engine.get());
+  std::vector<v1::Finding> findings = All();
+  ASSERT_EQ(findings.size(), 3u);
+  EXPECT_EQ(findings[0].event_id(), "e-1");
+  EXPECT_EQ(findings[1].event_id(), "e-1");
+  std::set<std::string> rules_of_first{findings[0].rule_id(), findings[1].rule_id()};
+  EXPECT_EQ(rules_of_first, (std::set<std::string>{"11111111-1111-4111-8111-111111111111",
+                                                   "22222222-2222-4222-8222-222222222222"}));
+  const v1::Finding& delete_trail = findings[2];
+  EXPECT_EQ(delete_trail.event_id(), "e-3");
+  EXPECT_EQ(delete_trail.event_name(), "DeleteTrail");
+  EXPECT_EQ(delete_trail.event_source(), "cloudtrail.amazonaws.com");
+  EXPECT_EQ(delete_trail.rule_title(), "CloudTrail logging stopped");
+  EXPECT_EQ(delete_trail.level(), "high");
+  EXPECT_EQ(delete_trail.author(), "orgtrail tests");
+  ASSERT_EQ(delete_trail.references_size(), 1);
+  ASSERT_EQ(delete_trail.tags_size(), 1);
+  EXPECT_EQ(delete_trail.account_id(), "111111111111");
+  EXPECT_EQ(delete_trail.region(), "us-east-1");
+  EXPECT_GT(delete_trail.commit_index(), findings[0].commit_index());
+  EXPECT_EQ(metrics_.GetCounter("orgtrail_findings_events_evaluated_total", "")->value(), 3u);
+}
+
+TEST_F(FindingsEngineTest, RestartResumesAtTheCursorWithoutDuplicatesOrGaps) {
+  {
+    auto engine = StartEngine();
+    Store({"StopLogging"});
+    WaitCaughtUp(engine.get());
+    engine->Stop();
+  }
+  Store({"DeleteTrail", "DescribeInstances"});  // stored while no engine runs
+  auto engine = StartEngine();
+  Store({"StopLogging"});
+  WaitCaughtUp(engine.get());
+  std::vector<v1::Finding> findings = All();
+  ASSERT_EQ(findings.size(), 5u);  // 2 + 1 + 0 + 2
+  std::set<std::pair<uint64_t, std::string>> keys;
+  for (const auto& f : findings) keys.insert({f.commit_index(), f.rule_id()});
+  EXPECT_EQ(keys.size(), findings.size());
+}
+
+TEST_F(FindingsEngineTest, CrashBeforeTheCursorWriteRewritesTheSameFindings) {
+  {
+    auto engine = StartEngine();
+    Store({"StopLogging", "DeleteTrail"});
+    WaitCaughtUp(engine.get());
+    engine->Stop();
+  }
+  const std::vector<v1::Finding> before = All();
+  ASSERT_EQ(before.size(), 3u);
+  // The state a crash after matching but before the durable write leaves: an older cursor.
+  ASSERT_TRUE(FindingsLog(store_.get()).Append({}, 0).ok());
+  auto engine = StartEngine();
+  WaitCaughtUp(engine.get());
+  const std::vector<v1::Finding> after = All();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].commit_index(), before[i].commit_index());
+    EXPECT_EQ(after[i].rule_id(), before[i].rule_id());
+  }
+}
+
+TEST_F(FindingsEngineTest, FirstStartOnAFullStoreBeginsAtItsEnd) {
+  Store({"StopLogging", "DeleteTrail"});
+  auto engine = StartEngine();
+  EXPECT_EQ(engine->cursor(), store_->last_commit_index());
+  Store({"DeleteTrail"});
+  WaitCaughtUp(engine.get());
+  std::vector<v1::Finding> findings = All();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].event_id(), "e-3");
+}
+
+TEST_F(FindingsEngineTest, PagesNeverSplitAnEventAndFiltersApply) {
+  auto engine = StartEngine();
+  Store({"StopLogging", "StopLogging", "StopLogging"});  // two findings each
+  WaitCaughtUp(engine.get());
+  FindingsLog log(store_.get());
+  uint64_t next = 0;
+  std::vector<std::string> seen;
+  for (int page = 0; page < 10; ++page) {
+    uint64_t after = next;
+    auto findings = log.List(after, 1, {}, &next);
+    ASSERT_TRUE(findings.ok());
+    if (findings->empty()) break;
+    EXPECT_EQ(findings->size(), 2u) << "both rules' findings of one event on one page";
+    for (const auto& f : *findings) seen.push_back(f.event_id() + "/" + f.rule_id());
+  }
+  EXPECT_EQ(seen.size(), 6u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 6u);
+  FindingsFilter high;
+  high.min_level_rank = LevelRank("high");
+  EXPECT_EQ(All(high).size(), 3u);
+  FindingsFilter one_rule;
+  one_rule.rule_id = "22222222-2222-4222-8222-222222222222";
+  EXPECT_EQ(All(one_rule).size(), 3u);
+}
+
+TEST_F(FindingsEngineTest, ARuleThatCannotRunIsRefusedByNameAtLoad) {
+  WriteRule("broken.yml", "title: broken\nid: 33333333-3333-4333-8333-333333333333\nlogsource: {product: aws}\n"
+                          "detection:\n  selection:\n    eventName|nosuchmodifier: x\n  condition: selection\n");
+  auto loaded = SigmaDetections::Load({dir_.Join("rules")}, &logger_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("broken.yml"), std::string::npos) << loaded.status();
+  EXPECT_NE(loaded.status().message().find("1 rule(s) cannot run"), std::string::npos) << loaded.status();
+  std::filesystem::create_directories(dir_.Join("empty"));
+  EXPECT_FALSE(SigmaDetections::Load({dir_.Join("empty")}, &logger_).ok());
+  EXPECT_FALSE(SigmaDetections::Load({dir_.Join("no-such-folder")}, &logger_).ok());
+}
+
+TEST_F(FindingsEngineTest, EverySigmaHqCloudTrailRuleLoads) {
+  auto loaded = SigmaDetections::Load({std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"}, &logger_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->rules_loaded(), 57u);
+}
+
+}  // namespace
+}  // namespace orgtrail::collector

@@ -1,0 +1,157 @@
+// Sigma detections on arrival, end to end: the real collector runs the 57 SigmaHQ CloudTrail rules
+// (--sigma-rules ../shared/data/sigma-cloudtrail/rules) on every event an agent stream stores;
+// `orgtrailctl findings` lists each finding once (also after a collector restart), with the rule's
+// DRL fields and the event, which verify-event then proves; agents may not list findings; a rule
+// folder with a rule the engine cannot run stops the collector with the file and the reason.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "testutil/ingest_client.h"
+#include "testutil/orgtrailctl_runner.h"
+#include "testutil/pki_fixture.h"
+#include "testutil/subprocess.h"
+#include "testutil/temp_dir.h"
+
+namespace orgtrail {
+namespace {
+
+constexpr char kAccount[] = "111111111111";
+constexpr char kDisableLoggingRule[] = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
+
+class FindingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pki_ = std::make_unique<testutil::TestPki>(dir_.Join("pki"));
+    std::filesystem::create_directories(dir_.Join("logs"));
+    auditor_ = pki_->Auditor("alice");
+    agent_ = pki_->Agent(kAccount, "us-east-1", "a1");
+  }
+  std::unique_ptr<testutil::CollectorProcess> StartCollector() {
+    testutil::CollectorProcessOptions o;
+    o.data_dir = dir_.Join("data");
+    o.log_dir = dir_.Join("logs");
+    o.tls = pki_->Collector("central");
+    o.name = "collector-" + std::to_string(starts_++);
+    o.extra_args = {"--sigma-rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"};
+    auto c = testutil::CollectorProcess::Start(o);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+  void Send(testutil::CollectorProcess* c, const std::vector<std::pair<std::string, std::string>>& events) {
+    auto client = testutil::IngestClient::Connect(c->target(), agent_,
+                                                  testutil::AgentSpiffeId("example.org", kAccount, "us-east-1", "a1"));
+    ASSERT_TRUE(client.ok()) << client.status();
+    ASSERT_TRUE((*client)->Hello().ok());
+    std::vector<std::string> raws;
+    for (const auto& [id, name] : events) {
+      testutil::SyntheticEvent spec;
+      spec.event_id = id;
+      spec.account_id = kAccount;
+      spec.event_source = name == "DescribeInstances" ? "ec2.amazonaws.com" : "cloudtrail.amazonaws.com";
+      spec.event_name = name;
+      raws.push_back(testutil::SyntheticEventJson(spec));
+    }
+    ASSERT_TRUE((*client)->SendEvents(raws).ok());
+  }
+  testutil::CtlResult Ctl(testutil::CollectorProcess* c, std::vector<std::string> args, const TlsFiles& tls) {
+    return testutil::RunOrgtrailctl(std::move(args), c->target(), tls, dir_.Join("logs"),
+                                    "ctl-" + std::to_string(runs_++));
+  }
+  // Findings as (eventID, ruleId) after waiting until `want` are listed.
+  std::vector<std::pair<std::string, std::string>> Findings(testutil::CollectorProcess* c, size_t want,
+                                                           std::string* raw = nullptr) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      testutil::CtlResult r = Ctl(c, {"findings"}, auditor_);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      out.clear();
+      simdjson::dom::parser parser;
+      std::istringstream lines(r.out);
+      for (std::string line; std::getline(lines, line);) {
+        simdjson::dom::element e;
+        if (parser.parse(line).get(e) != simdjson::SUCCESS) {
+          ADD_FAILURE() << "not JSON: " << line;
+          continue;
+        }
+        out.emplace_back(std::string(e["eventID"].get_string().value()), std::string(e["ruleId"].get_string().value()));
+      }
+      if (raw != nullptr) *raw = r.out;
+      if (out.size() >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return out;
+  }
+
+  testutil::TempDir dir_{"findings"};
+  std::unique_ptr<testutil::TestPki> pki_;
+  TlsFiles auditor_, agent_;
+  int starts_ = 0, runs_ = 0;
+};
+
+TEST_F(FindingsTest, StoredEventsAreMatchedOnceAndEachFindingIsProvable) {
+  auto c = StartCollector();
+  ASSERT_NE(c, nullptr);
+  Send(c.get(), {{"benign-1", "DescribeInstances"}, {"stop-1", "StopLogging"}, {"delete-1", "DeleteTrail"}});
+  std::string raw;
+  auto findings = Findings(c.get(), 2, &raw);
+  ASSERT_EQ(findings.size(), 2u) << raw;
+  EXPECT_EQ(findings[0], std::make_pair(std::string("stop-1"), std::string(kDisableLoggingRule)));
+  EXPECT_EQ(findings[1], std::make_pair(std::string("delete-1"), std::string(kDisableLoggingRule)));
+  EXPECT_NE(raw.find("\"title\":\"AWS CloudTrail Important Change\""), std::string::npos) << raw;
+  EXPECT_NE(raw.find("\"level\":\"medium\""), std::string::npos) << raw;
+  EXPECT_NE(raw.find("\"author\":\"vitaliy0x1\""), std::string::npos) << raw;
+  EXPECT_NE(raw.find("\"accountId\":\"111111111111\""), std::string::npos) << raw;
+  EXPECT_NE(raw.find("aws_cloudtrail_disable_logging.yml"), std::string::npos) << raw;
+  // The matched event is proven like any other.
+  testutil::CtlResult verified = Ctl(c.get(), {"verify-event", "stop-1"}, auditor_);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // Filters.
+  testutil::CtlResult high = Ctl(c.get(), {"findings", "--min-level", "high"}, auditor_);
+  EXPECT_EQ(high.exit_code, 0);
+  EXPECT_EQ(high.out, "");
+  // Agents may not read findings; bad flags are usage errors.
+  EXPECT_EQ(Ctl(c.get(), {"findings"}, agent_).exit_code, 1);
+  EXPECT_EQ(Ctl(c.get(), {"findings", "--min-level", "severe"}, auditor_).exit_code, 2);
+
+  // A restart neither repeats nor loses a finding.
+  c->process()->Stop();
+  c = StartCollector();
+  ASSERT_NE(c, nullptr);
+  Send(c.get(), {{"stop-2", "StopLogging"}});
+  findings = Findings(c.get(), 3, &raw);
+  ASSERT_EQ(findings.size(), 3u) << raw;
+  EXPECT_EQ(findings[2].first, "stop-2");
+}
+
+TEST_F(FindingsTest, ARuleTheEngineCannotRunStopsTheCollectorWithItsName) {
+  std::filesystem::create_directories(dir_.Join("rules"));
+  std::ofstream(dir_.Join("rules/unknown_modifier.yml"))
+      << "title: x\nid: 55555555-5555-4555-8555-555555555555\nlogsource: {product: aws}\n"
+         "detection:\n  sel:\n    eventName|nosuchmodifier: x\n  condition: sel\n";
+  testutil::SubprocessOptions o;
+  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/collector/orgtrail-collector";
+  const TlsFiles tls = pki_->Collector("central");
+  o.args = {"--data-dir", dir_.Join("data2"), "--ca", tls.ca_cert_path, "--cert", tls.cert_path, "--key", tls.key_path,
+            "--trust-domain", "example.org", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+            "--sigma-rules", dir_.Join("rules")};
+  o.log_dir = dir_.Join("logs");
+  o.name = "collector-bad-rules";
+  auto p = testutil::Subprocess::Start(o);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE((*p)->Wait(std::chrono::seconds(60)).has_value());
+  EXPECT_EQ((*p)->ExitCode(), 2);
+  const std::string err = (*p)->ReadStderr();
+  EXPECT_NE(err.find("unknown_modifier.yml"), std::string::npos) << err;
+  EXPECT_NE(err.find("nosuchmodifier"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace orgtrail
