@@ -101,13 +101,17 @@ make_pki() {
 start_collector() {
   is_running "$DIR/run/collector.pid" && return 0
   say "Starting the collector on 127.0.0.1:$GRPC_PORT (metrics: http://127.0.0.1:$HTTP_PORT/metrics)"
+  # The SigmaHQ CloudTrail rules beside the repository (../shared), run on every stored event.
+  local sigma_rules="${ORGTRAIL_LOCAL_SIGMA_RULES:-$ROOT/../shared/data/sigma-cloudtrail/rules}"
+  local sigma_args=()
+  [ -d "$sigma_rules" ] && sigma_args=(--sigma-rules "$sigma_rules")
   "$COLLECTOR_BIN" --listen "127.0.0.1:$GRPC_PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
     --data-dir "$DIR/data/collector" --ca "$DIR/pki/ca.crt" --cert "$DIR/pki/collector.crt" \
     --key "$DIR/pki/collector.key" --trust-domain "$ORG" --home-region "$HOME_REGION" \
     --management-account-id 111111111111 \
     --export-root "$DIR/export" --export-bucket orgtrail-local-export --export-org-id "$ORG_ID" \
     --export-interval 15s --digest-interval 5m --checkpoint-interval 5s \
-    ${ORGTRAIL_LOCAL_COLLECTOR_ARGS:-} \
+    "${sigma_args[@]}" ${ORGTRAIL_LOCAL_COLLECTOR_ARGS:-} \
     >"$DIR/logs/collector.log" 2>&1 &
   echo $! >"$DIR/run/collector.pid"
   wait_http_ok "http://127.0.0.1:$HTTP_PORT/healthz" 30 ||
@@ -233,7 +237,11 @@ tour() {
   echo "\$ orgtrailctl verify-event $SHARED_IAM_EVENT_ID --ca $DIR/pki/ca.crt"
   ctl verify-event "$SHARED_IAM_EVENT_ID" || true
   echo
-  say "Tour 6: who looked? Every query above is itself an event (the collector's self-audit, eventSource orgtrail)"
+  say "Tour 6: Sigma findings (the SigmaHQ CloudTrail rules ran on every event as it was stored)"
+  echo "\$ orgtrailctl findings --max-items 5"
+  ctl findings --max-items 5 || true
+  echo
+  say "Tour 7: who looked? Every query above is itself an event (the collector's self-audit, eventSource orgtrail)"
   local q6="SELECT eventtime, eventname, json_extract(eventjson, '$.userIdentity.arn') AS caller, errorcode FROM events WHERE eventsource = 'orgtrail' ORDER BY eventtime DESC LIMIT 6"
   echo "\$ orgtrailctl query \"$q6\""
   ctl query "$q6" || true

@@ -105,14 +105,21 @@ int RunFindings(int argc, const char* const* argv) {
     SetDeadline(*connection, &context);
     const grpc::Status status = stub->ListFindings(&context, request, &response);
     if (!status.ok()) return Fail(DescribeRpcError(*connection, status), 1);
+    bool truncated = false;
+    uint64_t last_shown = 0;
     for (const v1::Finding& f : response.findings()) {
-      if (!follow && shown >= max_items) break;
+      // --max-items ends between events: the findings of one event are shown together.
+      if (!follow && shown >= max_items && f.commit_index() != last_shown) {
+        truncated = true;
+        break;
+      }
       std::printf("%s\n", FindingLine(f).c_str());
+      last_shown = f.commit_index();
       ++shown;
     }
     std::fflush(stdout);
     const bool advanced = response.next_after_commit_index() > after;  // else: nothing more yet
-    after = std::max(after, response.next_after_commit_index());
+    after = truncated ? last_shown : std::max(after, response.next_after_commit_index());
     if (!follow) {
       if (shown >= max_items || !advanced) {
         std::fprintf(stderr, "%llu finding(s); %u rule(s) running; events matched through commit %llu; "

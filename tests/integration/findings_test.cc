@@ -113,6 +113,18 @@ TEST_F(FindingsTest, StoredEventsAreMatchedOnceAndEachFindingIsProvable) {
   // The matched event is proven like any other.
   testutil::CtlResult verified = Ctl(c.get(), {"verify-event", "stop-1"}, auditor_);
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  // --max-items stops between events and says where to continue; --after continues there.
+  testutil::CtlResult first = Ctl(c.get(), {"findings", "--max-items", "1"}, auditor_);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("\"eventID\":\"stop-1\""), std::string::npos) << first.out;
+  EXPECT_EQ(first.out.find("delete-1"), std::string::npos) << first.out;
+  const size_t at = first.err.find("continue with --after ");
+  ASSERT_NE(at, std::string::npos) << first.err;
+  const std::string after = first.err.substr(at + 22, first.err.find_first_not_of("0123456789", at + 22) - at - 22);
+  testutil::CtlResult rest = Ctl(c.get(), {"findings", "--after", after}, auditor_);
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(rest.out.find("stop-1"), std::string::npos) << rest.out;
+  EXPECT_NE(rest.out.find("\"eventID\":\"delete-1\""), std::string::npos) << rest.out;
   // Filters.
   testutil::CtlResult high = Ctl(c.get(), {"findings", "--min-level", "high"}, auditor_);
   EXPECT_EQ(high.exit_code, 0);

@@ -64,6 +64,11 @@ for acct in 111111111111 222222222222 333333333333 123837392027; do
   grep -q "$acct" <<<"$out" || fail "account $acct missing from the tour"
 done
 grep -q 'DeleteBucket' <<<"$out" || fail "DeleteBucket tour found nothing"
+# Sigma findings (the SigmaHQ rules of ../shared ran on every stored event) and the self-audit.
+if [ -d "$ROOT/../shared/data/sigma-cloudtrail/rules" ]; then
+  grep -q '"ruleId":' <<<"$out" || fail "the Sigma findings tour listed no finding"
+fi
+grep -q 'spiffe://example.org/auditor/security-team' <<<"$out" || fail "the self-audit tour did not show the tour's own queries"
 
 "$ROOT/scripts/orgtrail-local.sh" status | tee "$WORK/status.txt"
 grep -q 'collector healthy' "$WORK/status.txt" || fail "status does not report a healthy collector"
