@@ -10,6 +10,7 @@ int RunVerifyEvent(int argc, const char* const* argv);
 int RunListConflicts(int argc, const char* const* argv);
 int RunListRefused(int argc, const char* const* argv);
 int RunFindings(int argc, const char* const* argv);
+int RunHunt(int argc, const char* const* argv);
 int RunPki(int argc, const char* const* argv);
 int RunBackup(int argc, const char* const* argv);
 int RunValidateLogs(int argc, const char* const* argv);
@@ -36,6 +37,7 @@ const std::vector<CliCommand>& Commands() {
       {"verify-event", "verify an event's provenance offline against the CA", RunVerifyEvent},
       {"list-conflicts", "list events stored twice under one (account, eventID) with other bytes", RunListConflicts},
       {"findings", "list the findings of the collector's Sigma rules (--sigma-rules), or --follow them", RunFindings},
+      {"hunt", "run Sigma rules over the stored history (a retro-hunt)", RunHunt},
       {"list-refused", "list events the collector refused one by one, with their reason and bytes", RunListRefused},
       {"validate-logs", "validate exported log files against their signed digests", RunValidateLogs},
       {"verify-log", "check that the Merkle log only grew between two signed checkpoints", RunVerifyLog},

@@ -384,4 +384,47 @@ StatusOr<v1::GetEventResponse> ParseGetEventDocument(std::string_view json) {
   return response;
 }
 
+namespace {
+bool AllDigitsText(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+}  // namespace
+
+// aws-cli accepts ISO 8601 / RFC 3339 timestamps, dates, and epoch seconds.
+StatusOr<int64_t> ParseCliTime(const std::string& option, const std::string& text) {
+  const auto error = [&]() {
+    return absl::InvalidArgumentError(
+        option + ": expected an ISO 8601 / RFC 3339 time (2021-06-01T12:00:00Z), a date "
+                 "(2021-06-01) or epoch seconds, got '" + text.substr(0, 64) + "'");
+  };
+  const size_t dot = text.find('.');
+  const std::string whole = text.substr(0, dot);
+  if (AllDigitsText(whole) && (dot == std::string::npos || AllDigitsText(text.substr(dot + 1)))) {
+    if (whole.size() > 11) return error();  // beyond year 5000
+    int64_t micros = std::stoll(whole) * 1'000'000;
+    if (dot != std::string::npos) {
+      std::string fraction = text.substr(dot + 1, 6);
+      fraction.resize(6, '0');
+      micros += std::stoll(fraction);
+    }
+    return micros;
+  }
+  std::string normalized = text;
+  if (normalized.size() == 10) normalized += "T00:00:00Z";  // a date
+  if (normalized.size() > 10 && normalized[10] == ' ') normalized[10] = 'T';
+  const size_t time_part = normalized.find('T');
+  if (time_part != std::string::npos) {
+    const std::string clock = normalized.substr(time_part);
+    const bool has_zone = clock.find_first_of("Zz+-") != std::string::npos;
+    if (!has_zone) normalized += "Z";  // no zone given: UTC
+  }
+  auto micros = ParseRfc3339Micros(normalized);
+  if (!micros.ok()) return error();
+  return *micros;
+}
+
 }  // namespace orgtrail::cli

@@ -43,6 +43,9 @@ StatusOr<OutputFormat> ParseOutputFormat(std::string_view text);
 
 // aws-cli's timestamp rendering: "2021-06-01T12:00:00+00:00".
 std::string FormatAwsTimestamp(int64_t micros);
+// A time as aws-cli accepts it: ISO 8601 / RFC 3339 (2021-06-01T12:00:00Z), a date (2021-06-01)
+// or epoch seconds; INVALID_ARGUMENT naming `option` otherwise.
+StatusOr<int64_t> ParseCliTime(const std::string& option, const std::string& text);
 // A JSON string literal (with quotes); invalid UTF-8 becomes \ufffd.
 std::string JsonQuote(std::string_view text);
 

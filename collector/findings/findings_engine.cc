@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "collector/findings/retro_hunt.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -97,16 +98,10 @@ bool FindingsEngine::ProcessThrough(uint64_t last) {
       if (record->root()["eventSource"].get(source) != simdjson::SUCCESS) source = "";
       if (record->root()["eventName"].get(name) != simdjson::SUCCESS) name = "";
       for (const detections::Rule* rule : matched) {
-        const detections::RuleMetadata& m = rule->metadata();
         v1::Finding f;
+        auto file = rule_files_.find(rule->id());
+        SetRuleFields(*rule, file == rule_files_.end() ? "" : file->second, &f);
         f.set_commit_index(done);
-        f.set_rule_id(m.id);
-        f.set_rule_title(m.title);
-        f.set_level(m.level);
-        f.set_rule_status(m.status);
-        f.set_author(m.author);
-        for (const std::string& r : m.references) f.add_references(r);
-        for (const std::string& t : m.tags) f.add_tags(t);
         f.set_event_id(event.key.event_id);
         f.set_account_id(event.key.account_id);
         f.set_region(event.key.region);
@@ -114,8 +109,6 @@ bool FindingsEngine::ProcessThrough(uint64_t last) {
         f.set_event_source(std::string(source));
         f.set_event_name(std::string(name));
         f.set_detected_time_us(NowMicros());
-        auto file = rule_files_.find(m.id);
-        if (file != rule_files_.end()) f.set_rule_file(file->second);
         findings.push_back(std::move(f));
       }
     }

@@ -50,6 +50,7 @@ AuditedMethods::AuditedMethods() {
       Method<v1::GetConsistencyProofRequest>("MerkleLog", "GetConsistencyProof", kRead),
       Method<v1::ListPublicKeysRequest>("DigestKeys", "ListPublicKeys", kRead),
       Method<v1::ListFindingsRequest>("Findings", "ListFindings", kRead),
+      Method<v1::HuntRequest>("Findings", "Hunt", kRead, /*server_streaming=*/true),
       Method<v1::CreateTrailRequest>("Admin", "CreateTrail", kWrite),
       Method<v1::UpdateTrailRequest>("Admin", "UpdateTrail", kWrite),
       Method<v1::TrailNameRequest>("Admin", "DeleteTrail", kWrite),

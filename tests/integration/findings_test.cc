@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -132,6 +133,33 @@ TEST_F(FindingsTest, StoredEventsAreMatchedOnceAndEachFindingIsProvable) {
   // Agents may not read findings; bad flags are usage errors.
   EXPECT_EQ(Ctl(c.get(), {"findings"}, agent_).exit_code, 1);
   EXPECT_EQ(Ctl(c.get(), {"findings", "--min-level", "severe"}, auditor_).exit_code, 2);
+
+  // A retro-hunt with the same rules over the stored history finds the same (event, rule) pairs.
+  testutil::CtlResult hunt =
+      Ctl(c.get(), {"hunt", "--rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"}, auditor_);
+  ASSERT_EQ(hunt.exit_code, 0) << hunt.err;
+  std::set<std::pair<std::string, std::string>> hunted;
+  {
+    simdjson::dom::parser parser;
+    std::istringstream lines(hunt.out);
+    for (std::string line; std::getline(lines, line);) {
+      simdjson::dom::element e = parser.parse(line);
+      hunted.insert({std::string(e["eventID"].get_string().value()), std::string(e["ruleId"].get_string().value())});
+    }
+  }
+  const std::set<std::pair<std::string, std::string>> streamed(findings.begin(), findings.end());
+  EXPECT_EQ(hunted, streamed) << hunt.out;
+  EXPECT_NE(hunt.err.find(" events scanned, reached "), std::string::npos) << hunt.err;
+  testutil::CtlResult other_account = Ctl(
+      c.get(), {"hunt", "--rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules", "--accounts",
+                "222222222222"},
+      auditor_);
+  EXPECT_EQ(other_account.exit_code, 0) << other_account.err;
+  EXPECT_EQ(other_account.out, "");
+  EXPECT_EQ(Ctl(c.get(), {"hunt", "--rules", dir_.Join("no-such-folder")}, auditor_).exit_code, 2);
+  EXPECT_EQ(Ctl(c.get(), {"hunt", "--rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"}, agent_)
+                .exit_code,
+            1);
 
   // A restart neither repeats nor loses a finding.
   c->process()->Stop();

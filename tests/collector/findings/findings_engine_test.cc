@@ -12,6 +12,7 @@
 #include <set>
 
 #include "collector/findings/findings_log.h"
+#include "collector/findings/retro_hunt.h"
 #include "collector/findings/sigma_detections.h"
 #include "orgtrail/common/event_extractor.h"
 #include "testutil/ingest_client.h"
@@ -251,6 +252,69 @@ TEST_F(FindingsEngineTest, EverySigmaHqCloudTrailRuleLoads) {
   auto loaded = SigmaDetections::Load({std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"}, &logger_);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ((*loaded)->rules_loaded(), 57u);
+}
+
+TEST_F(FindingsEngineTest, RetroHuntFindsWhatStreamingFoundOverTheSameEvents) {
+  auto engine = StartEngine();
+  Store({"StopLogging", "DescribeInstances", "DeleteTrail"});
+  Store({"StopLogging", "UpdateTrail"});
+  WaitCaughtUp(engine.get());
+  std::set<std::pair<std::string, std::string>> streamed;
+  for (const v1::Finding& f : All()) streamed.insert({f.event_id(), f.rule_id()});
+
+  v1::HuntRequest request;
+  for (const char* text : {kStopLoggingRule, kStopOnlyRule}) {
+    v1::HuntRule* rule = request.add_rules();
+    rule->set_file("inline.yml");
+    rule->set_yaml(text);
+  }
+  auto hunt = RetroHunt::Compile(request);
+  ASSERT_TRUE(hunt.ok()) << hunt.status();
+  std::set<std::pair<std::string, std::string>> hunted;
+  bool done = false;
+  uint64_t scanned = 0;
+  ASSERT_TRUE((*hunt)->Run(*store_, [&](v1::HuntResponse&& r) {
+    for (const v1::Finding& f : r.findings()) {
+      EXPECT_TRUE(hunted.insert({f.event_id(), f.rule_id()}).second) << "found twice";
+      EXPECT_GT(f.commit_index(), 0u);
+    }
+    done = r.progress().done();
+    scanned = r.progress().events_scanned();
+    return true;
+  }).ok());
+  EXPECT_TRUE(done);
+  EXPECT_EQ(scanned, 5u);
+  EXPECT_EQ(hunted, streamed);
+  EXPECT_EQ(hunted.size(), 5u);  // StopLogging x2 rules x2 events, DeleteTrail x1
+
+  // Only the named accounts.
+  request.add_account_ids("999999999999");
+  auto none = RetroHunt::Compile(request);
+  ASSERT_TRUE(none.ok());
+  size_t found = 0;
+  ASSERT_TRUE((*none)->Run(*store_, [&](v1::HuntResponse&& r) { found += r.findings_size(); return true; }).ok());
+  EXPECT_EQ(found, 0u);
+}
+
+TEST_F(FindingsEngineTest, RetroHuntRefusesRulesItCannotRunAndBadRanges) {
+  v1::HuntRequest request;
+  EXPECT_FALSE(RetroHunt::Compile(request).ok()) << "no rules";
+  v1::HuntRule* good = request.add_rules();
+  good->set_file("good.yml");
+  good->set_yaml(kStopOnlyRule);
+  v1::HuntRule* bad = request.add_rules();
+  bad->set_file("bad.yml");
+  bad->set_yaml("title: x\nlogsource: {product: aws}\ndetection:\n  s:\n    a|nosuch: 1\n  condition: s\n");
+  auto refused = RetroHunt::Compile(request);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("bad.yml"), std::string::npos) << refused.status();
+  request.mutable_rules()->RemoveLast();
+  request.set_start_time_us(200);
+  request.set_end_time_us(100);
+  EXPECT_FALSE(RetroHunt::Compile(request).ok()) << "start after end";
+  request.set_start_time_us(-1);
+  request.set_end_time_us(0);
+  EXPECT_FALSE(RetroHunt::Compile(request).ok()) << "negative";
 }
 
 }  // namespace
