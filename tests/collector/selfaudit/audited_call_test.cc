@@ -85,7 +85,8 @@ TEST(AuditedCallTest, RefusedCallCarriesItsErrorAndAnUnknownCallerItsReason) {
 
 TEST(AuditedCallTest, HostileStringsStayInsideTheirFields) {
   AuditedCall call = LookupByAlice();
-  call.user_agent = std::string("\"},\"eventSource\":\"iam.amazonaws.com\x01\xff\xfe", 46) + std::string(5000, 'u');
+  static constexpr char kHostile[] = "\"},\"eventSource\":\"iam.amazonaws.com\x01\xff\xfe";
+  call.user_agent = std::string(kHostile, sizeof(kHostile) - 1) + std::string(5000, 'u');
   call.error_message = "line\nbreak \"quoted\" \\ back";
   call.grpc_code = static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT);
   call.caller_name = "x\"y";
