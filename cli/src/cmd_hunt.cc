@@ -20,6 +20,7 @@
 #include "connection.h"
 #include "events_format.h"
 #include "findings_format.h"
+#include "hunt_archive.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/v1/findings.grpc.pb.h"
 
@@ -71,6 +72,36 @@ void PrintProgress(const v1::HuntProgress& p, bool final_line) {
                static_cast<unsigned long long>(p.findings()), p.rules(), final_line ? "\n" : "   ");
 }
 
+// The same rules over the exported files, here (hunt_archive.h).
+int HuntExportRoot(const v1::HuntRequest& request, const std::string& export_root) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(export_root, ec)) return Fail("--export-root: '" + export_root + "' is not a folder", 2);
+  detections::RuleSet rules;
+  std::map<std::string, std::string> rule_files;
+  std::string refused;
+  for (const v1::HuntRule& r : request.rules()) {
+    auto rule = detections::CompileRule(r.yaml(), detections::CompileOptions());
+    const std::string id = rule.ok() ? (*rule)->id() : "";
+    Status added = rule.ok() ? rules.Add(std::move(*rule)) : rule.status();
+    if (!added.ok()) refused += "\n  " + r.file() + (id.empty() ? "" : " (" + id + ")") + ": " + std::string(added.message());
+    else rule_files[id] = r.file();
+  }
+  if (!refused.empty()) return Fail("rules that cannot run:" + refused, 2);
+  ArchiveHuntOptions options;
+  options.export_root = export_root;
+  options.start_us = request.start_time_us();
+  options.end_us = request.end_time_us();
+  options.accounts.insert(request.account_ids().begin(), request.account_ids().end());
+  options.progress = isatty(STDERR_FILENO) == 1;
+  const ArchiveHuntResult result = HuntArchive(rules, rule_files, options);
+  std::fprintf(stderr, "%llu file(s), %llu events scanned, %llu finding(s), %zu rule(s)%s\n",
+               static_cast<unsigned long long>(result.files), static_cast<unsigned long long>(result.events_scanned),
+               static_cast<unsigned long long>(result.findings), rules.size(),
+               result.unreadable_files > 0 ? (", " + std::to_string(result.unreadable_files) + " unreadable file(s)").c_str()
+                                           : "");
+  return result.unreadable_files > 0 ? 1 : 0;
+}
+
 }  // namespace
 
 int RunHunt(int argc, const char* const* argv) {
@@ -80,14 +111,17 @@ int RunHunt(int argc, const char* const* argv) {
       "start-time", po::value<std::string>(), "earliest eventTime (ISO 8601, a date or epoch seconds)")(
       "end-time", po::value<std::string>(), "latest eventTime")(
       "accounts", po::value<std::vector<std::string>>()->multitoken()->composing(),
-      "only these 12-digit accounts (comma-separated or repeated)");
+      "only these 12-digit accounts (comma-separated or repeated)")(
+      "export-root", po::value<std::string>(),
+      "hunt over the exported CloudTrail-layout files under this folder, on this machine, instead of the "
+      "collector's store");
   AddConnectionOptions(&options);
   po::variables_map values;
   BinaryInfo info{"orgtrailctl hunt",
                   "run Sigma rules over the events the collector already stores (a retro-hunt); one JSON "
                   "object per finding, like orgtrailctl findings",
                   "orgtrailctl hunt --rules DIR [--start-time T] [--end-time T] [--accounts A,B] "
-                  "--ca CA --cert CERT --key KEY [--collector HOST:PORT]"};
+                  "(--export-root DIR | --ca CA --cert CERT --key KEY [--collector HOST:PORT])"};
   auto outcome = ParseCommandLine(argc, argv, info, options, &values, ConnectionEnvOptions());
   if (!outcome.ok()) return Fail(std::string(outcome.status().message()), 2);
   if (*outcome == ParseOutcome::kExitSuccess) return 0;
@@ -116,6 +150,7 @@ int RunHunt(int argc, const char* const* argv) {
       }
     }
   }
+  if (values.count("export-root")) return HuntExportRoot(request, values["export-root"].as<std::string>());
   auto connection = ConnectionOptionsFromValues(values);
   if (!connection.ok()) return Fail(std::string(connection.status().message()), 2);
   auto channel = MakeCollectorChannel(*connection);

@@ -41,7 +41,9 @@ class FindingsTest : public ::testing::Test {
     o.log_dir = dir_.Join("logs");
     o.tls = pki_->Collector("central");
     o.name = "collector-" + std::to_string(starts_++);
-    o.extra_args = {"--sigma-rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"};
+    o.extra_args = {"--sigma-rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules",
+                    "--export-interval", "300ms", "--export-bucket", "findings-bucket", "--export-org-id",
+                    "o-findings0001"};
     auto c = testutil::CollectorProcess::Start(o);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
@@ -169,6 +171,27 @@ TEST_F(FindingsTest, StoredEventsAreMatchedOnceAndEachFindingIsProvable) {
   findings = Findings(c.get(), 3, &raw);
   ASSERT_EQ(findings.size(), 3u) << raw;
   EXPECT_EQ(findings[2].first, "stop-2");
+
+  // The same rules over the exported CloudTrail files (on this machine) find the same pairs.
+  const std::set<std::pair<std::string, std::string>> all(findings.begin(), findings.end());
+  std::set<std::pair<std::string, std::string>> archived;
+  testutil::CtlResult archive;
+  for (int attempt = 0; attempt < 300 && archived != all; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    archive = Ctl(c.get(), {"hunt", "--rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules",
+                            "--export-root", dir_.Join("data/export")},
+                  auditor_);
+    ASSERT_EQ(archive.exit_code, 0) << archive.err;
+    archived.clear();
+    simdjson::dom::parser parser;
+    std::istringstream lines(archive.out);
+    for (std::string line; std::getline(lines, line);) {
+      simdjson::dom::element e = parser.parse(line);
+      archived.insert({std::string(e["eventID"].get_string().value()), std::string(e["ruleId"].get_string().value())});
+    }
+  }
+  EXPECT_EQ(archived, all) << archive.out << archive.err;
+  EXPECT_NE(archive.err.find(" file(s), "), std::string::npos) << archive.err;
 }
 
 TEST_F(FindingsTest, ARuleTheEngineCannotRunStopsTheCollectorWithItsName) {
