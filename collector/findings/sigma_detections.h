@@ -27,6 +27,7 @@ class SigmaDetections {
 
   grpc::Service* service() const { return service_.get(); }
   size_t rules_loaded() const { return rules_->size(); }
+  uint64_t cursor() const { return engine_ ? engine_->cursor() : 0; }
   // "" while the engine records findings; else why it stopped.
   std::string failure() const { return engine_ ? engine_->failure() : ""; }
 

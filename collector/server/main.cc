@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "collector/findings/findings_deliverer.h"
 #include "collector/findings/sigma_detections.h"
 #include "collector/alarms/alarm_config.h"
 #include "collector/alarms/alarm_engine.h"
@@ -179,6 +181,8 @@ int main(int argc, char** argv) {
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("sigma-rules", po::value<std::vector<std::string>>()->composing(), "folder of Sigma rules (*.yml) to run on every stored event (repeatable); findings: orgtrailctl findings. Every rule must load: the collector refuses to start naming each rule it cannot run")
+      ("findings-notify", po::value<std::string>(), "comma-separated notification targets of --alarms that receive each Sigma finding (needs --sigma-rules), exactly once per target")
+      ("findings-notify-min-level", po::value<std::string>()->default_value("medium"), "only findings of this level and above are sent: informational|low|medium|high|critical")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
   orgtrail::collector::ExportRunner::AddFlags(&options);
@@ -275,6 +279,25 @@ int main(int argc, char** argv) {
   } else if (values.count("alarm-webhook")) {
     return UsageError("--alarm-webhook: needs --alarms");
   }
+  orgtrail::collector::FindingsDeliveryOptions findings_delivery;
+  if (values.count("findings-notify")) {
+    if (!values.count("sigma-rules")) return UsageError("--findings-notify: needs --sigma-rules");
+    if (!alarms_config) return UsageError("--findings-notify: needs --alarms (where the targets are defined)");
+    for (const std::string& name : SplitList(values["findings-notify"].as<std::string>())) {
+      auto it = std::find_if(alarms_config->notifications.begin(), alarms_config->notifications.end(),
+                             [&](const orgtrail::collector::NotificationTarget& t) { return t.name == name; });
+      if (it == alarms_config->notifications.end()) {
+        return UsageError("--findings-notify: no notification target '" + name + "' in --alarms");
+      }
+      findings_delivery.targets.push_back(*it);
+    }
+    findings_delivery.min_level_rank =
+        orgtrail::collector::LevelRank(values["findings-notify-min-level"].as<std::string>());
+    if (findings_delivery.min_level_rank == 0) {
+      return UsageError("--findings-notify-min-level: expected informational|low|medium|high|critical");
+    }
+    findings_delivery.collector_id = server_options.collector_id;
+  }
 
   // Signals are handled by sigwait on the main thread.
   sigset_t signals;
@@ -309,6 +332,7 @@ int main(int argc, char** argv) {
   server.AddService(&investigations);
   // Sigma detections (--sigma-rules): rules run on every stored event; findings served either way.
   std::unique_ptr<orgtrail::collector::SigmaDetections> sigma;
+  std::unique_ptr<orgtrail::collector::FindingsDeliverer> findings_deliverer;
   std::unique_ptr<orgtrail::collector::FindingsService> no_findings;
   if (values.count("sigma-rules")) {
     auto loaded = orgtrail::collector::SigmaDetections::Load(values["sigma-rules"].as<std::vector<std::string>>(), &logger);
@@ -324,6 +348,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     server.AddService(sigma->service());
+    if (!findings_delivery.targets.empty()) {
+      findings_deliverer = std::make_unique<orgtrail::collector::FindingsDeliverer>(
+          server.store(), std::move(findings_delivery), &logger, &metrics);
+      if (auto s = findings_deliverer->Start(sigma->cursor()); !s.ok()) {
+        logger.Error("cannot start the delivery of findings", {{"error", s.ToString()}});
+        return 1;
+      }
+    }
     orgtrail::collector::SigmaDetections* detections = sigma.get();
     server.AddReadinessCheck("findings", [detections] { return detections->failure(); });
   } else {
@@ -364,6 +396,7 @@ int main(int argc, char** argv) {
   (*exporter)->Stop();
   server.Shutdown();
   if (alarm_engine) alarm_engine->Stop();
+  if (findings_deliverer) findings_deliverer->Stop();
   if (sigma) sigma->Stop();
   return 0;
 }
