@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <limits>
+#include <memory>
+
+#include <google/protobuf/arena.h>
 
 #include "orgtrail/common/time_util.h"
 
@@ -64,15 +67,18 @@ StatusOr<std::unique_ptr<RetroHunt>> RetroHunt::Compile(const v1::HuntRequest& r
 
 Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::HuntResponse&&)>& emit) {
   detections::RecordParser parser;
-  v1::HuntResponse pending;
+  // Each batch of findings lives on an arena: building a finding's strings costs no malloc.
+  auto arena = std::make_unique<google::protobuf::Arena>();
+  v1::HuntResponse* pending = google::protobuf::Arena::CreateMessage<v1::HuntResponse>(arena.get());
   v1::HuntProgress progress;
   progress.set_rules(static_cast<uint32_t>(rules_.size()));
   auto last_sent = std::chrono::steady_clock::now();
   auto flush = [&](bool done) {
     progress.set_done(done);
-    *pending.mutable_progress() = progress;
-    const bool go_on = emit(std::move(pending));
-    pending = v1::HuntResponse();
+    *pending->mutable_progress() = progress;
+    const bool go_on = emit(std::move(*pending));
+    arena = std::make_unique<google::protobuf::Arena>();
+    pending = google::protobuf::Arena::CreateMessage<v1::HuntResponse>(arena.get());
     last_sent = std::chrono::steady_clock::now();
     return go_on;
   };
@@ -93,8 +99,9 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
           std::string_view source, name;
           if (record->root()["eventSource"].get(source) != simdjson::SUCCESS) source = "";
           if (record->root()["eventName"].get(name) != simdjson::SUCCESS) name = "";
+          const int64_t now = NowMicros();
           for (const detections::Rule* rule : matched) {
-            v1::Finding* f = pending.add_findings();
+            v1::Finding* f = pending->add_findings();
             SetRuleFields(*rule, rule_files_[rule->id()], f);
             f->set_commit_index(event.meta.commit_index());
             f->set_event_id(event.key.event_id);
@@ -103,13 +110,13 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
             f->set_event_source(std::string(source));
             f->set_event_name(std::string(name));
             f->set_event_time_us(event.key.event_time_us);
-            f->set_detected_time_us(NowMicros());
+            f->set_detected_time_us(now);
             progress.set_findings(progress.findings() + 1);
           }
         }
       }
     }
-    if (static_cast<size_t>(pending.findings_size()) >= kFindingsPerMessage ||
+    if (static_cast<size_t>(pending->findings_size()) >= kFindingsPerMessage ||
         std::chrono::steady_clock::now() - last_sent >= kProgressEvery) {
       if (!flush(false)) return absl::CancelledError("the hunt's caller went away");
     }
