@@ -44,13 +44,16 @@ LAT_RATES="1000 2000 5000 10000 15000 20000 30000 40000 50000 70000 100000"  # e
 case "$SIZE" in
   tiny)    RAW_EVENTS=4000;   STREAMS=2; STREAM_EVENTS=1000;  INVICTUS_EVENTS=2900
            E2E_GEN=2000;      E2E_FILE=2000;   LAT_SECONDS=2;  LOOKUP_ITER=20;  STORE_EVENTS=20000
-           PEER_EVENTS=2000;  PEER_ROUNDS=1;   LAT_RATES="1000 5000" ;;
+           PEER_EVENTS=2000;  PEER_ROUNDS=1;   LAT_RATES="1000 5000"
+           SIGMA_EVENTS=500;  SIGMA_ROUNDS=1;  HUNT_EVENTS=5000 ;;
   default) RAW_EVENTS=100000; STREAMS=4; STREAM_EVENTS=10000; INVICTUS_EVENTS=14500
            E2E_GEN=20000;     E2E_FILE=20000;  LAT_SECONDS=8;  LOOKUP_ITER=100; STORE_EVENTS=300000
-           PEER_EVENTS=100000; PEER_ROUNDS=3 ;;
+           PEER_EVENTS=100000; PEER_ROUNDS=3
+           SIGMA_EVENTS=10000; SIGMA_ROUNDS=3; HUNT_EVENTS=200000 ;;
   large)   RAW_EVENTS=200000; STREAMS=4; STREAM_EVENTS=50000; INVICTUS_EVENTS=58000
            E2E_GEN=100000;    E2E_FILE=100000; LAT_SECONDS=15; LOOKUP_ITER=300; STORE_EVENTS=10000000
-           PEER_EVENTS=100000; PEER_ROUNDS=3 ;;
+           PEER_EVENTS=100000; PEER_ROUNDS=3
+           SIGMA_EVENTS=25000; SIGMA_ROUNDS=3; HUNT_EVENTS=1000000 ;;
   *) echo "run.sh: --size tiny|default|large" >&2; exit 2 ;;
 esac
 
@@ -75,14 +78,15 @@ if [ "$DO_BUILD" = 1 ]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >"$WORK/logs/cmake.log" 2>&1 ||
     { cat "$WORK/logs/cmake.log" >&2; exit 1; }
   cmake --build "$BUILD_DIR" -j"$CORES" --target orgtrail-collector orgtrail-agent orgtrailctl \
-    ingest_load_bench lookup_bench >"$WORK/logs/build.log" 2>&1 || { tail -40 "$WORK/logs/build.log" >&2; exit 1; }
+    ingest_load_bench lookup_bench hunt_bench >"$WORK/logs/build.log" 2>&1 || { tail -40 "$WORK/logs/build.log" >&2; exit 1; }
 fi
 COLLECTOR="$BUILD_DIR/collector/orgtrail-collector"
 AGENT="$BUILD_DIR/agent/orgtrail-agent"
 CTL="$BUILD_DIR/cli/orgtrailctl"
 LOADER="$BUILD_DIR/bench/ingest_load_bench"
 LOOKUP_BENCH="$BUILD_DIR/bench/lookup_bench"
-for b in "$COLLECTOR" "$AGENT" "$CTL" "$LOADER" "$LOOKUP_BENCH"; do
+HUNT_BENCH="$BUILD_DIR/bench/hunt_bench"
+for b in "$COLLECTOR" "$AGENT" "$CTL" "$LOADER" "$LOOKUP_BENCH" "$HUNT_BENCH"; do
   [ -x "$b" ] || { echo "run.sh: missing $b (build first or drop --no-build)" >&2; exit 1; }
 done
 INVICTUS="$SHARED_DATA/invictus-aws-dataset/CloudTrail"
@@ -227,6 +231,11 @@ rm -rf "$WORK/lookup-store"
 # shellcheck source=harness/peer_section.sh
 . "$ROOT/bench/harness/peer_section.sh"
 run_peer_section
+
+# ---------------------------------------------------------------- 8. detections: Sigma streaming cost, retro-hunt
+# shellcheck source=harness/detections_section.sh
+. "$ROOT/bench/harness/detections_section.sh"
+run_detections_section
 
 echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$RES/loadavg_end.txt"
 cp "$WORK/logs/"*.log "$RES/" 2>/dev/null || true

@@ -20,7 +20,7 @@ def main():
     rep = json.load(open(os.path.join(out, "report.json")))
     errors = []
     for heading in ("## 1. The limit", "## 2. Collector alone", "## 3. End to end", "## 4. Latency",
-                    "## 5. Queries", "## 6. Resources", "## 7. Peer", "## Targets"):
+                    "## 5. Queries", "## 6. Resources", "## 7. Peer", "## 8. Detections", "## Targets"):
         if heading not in md:
             errors.append("report.md lacks section " + heading)
     checks = {
@@ -76,6 +76,13 @@ def main():
             errors.append("rsyslog peer unavailable without a reason")
         if "before its fsync" not in md:
             errors.append("peer section does not state rsyslog's durability")
+    det = rep.get("detections") or {}
+    if not det.get("rounds"):
+        errors.append("detections section without rounds")
+    elif not (positive(det.get("on_over_off")) or det.get("reason")):
+        errors.append("detections without the with/without-rules ratio and without a reason")
+    if not (positive((det.get("hunt") or {}).get("hunt_over_raw")) or det.get("hunt_reason")):
+        errors.append("detections without the retro-hunt ratio and without a reason")
     targets = rep.get("targets") or []
     if len(targets) < 8:
         errors.append("targets table incomplete")
