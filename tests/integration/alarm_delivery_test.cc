@@ -22,14 +22,6 @@
 namespace orgtrail {
 namespace {
 
-std::string HmacSha256Hex(const std::string& key, const std::string& body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t size = 0;
-  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-            reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, sizeof(mac), &size);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), size));
-}
-
 TEST(AlarmDeliveryTest, AnAlertSurvivesACollectorRestartAndArrivesSigned) {
   testutil::TempDir dir;
   testutil::TestPki pki(dir.Join("pki"));
@@ -84,7 +76,7 @@ TEST(AlarmDeliveryTest, AnAlertSurvivesACollectorRestartAndArrivesSigned) {
   const auto requests = receiver.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_NE(requests[0].body.find("\"AlarmName\":\"TrailStopped\""), std::string::npos) << requests[0].body;
-  EXPECT_EQ(requests[0].signature, "sha256=" + HmacSha256Hex("shared-secret", requests[0].body));
+  EXPECT_EQ(requests[0].signature, "sha256=" + testutil::HmacSha256Hex("shared-secret", requests[0].body));
   EXPECT_EQ(requests[0].delivery_id.size(), 32u);
 }
 

@@ -20,14 +20,6 @@
 namespace orgtrail {
 namespace {
 
-std::string HmacSha256Hex(const std::string& key, const std::string& body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  size_t size = 0;
-  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-            reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, sizeof(mac), &size);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), size));
-}
-
 TEST(FindingsDeliveryTest, EachFindingReachesTheWebhookOnceAcrossRetriesAndARestart) {
   testutil::TempDir dir("findings-delivery");
   testutil::TestPki pki(dir.Join("pki"));
@@ -72,7 +64,7 @@ TEST(FindingsDeliveryTest, EachFindingReachesTheWebhookOnceAcrossRetriesAndARest
   }
   auto first = receiver.requests();
   ASSERT_EQ(first.size(), 1u);
-  EXPECT_EQ(first[0].signature, "sha256=" + HmacSha256Hex("shared-secret", first[0].body));
+  EXPECT_EQ(first[0].signature, "sha256=" + testutil::HmacSha256Hex("shared-secret", first[0].body));
   EXPECT_NE(first[0].body.find("\"ruleId\":\"4db60cc0-36fb-42b7-9b58-a5b53019fb74\""), std::string::npos) << first[0].body;
   EXPECT_NE(first[0].body.find("\"eventId\":\"stop-1\""), std::string::npos) << first[0].body;
   EXPECT_NE(first[0].body.find("\"level\":\"medium\""), std::string::npos) << first[0].body;

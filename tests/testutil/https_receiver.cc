@@ -4,6 +4,9 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 
+#include <openssl/evp.h>
+
+#include "orgtrail/common/hash.h"
 #include "orgtrail/common/pki.h"
 
 namespace orgtrail::testutil {
@@ -70,6 +73,14 @@ HttpsReceiver::~HttpsReceiver() {
 std::vector<HttpsReceiver::Request> HttpsReceiver::requests() const {
   std::lock_guard<std::mutex> lock(mu_);
   return requests_;
+}
+
+std::string HmacSha256Hex(const std::string& key, const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t size = 0;
+  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+            reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, sizeof(mac), &size);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), size));
 }
 
 }  // namespace orgtrail::testutil

@@ -40,6 +40,10 @@ class HttpsReceiver {
   std::vector<Request> requests_;
 };
 
+// The signature a receiver recomputes: lowercase hex HMAC-SHA256(key, body), computed here with
+// OpenSSL directly (independently of the collector's webhook client).
+std::string HmacSha256Hex(const std::string& key, const std::string& body);
+
 }  // namespace orgtrail::testutil
 
 #endif  // ORGTRAIL_TESTS_TESTUTIL_HTTPS_RECEIVER_H_
