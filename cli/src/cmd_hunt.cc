@@ -76,17 +76,21 @@ void PrintProgress(const v1::HuntProgress& p, bool final_line) {
 int HuntExportRoot(const v1::HuntRequest& request, const std::string& export_root) {
   std::error_code ec;
   if (!std::filesystem::is_directory(export_root, ec)) return Fail("--export-root: '" + export_root + "' is not a folder", 2);
-  detections::RuleSet rules;
-  std::map<std::string, std::string> rule_files;
-  std::string refused;
-  for (const v1::HuntRule& r : request.rules()) {
-    auto rule = detections::CompileRule(r.yaml(), detections::CompileOptions());
-    const std::string id = rule.ok() ? (*rule)->id() : "";
-    Status added = rule.ok() ? rules.Add(std::move(*rule)) : rule.status();
-    if (!added.ok()) refused += "\n  " + r.file() + (id.empty() ? "" : " (" + id + ")") + ": " + std::string(added.message());
-    else rule_files[id] = r.file();
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const v1::HuntRule& r : request.rules()) texts.emplace_back(r.file(), r.yaml());
+  detections::LoadReport report;
+  std::unique_ptr<detections::RuleSet> loaded =
+      detections::LoadRuleSetFromTexts(texts, detections::LoadOptions(), &report);
+  if (!report.refused.empty()) {
+    std::string refused;
+    for (const detections::RefusedRule& r : report.refused) {
+      refused += "\n  " + r.file + (r.id.empty() ? "" : " (" + r.id + ")") + ": " + r.reason;
+    }
+    return Fail("rules that cannot run:" + refused, 2);
   }
-  if (!refused.empty()) return Fail("rules that cannot run:" + refused, 2);
+  const detections::RuleSet& rules = *loaded;
+  std::map<std::string, std::string> rule_files;
+  for (const detections::LoadedRule& r : report.loaded) rule_files[r.id] = r.file;
   ArchiveHuntOptions options;
   options.export_root = export_root;
   options.start_us = request.start_time_us();

@@ -41,24 +41,20 @@ StatusOr<std::unique_ptr<RetroHunt>> RetroHunt::Compile(const v1::HuntRequest& r
     return absl::InvalidArgumentError("time range: start must not be after end, and neither negative");
   }
   std::unique_ptr<RetroHunt> hunt(new RetroHunt());
-  std::string refused;
-  size_t refused_count = 0;
-  for (const v1::HuntRule& r : request.rules()) {
-    auto rule = detections::CompileRule(r.yaml(), detections::CompileOptions());
-    Status added = rule.ok() ? Status() : rule.status();
-    std::string id = rule.ok() ? (*rule)->id() : "";
-    if (rule.ok()) added = hunt->rules_.Add(std::move(*rule));
-    if (!added.ok()) {
-      ++refused_count;
-      refused += "\n  " + r.file().substr(0, 256) + (id.empty() ? "" : " (" + id + ")") + ": " +
-                 std::string(added.message()).substr(0, 512);
-      continue;
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const v1::HuntRule& r : request.rules()) texts.emplace_back(r.file().substr(0, 1024), r.yaml());
+  detections::LoadReport report;
+  hunt->rules_ = detections::LoadRuleSetFromTexts(texts, detections::LoadOptions(), &report);
+  if (!report.refused.empty()) {
+    std::string refused;
+    for (const detections::RefusedRule& r : report.refused) {
+      refused += "\n  " + r.file.substr(0, 256) + (r.id.empty() ? "" : " (" + r.id.substr(0, 128) + ")") + ": " +
+                 r.reason.substr(0, 512);
     }
-    hunt->rule_files_[id] = r.file();
+    return absl::InvalidArgumentError(std::to_string(report.refused.size()) + " rule(s) cannot run:" + refused);
   }
-  if (refused_count > 0) {
-    return absl::InvalidArgumentError(std::to_string(refused_count) + " rule(s) cannot run:" + refused);
-  }
+  if (hunt->rules_->size() == 0) return absl::InvalidArgumentError("rules: no rule among the documents");
+  for (const detections::LoadedRule& r : report.loaded) hunt->rule_files_[r.id] = r.file;
   hunt->start_us_ = request.start_time_us();
   hunt->end_us_ = request.end_time_us() == 0 ? std::numeric_limits<int64_t>::max() : request.end_time_us();
   hunt->accounts_.insert(request.account_ids().begin(), request.account_ids().end());
@@ -71,7 +67,7 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
   auto arena = std::make_unique<google::protobuf::Arena>();
   v1::HuntResponse* pending = google::protobuf::Arena::CreateMessage<v1::HuntResponse>(arena.get());
   v1::HuntProgress progress;
-  progress.set_rules(static_cast<uint32_t>(rules_.size()));
+  progress.set_rules(static_cast<uint32_t>(rules_->size()));
   auto last_sent = std::chrono::steady_clock::now();
   auto flush = [&](bool done) {
     progress.set_done(done);
@@ -94,7 +90,7 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
       const StoredEvent& event = **stored;
       auto record = parser.Parse(event.raw_json);
       if (record.ok()) {
-        std::vector<const detections::Rule*> matched = rules_.Match(*record);
+        std::vector<const detections::Rule*> matched = rules_->Match(*record);
         if (!matched.empty()) {
           std::string_view source, name;
           if (record->root()["eventSource"].get(source) != simdjson::SUCCESS) source = "";

@@ -3,8 +3,9 @@
 // back findings and progress in batches. The same rules give the same (event, rule) findings as
 // the streaming engine (findings_engine.h) gives over the same events: both match the stored
 // record with detections::RuleSet.
-// Compile() refuses the whole hunt (INVALID_ARGUMENT naming every rule that cannot run) rather
-// than hunting with part of the rules. Run() stops early when `emit` returns false (the caller
+// Compile() loads the documents like --sigma-rules (Sigma filters apply to the rules they name)
+// and refuses the whole hunt (INVALID_ARGUMENT naming every rule or filter that cannot run)
+// rather than hunting with part of the rules. Run() stops early when `emit` returns false (the caller
 // went away). Not thread-safe: one hunt per object.
 #ifndef ORGTRAIL_COLLECTOR_FINDINGS_RETRO_HUNT_H_
 #define ORGTRAIL_COLLECTOR_FINDINGS_RETRO_HUNT_H_
@@ -36,11 +37,11 @@ class RetroHunt {
   // progress.done set when the whole range was scanned.
   Status Run(const EventStore& store, const std::function<bool(v1::HuntResponse&&)>& emit);
 
-  size_t rules() const { return rules_.size(); }
+  size_t rules() const { return rules_->size(); }
 
  private:
   RetroHunt() = default;
-  detections::RuleSet rules_;
+  std::unique_ptr<detections::RuleSet> rules_;
   std::map<std::string, std::string> rule_files_;
   int64_t start_us_ = 0;
   int64_t end_us_ = 0;

@@ -14,7 +14,18 @@ Rule::Rule(RuleMetadata metadata, std::unique_ptr<CompiledDetection> detection, 
     : metadata_(std::move(metadata)), detection_(std::move(detection)), requirement_(std::move(requirement)) {}
 Rule::~Rule() = default;
 
-bool Rule::Matches(const Record& record) const { return detection_->Matches(record); }
+bool Rule::Matches(const Record& record) const {
+  if (!detection_->Matches(record)) return false;
+  for (const auto& filter : filters_) {
+    if (filter->Matches(record)) return false;
+  }
+  return true;
+}
+
+void Rule::AddFilter(std::shared_ptr<const CompiledDetection> filter, std::string filter_title) {
+  filters_.push_back(std::move(filter));
+  filter_titles_.push_back(std::move(filter_title));
+}
 
 namespace internal {
 
@@ -40,6 +51,23 @@ Status StringList(const YAML::Node& node, const char* key, std::vector<std::stri
   return absl::OkStatus();
 }
 
+// The document's logsource, which must be product: aws (and service: cloudtrail when named).
+Status ReadCloudTrailLogsource(const YAML::Node& doc, std::map<std::string, std::string>* out) {
+  YAML::Node logsource = doc["logsource"];
+  if (!logsource.IsDefined() || !logsource.IsMap()) return absl::InvalidArgumentError("no logsource map");
+  for (auto it = logsource.begin(); it != logsource.end(); ++it) {
+    if (it->first.IsScalar() && it->second.IsScalar()) (*out)[it->first.Scalar()] = it->second.Scalar();
+  }
+  auto product = out->find("product");
+  auto service = out->find("service");
+  if (product == out->end() || AsciiLower(product->second) != "aws" ||
+      (service != out->end() && AsciiLower(service->second) != "cloudtrail")) {
+    return absl::UnimplementedError(
+        "logsource is not product: aws / service: cloudtrail (this engine reads CloudTrail records)");
+  }
+  return absl::OkStatus();
+}
+
 // eventName narrows most, then eventSource; otherwise the requirement with the fewest values.
 Requirement ChooseRequirement(const std::vector<Requirement>& reqs) {
   const Requirement* best = nullptr;
@@ -58,7 +86,7 @@ StatusOr<std::unique_ptr<Rule>> CompileUnchecked(const YAML::Node& doc, const Co
     return absl::UnimplementedError("correlation rules are not supported yet (the engine matches single events)");
   }
   if (doc["filter"].IsDefined() && !doc["detection"].IsDefined()) {
-    return absl::UnimplementedError("Sigma filter documents are not applied yet");
+    return absl::InvalidArgumentError("a Sigma filter document, not a rule (load it with the rules: LoadRuleSet)");
   }
   if (doc["action"].IsDefined()) {
     return absl::UnimplementedError("rule collections with 'action' (global/reset/repeat) are not supported");
@@ -77,18 +105,7 @@ StatusOr<std::unique_ptr<Rule>> CompileUnchecked(const YAML::Node& doc, const Co
   ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "references", &md.references));
   ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "tags", &md.tags));
   ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "falsepositives", &md.falsepositives));
-  YAML::Node logsource = doc["logsource"];
-  if (!logsource.IsDefined() || !logsource.IsMap()) return absl::InvalidArgumentError("rule has no logsource map");
-  for (auto it = logsource.begin(); it != logsource.end(); ++it) {
-    if (it->first.IsScalar() && it->second.IsScalar()) md.logsource[it->first.Scalar()] = it->second.Scalar();
-  }
-  auto product = md.logsource.find("product");
-  auto service = md.logsource.find("service");
-  if (product == md.logsource.end() || AsciiLower(product->second) != "aws" ||
-      (service != md.logsource.end() && AsciiLower(service->second) != "cloudtrail")) {
-    return absl::UnimplementedError(
-        "logsource is not product: aws / service: cloudtrail (this engine reads CloudTrail records)");
-  }
+  ORGTRAIL_RETURN_IF_ERROR(ReadCloudTrailLogsource(doc, &md.logsource));
   YAML::Node detection = doc["detection"];
   if (!detection.IsDefined()) return absl::InvalidArgumentError("rule has no detection");
   auto compiled = CompiledDetection::Compile(detection, options, &md.conditions);
@@ -100,7 +117,48 @@ StatusOr<std::unique_ptr<Rule>> CompileUnchecked(const YAML::Node& doc, const Co
   return std::make_unique<Rule>(std::move(md), std::move(*compiled), std::move(req));
 }
 
+StatusOr<SigmaFilter> CompileFilterUnchecked(const YAML::Node& doc, const CompileOptions& options) {
+  if (!doc.IsMap()) return absl::InvalidArgumentError("a filter must be a YAML map");
+  SigmaFilter filter;
+  filter.id = ScalarOr(doc, "id");
+  filter.title = ScalarOr(doc, "title");
+  if (filter.title.empty()) return absl::InvalidArgumentError("filter has no title");
+  std::map<std::string, std::string> logsource;
+  ORGTRAIL_RETURN_IF_ERROR(ReadCloudTrailLogsource(doc, &logsource));
+  YAML::Node block = doc["filter"];
+  if (!block.IsDefined() || !block.IsMap()) return absl::InvalidArgumentError("filter has no 'filter' map");
+  ORGTRAIL_RETURN_IF_ERROR(StringList(block, "rules", &filter.rule_ids));
+  if (filter.rule_ids.empty()) return absl::InvalidArgumentError("filter names no rules ('filter: rules:')");
+  // The selection(s) and condition form a detection block of their own.
+  YAML::Node detection(YAML::NodeType::Map);
+  for (auto it = block.begin(); it != block.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == "rules") continue;
+    detection[it->first] = it->second;
+  }
+  std::vector<std::string> conditions;
+  auto compiled = CompiledDetection::Compile(detection, options, &conditions);
+  if (!compiled.ok()) return compiled.status();
+  filter.detection = std::shared_ptr<const CompiledDetection>(std::move(*compiled));
+  return filter;
+}
+
 }  // namespace
+
+bool IsFilterDocument(const YAML::Node& document) {
+  try {
+    return document.IsMap() && document["filter"].IsDefined() && !document["detection"].IsDefined();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+StatusOr<SigmaFilter> CompileFilterNode(const YAML::Node& document, const CompileOptions& options) {
+  try {
+    return CompileFilterUnchecked(document, options);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(StrCat("malformed filter: ", e.what()));
+  }
+}
 
 std::string DocumentId(const YAML::Node& document) {
   try {
@@ -128,6 +186,16 @@ StatusOr<std::unique_ptr<Rule>> CompileRule(std::string_view yaml_text, const Co
     return absl::InvalidArgumentError(StrCat("YAML: ", e.what()));
   }
   return internal::CompileRuleNode(doc, options);
+}
+
+StatusOr<SigmaFilter> CompileFilter(std::string_view yaml_text, const CompileOptions& options) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(std::string(yaml_text));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(StrCat("YAML: ", e.what()));
+  }
+  return internal::CompileFilterNode(doc, options);
 }
 
 }  // namespace orgtrail::detections

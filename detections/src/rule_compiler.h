@@ -1,6 +1,6 @@
 // Compiling one parsed YAML document into a Rule (used by CompileRule and the folder loader).
 // Never throws: yaml-cpp exceptions are caught and returned as INVALID_ARGUMENT. UNIMPLEMENTED
-// marks valid Sigma the engine does not run (correlation and filter documents, other log sources,
+// marks valid Sigma the engine does not run (correlation documents, other log sources,
 // regular expressions beyond RE2, placeholders without values).
 #ifndef ORGTRAIL_DETECTIONS_SRC_RULE_COMPILER_H_
 #define ORGTRAIL_DETECTIONS_SRC_RULE_COMPILER_H_
@@ -16,6 +16,9 @@
 namespace orgtrail::detections::internal {
 
 StatusOr<std::unique_ptr<Rule>> CompileRuleNode(const YAML::Node& document, const CompileOptions& options);
+// A Sigma filter document (a `filter` block and no `detection`).
+bool IsFilterDocument(const YAML::Node& document);
+StatusOr<SigmaFilter> CompileFilterNode(const YAML::Node& document, const CompileOptions& options);
 // The document's id when it has a readable one (for refusal reports), else "".
 std::string DocumentId(const YAML::Node& document);
 

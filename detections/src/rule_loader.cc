@@ -42,29 +42,38 @@ Status CollectFiles(const std::string& folder, std::vector<std::string>* files) 
   return absl::OkStatus();
 }
 
-void LoadFile(const std::string& file, const LoadOptions& options, RuleSet* set, LoadReport* report) {
+// A filter waiting for every rule to be loaded.
+struct PendingFilter {
+  std::string file;
+  SigmaFilter filter;
+};
+
+void LoadText(const std::string& file, const std::string& text, const LoadOptions& options, RuleSet* set,
+              LoadReport* report, std::vector<PendingFilter>* filters) {
   auto refuse = [&](const std::string& id, const std::string& reason) {
     report->refused.push_back(RefusedRule{file, id, reason});
   };
-  std::error_code ec;
-  uintmax_t size = fs::file_size(file, ec);
-  if (ec) return refuse("", StrCat("cannot read: ", ec.message()));
-  if (size > options.max_file_bytes) {
-    return refuse("", StrCat("file of ", size, " bytes exceeds the ", options.max_file_bytes, "-byte limit"));
+  if (text.size() > options.max_file_bytes) {
+    return refuse("", StrCat("file of ", text.size(), " bytes exceeds the ", options.max_file_bytes, "-byte limit"));
   }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (!in.good() && !in.eof()) return refuse("", "cannot read");
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(buffer.str());
+    documents = YAML::LoadAll(text);
   } catch (const std::exception& e) {
     return refuse("", StrCat("malformed YAML: ", e.what()));
   }
   if (documents.empty()) return refuse("", "no YAML document");
   for (const YAML::Node& doc : documents) {
     std::string id = internal::DocumentId(doc);
+    if (internal::IsFilterDocument(doc)) {
+      auto filter = internal::CompileFilterNode(doc, options.compile);
+      if (!filter.ok()) {
+        refuse(id, std::string(filter.status().message()));
+      } else {
+        filters->push_back(PendingFilter{file, std::move(*filter)});
+      }
+      continue;
+    }
     auto rule = internal::CompileRuleNode(doc, options.compile);
     if (!rule.ok()) {
       refuse(id, std::string(rule.status().message()));
@@ -80,6 +89,44 @@ void LoadFile(const std::string& file, const LoadOptions& options, RuleSet* set,
   }
 }
 
+void LoadFile(const std::string& file, const LoadOptions& options, RuleSet* set, LoadReport* report,
+              std::vector<PendingFilter>* filters) {
+  std::error_code ec;
+  uintmax_t size = fs::file_size(file, ec);
+  if (ec) return report->refused.push_back(RefusedRule{file, "", StrCat("cannot read: ", ec.message())});
+  if (size > options.max_file_bytes) {
+    return report->refused.push_back(
+        RefusedRule{file, "", StrCat("file of ", size, " bytes exceeds the ", options.max_file_bytes, "-byte limit")});
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (!in.good() && !in.eof()) return report->refused.push_back(RefusedRule{file, "", "cannot read"});
+  LoadText(file, buffer.str(), options, set, report, filters);
+}
+
+// Every filter applies to the rules it names, all of which must be loaded (else it is refused
+// whole: a filter applied to part of its rules would be a silent change of what they detect).
+void ApplyFilters(std::vector<PendingFilter>* filters, RuleSet* set, LoadReport* report) {
+  for (PendingFilter& pending : *filters) {
+    std::vector<std::string> missing;
+    for (const std::string& rule_id : pending.filter.rule_ids) {
+      if (set->Find(rule_id) == nullptr) missing.push_back(rule_id);
+    }
+    if (!missing.empty()) {
+      std::string names;
+      for (const std::string& m : missing) names += (names.empty() ? "" : ", ") + m;
+      report->refused.push_back(RefusedRule{pending.file, pending.filter.id,
+                                            StrCat("filter names rule(s) that are not loaded: ", names)});
+      continue;
+    }
+    for (const std::string& rule_id : pending.filter.rule_ids) {
+      set->FindMutable(rule_id)->AddFilter(pending.filter.detection, pending.filter.title);
+    }
+    report->filters.push_back(LoadedRule{pending.file, pending.filter.id, pending.filter.title});
+  }
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& folders, const LoadOptions& options,
@@ -89,7 +136,18 @@ StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& f
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   auto set = std::make_unique<RuleSet>();
-  for (const std::string& file : files) LoadFile(file, options, set.get(), report);
+  std::vector<PendingFilter> filters;
+  for (const std::string& file : files) LoadFile(file, options, set.get(), report, &filters);
+  ApplyFilters(&filters, set.get(), report);
+  return set;
+}
+
+std::unique_ptr<RuleSet> LoadRuleSetFromTexts(const std::vector<std::pair<std::string, std::string>>& files,
+                                              const LoadOptions& options, LoadReport* report) {
+  auto set = std::make_unique<RuleSet>();
+  std::vector<PendingFilter> filters;
+  for (const auto& [name, text] : files) LoadText(name, text, options, set.get(), report, &filters);
+  ApplyFilters(&filters, set.get(), report);
   return set;
 }
 

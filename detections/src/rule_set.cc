@@ -34,6 +34,11 @@ const Rule* RuleSet::Find(std::string_view id) const {
   return it == by_id_.end() ? nullptr : rules_[it->second].get();
 }
 
+Rule* RuleSet::FindMutable(std::string_view id) {
+  auto it = by_id_.find(std::string(id));
+  return it == by_id_.end() ? nullptr : rules_[it->second].get();
+}
+
 std::vector<const Rule*> RuleSet::Match(const Record& record) const {
   std::vector<size_t> candidates = unindexed_;
   Values values;

@@ -45,7 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 32 * 1024) return 0;
   orgtrail::detections::CompileOptions options;
   auto rule = orgtrail::detections::CompileRule(orgtrail::fuzz::AsView(data, size), options);
-  if (!rule.ok()) return 0;
+  if (!rule.ok()) {
+    (void)orgtrail::detections::CompileFilter(orgtrail::fuzz::AsView(data, size), options);  // Sigma filters too
+    return 0;
+  }
   std::vector<bool> direct;
   for (const auto& record : fixture->records) direct.push_back((*rule)->Matches(record));
   orgtrail::detections::RuleSet set;

@@ -296,6 +296,27 @@ TEST_F(FindingsEngineTest, RetroHuntFindsWhatStreamingFoundOverTheSameEvents) {
   EXPECT_EQ(found, 0u);
 }
 
+TEST_F(FindingsEngineTest, RetroHuntAppliesTheSigmaFiltersSentWithTheRules) {
+  Store({"StopLogging", "DeleteTrail"});
+  v1::HuntRequest request;
+  v1::HuntRule* rule = request.add_rules();
+  rule->set_file("stop.yml");
+  rule->set_yaml(kStopLoggingRule);
+  v1::HuntRule* filter = request.add_rules();
+  filter->set_file("mf_no_stop.yml");
+  filter->set_yaml("title: StopLogging is expected here\nlogsource:\n  product: aws\nfilter:\n  rules:\n"
+                   "    - 11111111-1111-4111-8111-111111111111\n  selection:\n    eventName: StopLogging\n"
+                   "  condition: selection\n");
+  auto hunt = RetroHunt::Compile(request);
+  ASSERT_TRUE(hunt.ok()) << hunt.status();
+  std::vector<std::string> found;
+  ASSERT_TRUE((*hunt)->Run(*store_, [&](v1::HuntResponse&& r) {
+    for (const v1::Finding& f : r.findings()) found.push_back(f.event_id());
+    return true;
+  }).ok());
+  EXPECT_EQ(found, std::vector<std::string>{"e-2"}) << "StopLogging suppressed by the filter, DeleteTrail kept";
+}
+
 TEST_F(FindingsEngineTest, RetroHuntRefusesRulesItCannotRunAndBadRanges) {
   v1::HuntRequest request;
   EXPECT_FALSE(RetroHunt::Compile(request).ok()) << "no rules";

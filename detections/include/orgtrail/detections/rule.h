@@ -59,15 +59,34 @@ class Rule {
   ~Rule();
   const RuleMetadata& metadata() const { return metadata_; }
   const std::string& id() const { return metadata_.id; }
+  // The detection matches and no filter applied to the rule does.
   bool Matches(const Record& record) const;
   // The index requirement chosen for this rule (empty field when none exists).
   const Requirement& requirement() const { return requirement_; }
+  // A Sigma filter (global filter) for this rule: a record its detection matches is suppressed.
+  // Only while loading (before the rule is shared); filters only narrow, so the index stays valid.
+  void AddFilter(std::shared_ptr<const CompiledDetection> filter, std::string filter_title);
+  const std::vector<std::string>& filter_titles() const { return filter_titles_; }
 
  private:
   RuleMetadata metadata_;
   std::unique_ptr<CompiledDetection> detection_;
   Requirement requirement_;
+  std::vector<std::shared_ptr<const CompiledDetection>> filters_;
+  std::vector<std::string> filter_titles_;
 };
+
+// A Sigma filter document (Sigma filters specification 2.x): logsource, and a `filter` block
+// naming the rules it applies to (`rules:`, their ids) with a selection and condition that, when
+// they match a record, suppress those rules' matches.
+struct SigmaFilter {
+  std::string id;
+  std::string title;
+  std::vector<std::string> rule_ids;
+  std::shared_ptr<const CompiledDetection> detection;
+};
+// Compiles one YAML document holding one Sigma filter (INVALID_ARGUMENT / UNIMPLEMENTED as rules).
+StatusOr<SigmaFilter> CompileFilter(std::string_view yaml_text, const CompileOptions& options);
 
 // Compiles one YAML document holding one Sigma rule.
 StatusOr<std::unique_ptr<Rule>> CompileRule(std::string_view yaml_text, const CompileOptions& options);

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "orgtrail/common/status.h"
@@ -42,7 +43,8 @@ struct LoadedRule {
 
 struct LoadReport {
   std::vector<LoadedRule> loaded;
-  std::vector<RefusedRule> refused;
+  std::vector<RefusedRule> refused;   // rules and filters
+  std::vector<LoadedRule> filters;    // Sigma filters applied (file, id, title)
 };
 
 struct LoadOptions {
@@ -61,6 +63,8 @@ class RuleSet {
   size_t size() const { return rules_.size(); }
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }
   const Rule* Find(std::string_view id) const;
+  // For the loader, which applies Sigma filters before the set is used.
+  Rule* FindMutable(std::string_view id);
 
   // Rules matching the record, in load order.
   std::vector<const Rule*> Match(const Record& record) const;
@@ -82,9 +86,14 @@ class RuleSet {
   std::vector<size_t> unindexed_;
 };
 
-// Loads every rule file under the folders. `report` is filled (it must not be null).
+// Loads every rule file under the folders. `report` is filled (it must not be null). Sigma filter
+// documents among them (a `filter` block naming rule ids) are applied to those rules once every
+// file is read; a filter naming a rule that is not loaded is refused.
 StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& folders,
                                                const LoadOptions& options, LoadReport* report);
+// The same over files already read: (name for reports, YAML text) pairs, in the given order.
+std::unique_ptr<RuleSet> LoadRuleSetFromTexts(const std::vector<std::pair<std::string, std::string>>& files,
+                                              const LoadOptions& options, LoadReport* report);
 
 }  // namespace orgtrail::detections
 
