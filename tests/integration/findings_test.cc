@@ -12,9 +12,12 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "orgtrail/common/tls.h"
+#include "orgtrail/v1/findings.grpc.pb.h"
 #include "testutil/ingest_client.h"
 #include "testutil/orgtrailctl_runner.h"
 #include "testutil/pki_fixture.h"
@@ -214,6 +217,65 @@ TEST_F(FindingsTest, ARuleTheEngineCannotRunStopsTheCollectorWithItsName) {
   const std::string err = (*p)->ReadStderr();
   EXPECT_NE(err.find("unknown_modifier.yml"), std::string::npos) << err;
   EXPECT_NE(err.find("nosuchmodifier"), std::string::npos) << err;
+}
+
+TEST_F(FindingsTest, HostileFindingsAndHuntRequestsGetClearErrors) {
+  auto c = StartCollector();
+  ASSERT_NE(c, nullptr);
+  auto creds = MakeChannelCredentials(auditor_);
+  ASSERT_TRUE(creds.ok());
+  auto stub = v1::Findings::NewStub(grpc::CreateChannel(c->target(), *creds));
+  auto list = [&](const v1::ListFindingsRequest& request) {
+    grpc::ClientContext ctx;
+    v1::ListFindingsResponse response;
+    return stub->ListFindings(&ctx, request, &response);
+  };
+  v1::ListFindingsRequest bad;
+  bad.set_max_results(-1);
+  EXPECT_EQ(list(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_max_results(5000);
+  EXPECT_EQ(list(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = v1::ListFindingsRequest();
+  bad.set_min_level("severe");
+  EXPECT_EQ(list(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = v1::ListFindingsRequest();
+  bad.set_rule_id(std::string(300, 'r'));
+  EXPECT_EQ(list(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  bad = v1::ListFindingsRequest();
+  bad.set_after_commit_index(UINT64_MAX);
+  EXPECT_TRUE(list(bad).ok()) << "past the end is an empty page";
+
+  auto hunt = [&](const v1::HuntRequest& request) {
+    grpc::ClientContext ctx;
+    auto reader = stub->Hunt(&ctx, request);
+    v1::HuntResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  };
+  v1::HuntRequest none;
+  EXPECT_EQ(hunt(none).error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "no rules";
+  v1::HuntRequest too_many;
+  for (int i = 0; i < 1001; ++i) too_many.add_rules()->set_yaml("title: x");
+  grpc::Status many = hunt(too_many);
+  EXPECT_EQ(many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(many.error_message().find("more than 1000"), std::string::npos) << many.error_message();
+  v1::HuntRequest binary;
+  static constexpr char kBinary[] = "\x00\xff\xfe{[}]: &a *a";
+  binary.add_rules()->set_yaml(std::string(kBinary, sizeof(kBinary) - 1));
+  grpc::Status garbage = hunt(binary);
+  EXPECT_EQ(garbage.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(garbage.error_message().find("cannot run"), std::string::npos) << garbage.error_message();
+  v1::HuntRequest backwards;
+  std::ifstream rule(std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules/aws_cloudtrail_disable_logging.yml");
+  std::stringstream text;
+  text << rule.rdbuf();
+  backwards.add_rules()->set_yaml(text.str());
+  backwards.set_start_time_us(2000);
+  backwards.set_end_time_us(1000);
+  EXPECT_EQ(hunt(backwards).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The collector still serves.
+  EXPECT_TRUE(list(v1::ListFindingsRequest()).ok());
 }
 
 }  // namespace
