@@ -24,6 +24,10 @@ PACKAGES+=(libcurl4-openssl-dev libxml2-dev)
 # The throwaway S3 server the objectstore tests start (tests/scripts/s3_test_server.sh): Ceph's
 # RADOS Gateway over one monitor and one in-memory OSD.
 PACKAGES+=(ceph-mon ceph-osd radosgw)
+# DuckDB over the export (deploy/analytics/orgtrail-duckdb.mjs): node runs it; DuckDB itself comes
+# from the npm registry (@duckdb/node-api, pinned in deploy/analytics/package-lock.json). A node and
+# npm already installed (e.g. from NodeSource, whose nodejs ships npm) are used as they are.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -36,8 +40,17 @@ done
 # `kubectl` package, which ships the same file) is used as is.
 if ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
 
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+npm_packages() {  # DuckDB for deploy/analytics, from the lock file, once
+  if [ ! -d "$ROOT/deploy/analytics/node_modules/@duckdb/node-api" ]; then
+    echo "bootstrap: npm ci --prefix deploy/analytics (DuckDB)"
+    npm ci --prefix "$ROOT/deploy/analytics" --no-audit --no-fund --loglevel=error
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "bootstrap: all ${#PACKAGES[@]} packages present"
+  npm_packages
   exit 0
 fi
 
@@ -52,4 +65,5 @@ echo "bootstrap: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+npm_packages
 echo "bootstrap: done"
