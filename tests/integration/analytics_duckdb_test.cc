@@ -7,6 +7,10 @@
 // eventSource orgtrail, are left out of both.)
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,6 +140,48 @@ TEST(AnalyticsDuckDbTest, DuckDbOverTheExportAnswersLikeTheCollector) {
        "SELECT eventid FROM cloudtrail WHERE eventname = 'ConsoleLogin' AND "
        "(additionaleventdata->>'$.MFAUsed') = 'No' ORDER BY eventid"},
   };
+  // The Athena table (deploy/analytics/athena_cloudtrail_organization.sql): its location template
+  // names every folder the collector wrote, and it has a column for every field of the records.
+  std::ifstream ddl_file(std::string(ORGTRAIL_SOURCE_DIR) + "/deploy/analytics/athena_cloudtrail_organization.sql");
+  std::stringstream ddl_text;
+  ddl_text << ddl_file.rdbuf();
+  const std::string ddl = ddl_text.str();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(ddl, m, std::regex("'storage\\.location\\.template' = 's3://<bucket>/<prefix>/([^']+)'")));
+  std::string layout = m[1].str();  // AWSLogs/<o-org>/${account}/CloudTrail/${region}/${day}
+  layout = std::regex_replace(layout, std::regex("<o-org>"), "o-analytics01");
+  layout = std::regex_replace(layout, std::regex("\\$\\{account\\}"), "[0-9]{12}");
+  layout = std::regex_replace(layout, std::regex("\\$\\{region\\}"), "[a-z0-9-]+");
+  layout = std::regex_replace(layout, std::regex("\\$\\{day\\}"), "[0-9]{4}/[0-9]{2}/[0-9]{2}");
+  const std::regex file_pattern(layout + "/[^/]+\\.json\\.gz");
+  int log_files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    const std::string rel = std::filesystem::relative(entry.path(), root).string();
+    if (!entry.is_regular_file() || rel.find("/CloudTrail/") == std::string::npos) continue;
+    ++log_files;
+    EXPECT_TRUE(std::regex_match(rel, file_pattern)) << rel << " is not under the table's location template " << layout;
+  }
+  EXPECT_GT(log_files, 0);
+  std::set<std::string> columns;
+  const std::string body = ddl.substr(ddl.find('('), ddl.find("PARTITIONED BY") - ddl.find('('));
+  const std::regex column_line("\\n    ([a-z0-9]+) ");
+  for (std::sregex_iterator it(body.begin(), body.end(), column_line), end; it != end; ++it) {
+    columns.insert((*it)[1].str());
+  }
+  EXPECT_GE(columns.size(), 29u);  // the table lists CloudTrail's 29 record fields
+  DuckDbRun keys = DuckDb(dir, root, "SELECT DISTINCT lower(unnest(json_keys(record))) AS k FROM cloudtrail ORDER BY k",
+                          runs++);
+  ASSERT_EQ(keys.code, 0) << keys.err;
+  simdjson::dom::parser key_parser;
+  simdjson::dom::element key_rows = key_parser.parse(keys.out);
+  size_t fields = 0;
+  for (simdjson::dom::element row : key_rows.get_array()) {
+    const std::string key(row["k"].get_string().value());
+    ++fields;
+    EXPECT_EQ(columns.count(key), 1u) << "the records' field " << key << " has no column in the Athena table";
+  }
+  EXPECT_GT(fields, 10u);
+
   for (const auto& q : questions) {
     testutil::CtlResult ours = testutil::RunOrgtrailctl({"query", q.collector_sql, "--output", "json"},
                                                         (*collector)->target(), auditor, dir.Join("logs"),
