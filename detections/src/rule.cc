@@ -178,24 +178,29 @@ StatusOr<std::unique_ptr<Rule>> CompileRuleNode(const YAML::Node& document, cons
 
 }  // namespace internal
 
-StatusOr<std::unique_ptr<Rule>> CompileRule(std::string_view yaml_text, const CompileOptions& options) {
-  YAML::Node doc;
+namespace {
+
+// One YAML document; INVALID_ARGUMENT with yaml-cpp's message when it does not parse.
+StatusOr<YAML::Node> ParseDocument(std::string_view yaml_text) {
   try {
-    doc = YAML::Load(std::string(yaml_text));
+    return YAML::Load(std::string(yaml_text));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(StrCat("YAML: ", e.what()));
   }
-  return internal::CompileRuleNode(doc, options);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Rule>> CompileRule(std::string_view yaml_text, const CompileOptions& options) {
+  auto doc = ParseDocument(yaml_text);
+  if (!doc.ok()) return doc.status();
+  return internal::CompileRuleNode(*doc, options);
 }
 
 StatusOr<SigmaFilter> CompileFilter(std::string_view yaml_text, const CompileOptions& options) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(std::string(yaml_text));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(StrCat("YAML: ", e.what()));
-  }
-  return internal::CompileFilterNode(doc, options);
+  auto doc = ParseDocument(yaml_text);
+  if (!doc.ok()) return doc.status();
+  return internal::CompileFilterNode(*doc, options);
 }
 
 }  // namespace orgtrail::detections
