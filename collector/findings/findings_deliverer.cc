@@ -48,8 +48,7 @@ std::string FindingNotificationBody(const v1::Finding& finding, const std::strin
 
 FindingsDeliverer::FindingsDeliverer(EventStore* store, FindingsDeliveryOptions options, Logger* logger,
                                      MetricsRegistry* metrics)
-    : store_(store), options_(std::move(options)), logger_(logger), metrics_(metrics), log_(store),
-      cursors_(options_.targets.size()) {}
+    : store_(store), options_(std::move(options)), logger_(logger), metrics_(metrics), log_(store) {}
 
 FindingsDeliverer::~FindingsDeliverer() { Stop(); }
 

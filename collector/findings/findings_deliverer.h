@@ -16,7 +16,6 @@
 #ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_DELIVERER_H_
 #define ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_DELIVERER_H_
 
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -71,7 +70,6 @@ class FindingsDeliverer {
   Logger* logger_;
   MetricsRegistry* metrics_;
   FindingsLog log_;
-  std::vector<std::atomic<uint64_t>> cursors_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

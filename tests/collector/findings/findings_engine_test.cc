@@ -67,9 +67,11 @@ class FindingsEngineTest : public ::testing::Test {
     auto store = EventStore::Open(dir_.Join("db"), options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    auto detections = SigmaDetections::Load({dir_.Join("rules")}, &logger_);
-    ASSERT_TRUE(detections.ok()) << detections.status();
-    detections_ = std::move(*detections);
+    detections::LoadReport report;
+    auto rules = detections::LoadRuleSet({dir_.Join("rules")}, detections::LoadOptions(), &report);
+    ASSERT_TRUE(rules.ok() && report.refused.empty());
+    rules_ = std::move(*rules);
+    for (const detections::LoadedRule& r : report.loaded) rule_files_[r.id] = r.file;
   }
   void WriteRule(const std::string& name, const std::string& text) {
     std::ofstream(dir_.Join("rules/" + name)) << text;
@@ -96,9 +98,7 @@ class FindingsEngineTest : public ::testing::Test {
     ASSERT_TRUE(store_->CommitGroup({&b}).ok());
   }
   std::unique_ptr<FindingsEngine> StartEngine() {
-    std::map<std::string, std::string> files;
-    for (const auto& rule : detections_rules()) files[rule->id()] = "rules/" + rule->id();
-    auto engine = std::make_unique<FindingsEngine>(store_.get(), rule_set(), files, &logger_, &metrics_);
+    auto engine = std::make_unique<FindingsEngine>(store_.get(), rules_.get(), rule_files_, &logger_, &metrics_);
     EXPECT_TRUE(engine->Start().ok());
     return engine;
   }
@@ -113,24 +113,12 @@ class FindingsEngineTest : public ::testing::Test {
     EXPECT_TRUE(findings.ok()) << findings.status();
     return findings.ok() ? *findings : std::vector<v1::Finding>{};
   }
-  const detections::RuleSet* rule_set() { return rules_holder(); }
-  const std::vector<std::unique_ptr<detections::Rule>>& detections_rules() { return rules_holder()->rules(); }
-  const detections::RuleSet* rules_holder() {
-    if (!rules_) {
-      detections::LoadReport report;
-      auto rules = detections::LoadRuleSet({dir_.Join("rules")}, detections::LoadOptions(), &report);
-      EXPECT_TRUE(rules.ok());
-      rules_ = std::move(*rules);
-    }
-    return rules_.get();
-  }
-
   testutil::TempDir dir_;
   Logger logger_{"test", 2, LogLevel::kError};
   MetricsRegistry metrics_;
   std::unique_ptr<EventStore> store_;
-  std::unique_ptr<SigmaDetections> detections_;
   std::unique_ptr<detections::RuleSet> rules_;
+  std::map<std::string, std::string> rule_files_;
   uint64_t sequence_ = 0;
   int events_ = 0;
 };
