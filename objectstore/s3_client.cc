@@ -13,6 +13,7 @@
 #include "objectstore/s3_error.h"
 #include "objectstore/s3_request_path.h"
 #include "objectstore/s3_signer.h"
+#include "objectstore/s3_text.h"
 #include "orgtrail/common/hash.h"
 
 namespace orgtrail::objectstore {
@@ -23,18 +24,6 @@ constexpr std::string_view kMetaPrefix = "x-amz-meta-";
 // (Debian's Abseil string helpers take absl::string_view, which is not std::string_view.)
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-std::string_view TrimWhitespace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 struct HttpRequest {
@@ -76,8 +65,8 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name = ToLower(TrimWhitespace(line.substr(0, colon)));
-    std::string value(TrimWhitespace(line.substr(colon + 1)));
+    std::string name = AsciiLowercase(TrimAsciiWhitespace(line.substr(0, colon)));
+    std::string value(TrimAsciiWhitespace(line.substr(colon + 1)));
     (*headers)[name] = value;
   }
   return size * n;

@@ -7,25 +7,13 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "objectstore/s3_text.h"
 #include "orgtrail/common/str_cat.h"
 
 namespace orgtrail::objectstore {
 namespace {
 
 // (Debian's Abseil string helpers take absl::string_view, which is not std::string_view.)
-std::string_view Trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool ValidProfileName(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
@@ -59,7 +47,7 @@ StatusOr<S3Credentials> ParseSharedCredentials(std::string_view text, std::strin
     pos = end + 1;
     ++line_no;
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
-    std::string_view line = Trim(raw);
+    std::string_view line = TrimAsciiWhitespace(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') {
       if (end == text.size()) break;
       continue;
@@ -70,7 +58,7 @@ StatusOr<S3Credentials> ParseSharedCredentials(std::string_view text, std::strin
         return absl::InvalidArgumentError(
             StrCat(where(), "unterminated section header (expected '[profile-name]')"));
       }
-      std::string_view name = Trim(line.substr(1, line.size() - 2));
+      std::string_view name = TrimAsciiWhitespace(line.substr(1, line.size() - 2));
       if (!ValidProfileName(name)) {
         return absl::InvalidArgumentError(
             StrCat(where(), "bad profile name in section header (expected '[profile-name]')"));
@@ -84,8 +72,8 @@ StatusOr<S3Credentials> ParseSharedCredentials(std::string_view text, std::strin
         return absl::InvalidArgumentError(
             StrCat(where(), "expected 'key = value' or '[profile-name]'"));
       }
-      std::string key = ToLower(Trim(line.substr(0, eq)));
-      std::string_view value = Trim(line.substr(eq + 1));
+      std::string key = AsciiLowercase(TrimAsciiWhitespace(line.substr(0, eq)));
+      std::string_view value = TrimAsciiWhitespace(line.substr(eq + 1));
       if (key.empty()) {
         return absl::InvalidArgumentError(StrCat(where(), "empty key before '='"));
       }

@@ -29,6 +29,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/checkpoint.h>
 
+#include "command_util.h"
 #include "connection.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/status.h"
@@ -40,9 +41,6 @@ namespace {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 // An open store with all its column families; closes them in order.
 class OpenStore {
@@ -103,12 +101,8 @@ std::string StoreDirOf(const std::string& dir) {
   return dir;
 }
 
-std::string Get(const po::variables_map& values, const char* name) {
-  return values.count(name) ? values[name].as<std::string>() : "";
-}
-
 Status Require(const po::variables_map& values, const char* name) {
-  if (Get(values, name).empty()) return absl::InvalidArgumentError(std::string("--") + name + ": is required");
+  if (FlagValue(values, name).empty()) return absl::InvalidArgumentError(std::string("--") + name + ": is required");
   return absl::OkStatus();
 }
 
@@ -191,8 +185,8 @@ Status CreateBackup(const std::string& data_dir, const std::string& out) {
 Status Create(const po::variables_map& values) {
   ORGTRAIL_RETURN_IF_ERROR(Require(values, "data-dir"));
   ORGTRAIL_RETURN_IF_ERROR(Require(values, "out"));
-  const std::string data_dir = Get(values, "data-dir");
-  const std::string out = fs::absolute(Get(values, "out")).lexically_normal().string();
+  const std::string data_dir = FlagValue(values, "data-dir");
+  const std::string out = fs::absolute(FlagValue(values, "out")).lexically_normal().string();
   std::error_code ec;
   if (fs::exists(out, ec)) return absl::InvalidArgumentError("--out: '" + out + "' already exists");
   if (!fs::is_directory(fs::path(out).parent_path(), ec)) {
@@ -215,7 +209,7 @@ Status VerifyStore(const std::string& dir, const std::string& flag) {
 
 Status Verify(const po::variables_map& values) {
   ORGTRAIL_RETURN_IF_ERROR(Require(values, "dir"));
-  return VerifyStore(StoreDirOf(Get(values, "dir")), "--dir");
+  return VerifyStore(StoreDirOf(FlagValue(values, "dir")), "--dir");
 }
 
 Status CopyTree(const std::string& from, const std::string& to) {
@@ -239,8 +233,8 @@ Status CopyTree(const std::string& from, const std::string& to) {
 Status Restore(const po::variables_map& values) {
   ORGTRAIL_RETURN_IF_ERROR(Require(values, "from"));
   ORGTRAIL_RETURN_IF_ERROR(Require(values, "data-dir"));
-  const std::string from = Get(values, "from");
-  const std::string data_dir = fs::absolute(Get(values, "data-dir")).lexically_normal().string();
+  const std::string from = FlagValue(values, "from");
+  const std::string data_dir = fs::absolute(FlagValue(values, "data-dir")).lexically_normal().string();
   std::error_code ec;
   if (fs::exists(data_dir, ec) && !(fs::is_directory(data_dir, ec) && fs::is_empty(data_dir, ec))) {
     return absl::InvalidArgumentError("--data-dir: '" + data_dir +

@@ -18,6 +18,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "command_util.h"
 #include "connection.h"
 #include "events_format.h"
 #include "events_verify.h"
@@ -31,24 +32,10 @@ namespace {
 
 namespace po = boost::program_options;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 int UsageError(const char* command, const Status& status) {
   std::fprintf(stderr, "orgtrailctl %s: %s\n", command, std::string(status.message()).c_str());
   return kExitUsage;
-}
-
-// Parses argv; returns -1 to continue, or the exit status.
-int ParseArgs(int argc, const char* const* argv, const BinaryInfo& info,
-              const po::options_description& options, po::variables_map* values,
-              const po::positional_options_description* positional = nullptr) {
-  auto outcome =
-      ParseCommandLine(argc, argv, info, options, values, ConnectionEnvOptions(), positional);
-  if (!outcome.ok()) return UsageError(argv[0], outcome.status());
-  if (*outcome == ParseOutcome::kExitSuccess) return kExitOk;
-  return -1;
 }
 
 bool AllDigits(std::string_view text) {

@@ -14,6 +14,7 @@
 #include <boost/program_options.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "command_util.h"
 #include "connection.h"
 #include "events_format.h"
 #include "findings_format.h"
@@ -24,11 +25,6 @@ namespace orgtrail::cli {
 namespace {
 
 namespace po = boost::program_options;
-
-int Fail(const std::string& message, int code) {
-  std::fprintf(stderr, "orgtrailctl findings: %s\n", message.c_str());
-  return code;
-}
 
 volatile std::sig_atomic_t g_interrupted = 0;
 void OnInterrupt(int) { g_interrupted = 1; }
@@ -53,22 +49,22 @@ int RunFindings(int argc, const char* const* argv) {
                   "orgtrailctl findings [--after N] [--rule ID] [--min-level LEVEL] [--max-items N] [--follow] "
                   "--ca CA --cert CERT --key KEY [--collector HOST:PORT]"};
   auto outcome = ParseCommandLine(argc, argv, info, options, &values, ConnectionEnvOptions());
-  if (!outcome.ok()) return Fail(std::string(outcome.status().message()), 2);
+  if (!outcome.ok()) return ReportFailure("findings", std::string(outcome.status().message()), 2);
   if (*outcome == ParseOutcome::kExitSuccess) return 0;
   const uint32_t max_items = values["max-items"].as<uint32_t>();
-  if (max_items < 1 || max_items > 100000) return Fail("--max-items: expected 1 to 100000", 2);
+  if (max_items < 1 || max_items > 100000) return ReportFailure("findings", "--max-items: expected 1 to 100000", 2);
   const std::string level = values["min-level"].as<std::string>();
   if (!level.empty() && level != "informational" && level != "low" && level != "medium" && level != "high" &&
       level != "critical") {
-    return Fail("--min-level: expected informational|low|medium|high|critical, got '" + level + "'", 2);
+    return ReportFailure("findings", "--min-level: expected informational|low|medium|high|critical, got '" + level + "'", 2);
   }
   const bool follow = values["follow"].as<bool>();
   const uint32_t follow_seconds = values["follow-seconds"].as<uint32_t>();
-  if (follow_seconds > 0 && !follow) return Fail("--follow-seconds: needs --follow", 2);
+  if (follow_seconds > 0 && !follow) return ReportFailure("findings", "--follow-seconds: needs --follow", 2);
   auto connection = ConnectionOptionsFromValues(values);
-  if (!connection.ok()) return Fail(std::string(connection.status().message()), 2);
+  if (!connection.ok()) return ReportFailure("findings", std::string(connection.status().message()), 2);
   auto channel = MakeCollectorChannel(*connection);
-  if (!channel.ok()) return Fail(std::string(channel.status().message()), 2);
+  if (!channel.ok()) return ReportFailure("findings", std::string(channel.status().message()), 2);
   auto stub = v1::Findings::NewStub(*channel);
 
   std::signal(SIGINT, OnInterrupt);
@@ -86,7 +82,7 @@ int RunFindings(int argc, const char* const* argv) {
     grpc::ClientContext context;
     SetDeadline(*connection, &context);
     const grpc::Status status = stub->ListFindings(&context, request, &response);
-    if (!status.ok()) return Fail(DescribeRpcError(*connection, status), 1);
+    if (!status.ok()) return ReportFailure("findings", DescribeRpcError(*connection, status), 1);
     bool truncated = false;
     uint64_t last_shown = 0;
     for (const v1::Finding& f : response.findings()) {

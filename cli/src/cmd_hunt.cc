@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "command_util.h"
 #include "connection.h"
 #include "events_format.h"
 #include "findings_format.h"
@@ -28,11 +29,6 @@ namespace orgtrail::cli {
 namespace {
 
 namespace po = boost::program_options;
-
-int Fail(const std::string& message, int code) {
-  std::fprintf(stderr, "orgtrailctl hunt: %s\n", message.c_str());
-  return code;
-}
 
 // Every *.yml / *.yaml under the folders, sorted, as HuntRules.
 StatusOr<std::vector<v1::HuntRule>> ReadRules(const std::vector<std::string>& folders) {
@@ -75,7 +71,7 @@ void PrintProgress(const v1::HuntProgress& p, bool final_line) {
 // The same rules over the exported files, here (hunt_archive.h).
 int HuntExportRoot(const v1::HuntRequest& request, const std::string& export_root) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(export_root, ec)) return Fail("--export-root: '" + export_root + "' is not a folder", 2);
+  if (!std::filesystem::is_directory(export_root, ec)) return ReportFailure("hunt", "--export-root: '" + export_root + "' is not a folder", 2);
   std::vector<std::pair<std::string, std::string>> texts;
   for (const v1::HuntRule& r : request.rules()) texts.emplace_back(r.file(), r.yaml());
   detections::LoadReport report;
@@ -86,7 +82,7 @@ int HuntExportRoot(const v1::HuntRequest& request, const std::string& export_roo
     for (const detections::RefusedRule& r : report.refused) {
       refused += "\n  " + r.file + (r.id.empty() ? "" : " (" + r.id + ")") + ": " + r.reason;
     }
-    return Fail("rules that cannot run:" + refused, 2);
+    return ReportFailure("hunt", "rules that cannot run:" + refused, 2);
   }
   const detections::RuleSet& rules = *loaded;
   std::map<std::string, std::string> rule_files;
@@ -127,38 +123,38 @@ int RunHunt(int argc, const char* const* argv) {
                   "orgtrailctl hunt --rules DIR [--start-time T] [--end-time T] [--accounts A,B] "
                   "(--export-root DIR | --ca CA --cert CERT --key KEY [--collector HOST:PORT])"};
   auto outcome = ParseCommandLine(argc, argv, info, options, &values, ConnectionEnvOptions());
-  if (!outcome.ok()) return Fail(std::string(outcome.status().message()), 2);
+  if (!outcome.ok()) return ReportFailure("hunt", std::string(outcome.status().message()), 2);
   if (*outcome == ParseOutcome::kExitSuccess) return 0;
-  if (values.count("rules") == 0) return Fail("--rules: required", 2);
+  if (values.count("rules") == 0) return ReportFailure("hunt", "--rules: required", 2);
   v1::HuntRequest request;
   auto rules = ReadRules(values["rules"].as<std::vector<std::string>>());
-  if (!rules.ok()) return Fail(std::string(rules.status().message()), 2);
+  if (!rules.ok()) return ReportFailure("hunt", std::string(rules.status().message()), 2);
   for (auto& rule : *rules) *request.add_rules() = std::move(rule);
   for (const char* name : {"start-time", "end-time"}) {
     if (values.count(name) == 0) continue;
     auto time = ParseCliTime(std::string("--") + name, values[name].as<std::string>());
-    if (!time.ok()) return Fail(std::string(time.status().message()), 2);
+    if (!time.ok()) return ReportFailure("hunt", std::string(time.status().message()), 2);
     if (std::string(name) == "start-time") request.set_start_time_us(*time);
     else request.set_end_time_us(*time);
   }
   if (request.end_time_us() != 0 && request.start_time_us() > request.end_time_us()) {
-    return Fail("--start-time: is after --end-time", 2);
+    return ReportFailure("hunt", "--start-time: is after --end-time", 2);
   }
   if (values.count("accounts")) {
     for (const auto& item : values["accounts"].as<std::vector<std::string>>()) {
       std::stringstream parts(item);
       for (std::string account; std::getline(parts, account, ',');) {
         if (account.empty()) continue;
-        if (Status s = CheckAccountId("--accounts", account); !s.ok()) return Fail(std::string(s.message()), 2);
+        if (Status s = CheckAccountId("--accounts", account); !s.ok()) return ReportFailure("hunt", std::string(s.message()), 2);
         request.add_account_ids(account);
       }
     }
   }
   if (values.count("export-root")) return HuntExportRoot(request, values["export-root"].as<std::string>());
   auto connection = ConnectionOptionsFromValues(values);
-  if (!connection.ok()) return Fail(std::string(connection.status().message()), 2);
+  if (!connection.ok()) return ReportFailure("hunt", std::string(connection.status().message()), 2);
   auto channel = MakeCollectorChannel(*connection);
-  if (!channel.ok()) return Fail(std::string(channel.status().message()), 2);
+  if (!channel.ok()) return ReportFailure("hunt", std::string(channel.status().message()), 2);
   auto stub = v1::Findings::NewStub(*channel);
   grpc::ClientContext context;  // no deadline: a hunt over years of history takes its time
   auto reader = stub->Hunt(&context, request);
@@ -173,8 +169,8 @@ int RunHunt(int argc, const char* const* argv) {
   }
   const grpc::Status status = reader->Finish();
   if (tty) std::fprintf(stderr, "\n");
-  if (!status.ok()) return Fail(DescribeRpcError(*connection, status), 1);
-  if (!last.done()) return Fail("the hunt ended before it scanned the whole range", 1);
+  if (!status.ok()) return ReportFailure("hunt", DescribeRpcError(*connection, status), 1);
+  if (!last.done()) return ReportFailure("hunt", "the hunt ended before it scanned the whole range", 1);
   PrintProgress(last, true);
   return 0;
 }

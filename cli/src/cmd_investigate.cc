@@ -20,7 +20,9 @@
 #include <boost/program_options.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "command_util.h"
 #include "connection.h"
+#include "events_format.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/filter_pattern.h"
 #include "orgtrail/common/logger.h"
@@ -32,28 +34,10 @@ namespace orgtrail::cli {
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 int Usage(const char* command, const std::string& message) {
   std::fprintf(stderr, "orgtrailctl %s: %s\n", command, message.c_str());
   return kExitUsage;
-}
-
-int ParseArgs(int argc, const char* const* argv, const BinaryInfo& info, const po::options_description& options,
-              po::variables_map* values, const po::positional_options_description* positional = nullptr) {
-  auto outcome = ParseCommandLine(argc, argv, info, options, values, ConnectionEnvOptions(), positional);
-  if (!outcome.ok()) return Usage(argv[0], std::string(outcome.status().message()));
-  if (*outcome == ParseOutcome::kExitSuccess) return kExitOk;
-  return -1;
-}
-
-std::string JsonQuoted(std::string_view text) {
-  std::string out = "\"";
-  AppendJsonEscaped(&out, text);
-  out += "\"";
-  return out;
 }
 
 // ---- tail ----
@@ -86,9 +70,9 @@ grpc::Status TailOnce(const ConnectionOptions& connection, const std::shared_ptr
         std::fputc('\n', stdout);
       } else {
         std::printf("{\"cursor\":%llu,\"eventID\":%s,\"account\":%s,\"region\":%s,\"event\":%s}\n",
-                    static_cast<unsigned long long>(event.commit_index()), JsonQuoted(event.event_id()).c_str(),
-                    JsonQuoted(event.meta().partition_account_id()).c_str(),
-                    JsonQuoted(event.meta().partition_region()).c_str(), event.cloudtrail_event().c_str());
+                    static_cast<unsigned long long>(event.commit_index()), JsonQuote(event.event_id()).c_str(),
+                    JsonQuote(event.meta().partition_account_id()).c_str(),
+                    JsonQuote(event.meta().partition_region()).c_str(), event.cloudtrail_event().c_str());
       }
       *cursor = event.commit_index();
       ++*printed;
@@ -154,8 +138,8 @@ std::string CellJson(const v1::SqlValue& value) {
   switch (value.value_case()) {
     case v1::SqlValue::kInteger: return std::to_string(value.integer());
     case v1::SqlValue::kReal: return CellText(value);
-    case v1::SqlValue::kText: return JsonQuoted(value.text());
-    case v1::SqlValue::kBlob: return JsonQuoted(CellText(value));
+    case v1::SqlValue::kText: return JsonQuote(value.text());
+    case v1::SqlValue::kBlob: return JsonQuote(CellText(value));
     default: return "null";
   }
 }
@@ -230,7 +214,7 @@ void PrintJson(const v1::SqlResponse& response) {
     std::printf("%s\n {", r ? "," : "");
     const auto& row = response.rows(r);
     for (int c = 0; c < response.columns_size() && c < row.values_size(); ++c) {
-      std::printf("%s%s:%s", c ? "," : "", JsonQuoted(response.columns(c)).c_str(), CellJson(row.values(c)).c_str());
+      std::printf("%s%s:%s", c ? "," : "", JsonQuote(response.columns(c)).c_str(), CellJson(row.values(c)).c_str());
     }
     std::printf("}");
   }

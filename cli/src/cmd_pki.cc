@@ -37,11 +37,8 @@ namespace {
 
 using pki_cli::CaDir;
 using pki_cli::FlagError;
-using pki_cli::Get;
 using pki_cli::GetList;
 using pki_cli::IssuedBy;
-using pki_cli::kExitOk;
-using pki_cli::kExitUsage;
 using pki_cli::kMicrosPerSecond;
 using pki_cli::LoadCaDir;
 using pki_cli::PkiCommand;
@@ -103,8 +100,8 @@ struct OutputPaths {
 
 OutputPaths ResolveOutputs(const po::variables_map& values, const std::string& dir, const std::string& stem) {
   OutputPaths out;
-  out.cert = Get(values, "out-cert");
-  out.key = Get(values, "out-key");
+  out.cert = FlagValue(values, "out-cert");
+  out.key = FlagValue(values, "out-key");
   if (out.cert.empty()) out.cert = dir + "/" + stem + ".crt";
   if (out.key.empty()) out.key = dir + "/" + stem + ".key";
   return out;
@@ -180,9 +177,9 @@ class InitCa final : public PkiCommand {
   Status Execute(const po::variables_map& values) override {
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "dir"));
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "org"));
-    const std::string dir = Get(values, "dir");
+    const std::string dir = FlagValue(values, "dir");
     CaOptions options;
-    options.trust_domain = Get(values, "org");
+    options.trust_domain = FlagValue(values, "org");
     options.validity_days = values["validity-days"].as<int64_t>();
     ORGTRAIL_RETURN_IF_ERROR(CheckValidityDays(options.validity_days));
     auto key_type = ParseKeyType(values["key-type"].as<std::string>());
@@ -225,7 +222,7 @@ class IssueCollector final : public PkiCommand {
     AddIssueOptions(options, 365);
   }
   Status Execute(const po::variables_map& values) override {
-    const std::string name = Get(values, "name");
+    const std::string name = FlagValue(values, "name");
     ORGTRAIL_RETURN_IF_ERROR(CheckName("name", name));
     CertOptions options;
     ORGTRAIL_RETURN_IF_ERROR(BaseOptions(values, &options));
@@ -236,7 +233,7 @@ class IssueCollector final : public PkiCommand {
     }
     for (const auto& dns : options.dns_sans) ORGTRAIL_RETURN_IF_ERROR(CheckDnsName(dns));
     for (const auto& ip : options.ip_sans) ORGTRAIL_RETURN_IF_ERROR(CheckIpAddress(ip));
-    auto ca = LoadCaDir(Get(values, "dir"));
+    auto ca = LoadCaDir(FlagValue(values, "dir"));
     if (!ca.ok()) return ca.status();
     const std::string id = "spiffe://" + ca->trust_domain + "/collector/" + name;
     ORGTRAIL_RETURN_IF_ERROR(WithFlag("name", CheckSpiffeId(id, ca->trust_domain)));
@@ -268,9 +265,9 @@ class IssueAgent final : public PkiCommand {
   Status Execute(const po::variables_map& values) override {
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "account"));
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "region"));
-    const std::string account = Get(values, "account");
-    const std::string region = Get(values, "region");
-    const std::string name = Get(values, "name");
+    const std::string account = FlagValue(values, "account");
+    const std::string region = FlagValue(values, "region");
+    const std::string name = FlagValue(values, "name");
     ORGTRAIL_RETURN_IF_ERROR(CheckAccountId("--account", account));
     ORGTRAIL_RETURN_IF_ERROR(CheckRegion("--region", region));
     ORGTRAIL_RETURN_IF_ERROR(CheckName("name", name));
@@ -279,7 +276,7 @@ class IssueAgent final : public PkiCommand {
     if (options.key_type == KeyType::kRsa2048) {
       return FlagError("key-type", "agents sign batches with ecdsa-p256 or ed25519 keys");
     }
-    auto ca = LoadCaDir(Get(values, "dir"));
+    auto ca = LoadCaDir(FlagValue(values, "dir"));
     if (!ca.ok()) return ca.status();
     const std::string id = "spiffe://" + ca->trust_domain + "/account/" + account + "/region/" +
                            region + "/agent/" + name;
@@ -314,15 +311,15 @@ class IssuePerson final : public PkiCommand {
   }
   Status Execute(const po::variables_map& values) override {
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "name"));
-    const std::string name = Get(values, "name");
+    const std::string name = FlagValue(values, "name");
     ORGTRAIL_RETURN_IF_ERROR(CheckName("name", name));
-    const std::string account = account_scope_ ? Get(values, "account") : "";
+    const std::string account = account_scope_ ? FlagValue(values, "account") : "";
     if (account_scope_ && values.count("account")) {
       ORGTRAIL_RETURN_IF_ERROR(CheckAccountId("--account", account));
     }
     CertOptions options;
     ORGTRAIL_RETURN_IF_ERROR(BaseOptions(values, &options));
-    auto ca = LoadCaDir(Get(values, "dir"));
+    auto ca = LoadCaDir(FlagValue(values, "dir"));
     if (!ca.ok()) return ca.status();
     std::string path = account.empty() ? "/" + role_ + "/" + name : "/account/" + account + "/" + role_ + "/" + name;
     const std::string id = "spiffe://" + ca->trust_domain + path;
@@ -360,9 +357,9 @@ class Renew final : public PkiCommand {
   Status Execute(const po::variables_map& values) override {
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "cert"));
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "key"));
-    const std::string cert_path = Get(values, "cert");
-    const std::string key_path = Get(values, "key");
-    auto ca = LoadCaDir(Get(values, "dir"));
+    const std::string cert_path = FlagValue(values, "cert");
+    const std::string key_path = FlagValue(values, "key");
+    auto ca = LoadCaDir(FlagValue(values, "dir"));
     if (!ca.ok()) return ca.status();
     auto cert = ReadKeyAndCert("", cert_path);
     if (!cert.ok()) return WithFlag("cert", cert.status());
@@ -397,7 +394,7 @@ class Show final : public PkiCommand {
   void AddPositional(po::positional_options_description& positional) override { positional.add("path", 1); }
   Status Execute(const po::variables_map& values) override {
     ORGTRAIL_RETURN_IF_ERROR(RequireFlag(values, "path"));
-    const std::string path = Get(values, "path");
+    const std::string path = FlagValue(values, "path");
     auto pem = ReadFile(path);
     if (!pem.ok()) return absl::FailedPreconditionError(std::string(pem.status().message()));
     auto text = DescribeCertificate(*pem);
@@ -413,7 +410,7 @@ class Show final : public PkiCommand {
       std::printf("identity:      none (%s)\n", std::string(id.status().message()).c_str());
     }
     if (!values.count("ca")) return absl::OkStatus();
-    auto ca = ReadFile(Get(values, "ca"));
+    auto ca = ReadFile(FlagValue(values, "ca"));
     if (!ca.ok()) return WithFlag("ca", ca.status());
     Status chain = VerifyCertificateChain(*pem, *ca);
     std::printf("chain:         %s\n", chain.ok() ? "OK" : std::string(chain.message()).c_str());

@@ -76,7 +76,7 @@ class Revoke final : public PkiCommand {
       serials.push_back(*serial);
       names.emplace_back();
     }
-    auto ca = LoadCaDir(Get(values, "dir"));
+    auto ca = LoadCaDir(FlagValue(values, "dir"));
     if (!ca.ok()) return ca.status();
     for (const std::string& path : certs) {
       auto described = DescribeCert(*ca, path);
@@ -85,7 +85,7 @@ class Revoke final : public PkiCommand {
       names.push_back(described->second);
     }
 
-    const std::string crl_path = values.count("crl") ? Get(values, "crl") : ca->dir + "/crl.pem";
+    const std::string crl_path = values.count("crl") ? FlagValue(values, "crl") : ca->dir + "/crl.pem";
     std::optional<Crl> previous;
     std::error_code ec;
     if (std::filesystem::exists(crl_path, ec)) {

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "command_util.h"
 #include "connection.h"
 #include "events_format.h"
 #include "orgtrail/common/config.h"
@@ -35,11 +36,6 @@ std::string RefusedLine(const v1::RefusedEvent& r) {
          ",\"rawJson\":" + JsonQuote(r.raw_json()) + "}";
 }
 
-int Fail(const std::string& message, int code) {
-  std::fprintf(stderr, "orgtrailctl list-refused: %s\n", message.c_str());
-  return code;
-}
-
 }  // namespace
 
 int RunListRefused(int argc, const char* const* argv) {
@@ -56,20 +52,20 @@ int RunListRefused(int argc, const char* const* argv) {
                   "orgtrailctl list-refused [--agent SPIFFE_ID] [--identity-violations] [--max-items N] "
                   "--ca CA --cert CERT --key KEY [--collector HOST:PORT]"};
   auto outcome = ParseCommandLine(argc, argv, info, options, &values, ConnectionEnvOptions());
-  if (!outcome.ok()) return Fail(std::string(outcome.status().message()), 2);
+  if (!outcome.ok()) return ReportFailure("list-refused", std::string(outcome.status().message()), 2);
   if (*outcome == ParseOutcome::kExitSuccess) return 0;
   const uint32_t max_items = values["max-items"].as<uint32_t>();
   if (max_items < 1 || max_items > 1000) {
-    return Fail("--max-items: expected 1 to 1000, got " + std::to_string(max_items), 2);
+    return ReportFailure("list-refused", "--max-items: expected 1 to 1000, got " + std::to_string(max_items), 2);
   }
   const std::string agent = values["agent"].as<std::string>();
   if (!agent.empty() && agent.rfind("spiffe://", 0) != 0) {
-    return Fail("--agent: expected an agent's SPIFFE ID (spiffe://<org>/account/...), got '" + agent + "'", 2);
+    return ReportFailure("list-refused", "--agent: expected an agent's SPIFFE ID (spiffe://<org>/account/...), got '" + agent + "'", 2);
   }
   auto connection = ConnectionOptionsFromValues(values);
-  if (!connection.ok()) return Fail(std::string(connection.status().message()), 2);
+  if (!connection.ok()) return ReportFailure("list-refused", std::string(connection.status().message()), 2);
   auto channel = MakeCollectorChannel(*connection);
-  if (!channel.ok()) return Fail(std::string(channel.status().message()), 2);
+  if (!channel.ok()) return ReportFailure("list-refused", std::string(channel.status().message()), 2);
   auto stub = v1::Query::NewStub(*channel);
   v1::ListRefusedRequest request;
   request.set_max_items(max_items);
@@ -79,7 +75,7 @@ int RunListRefused(int argc, const char* const* argv) {
   grpc::ClientContext context;
   SetDeadline(*connection, &context);
   const grpc::Status status = stub->ListRefused(&context, request, &response);
-  if (!status.ok()) return Fail(DescribeRpcError(*connection, status), 1);
+  if (!status.ok()) return ReportFailure("list-refused", DescribeRpcError(*connection, status), 1);
   for (const auto& refused : response.refused()) std::printf("%s\n", RefusedLine(refused).c_str());
   std::fprintf(stderr, "%d refused event(s) listed; %llu recorded since the store was created\n",
                response.refused_size(), static_cast<unsigned long long>(response.refused_recorded()));

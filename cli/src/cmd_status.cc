@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "connection.h"
+#include "events_format.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/time_util.h"
@@ -19,26 +20,20 @@ namespace {
 
 namespace po = boost::program_options;
 
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  AppendJsonEscaped(&out, text);
-  return out + "\"";
-}
-
 std::string Time(int64_t us) { return us > 0 ? FormatRfc3339Seconds(us) : ""; }
 
 std::string StatusJson(const v1::GetStatusResponse& s) {
-  std::string out = "{\n  \"CollectorId\": " + Quote(s.collector_id()) + ",\n  \"Version\": " + Quote(s.version()) +
+  std::string out = "{\n  \"CollectorId\": " + JsonQuote(s.collector_id()) + ",\n  \"Version\": " + JsonQuote(s.version()) +
                     ",\n  \"Healthy\": " + (s.healthy() ? "true" : "false") +
-                    ",\n  \"HealthReason\": " + Quote(s.health_reason()) +
-                    ",\n  \"HomeRegion\": " + Quote(s.home_region()) +
+                    ",\n  \"HealthReason\": " + JsonQuote(s.health_reason()) +
+                    ",\n  \"HomeRegion\": " + JsonQuote(s.home_region()) +
                     ",\n  \"EventsStored\": " + std::to_string(s.events_stored()) + ",\n  \"Agents\": [";
   for (int i = 0; i < s.agents_size(); ++i) {
     const v1::AgentStatus& a = s.agents(i);
-    out += std::string(i ? "," : "") + "\n    {\"AgentId\": " + Quote(a.agent_id()) +
-           ", \"AccountId\": " + Quote(a.account_id()) + ", \"Region\": " + Quote(a.region()) +
+    out += std::string(i ? "," : "") + "\n    {\"AgentId\": " + JsonQuote(a.agent_id()) +
+           ", \"AccountId\": " + JsonQuote(a.account_id()) + ", \"Region\": " + JsonQuote(a.region()) +
            ", \"HighWaterSequence\": " + std::to_string(a.high_water_sequence()) +
-           ", \"Epoch\": " + std::to_string(a.epoch()) + ", \"LastSeen\": " + Quote(Time(a.last_seen_us())) +
+           ", \"Epoch\": " + std::to_string(a.epoch()) + ", \"LastSeen\": " + JsonQuote(Time(a.last_seen_us())) +
            ", \"Connected\": " + (a.connected() ? "true" : "false") +
            ", \"EventsStored\": " + std::to_string(a.events_stored()) + "}";
   }

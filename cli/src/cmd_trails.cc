@@ -18,7 +18,9 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "command_util.h"
 #include "connection.h"
+#include "events_format.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/selectors.h"
@@ -32,9 +34,6 @@ namespace po = boost::program_options;
 using google::protobuf::ListValue;
 using google::protobuf::Value;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 int UsageError(const std::string& command, const std::string& message) {
   std::fprintf(stderr, "orgtrailctl %s: %s\n", command.c_str(), message.c_str());
@@ -43,20 +42,13 @@ int UsageError(const std::string& command, const std::string& message) {
 
 // ---------------------------------------------------------------- JSON output
 
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  AppendJsonEscaped(&out, text);
-  out += '"';
-  return out;
-}
-
 class JsonObject {
  public:
-  JsonObject& Str(const char* key, std::string_view value) { return Raw(key, Quote(value)); }
+  JsonObject& Str(const char* key, std::string_view value) { return Raw(key, JsonQuote(value)); }
   JsonObject& Bool(const char* key, bool value) { return Raw(key, value ? "true" : "false"); }
   JsonObject& Raw(const char* key, const std::string& json) {
     if (!body_.empty()) body_ += ", ";
-    body_ += Quote(key) + ": " + json;
+    body_ += JsonQuote(key) + ": " + json;
     return *this;
   }
   std::string Done() const { return "{" + body_ + "}"; }
@@ -67,7 +59,7 @@ class JsonObject {
 
 std::string StringArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
   std::string out = "[";
-  for (int i = 0; i < values.size(); ++i) out += (i ? ", " : "") + Quote(values[i]);
+  for (int i = 0; i < values.size(); ++i) out += (i ? ", " : "") + JsonQuote(values[i]);
   return out + "]";
 }
 
@@ -155,7 +147,7 @@ std::string SelectorsResponseJson(const v1::GetEventSelectorsResponse& r) {
 }
 
 std::string TimeOrNull(int64_t micros) {
-  return micros > 0 ? Quote(FormatRfc3339Seconds(micros)) : "null";
+  return micros > 0 ? JsonQuote(FormatRfc3339Seconds(micros)) : "null";
 }
 
 // ---------------------------------------------------------------- JSON input
@@ -456,9 +448,9 @@ int ByName(TrailCommand& c) {
               .Raw("StartLoggingTime", TimeOrNull(s.start_logging_time_us()))
               .Raw("StopLoggingTime", TimeOrNull(s.stop_logging_time_us()))
               .Raw("LatestDeliveryTime", TimeOrNull(s.latest_delivery_time_us()))
-              .Raw("LatestDeliveryError", s.latest_delivery_error().empty() ? "null" : Quote(s.latest_delivery_error()))
+              .Raw("LatestDeliveryError", s.latest_delivery_error().empty() ? "null" : JsonQuote(s.latest_delivery_error()))
               .Raw("LatestDigestDeliveryTime", TimeOrNull(s.latest_digest_delivery_time_us()))
-              .Raw("LatestDigestDeliveryError", s.latest_digest_delivery_error().empty() ? "null" : Quote(s.latest_digest_delivery_error()))
+              .Raw("LatestDigestDeliveryError", s.latest_digest_delivery_error().empty() ? "null" : JsonQuote(s.latest_digest_delivery_error()))
               .Done();
   }
   if (!status.ok()) return Fail(c, status);

@@ -7,10 +7,6 @@
 
 namespace orgtrail::cli::pki_cli {
 
-std::string Get(const po::variables_map& values, const char* name) {
-  return values.count(name) ? values[name].as<std::string>() : "";
-}
-
 std::vector<std::string> GetList(const po::variables_map& values, const char* name) {
   return values.count(name) ? values[name].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
@@ -26,7 +22,7 @@ Status WithFlag(std::string_view flag, const Status& status) {
 }
 
 Status RequireFlag(const po::variables_map& values, const char* name) {
-  if (Get(values, name).empty()) return FlagError(name, "is required");
+  if (FlagValue(values, name).empty()) return FlagError(name, "is required");
   return absl::OkStatus();
 }
 

@@ -20,14 +20,12 @@
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/status.h"
+#include "command_util.h"
 
 namespace orgtrail::cli::pki_cli {
 
 namespace po = boost::program_options;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 constexpr int64_t kMicrosPerSecond = 1000000;
 
 // A usage error (exit 2) or a runtime failure (exit 1) with its message.
@@ -83,7 +81,6 @@ class PkiCommand {
 
 // ---- flag values and checks -------------------------------------------
 
-std::string Get(const po::variables_map& values, const char* name);
 std::vector<std::string> GetList(const po::variables_map& values, const char* name);
 // INVALID_ARGUMENT "--<flag>: <what>".
 Status FlagError(std::string_view flag, std::string_view what);

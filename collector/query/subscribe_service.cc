@@ -15,7 +15,7 @@ namespace {
 constexpr int kMaxEventsPerMessage = 100;
 constexpr size_t kMaxBytesPerMessage = 1u << 20;
 
-const char* OutcomeOf(const grpc::Status& status) {
+const char* SubscribeOutcomeOf(const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::OK: return "ok";
     case grpc::StatusCode::PERMISSION_DENIED:
@@ -65,7 +65,7 @@ grpc::Status InvestigationsService::Authorize(const grpc::ServerContext& context
 
 void InvestigationsService::CountOutcome(const char* method, const grpc::Status& status) {
   metrics_->GetCounter("orgtrail_investigation_requests_total", "Investigations RPCs by method and outcome",
-                       {{"method", method}, {"outcome", OutcomeOf(status)}})
+                       {{"method", method}, {"outcome", SubscribeOutcomeOf(status)}})
       ->Increment();
 }
 

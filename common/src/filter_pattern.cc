@@ -14,23 +14,11 @@
 #include <vector>
 
 #include "filter_pattern_glob.h"
+#include "orgtrail/common/str_cat.h"
 #include "filter_pattern_node.h"
 
 namespace orgtrail {
 namespace {
-
-// String concatenation over std::string_view, strings and numbers.
-void AppendPiece(std::string* out, std::string_view piece) { out->append(piece.data(), piece.size()); }
-void AppendPiece(std::string* out, const char* piece) { out->append(piece); }
-void AppendPiece(std::string* out, const std::string& piece) { out->append(piece); }
-template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T>>>
-void AppendPiece(std::string* out, T number) { out->append(std::to_string(number)); }
-template <typename... Pieces>
-std::string StrCat(const Pieces&... pieces) {
-  std::string out;
-  (AppendPiece(&out, pieces), ...);
-  return out;
-}
 
 using filter_pattern_internal::BuildGlob;
 using filter_pattern_internal::CompareOp;
@@ -39,7 +27,7 @@ using Node = FilterPattern::Node;
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-bool IsNameChar(char c) {
+bool IsFieldNameChar(char c) {
   unsigned char u = static_cast<unsigned char>(c);
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '@' || c == ':' || u >= 0x80;
@@ -261,7 +249,7 @@ class PatternParser {
       if (Peek() == '.') {
         ++pos_;
         size_t name_start = pos_;
-        while (!AtEnd() && IsNameChar(Peek())) ++pos_;
+        while (!AtEnd() && IsFieldNameChar(Peek())) ++pos_;
         if (pos_ == name_start) return Error(pos_, StrCat("expected a field name after '.' but found ", Describe(pos_)));
         PathStep step;
         step.name = std::string(text_.substr(name_start, pos_ - name_start));
@@ -356,7 +344,7 @@ class PatternParser {
                                           selector, " but found '", word, "'"));
     }
     // The keyword must end here.
-    if (!AtEnd() && IsNameChar(Peek())) return Error(pos_, StrCat("unexpected ", Describe(pos_), " after the keyword"));
+    if (!AtEnd() && IsFieldNameChar(Peek())) return Error(pos_, StrCat("unexpected ", Describe(pos_), " after the keyword"));
     return node;
   }
 

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "orgtrail/common/time_util.h"
 #include "pki_internal.h"
 
 namespace orgtrail {
@@ -67,7 +68,7 @@ Status Invalid(std::string_view uri, std::string_view why) {
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool IsNameChar(char c) {
+bool IsSpiffePathChar(char c) {
   return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == '-';
 }
 
@@ -82,7 +83,7 @@ bool IsValidTrustDomain(std::string_view td) {
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength || name == "." || name == "..") return false;
   for (char c : name) {
-    if (!IsNameChar(c)) return false;
+    if (!IsSpiffePathChar(c)) return false;
   }
   return true;
 }
@@ -142,7 +143,7 @@ Status CheckPathSegments(std::string_view uri, const std::vector<std::string_vie
     if (segment == "." || segment == "..") return Invalid(uri, "'.' or '..' path segment");
     for (char c : segment) {
       if (c == '%') return Invalid(uri, "percent-encoding is not allowed");
-      if (!IsNameChar(c)) return Invalid(uri, "path may only contain [A-Za-z0-9._-] and '/'");
+      if (!IsSpiffePathChar(c)) return Invalid(uri, "path may only contain [A-Za-z0-9._-] and '/'");
     }
   }
   return absl::OkStatus();
@@ -184,11 +185,6 @@ Status ClassifyPath(std::string_view uri, const std::vector<std::string_view>& s
                  "/collector/<name>");
 }
 
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 StatusOr<X509Ptr> ParseCertificate(std::string_view pem) {
   if (pem.empty()) return absl::InvalidArgumentError("empty certificate");

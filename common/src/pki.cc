@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "orgtrail/common/time_util.h"
 #include "pki_internal.h"
 
 namespace orgtrail {
@@ -42,11 +43,6 @@ constexpr int64_t kMaxValidityDays = 36500;
 constexpr size_t kMaxSanLength = 2048;
 constexpr size_t kMaxSans = 64;
 
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 StatusOr<PkeyPtr> GenerateKey(KeyType type) {
   EVP_PKEY* key = nullptr;
