@@ -80,10 +80,30 @@ Requirement ChooseRequirement(const std::vector<Requirement>& reqs) {
   return best ? *best : Requirement{};
 }
 
+}  // namespace
+
+Status ReadRuleMetadata(const YAML::Node& doc, RuleMetadata* md) {
+  md->id = ScalarOr(doc, "id");
+  md->title = ScalarOr(doc, "title");
+  md->description = ScalarOr(doc, "description");
+  md->status = ScalarOr(doc, "status");
+  md->level = ScalarOr(doc, "level");
+  md->author = ScalarOr(doc, "author");
+  md->date = ScalarOr(doc, "date");
+  md->modified = ScalarOr(doc, "modified");
+  ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "references", &md->references));
+  ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "tags", &md->tags));
+  return StringList(doc, "falsepositives", &md->falsepositives);
+}
+
+std::string DocumentName(const YAML::Node& doc) { return doc.IsMap() ? ScalarOr(doc, "name") : ""; }
+
+namespace {
+
 StatusOr<std::unique_ptr<Rule>> CompileUnchecked(const YAML::Node& doc, const CompileOptions& options) {
   if (!doc.IsMap()) return absl::InvalidArgumentError("a rule must be a YAML map");
   if (doc["correlation"].IsDefined()) {
-    return absl::UnimplementedError("correlation rules are not supported yet (the engine matches single events)");
+    return absl::InvalidArgumentError("a Sigma correlation document, not a rule (load it with the rules: LoadRuleSet)");
   }
   if (doc["filter"].IsDefined() && !doc["detection"].IsDefined()) {
     return absl::InvalidArgumentError("a Sigma filter document, not a rule (load it with the rules: LoadRuleSet)");
@@ -92,19 +112,10 @@ StatusOr<std::unique_ptr<Rule>> CompileUnchecked(const YAML::Node& doc, const Co
     return absl::UnimplementedError("rule collections with 'action' (global/reset/repeat) are not supported");
   }
   RuleMetadata md;
-  md.id = ScalarOr(doc, "id");
-  md.title = ScalarOr(doc, "title");
+  ORGTRAIL_RETURN_IF_ERROR(ReadRuleMetadata(doc, &md));
   if (md.id.empty()) return absl::InvalidArgumentError("rule has no id (findings need one)");
   if (md.title.empty()) return absl::InvalidArgumentError("rule has no title");
-  md.description = ScalarOr(doc, "description");
-  md.status = ScalarOr(doc, "status");
-  md.level = ScalarOr(doc, "level");
-  md.author = ScalarOr(doc, "author");
-  md.date = ScalarOr(doc, "date");
-  md.modified = ScalarOr(doc, "modified");
-  ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "references", &md.references));
-  ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "tags", &md.tags));
-  ORGTRAIL_RETURN_IF_ERROR(StringList(doc, "falsepositives", &md.falsepositives));
+  md.name = DocumentName(doc);
   ORGTRAIL_RETURN_IF_ERROR(ReadCloudTrailLogsource(doc, &md.logsource));
   YAML::Node detection = doc["detection"];
   if (!detection.IsDefined()) return absl::InvalidArgumentError("rule has no detection");
@@ -176,10 +187,6 @@ StatusOr<std::unique_ptr<Rule>> CompileRuleNode(const YAML::Node& document, cons
   }
 }
 
-}  // namespace internal
-
-namespace {
-
 // One YAML document; INVALID_ARGUMENT with yaml-cpp's message when it does not parse.
 StatusOr<YAML::Node> ParseDocument(std::string_view yaml_text) {
   try {
@@ -189,16 +196,16 @@ StatusOr<YAML::Node> ParseDocument(std::string_view yaml_text) {
   }
 }
 
-}  // namespace
+}  // namespace internal
 
 StatusOr<std::unique_ptr<Rule>> CompileRule(std::string_view yaml_text, const CompileOptions& options) {
-  auto doc = ParseDocument(yaml_text);
+  auto doc = internal::ParseDocument(yaml_text);
   if (!doc.ok()) return doc.status();
   return internal::CompileRuleNode(*doc, options);
 }
 
 StatusOr<SigmaFilter> CompileFilter(std::string_view yaml_text, const CompileOptions& options) {
-  auto doc = ParseDocument(yaml_text);
+  auto doc = internal::ParseDocument(yaml_text);
   if (!doc.ok()) return doc.status();
   return internal::CompileFilterNode(*doc, options);
 }

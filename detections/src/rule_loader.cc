@@ -65,6 +65,21 @@ void LoadText(const std::string& file, const std::string& text, const LoadOption
   if (documents.empty()) return refuse("", "no YAML document");
   for (const YAML::Node& doc : documents) {
     std::string id = internal::DocumentId(doc);
+    if (internal::IsCorrelationDocument(doc)) {
+      auto correlation = internal::CompileCorrelationNode(doc);
+      if (!correlation.ok()) {
+        refuse(id.empty() ? internal::DocumentName(doc) : id, std::string(correlation.status().message()));
+        continue;
+      }
+      LoadedRule loaded{file, correlation->metadata.id, correlation->metadata.title};
+      Status added = set->AddCorrelation(std::move(*correlation));
+      if (!added.ok()) {
+        refuse(loaded.id, std::string(added.message()));
+      } else {
+        report->correlations.push_back(std::move(loaded));
+      }
+      continue;
+    }
     if (internal::IsFilterDocument(doc)) {
       auto filter = internal::CompileFilterNode(doc, options.compile);
       if (!filter.ok()) {
@@ -127,6 +142,18 @@ void ApplyFilters(std::vector<PendingFilter>* filters, RuleSet* set, LoadReport*
   }
 }
 
+// Resolves the correlations once every rule is loaded; a refused one leaves the report's
+// correlations and joins its refusals.
+void ResolveCorrelations(RuleSet* set, LoadReport* report) {
+  for (auto& [id, reason] : set->ResolveCorrelations()) {
+    auto it = std::find_if(report->correlations.begin(), report->correlations.end(),
+                           [&](const LoadedRule& c) { return c.id == id; });
+    std::string file = it == report->correlations.end() ? "" : it->file;
+    if (it != report->correlations.end()) report->correlations.erase(it);
+    report->refused.push_back(RefusedRule{file, id, reason});
+  }
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& folders, const LoadOptions& options,
@@ -139,6 +166,7 @@ StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& f
   std::vector<PendingFilter> filters;
   for (const std::string& file : files) LoadFile(file, options, set.get(), report, &filters);
   ApplyFilters(&filters, set.get(), report);
+  ResolveCorrelations(set.get(), report);
   return set;
 }
 
@@ -148,6 +176,7 @@ std::unique_ptr<RuleSet> LoadRuleSetFromTexts(const std::vector<std::pair<std::s
   std::vector<PendingFilter> filters;
   for (const auto& [name, text] : files) LoadText(name, text, options, set.get(), report, &filters);
   ApplyFilters(&filters, set.get(), report);
+  ResolveCorrelations(set.get(), report);
   return set;
 }
 

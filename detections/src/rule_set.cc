@@ -12,6 +12,14 @@ Status RuleSet::Add(std::unique_ptr<Rule> rule) {
   if (Find(rule->id()) != nullptr) {
     return absl::AlreadyExistsError(StrCat("a rule with id ", rule->id(), " is already loaded"));
   }
+  const std::string& name = rule->metadata().name;
+  if (!name.empty() && (names_.count(name) != 0 || (name != rule->id() && Find(name) != nullptr))) {
+    return absl::AlreadyExistsError(StrCat("the name ", name, " is already used by a loaded rule"));
+  }
+  if (names_.count(rule->id()) != 0) {
+    return absl::AlreadyExistsError(StrCat("the id ", rule->id(), " is already another rule's name"));
+  }
+  if (!name.empty()) names_[name] = rule->id();
   size_t index = rules_.size();
   by_id_.emplace(rule->id(), index);
   const Requirement& req = rule->requirement();
@@ -26,6 +34,26 @@ Status RuleSet::Add(std::unique_ptr<Rule> rule) {
     it = index_.end() - 1;
   }
   for (const std::string& value : req.values) it->by_value[value].push_back(index);
+  return absl::OkStatus();
+}
+
+Status RuleSet::AddCorrelation(CorrelationRule rule) {
+  auto taken = [&](const std::string& key) {
+    if (key.empty()) return false;
+    if (Find(key) != nullptr || names_.count(key) != 0) return true;
+    for (const auto& c : correlations_) {
+      if (c->metadata.id == key) return true;
+    }
+    return false;
+  };
+  if (taken(rule.metadata.id)) {
+    return absl::AlreadyExistsError(StrCat("a rule or correlation with id or name ", rule.metadata.id, " is already loaded"));
+  }
+  if (rule.name != rule.metadata.id && taken(rule.name)) {
+    return absl::AlreadyExistsError(StrCat("a rule or correlation with id or name ", rule.name, " is already loaded"));
+  }
+  if (!rule.name.empty()) names_[rule.name] = rule.metadata.id;
+  correlations_.push_back(std::make_unique<CorrelationRule>(std::move(rule)));
   return absl::OkStatus();
 }
 

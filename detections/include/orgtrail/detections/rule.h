@@ -22,6 +22,7 @@ namespace orgtrail::detections {
 
 struct RuleMetadata {
   std::string id;
+  std::string name;  // `name:`, how correlation rules may refer to the rule (may be empty)
   std::string title;
   std::string description;
   std::string status;

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "orgtrail/common/status.h"
+#include "orgtrail/detections/correlation.h"
 #include "orgtrail/detections/record.h"
 #include "orgtrail/detections/rule.h"
 
@@ -45,6 +47,7 @@ struct LoadReport {
   std::vector<LoadedRule> loaded;
   std::vector<RefusedRule> refused;   // rules and filters
   std::vector<LoadedRule> filters;    // Sigma filters applied (file, id, title)
+  std::vector<LoadedRule> correlations;  // correlation rules loaded (file, id, title)
 };
 
 struct LoadOptions {
@@ -75,6 +78,18 @@ class RuleSet {
   // How many rules are filed under an index field, and how many are evaluated for every record.
   size_t unindexed_count() const { return unindexed_.size(); }
 
+  // Correlation rules (correlation.h). A duplicate id or name, or one a rule already has, is
+  // refused with ALREADY_EXISTS. Their `rules` are resolved by ResolveCorrelations().
+  Status AddCorrelation(CorrelationRule rule);
+  const std::vector<std::unique_ptr<CorrelationRule>>& correlations() const { return correlations_; }
+  // Checks every correlation's `rules` (ids or names of loaded rules or correlations): one naming
+  // something not loaded, or part of a cycle or of a chain deeper than 16, is removed and
+  // returned as (id, reason); so are the ones that depend on it. Then decides which rules report.
+  std::vector<std::pair<std::string, std::string>> ResolveCorrelations();
+  // False for a rule or correlation used only by correlations without `generate: true` (Sigma's
+  // default): its matches feed them but are not findings of their own.
+  bool Reports(const std::string& id) const { return silent_.count(id) == 0; }
+
  private:
   struct FieldIndex {
     FieldPath path;
@@ -84,11 +99,15 @@ class RuleSet {
   std::unordered_map<std::string, size_t> by_id_;
   std::vector<FieldIndex> index_;
   std::vector<size_t> unindexed_;
+  std::map<std::string, std::string> names_;  // `name:` -> id, rules and correlations
+  std::vector<std::unique_ptr<CorrelationRule>> correlations_;
+  std::set<std::string> silent_;
 };
 
 // Loads every rule file under the folders. `report` is filled (it must not be null). Sigma filter
 // documents among them (a `filter` block naming rule ids) are applied to those rules once every
-// file is read; a filter naming a rule that is not loaded is refused.
+// file is read; a filter naming a rule that is not loaded is refused. Correlation documents are
+// loaded too (report->correlations) and resolved once every file is read.
 StatusOr<std::unique_ptr<RuleSet>> LoadRuleSet(const std::vector<std::string>& folders,
                                                const LoadOptions& options, LoadReport* report);
 // The same over files already read: (name for reports, YAML text) pairs, in the given order.
