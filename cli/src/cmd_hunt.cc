@@ -87,6 +87,7 @@ int HuntExportRoot(const v1::HuntRequest& request, const std::string& export_roo
   const detections::RuleSet& rules = *loaded;
   std::map<std::string, std::string> rule_files;
   for (const detections::LoadedRule& r : report.loaded) rule_files[r.id] = r.file;
+  for (const detections::LoadedRule& r : report.correlations) rule_files[r.id] = r.file;
   ArchiveHuntOptions options;
   options.export_root = export_root;
   options.start_us = request.start_time_us();
@@ -94,11 +95,15 @@ int HuntExportRoot(const v1::HuntRequest& request, const std::string& export_roo
   options.accounts.insert(request.account_ids().begin(), request.account_ids().end());
   options.progress = isatty(STDERR_FILENO) == 1;
   const ArchiveHuntResult result = HuntArchive(rules, rule_files, options);
-  std::fprintf(stderr, "%llu file(s), %llu events scanned, %llu finding(s), %zu rule(s)%s\n",
+  std::fprintf(stderr, "%llu file(s), %llu events scanned, %llu finding(s), %zu rule(s), %zu correlation(s)%s\n",
                static_cast<unsigned long long>(result.files), static_cast<unsigned long long>(result.events_scanned),
-               static_cast<unsigned long long>(result.findings), rules.size(),
+               static_cast<unsigned long long>(result.findings), rules.size(), rules.correlations().size(),
                result.unreadable_files > 0 ? (", " + std::to_string(result.unreadable_files) + " unreadable file(s)").c_str()
                                            : "");
+  if (result.correlations_skipped) {
+    return ReportFailure("hunt", "the correlation rules' matches exceed 256 MiB: correlations were not run; "
+                                 "narrow --start-time/--end-time or --accounts", 1);
+  }
   return result.unreadable_files > 0 ? 1 : 0;
 }
 

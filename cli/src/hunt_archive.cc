@@ -11,12 +11,15 @@
 #include "events_format.h"
 #include "findings_format.h"
 #include "orgtrail/common/time_util.h"
+#include "orgtrail/detections/correlation_state.h"
+#include "orgtrail/detections/finding.h"
 #include "validate_files.h"
 
 namespace orgtrail::cli {
 namespace {
 
 constexpr size_t kMaxLogFileBytes = size_t{1} << 30;  // gunzipped
+constexpr size_t kMaxHeldForCorrelationBytes = size_t{256} << 20;
 
 std::vector<std::string> LogFiles(const std::string& root) {
   std::vector<std::string> files;
@@ -38,6 +41,64 @@ std::string_view StringField(simdjson::dom::element record, const char* key) {
   return record[key].get(value) == simdjson::SUCCESS ? value : std::string_view();
 }
 
+std::string FileOf(const std::map<std::string, std::string>& rule_files, const std::string& id) {
+  auto it = rule_files.find(id);
+  return it == rule_files.end() ? std::string() : it->second;
+}
+
+void SetEventFields(simdjson::dom::element record, const std::string& account, int64_t time_us, v1::Finding* f) {
+  f->set_event_id(std::string(StringField(record, "eventID")));
+  f->set_account_id(account);
+  f->set_region(std::string(StringField(record, "awsRegion")));
+  f->set_event_source(std::string(StringField(record, "eventSource")));
+  f->set_event_name(std::string(StringField(record, "eventName")));
+  f->set_event_time_us(time_us);
+  f->set_detected_time_us(NowMicros());
+}
+
+void Print(const v1::Finding& f, ArchiveHuntResult* result) {
+  std::printf("%s\n", FindingLine(f).c_str());
+  ++result->findings;
+}
+
+// A record a rule matched, kept for the correlations.
+struct HeldRecord {
+  int64_t time_us;
+  std::string event_id;
+  std::string json;
+};
+
+// The correlations over the matched records in eventTime order (an archive has no commit order).
+void RunCorrelations(const detections::RuleSet& rules, const std::map<std::string, std::string>& rule_files,
+                     std::vector<HeldRecord>* held, ArchiveHuntResult* result) {
+  if (held->empty()) return;
+  std::stable_sort(held->begin(), held->end(), [](const HeldRecord& a, const HeldRecord& b) {
+    return a.time_us != b.time_us ? a.time_us < b.time_us : a.event_id < b.event_id;
+  });
+  detections::CorrelationState state(&rules);
+  detections::RecordParser parser;
+  for (const HeldRecord& h : *held) {
+    auto record = parser.Parse(h.json);
+    if (!record.ok()) continue;
+    const std::string account(StringField(record->root(), "recipientAccountId"));
+    detections::EventRef ref;
+    ref.event_id = h.event_id;
+    ref.account_id = account;
+    ref.region = std::string(StringField(record->root(), "awsRegion"));
+    ref.time_us = h.time_us;
+    std::vector<detections::CorrelationMatch> completed;
+    state.Observe(*record, ref, rules.Match(*record), &completed);
+    for (const detections::CorrelationMatch& match : completed) {
+      if (!rules.Reports(match.rule->metadata.id)) continue;
+      v1::Finding f;
+      SetEventFields(record->root(), account, h.time_us, &f);
+      detections::SetCorrelationFields(match, FileOf(rule_files, match.rule->metadata.id), &f);
+      Print(f, result);
+    }
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 ArchiveHuntResult HuntArchive(const detections::RuleSet& rules, const std::map<std::string, std::string>& rule_files,
@@ -45,6 +106,8 @@ ArchiveHuntResult HuntArchive(const detections::RuleSet& rules, const std::map<s
   ArchiveHuntResult result;
   const std::vector<std::string> files = LogFiles(options.export_root);
   simdjson::dom::parser parser;
+  std::vector<HeldRecord> held;
+  size_t held_bytes = 0;
   const int64_t end = options.end_us == 0 ? INT64_MAX : options.end_us;
   for (const std::string& path : files) {
     ++result.files;
@@ -69,27 +132,22 @@ ArchiveHuntResult HuntArchive(const detections::RuleSet& rules, const std::map<s
       const std::string account(StringField(record, "recipientAccountId"));
       if (!options.accounts.empty() && options.accounts.count(account) == 0) continue;
       ++result.events_scanned;
-      for (const detections::Rule* rule : rules.Match(detections::Record(record))) {
+      const detections::Record parsed(record);
+      const std::vector<const detections::Rule*> matched = rules.Match(parsed);
+      for (const detections::Rule* rule : matched) {
+        if (!rules.Reports(rule->id())) continue;  // feeds correlations only
         v1::Finding f;
-        const detections::RuleMetadata& m = rule->metadata();
-        f.set_rule_id(m.id);
-        f.set_rule_title(m.title);
-        f.set_level(m.level);
-        f.set_rule_status(m.status);
-        f.set_author(m.author);
-        for (const std::string& r : m.references) f.add_references(r);
-        for (const std::string& t : m.tags) f.add_tags(t);
-        auto file = rule_files.find(m.id);
-        if (file != rule_files.end()) f.set_rule_file(file->second);
-        f.set_event_id(std::string(StringField(record, "eventID")));
-        f.set_account_id(account);
-        f.set_region(std::string(StringField(record, "awsRegion")));
-        f.set_event_source(std::string(StringField(record, "eventSource")));
-        f.set_event_name(std::string(StringField(record, "eventName")));
-        f.set_event_time_us(time_us);
-        f.set_detected_time_us(NowMicros());
-        std::printf("%s\n", FindingLine(f).c_str());
-        ++result.findings;
+        detections::SetRuleFields(*rule, FileOf(rule_files, rule->id()), &f);
+        SetEventFields(record, account, time_us, &f);
+        Print(f, &result);
+      }
+      if (!matched.empty() && !rules.correlations().empty() && !result.correlations_skipped) {
+        held.push_back(HeldRecord{time_us, std::string(StringField(record, "eventID")), simdjson::minify(record)});
+        held_bytes += held.back().json.size() + sizeof(HeldRecord);
+        if (held_bytes > kMaxHeldForCorrelationBytes) {
+          result.correlations_skipped = true;
+          held.clear();
+        }
       }
     }
     std::fflush(stdout);
@@ -101,6 +159,7 @@ ArchiveHuntResult HuntArchive(const detections::RuleSet& rules, const std::map<s
     }
   }
   if (options.progress) std::fprintf(stderr, "\n");
+  RunCorrelations(rules, rule_files, &held, &result);
   return result;
 }
 

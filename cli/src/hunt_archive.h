@@ -3,6 +3,9 @@
 // stands for the trail's S3 bucket), gunzipped and parsed on this machine, each record matched
 // against a local RuleSet. Findings are printed as JSON lines like `orgtrailctl findings`
 // (commitIndex 0: the archive has no commit order), progress on stderr when it is a terminal.
+// Sigma correlations run after the scan over the records the rules matched, in eventTime order
+// (then eventID); the collector's hunts use its commit order, so a correlation over events stored
+// out of time order can differ between the two.
 // Errors: a file that is not one gzip member of {"Records":[...]} is reported and counted, and the
 // hunt goes on (exit status 1 at the end). Not thread-safe.
 #ifndef ORGTRAIL_CLI_HUNT_ARCHIVE_H_
@@ -26,6 +29,7 @@ struct ArchiveHuntOptions {
 
 struct ArchiveHuntResult {
   uint64_t files = 0, unreadable_files = 0, events_scanned = 0, findings = 0;
+  bool correlations_skipped = false;  // the matches kept for them exceeded 256 MiB
 };
 
 // rule_files: rule id -> the file it was loaded from (for ruleFile).

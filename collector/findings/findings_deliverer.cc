@@ -35,7 +35,7 @@ bool AtOrBefore(const v1::Finding& f, const Position& p) {
 }  // namespace
 
 std::string FindingDeliveryId(const v1::Finding& finding) {
-  return HexEncode(Sha256(FindingsLog::Key(finding.commit_index(), finding.rule_id()))).substr(0, 32);
+  return HexEncode(Sha256(FindingsLog::Key(finding))).substr(0, 32);
 }
 
 std::string FindingNotificationBody(const v1::Finding& finding, const std::string& collector_id) {

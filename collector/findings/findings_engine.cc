@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "collector/findings/retro_hunt.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -10,8 +9,8 @@ namespace orgtrail::collector {
 FindingsEngine::FindingsEngine(EventStore* store, const detections::RuleSet* rules,
                                std::map<std::string, std::string> rule_files, Logger* logger,
                                MetricsRegistry* metrics, FindingsEngineOptions options)
-    : store_(store), rules_(rules), rule_files_(std::move(rule_files)), logger_(logger), metrics_(metrics),
-      options_(options), log_(store) {
+    : store_(store), rules_(rules), logger_(logger), metrics_(metrics), options_(options), log_(store),
+      matcher_(rules, std::move(rule_files)) {
   evaluated_ = metrics->GetCounter("orgtrail_findings_events_evaluated_total",
                                    "Stored events the Sigma rules were run on");
 }
@@ -20,6 +19,11 @@ FindingsEngine::~FindingsEngine() { Stop(); }
 
 Status FindingsEngine::Start() {
   feed_ = std::make_unique<CommitFeed>(store_);
+  // The correlation windows open at the cursor (stored with it); a removed correlation's are dropped.
+  size_t windows = 0;
+  ORGTRAIL_RETURN_IF_ERROR(log_.ForEachWindow([&](detections::WindowUpdate&& w) {
+    windows += matcher_.correlations()->RestoreWindow(w.correlation_id, w.group_json, std::move(w.entries)) ? 1 : 0;
+  }));
   if (log_.HasCursor()) {
     auto cursor = log_.Cursor();
     if (!cursor.ok()) return cursor.status();
@@ -39,7 +43,10 @@ Status FindingsEngine::Start() {
                                    {{}, static_cast<double>(last > done ? last - done : 0)}};
                              });
   logger_->Info("sigma rules running on stored events",
-                {{"rules", static_cast<uint64_t>(rules_->size())}, {"cursor", cursor_.load()}});
+                {{"rules", static_cast<uint64_t>(rules_->size())},
+                 {"correlations", static_cast<uint64_t>(rules_->correlations().size())},
+                 {"open_windows", static_cast<uint64_t>(windows)},
+                 {"cursor", cursor_.load()}});
   thread_ = std::thread([this] { Run(); });
   return Status();
 }
@@ -92,32 +99,14 @@ bool FindingsEngine::ProcessThrough(uint64_t last) {
       const StoredEvent& event = **stored;
       auto record = parser.Parse(event.raw_json);
       if (!record.ok()) continue;  // the collector stored it, so it is JSON; a record too deep for the rules
-      const std::vector<const detections::Rule*> matched = rules_->Match(*record);
-      if (matched.empty()) continue;
-      std::string_view source, name;
-      if (record->root()["eventSource"].get(source) != simdjson::SUCCESS) source = "";
-      if (record->root()["eventName"].get(name) != simdjson::SUCCESS) name = "";
-      for (const detections::Rule* rule : matched) {
-        v1::Finding f;
-        auto file = rule_files_.find(rule->id());
-        SetRuleFields(*rule, file == rule_files_.end() ? "" : file->second, &f);
-        f.set_commit_index(done);
-        f.set_event_id(event.key.event_id);
-        f.set_account_id(event.key.account_id);
-        f.set_region(event.key.region);
-        f.set_event_time_us(event.key.event_time_us);
-        f.set_event_source(std::string(source));
-        f.set_event_name(std::string(name));
-        f.set_detected_time_us(NowMicros());
-        findings.push_back(std::move(f));
-      }
+      matcher_.Match(event, *record, NowMicros(), &findings);
     }
     if (!it->status().ok()) {
       Fail(it->status());
       return false;
     }
     if (done == cursor_) return true;  // nothing readable yet beyond the cursor
-    if (Status s = log_.Append(findings, done); !s.ok()) {
+    if (Status s = log_.Append(findings, done, matcher_.correlations()->TakeChangedWindows()); !s.ok()) {
       Fail(s);
       return false;
     }

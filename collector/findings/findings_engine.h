@@ -1,6 +1,7 @@
 // FindingsEngine: runs the loaded Sigma rules (detections/rule_set.h) on every event the
 // collector stores, after its durable commit, and records one finding per (event, matching rule)
-// in the FindingsLog, exactly once across restarts.
+// and one per Sigma correlation an event completes, in the FindingsLog, exactly once across
+// restarts (the correlations' open windows are stored with the cursor they belong to).
 //
 // It follows the store's commit order (CommitFeed + NewCommitIterator) on its own thread from
 // the log's cursor; each group of events is matched, then its findings and the new cursor are
@@ -23,6 +24,7 @@
 #include <string>
 #include <thread>
 
+#include "collector/findings/finding_fields.h"
 #include "collector/findings/findings_log.h"
 #include "collector/store/commit_feed.h"
 #include "collector/store/store.h"
@@ -63,11 +65,11 @@ class FindingsEngine {
 
   EventStore* store_;
   const detections::RuleSet* rules_;
-  std::map<std::string, std::string> rule_files_;
   Logger* logger_;
   MetricsRegistry* metrics_;
   FindingsEngineOptions options_;
   FindingsLog log_;
+  FindingMatcher matcher_;  // owned by the engine's thread after Start()
   std::unique_ptr<CommitFeed> feed_;
   std::atomic<uint64_t> cursor_{0};
   std::atomic<bool> stop_{false};

@@ -2,11 +2,15 @@
 
 #include <string_view>
 
+#include "orgtrail/common/hash.h"
+#include "orgtrail/detections/finding.h"
+
 namespace orgtrail::collector {
 namespace {
 
 constexpr char kCursorKey[] = "findings/cursor";
 constexpr char kFindingPrefix[] = "finding/";
+constexpr char kWindowPrefix[] = "findings/corr/";
 constexpr size_t kMaxScannedPerList = 100000;  // bounds one listing's work when a filter skips most
 
 std::string EncodeU64(uint64_t v) {
@@ -35,8 +39,11 @@ int LevelRank(std::string_view level) {
   return 0;
 }
 
-std::string FindingsLog::Key(uint64_t commit_index, const std::string& rule_id) {
-  return kFindingPrefix + EncodeU64(commit_index) + rule_id;
+std::string FindingsLog::Key(const v1::Finding& finding) {
+  std::string key = kFindingPrefix + EncodeU64(finding.commit_index()) + finding.rule_id();
+  // One event can complete a correlation in more than one group (aliases): one key per group.
+  if (!finding.correlation_type().empty()) key += "#" + HexEncode(Sha256(finding.group())).substr(0, 16);
+  return key;
 }
 
 StatusOr<uint64_t> FindingsLog::Cursor() const {
@@ -52,12 +59,42 @@ bool FindingsLog::HasCursor() const {
   return value.ok() && value->has_value();
 }
 
-Status FindingsLog::Append(const std::vector<v1::Finding>& findings, uint64_t cursor) {
+Status FindingsLog::Append(const std::vector<v1::Finding>& findings, uint64_t cursor,
+                           const std::vector<detections::WindowUpdate>& windows) {
   std::vector<EventStore::MetadataEntry> entries;
-  entries.reserve(findings.size() + 1);
-  for (const v1::Finding& f : findings) entries.emplace_back(Key(f.commit_index(), f.rule_id()), f.SerializeAsString());
+  entries.reserve(findings.size() + windows.size() + 1);
+  for (const v1::Finding& f : findings) entries.emplace_back(Key(f), f.SerializeAsString());
+  for (const detections::WindowUpdate& w : windows) {
+    std::string key = kWindowPrefix + w.correlation_id + std::string(1, '\0') + w.group_json;
+    if (w.entries.empty()) {
+      entries.emplace_back(std::move(key), std::nullopt);
+      continue;
+    }
+    v1::CorrelationWindow window;
+    for (const detections::WindowEntry& e : w.entries) detections::SetCorrelatedEvent(e, window.add_entries());
+    entries.emplace_back(std::move(key), window.SerializeAsString());
+  }
   entries.emplace_back(kCursorKey, EncodeU64(cursor));
   return store_->WriteMetadata(entries);
+}
+
+Status FindingsLog::ForEachWindow(const std::function<void(detections::WindowUpdate&&)>& fn) const {
+  auto stored = store_->ScanMetadata(kWindowPrefix);
+  if (!stored.ok()) return stored.status();
+  for (const auto& [key, value] : *stored) {
+    const std::string_view rest = std::string_view(key).substr(sizeof(kWindowPrefix) - 1);
+    const size_t nul = rest.find('\0');
+    v1::CorrelationWindow window;
+    if (nul == std::string_view::npos || !window.ParseFromString(value)) {
+      return absl::DataLossError("a stored correlation window is not decodable");
+    }
+    detections::WindowUpdate update;
+    update.correlation_id = std::string(rest.substr(0, nul));
+    update.group_json = std::string(rest.substr(nul + 1));
+    for (const v1::CorrelatedEvent& e : window.entries()) update.entries.push_back(detections::WindowEntryOf(e));
+    fn(std::move(update));
+  }
+  return Status();
 }
 
 StatusOr<std::vector<v1::Finding>> FindingsLog::List(uint64_t after_commit_index, size_t max_results,

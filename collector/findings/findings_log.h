@@ -2,6 +2,9 @@
 // column family, and the engine's cursor:
 //   findings/cursor                          U(commit index through which every event was matched)
 //   finding/<8-byte big-endian commit index><rule id>   orgtrail.v1.Finding serialized
+//       (a correlation's finding: <rule id>#<16 hex digits of SHA-256 of its group>)
+//   findings/corr/<correlation id>\0<group JSON>       orgtrail.v1.CorrelationWindow: an open
+//       correlation window, written (or deleted) with the cursor it belongs to
 // Findings of one group of events are written with the new cursor in ONE synced write, so after
 // a crash the engine resumes at the cursor and rewrites the same keys: each (event, rule) is
 // recorded exactly once. Keys sort by commit index, so a listing pages in commit order.
@@ -10,11 +13,13 @@
 #define ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "collector/store/store.h"
 #include "orgtrail/common/status.h"
+#include "orgtrail/detections/correlation_state.h"
 #include "orgtrail/v1/findings.pb.h"
 
 namespace orgtrail::collector {
@@ -34,15 +39,19 @@ class FindingsLog {
   // 0 when nothing was matched yet (no cursor recorded).
   StatusOr<uint64_t> Cursor() const;
   bool HasCursor() const;
-  // Writes the findings and the new cursor durably in one write.
-  Status Append(const std::vector<v1::Finding>& findings, uint64_t cursor);
+  // Writes the findings, the changed correlation windows (empty entries: deleted) and the new
+  // cursor durably in one write.
+  Status Append(const std::vector<v1::Finding>& findings, uint64_t cursor,
+                const std::vector<detections::WindowUpdate>& windows = {});
+  // Every stored correlation window, for CorrelationState::RestoreWindow.
+  Status ForEachWindow(const std::function<void(detections::WindowUpdate&&)>& fn) const;
   // Findings of events with commit index > after_commit_index, in commit order, that pass the
   // filter: about max_results (a page never splits the findings of one event); *next is the
   // commit index to continue after (the last one looked at).
   StatusOr<std::vector<v1::Finding>> List(uint64_t after_commit_index, size_t max_results,
                                           const FindingsFilter& filter, uint64_t* next) const;
 
-  static std::string Key(uint64_t commit_index, const std::string& rule_id);
+  static std::string Key(const v1::Finding& finding);
 
  private:
   EventStore* store_;

@@ -1,5 +1,6 @@
 #include "collector/findings/retro_hunt.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <memory>
@@ -13,20 +14,9 @@ namespace {
 
 constexpr size_t kFindingsPerMessage = 256;
 constexpr auto kProgressEvery = std::chrono::milliseconds(250);
+constexpr size_t kMaxHeldForCorrelationBytes = 256u << 20;
 
 }  // namespace
-
-void SetRuleFields(const detections::Rule& rule, const std::string& rule_file, v1::Finding* f) {
-  const detections::RuleMetadata& m = rule.metadata();
-  f->set_rule_id(m.id);
-  f->set_rule_title(m.title);
-  f->set_level(m.level);
-  f->set_rule_status(m.status);
-  f->set_author(m.author);
-  for (const std::string& r : m.references) f->add_references(r);
-  for (const std::string& t : m.tags) f->add_tags(t);
-  f->set_rule_file(rule_file);
-}
 
 StatusOr<std::unique_ptr<RetroHunt>> RetroHunt::Compile(const v1::HuntRequest& request) {
   if (request.rules_size() == 0) return absl::InvalidArgumentError("rules: none given");
@@ -53,8 +43,9 @@ StatusOr<std::unique_ptr<RetroHunt>> RetroHunt::Compile(const v1::HuntRequest& r
     }
     return absl::InvalidArgumentError(std::to_string(report.refused.size()) + " rule(s) cannot run:" + refused);
   }
-  if (hunt->rules_->size() == 0) return absl::InvalidArgumentError("rules: no rule among the documents");
+  if (hunt->rules_->size() == 0 && hunt->rules_->correlations().empty()) return absl::InvalidArgumentError("rules: no rule among the documents");
   for (const detections::LoadedRule& r : report.loaded) hunt->rule_files_[r.id] = r.file;
+  for (const detections::LoadedRule& r : report.correlations) hunt->rule_files_[r.id] = r.file;
   hunt->start_us_ = request.start_time_us();
   hunt->end_us_ = request.end_time_us() == 0 ? std::numeric_limits<int64_t>::max() : request.end_time_us();
   hunt->accounts_.insert(request.account_ids().begin(), request.account_ids().end());
@@ -63,6 +54,12 @@ StatusOr<std::unique_ptr<RetroHunt>> RetroHunt::Compile(const v1::HuntRequest& r
 
 Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::HuntResponse&&)>& emit) {
   detections::RecordParser parser;
+  FindingMatcher matcher(rules_.get(), rule_files_);
+  std::vector<v1::Finding> findings;
+  // Events a rule matched, kept for the correlations when the hunt has any.
+  const bool correlate = !rules_->correlations().empty();
+  std::vector<StoredEvent> held;
+  size_t held_bytes = 0;
   // Each batch of findings lives on an arena: building a finding's strings costs no malloc.
   auto arena = std::make_unique<google::protobuf::Arena>();
   v1::HuntResponse* pending = google::protobuf::Arena::CreateMessage<v1::HuntResponse>(arena.get());
@@ -87,28 +84,19 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
     progress.set_events_scanned(progress.events_scanned() + 1);
     progress.set_reached_time_us(entry.event_time_us);
     if (stored->has_value()) {
-      const StoredEvent& event = **stored;
-      auto record = parser.Parse(event.raw_json);
+      auto record = parser.Parse((*stored)->raw_json);
       if (record.ok()) {
-        std::vector<const detections::Rule*> matched = rules_->Match(*record);
-        if (!matched.empty()) {
-          std::string_view source, name;
-          if (record->root()["eventSource"].get(source) != simdjson::SUCCESS) source = "";
-          if (record->root()["eventName"].get(name) != simdjson::SUCCESS) name = "";
-          const int64_t now = NowMicros();
-          for (const detections::Rule* rule : matched) {
-            v1::Finding* f = pending->add_findings();
-            SetRuleFields(*rule, rule_files_[rule->id()], f);
-            f->set_commit_index(event.meta.commit_index());
-            f->set_event_id(event.key.event_id);
-            f->set_account_id(event.key.account_id);
-            f->set_region(event.key.region);
-            f->set_event_source(std::string(source));
-            f->set_event_name(std::string(name));
-            f->set_event_time_us(event.key.event_time_us);
-            f->set_detected_time_us(now);
-            progress.set_findings(progress.findings() + 1);
+        findings.clear();
+        const bool matched = matcher.Match(**stored, *record, NowMicros(), &findings, FindingMatcher::Kinds::kRulesOnly);
+        for (v1::Finding& f : findings) *pending->add_findings() = std::move(f);
+        progress.set_findings(progress.findings() + findings.size());
+        if (matched && correlate) {
+          held_bytes += (*stored)->raw_json.size() + sizeof(StoredEvent);
+          if (held_bytes > kMaxHeldForCorrelationBytes) {
+            return absl::ResourceExhaustedError(
+                "the correlation rules' matches in this range exceed 256 MiB: narrow the time range or the accounts");
           }
+          held.push_back(std::move(**stored));
         }
       }
     }
@@ -118,6 +106,21 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
     }
   }
   ORGTRAIL_RETURN_IF_ERROR(it->status());
+  // The correlations see the matched events in commit order, as the streaming engine does.
+  std::sort(held.begin(), held.end(), [](const StoredEvent& a, const StoredEvent& b) {
+    return a.meta.commit_index() < b.meta.commit_index();
+  });
+  for (const StoredEvent& event : held) {
+    auto record = parser.Parse(event.raw_json);
+    if (!record.ok()) continue;
+    findings.clear();
+    matcher.Match(event, *record, NowMicros(), &findings, FindingMatcher::Kinds::kCorrelationsOnly);
+    for (v1::Finding& f : findings) *pending->add_findings() = std::move(f);
+    progress.set_findings(progress.findings() + findings.size());
+    if (static_cast<size_t>(pending->findings_size()) >= kFindingsPerMessage) {
+      if (!flush(false)) return absl::CancelledError("the hunt's caller went away");
+    }
+  }
   flush(true);
   return Status();
 }

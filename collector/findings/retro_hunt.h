@@ -1,8 +1,10 @@
 // RetroHunt: runs Sigma rules the caller supplies over the events already stored (the org-wide
 // time index, newest first, within an eventTime range and optionally some accounts), and hands
 // back findings and progress in batches. The same rules give the same (event, rule) findings as
-// the streaming engine (findings_engine.h) gives over the same events: both match the stored
-// record with detections::RuleSet.
+// the streaming engine (findings_engine.h) gives over the same events: both use FindingMatcher
+// (finding_fields.h). Sigma correlations run after the scan over the events the rules matched,
+// put back in commit order as the streaming engine sees them (at most 256 MiB of them, else
+// RESOURCE_EXHAUSTED asks for a narrower range).
 // Compile() loads the documents like --sigma-rules (Sigma filters apply to the rules they name)
 // and refuses the whole hunt (INVALID_ARGUMENT naming every rule or filter that cannot run)
 // rather than hunting with part of the rules. Run() stops early when `emit` returns false (the caller
@@ -16,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "collector/findings/finding_fields.h"
 #include "collector/store/store.h"
 #include "orgtrail/common/status.h"
 #include "orgtrail/detections/rule_set.h"
@@ -25,9 +28,6 @@ namespace orgtrail::collector {
 
 inline constexpr size_t kMaxHuntRules = 1000;
 inline constexpr size_t kMaxHuntRuleBytes = 8u << 20;
-
-// Fills a Finding's rule fields from a rule.
-void SetRuleFields(const detections::Rule& rule, const std::string& rule_file, v1::Finding* finding);
 
 class RetroHunt {
  public:

@@ -18,6 +18,7 @@ StatusOr<std::unique_ptr<SigmaDetections>> SigmaDetections::Load(const std::vect
   }
   if (report.loaded.empty()) return absl::InvalidArgumentError("no Sigma rule (*.yml, *.yaml) in the folders");
   for (const detections::LoadedRule& r : report.loaded) out->rule_files_[r.id] = r.file;
+  for (const detections::LoadedRule& r : report.correlations) out->rule_files_[r.id] = r.file;
   out->rules_ = std::move(*rules);
   return out;
 }
@@ -28,7 +29,8 @@ Status SigmaDetections::Start(EventStore* store, const std::string& trust_domain
   ORGTRAIL_RETURN_IF_ERROR(engine_->Start());
   FindingsEngine* engine = engine_.get();
   service_ = std::make_unique<FindingsService>(store, trust_domain, [engine] { return engine->cursor(); },
-                                               static_cast<uint32_t>(rules_->size()), std::move(revoked), logger_);
+                                               static_cast<uint32_t>(rules_->size() + rules_->correlations().size()),
+                                               std::move(revoked), logger_);
   return Status();
 }
 

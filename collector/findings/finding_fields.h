@@ -1,0 +1,49 @@
+// Findings of stored events: a stored event's fields (the rule and correlation fields are
+// detections/finding.h's), and FindingMatcher, which runs a rule set. Shared by the streaming engine
+// (findings_engine.h) and the retro-hunt (retro_hunt.h), so both give the same findings.
+// Pure functions; thread-safe.
+#ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDING_FIELDS_H_
+#define ORGTRAIL_COLLECTOR_FINDINGS_FINDING_FIELDS_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "collector/store/store.h"
+#include "orgtrail/detections/correlation_state.h"
+#include "orgtrail/detections/finding.h"
+#include "orgtrail/detections/rule.h"
+#include "orgtrail/v1/findings.pb.h"
+
+namespace orgtrail::collector {
+
+// Commit index, event id, account, region, event time, eventSource and eventName.
+void SetEventFields(const StoredEvent& event, const detections::Record& record, v1::Finding* finding);
+
+detections::EventRef EventRefOf(const StoredEvent& event);
+
+// Runs a rule set over stored events in commit order and appends their findings: one per
+// reporting rule an event matched (RuleSet::Reports), one per correlation it completed.
+// Not thread-safe (it owns the correlation windows).
+class FindingMatcher {
+ public:
+  // rules must outlive the matcher; rule_files maps rule or correlation id -> file.
+  FindingMatcher(const detections::RuleSet* rules, std::map<std::string, std::string> rule_files);
+  // Which findings Match() appends: the retro-hunt takes the rules' as it scans (newest first)
+  // and the correlations' afterwards, over the matched events put back in commit order.
+  enum class Kinds { kAll, kRulesOnly, kCorrelationsOnly };
+  // Appends the findings of one event; detected_time_us is stamped on each. Returns whether
+  // any rule matched the event (reporting or not).
+  bool Match(const StoredEvent& event, const detections::Record& record, int64_t detected_time_us,
+             std::vector<v1::Finding>* out, Kinds kinds = Kinds::kAll);
+  detections::CorrelationState* correlations() { return &correlations_; }
+
+ private:
+  const detections::RuleSet* rules_;
+  std::map<std::string, std::string> rule_files_;
+  detections::CorrelationState correlations_;
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_FINDINGS_FINDING_FIELDS_H_
