@@ -38,7 +38,7 @@ class FindingsTest : public ::testing::Test {
     auditor_ = pki_->Auditor("alice");
     agent_ = pki_->Agent(kAccount, "us-east-1", "a1");
   }
-  std::unique_ptr<testutil::CollectorProcess> StartCollector() {
+  std::unique_ptr<testutil::CollectorProcess> StartCollector(const std::vector<std::string>& more_rule_folders = {}) {
     testutil::CollectorProcessOptions o;
     o.data_dir = dir_.Join("data");
     o.log_dir = dir_.Join("logs");
@@ -47,6 +47,10 @@ class FindingsTest : public ::testing::Test {
     o.extra_args = {"--sigma-rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules",
                     "--export-interval", "300ms", "--export-bucket", "findings-bucket", "--export-org-id",
                     "o-findings0001"};
+    for (const std::string& folder : more_rule_folders) {
+      o.extra_args.push_back("--sigma-rules");
+      o.extra_args.push_back(folder);
+    }
     auto c = testutil::CollectorProcess::Start(o);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
@@ -70,6 +74,21 @@ class FindingsTest : public ::testing::Test {
   testutil::CtlResult Ctl(testutil::CollectorProcess* c, std::vector<std::string> args, const TlsFiles& tls) {
     return testutil::RunOrgtrailctl(std::move(args), c->target(), tls, dir_.Join("logs"),
                                     "ctl-" + std::to_string(runs_++));
+  }
+  // orgtrailctl's JSON lines as (eventID, ruleId); each line must be JSON.
+  std::set<std::pair<std::string, std::string>> Pairs(const std::string& json_lines) {
+    std::set<std::pair<std::string, std::string>> out;
+    simdjson::dom::parser parser;
+    std::istringstream lines(json_lines);
+    for (std::string line; std::getline(lines, line);) {
+      simdjson::dom::element e;
+      if (parser.parse(line).get(e) != simdjson::SUCCESS) {
+        ADD_FAILURE() << "not JSON: " << line;
+        continue;
+      }
+      out.insert({std::string(e["eventID"].get_string().value()), std::string(e["ruleId"].get_string().value())});
+    }
+    return out;
   }
   // Findings as (eventID, ruleId) after waiting until `want` are listed.
   std::vector<std::pair<std::string, std::string>> Findings(testutil::CollectorProcess* c, size_t want,
@@ -143,15 +162,7 @@ TEST_F(FindingsTest, StoredEventsAreMatchedOnceAndEachFindingIsProvable) {
   testutil::CtlResult hunt =
       Ctl(c.get(), {"hunt", "--rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules"}, auditor_);
   ASSERT_EQ(hunt.exit_code, 0) << hunt.err;
-  std::set<std::pair<std::string, std::string>> hunted;
-  {
-    simdjson::dom::parser parser;
-    std::istringstream lines(hunt.out);
-    for (std::string line; std::getline(lines, line);) {
-      simdjson::dom::element e = parser.parse(line);
-      hunted.insert({std::string(e["eventID"].get_string().value()), std::string(e["ruleId"].get_string().value())});
-    }
-  }
+  const std::set<std::pair<std::string, std::string>> hunted = Pairs(hunt.out);
   const std::set<std::pair<std::string, std::string>> streamed(findings.begin(), findings.end());
   EXPECT_EQ(hunted, streamed) << hunt.out;
   EXPECT_NE(hunt.err.find(" events scanned, reached "), std::string::npos) << hunt.err;
@@ -185,13 +196,7 @@ TEST_F(FindingsTest, StoredEventsAreMatchedOnceAndEachFindingIsProvable) {
                             "--export-root", dir_.Join("data/export")},
                   auditor_);
     ASSERT_EQ(archive.exit_code, 0) << archive.err;
-    archived.clear();
-    simdjson::dom::parser parser;
-    std::istringstream lines(archive.out);
-    for (std::string line; std::getline(lines, line);) {
-      simdjson::dom::element e = parser.parse(line);
-      archived.insert({std::string(e["eventID"].get_string().value()), std::string(e["ruleId"].get_string().value())});
-    }
+    archived = Pairs(archive.out);
   }
   EXPECT_EQ(archived, all) << archive.out << archive.err;
   EXPECT_NE(archive.err.find(" file(s), "), std::string::npos) << archive.err;
@@ -276,6 +281,65 @@ TEST_F(FindingsTest, HostileFindingsAndHuntRequestsGetClearErrors) {
   EXPECT_EQ(hunt(backwards).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // The collector still serves.
   EXPECT_TRUE(list(v1::ListFindingsRequest()).ok());
+}
+
+// A Sigma correlation beside the SigmaHQ rules: three StopLogging by one user within ten minutes.
+// `generate: true` keeps the SigmaHQ rule reporting alone too.
+constexpr char kRepeatedStopLogging[] = R"(title: Logging stopped three times by one user
+id: 77777777-7777-4777-8777-777777777777
+level: high
+generate: true
+correlation:
+  type: event_count
+  rules:
+    - 4db60cc0-36fb-42b7-9b58-a5b53019fb74
+  group-by:
+    - userIdentity.userName
+  timespan: 10m
+  condition:
+    gte: 3
+)";
+
+TEST_F(FindingsTest, ACorrelationCompletesAcrossARestartAndEveryHuntAgrees) {
+  std::filesystem::create_directories(dir_.Join("correlations"));
+  std::ofstream(dir_.Join("correlations/repeated_stop_logging.yml")) << kRepeatedStopLogging;
+  auto c = StartCollector({dir_.Join("correlations")});
+  ASSERT_NE(c, nullptr);
+  Send(c.get(), {{"stop-a", "StopLogging"}, {"stop-b", "StopLogging"}});
+  std::string raw;
+  ASSERT_EQ(Findings(c.get(), 2, &raw).size(), 2u) << raw;  // the SigmaHQ rule's, not yet the correlation's
+  c->process()->Stop();
+  c = StartCollector({dir_.Join("correlations")});
+  ASSERT_NE(c, nullptr);
+  Send(c.get(), {{"stop-c", "StopLogging"}});
+  auto findings = Findings(c.get(), 4, &raw);
+  ASSERT_EQ(findings.size(), 4u) << raw;
+  EXPECT_EQ(findings[3], std::make_pair(std::string("stop-c"), std::string("77777777-7777-4777-8777-777777777777")));
+  const std::string last = raw.substr(raw.rfind("{\"commitIndex\""));
+  EXPECT_NE(last.find("\"correlationType\":\"event_count\""), std::string::npos) << last;
+  EXPECT_NE(last.find("\"group\":{\"userIdentity.userName\":\"alice\"}"), std::string::npos) << last;
+  EXPECT_NE(last.find("\"correlatedEventsTotal\":3"), std::string::npos) << last;
+  EXPECT_NE(last.find("\"eventID\":\"stop-a\""), std::string::npos) << last;
+  EXPECT_NE(last.find("repeated_stop_logging.yml"), std::string::npos) << last;
+  const std::set<std::pair<std::string, std::string>> streamed(findings.begin(), findings.end());
+
+  // The same rules as a retro-hunt over the store, then over the exported files.
+  const std::vector<std::string> rules = {"hunt", "--rules", std::string(ORGTRAIL_SHARED_DATA_DIR) + "/sigma-cloudtrail/rules",
+                                          "--rules", dir_.Join("correlations")};
+  testutil::CtlResult hunt = Ctl(c.get(), rules, auditor_);
+  ASSERT_EQ(hunt.exit_code, 0) << hunt.err;
+  EXPECT_EQ(Pairs(hunt.out), streamed) << hunt.out;
+  std::vector<std::string> archive_args = rules;
+  archive_args.insert(archive_args.end(), {"--export-root", dir_.Join("data/export")});
+  testutil::CtlResult archive;
+  for (int attempt = 0; attempt < 300; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    archive = Ctl(c.get(), archive_args, auditor_);
+    ASSERT_EQ(archive.exit_code, 0) << archive.err;
+    if (Pairs(archive.out) == streamed) break;
+  }
+  EXPECT_EQ(Pairs(archive.out), streamed) << archive.out << archive.err;
+  EXPECT_NE(archive.err.find("1 correlation(s)"), std::string::npos) << archive.err;
 }
 
 }  // namespace
