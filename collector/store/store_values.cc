@@ -83,7 +83,7 @@ std::string EncodeAgentState(const AgentState& s) {
 }
 
 bool DecodeAgentState(std::string_view in, AgentState* s) {
-  uint64_t last_seen;
+  uint64_t last_seen = 0;
   bool ok = GetStr(&in, &s->account_id) && GetStr(&in, &s->region) &&
             GetFixed64BE(&in, &s->high_water_sequence) && GetDigest(&in, &s->last_batch_hash) &&
             GetFixed64BE(&in, &s->epoch) && GetFixed64BE(&in, &last_seen) &&

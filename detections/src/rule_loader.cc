@@ -145,12 +145,13 @@ void ApplyFilters(std::vector<PendingFilter>* filters, RuleSet* set, LoadReport*
 // Resolves the correlations once every rule is loaded; a refused one leaves the report's
 // correlations and joins its refusals.
 void ResolveCorrelations(RuleSet* set, LoadReport* report) {
-  for (auto& [id, reason] : set->ResolveCorrelations()) {
+  for (auto& refused : set->ResolveCorrelations()) {
+    const std::string& id = refused.first;
     auto it = std::find_if(report->correlations.begin(), report->correlations.end(),
-                           [&](const LoadedRule& c) { return c.id == id; });
+                           [&id](const LoadedRule& c) { return c.id == id; });
     std::string file = it == report->correlations.end() ? "" : it->file;
     if (it != report->correlations.end()) report->correlations.erase(it);
-    report->refused.push_back(RefusedRule{file, id, reason});
+    report->refused.push_back(RefusedRule{file, id, std::move(refused.second)});
   }
 }
 

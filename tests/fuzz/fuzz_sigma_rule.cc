@@ -2,7 +2,8 @@
 // rule folders, so every byte of a rule file is outside input. Each input is one YAML document
 // compiled by CompileRule (yaml-cpp, the modifiers, the condition grammar, RE2); a rule that
 // compiles is then matched against a few CloudTrail records, directly and through a RuleSet's
-// index, which must agree. Seeds: tests/fuzz/corpus/sigma_rule/ and, when present beside the
+// index, which must agree. An input that is not one rule is tried as a Sigma filter, as a
+// correlation, and as a whole rule file whose correlations then run over the records. Seeds: tests/fuzz/corpus/sigma_rule/ and, when present beside the
 // repository, the SigmaHQ CloudTrail rules in ../shared/data/sigma-cloudtrail/rules
 // (scripts/fuzz.sh adds that folder).
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
+#include "orgtrail/detections/correlation.h"
+#include "orgtrail/detections/correlation_state.h"
 #include "orgtrail/detections/record.h"
 #include "orgtrail/detections/rule.h"
 #include "orgtrail/detections/rule_set.h"
@@ -47,6 +50,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto rule = orgtrail::detections::CompileRule(orgtrail::fuzz::AsView(data, size), options);
   if (!rule.ok()) {
     (void)orgtrail::detections::CompileFilter(orgtrail::fuzz::AsView(data, size), options);  // Sigma filters too
+    (void)orgtrail::detections::CompileCorrelation(orgtrail::fuzz::AsView(data, size));   // and correlations
+    // The input as a rule file (several documents: rules, filters, correlations naming each
+    // other), its correlations run over the records, twice each so windows fill.
+    orgtrail::detections::LoadReport report;
+    auto set = orgtrail::detections::LoadRuleSetFromTexts({{"fuzz.yml", std::string(orgtrail::fuzz::AsView(data, size))}},
+                                                          orgtrail::detections::LoadOptions(), &report);
+    if (set->correlations().empty()) return 0;
+    orgtrail::detections::CorrelationState state(set.get());
+    std::vector<orgtrail::detections::CorrelationMatch> matches;
+    for (int round = 0; round < 2; ++round) {
+      for (size_t i = 0; i < fixture->records.size(); ++i) {
+        orgtrail::detections::EventRef ref;
+        ref.commit_index = round * fixture->records.size() + i + 1;
+        ref.time_us = static_cast<int64_t>(ref.commit_index) * 1000000;
+        state.Observe(fixture->records[i], ref, set->Match(fixture->records[i]), &matches);
+      }
+    }
+    for (const auto& m : matches) ORGTRAIL_FUZZ_CHECK(m.rule != nullptr && !m.entries.empty());
     return 0;
   }
   std::vector<bool> direct;
