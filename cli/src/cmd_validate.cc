@@ -17,6 +17,7 @@
 // digest-chain walk; validator.h lists the other parts.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <regex>
@@ -28,6 +29,8 @@
 
 #include <simdjson.h>
 
+#include "export_source.h"
+#include "objectstore/s3_credentials.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/time_util.h"
 #include "validate_files.h"
@@ -54,16 +57,17 @@ std::string Validator::KeyDate(std::string_view key, bool backfill) {
 std::vector<std::string> Validator::ListDigestKeys(bool backfill) const {
   const std::string folder = DigestFolder();
   std::vector<std::string> keys;
-  std::error_code ec;
-  const std::string root = KeyPath(folder);
-  if (!std::filesystem::is_directory(root, ec)) return keys;
+  auto listed = o_.source->List(folder);
+  if (!listed.ok()) {
+    std::fprintf(stderr, "validate-logs: cannot list %s: %s\n", folder.c_str(), std::string(listed.status().message()).c_str());
+    return keys;
+  }
   const std::string name_prefix = o_.account_id + "_CloudTrail-Digest_" + o_.source_region + "_" +
                                   o_.trail_name + "_" + o_.home_region + "_";
   static const std::regex kDateDirs(R"(\d+/\d+/\d+)");
-  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string rel = it->path().lexically_relative(root).generic_string();
+  for (const std::string& key : *listed) {
+    if (key.size() <= folder.size() + 1) continue;
+    std::string rel = key.substr(folder.size() + 1);
     size_t slash = rel.rfind('/');
     if (slash == std::string::npos || !std::regex_match(rel.substr(0, slash), kDateDirs)) continue;
     std::string name = rel.substr(slash + 1);
@@ -71,7 +75,7 @@ std::vector<std::string> Validator::ListDigestKeys(bool backfill) const {
     if (name.size() < 8 || name.compare(name.size() - 8, 8, ".json.gz") != 0) continue;
     const bool is_backfill = name.size() >= 17 && name.compare(name.size() - 17, 17, "_backfill.json.gz") == 0;
     if (is_backfill != backfill) continue;
-    keys.push_back(folder + "/" + rel);
+    keys.push_back(key);
   }
   std::sort(keys.begin(), keys.end());
   // aws-cli: Marker = key of a digest ending at start - 1 min; keep keys
@@ -170,7 +174,10 @@ int Validator::Run() {
   std::string keys_path = o_.prefix.empty() ? "" : o_.prefix + "/";
   keys_path += "AWSLogs/" + (o_.org_id.empty() ? o_.account_id : o_.org_id) + "/public-keys.json";
   std::string error;
-  if (!LoadPublicKeys(KeyPath(keys_path), &all_keys_, &error)) all_keys_.clear();
+  std::string keys_text;
+  if (!o_.source->Read(keys_path, &keys_text, 16u << 20) || !LoadPublicKeys(keys_text, keys_path, &all_keys_, &error)) {
+    all_keys_.clear();
+  }
   keys_ = KeysOverlapping(all_keys_, o_.start_us, o_.end_us + 2 * kHour);
   if (keys_.empty()) {
     std::fprintf(stderr, "No public keys found between %s and %s\n", DisplayDate(o_.start_us).c_str(),
@@ -192,19 +199,63 @@ namespace {
 namespace po = boost::program_options;
 using validate_logs::IsSafeKey;
 using validate_logs::Options;
-using validate_logs::ReadWholeFile;
 using validate_logs::Validator;
 
-// Export manifest written by the collector at <root>/orgtrail-export.json.
-void ReadManifest(const std::string& root, std::string* bucket, std::string* org_id) {
+// Export manifest written by the collector at <root>/orgtrail-export.json (delivered beside the
+// AWSLogs folder, under the key prefix).
+void ReadManifest(const validate_logs::ExportSource& source, const std::string& prefix, std::string* bucket,
+                  std::string* org_id) {
   std::string text;
-  if (!ReadWholeFile(root + "/orgtrail-export.json", &text, 1u << 20)) return;
+  if (!source.Read(prefix.empty() ? "orgtrail-export.json" : prefix + "/orgtrail-export.json", &text, 1u << 20)) return;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(text).get(doc) != simdjson::SUCCESS) return;
   std::string_view v;
   if (bucket->empty() && doc["bucket"].get_string().get(v) == simdjson::SUCCESS) *bucket = std::string(v);
   if (org_id->empty() && doc["orgId"].get_string().get(v) == simdjson::SUCCESS) *org_id = std::string(v);
+}
+
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::optional<std::string>(v) : std::nullopt;
+}
+
+// The folder, or the bucket of s3://bucket[/prefix] (the URL's prefix is the key prefix unless
+// --s3-prefix names one). *url_bucket: the URL's bucket, the default name the digests carry when
+// neither --s3-bucket nor the export's manifest names one.
+StatusOr<std::shared_ptr<const validate_logs::ExportSource>> OpenSource(const po::variables_map& vm,
+                                                                        const std::string& root, std::string* prefix,
+                                                                        std::string* url_bucket_out) {
+  if (root.rfind("s3://", 0) != 0) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) return absl::InvalidArgumentError("'" + root + "' is not a directory");
+    return std::shared_ptr<const validate_logs::ExportSource>(validate_logs::NewFolderSource(root));
+  }
+  const std::string rest = root.substr(5);
+  const size_t slash = rest.find('/');
+  const std::string url_bucket = rest.substr(0, slash);
+  if (url_bucket.empty()) return absl::InvalidArgumentError("'" + root + "': expected s3://bucket[/prefix]");
+  if (prefix->empty() && slash != std::string::npos) *prefix = rest.substr(slash + 1);
+  *url_bucket_out = url_bucket;
+  objectstore::S3ClientOptions options;
+  std::optional<std::string> endpoint = vm.count("s3-endpoint") ? std::optional<std::string>(vm["s3-endpoint"].as<std::string>())
+                                                                 : Env("AWS_ENDPOINT_URL_S3");
+  if (!endpoint) endpoint = Env("AWS_ENDPOINT_URL");
+  std::optional<std::string> region = vm.count("s3-region") ? std::optional<std::string>(vm["s3-region"].as<std::string>())
+                                                            : Env("AWS_REGION");
+  if (!region) region = Env("AWS_DEFAULT_REGION");
+  options.region = region.value_or("us-east-1");
+  options.endpoint = endpoint.value_or("https://s3." + options.region + ".amazonaws.com");
+  if (vm.count("s3-ca-file")) options.ca_file = vm["s3-ca-file"].as<std::string>();
+  auto credentials = objectstore::LoadCredentials(objectstore::ProcessEnvironment());
+  if (!credentials.ok()) return credentials.status();
+  options.credentials = *credentials;
+  auto source = validate_logs::NewS3Source(url_bucket, std::move(options));
+  if (!source.ok()) return source.status();
+  // One listing up front: a wrong endpoint, bucket or secret is a clear error, not "not found" lines.
+  auto probe = (*source)->List(*prefix);
+  if (!probe.ok()) return absl::Status(probe.status().code(), "cannot list " + root + ": " + std::string(probe.status().message()));
+  return std::shared_ptr<const validate_logs::ExportSource>(std::move(*source));
 }
 
 StatusOr<int64_t> ParseTimeOption(const char* option, const std::string& text) {
@@ -223,7 +274,10 @@ StatusOr<int64_t> ParseTimeOption(const char* option, const std::string& text) {
 int RunValidateLogs(int argc, const char* const* argv) {
   po::options_description options("validate-logs options");
   options.add_options()
-      ("export-root", po::value<std::string>(), "export folder (stands for the S3 bucket) [required]")
+      ("export-root", po::value<std::string>(), "export folder (stands for the S3 bucket), or s3://bucket[/prefix] [required]")
+      ("s3-endpoint", po::value<std::string>(), "S3 endpoint for s3:// (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, AWS S3 of the region); path-style")
+      ("s3-region", po::value<std::string>(), "S3 signing region for s3:// (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+      ("s3-ca-file", po::value<std::string>(), "CA bundle for an HTTPS S3 endpoint (default: the system's)")
       ("trail-arn", po::value<std::string>(), "arn:aws:cloudtrail:<home>:<acct>:trail/<name> [required]")
       ("start-time", po::value<std::string>(), "validate logs delivered at or after (RFC 3339) [required]")
       ("end-time", po::value<std::string>(), "... at or before (default now)")
@@ -237,7 +291,7 @@ int RunValidateLogs(int argc, const char* const* argv) {
   po::variables_map vm;
   BinaryInfo info{"orgtrailctl validate-logs",
                   "validate an export's log files against its signed digests (aws cloudtrail validate-logs)",
-                  "orgtrailctl validate-logs --export-root DIR --trail-arn ARN --start-time T [options]"};
+                  "orgtrailctl validate-logs --export-root DIR|s3://bucket[/prefix] --trail-arn ARN --start-time T [options]"};
   auto outcome = ParseCommandLine(argc, argv, info, options, &vm);
   if (!outcome.ok()) {
     std::fprintf(stderr, "validate-logs: %s\n", std::string(outcome.status().message()).c_str());
@@ -294,20 +348,23 @@ int RunValidateLogs(int argc, const char* const* argv) {
     std::fprintf(stderr, "validate-logs: Invalid time range specified: start-time must occur before end-time\n");
     return 2;
   }
-  std::error_code ec;
-  if (!std::filesystem::is_directory(o.export_root, ec)) {
-    std::fprintf(stderr, "validate-logs: --export-root: '%s' is not a directory\n", o.export_root.c_str());
-    return 2;
-  }
   if (vm.count("s3-bucket")) o.bucket = vm["s3-bucket"].as<std::string>();
   if (vm.count("org-id")) o.org_id = vm["org-id"].as<std::string>();
-  ReadManifest(o.export_root, &o.bucket, &o.org_id);
+  o.prefix = vm["s3-prefix"].as<std::string>();
+  std::string url_bucket;
+  auto source = OpenSource(vm, o.export_root, &o.prefix, &url_bucket);
+  if (!source.ok()) {
+    std::fprintf(stderr, "validate-logs: --export-root: %s\n", std::string(source.status().message()).c_str());
+    return 2;
+  }
+  o.source = std::move(*source);
+  while (!o.prefix.empty() && o.prefix.back() == '/') o.prefix.pop_back();
+  ReadManifest(*o.source, o.prefix, &o.bucket, &o.org_id);
+  if (o.bucket.empty()) o.bucket = url_bucket;
   if (o.bucket.empty()) {
     std::fprintf(stderr, "validate-logs: --s3-bucket is required (the export has no orgtrail-export.json)\n");
     return 2;
   }
-  o.prefix = vm["s3-prefix"].as<std::string>();
-  while (!o.prefix.empty() && o.prefix.back() == '/') o.prefix.pop_back();
   if (!o.prefix.empty() && !IsSafeKey(o.prefix)) {
     std::fprintf(stderr, "validate-logs: --s3-prefix: invalid prefix '%s'\n", o.prefix.c_str());
     return 2;

@@ -27,21 +27,16 @@ std::optional<DigestData> Validator::LoadAndValidate(const std::string& bucket, 
                                                      bool backfill, std::string* error, bool* missing) {
   const std::string where = "Digest file\t" + S3(bucket, key) + "\tINVALID: ";
   *missing = false;
-  if (bucket != o_.bucket || !IsSafeKey(key) || !IsRegularFile(KeyPath(key))) {
+  std::unique_ptr<ObjectStream> object;
+  if (bucket != o_.bucket || !IsSafeKey(key) || (object = o_.source->Open(key)) == nullptr) {
     *missing = true;
     *error = where + "not found";
     return std::nullopt;
   }
   // GET + gunzip + JSON parse.
   std::string inflated;
-  FILE* f = std::fopen(KeyPath(key).c_str(), "rb");
-  if (!f) {
-    *missing = true;
-    *error = where + "not found";
-    return std::nullopt;
-  }
-  GunzipResult gz = GunzipStream(f, kMaxDigestBytes, [&](std::string_view chunk) { inflated.append(chunk); });
-  std::fclose(f);
+  GunzipResult gz = GunzipStream(object->file, kMaxDigestBytes, [&](std::string_view chunk) { inflated.append(chunk); });
+  object.reset();
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::object obj;
@@ -50,30 +45,18 @@ std::optional<DigestData> Validator::LoadAndValidate(const std::string& bucket, 
     *error = where + "invalid format";
     return std::nullopt;
   }
-  // Object metadata (sidecar).
-  std::string sidecar_text;
+  // Object metadata (S3's x-amz-meta-*, or the folder's sidecar).
   std::string signature_hex, signature_algorithm, backfill_ts;
   {
-    bool have = false;
-    if (ReadWholeFile(KeyPath(key + ".metadata.json"), &sidecar_text, 1u << 20)) {
-      simdjson::dom::parser mp;
-      simdjson::dom::element meta;
-      std::string_view sig, alg, ts;
-      if (mp.parse(sidecar_text).get(meta) == simdjson::SUCCESS &&
-          meta["signature"].get_string().get(sig) == simdjson::SUCCESS &&
-          meta["signature-algorithm"].get_string().get(alg) == simdjson::SUCCESS) {
-        signature_hex = std::string(sig);
-        signature_algorithm = std::string(alg);
-        have = true;
-      }
-      if (have && meta["backfill-generation-timestamp"].get_string().get(ts) == simdjson::SUCCESS) {
-        backfill_ts = std::string(ts);
-      }
-    }
-    if (!have) {
+    std::map<std::string, std::string> meta;
+    if (!o_.source->SignatureMetadata(key, &meta) || meta.count("signature") == 0 ||
+        meta.count("signature-algorithm") == 0) {
       *error = where + "signature verification failed";
       return std::nullopt;
     }
+    signature_hex = meta["signature"];
+    signature_algorithm = meta["signature-algorithm"];
+    if (meta.count("backfill-generation-timestamp")) backfill_ts = meta["backfill-generation-timestamp"];
   }
   // Required keys.
   for (const char* required : {"digestPublicKeyFingerprint", "digestS3Bucket", "digestS3Object",

@@ -23,13 +23,8 @@ namespace orgtrail::cli::validate_logs {
 void Validator::ValidateLog(const DigestData::Log& log) {
   const std::string where = "Log file\t" + S3(log.bucket, log.object) + "\t";
   listed_logs_.insert(log.object);
-  if (log.bucket != o_.bucket || !IsSafeKey(log.object) || !IsRegularFile(KeyPath(log.object))) {
-    invalid_logs_++;
-    Report(where + "INVALID: not found", true);
-    return;
-  }
-  FILE* f = std::fopen(KeyPath(log.object).c_str(), "rb");
-  if (!f) {
+  std::unique_ptr<ObjectStream> object;
+  if (log.bucket != o_.bucket || !IsSafeKey(log.object) || (object = o_.source->Open(log.object)) == nullptr) {
     invalid_logs_++;
     Report(where + "INVALID: not found", true);
     return;
@@ -37,11 +32,11 @@ void Validator::ValidateLog(const DigestData::Log& log) {
   auto t0 = std::chrono::steady_clock::now();
   Sha256Hasher hasher;
   uint64_t bytes = 0;
-  GunzipResult gz = GunzipStream(f, SIZE_MAX, [&](std::string_view chunk) {
+  GunzipResult gz = GunzipStream(object->file, SIZE_MAX, [&](std::string_view chunk) {
     hasher.Update(chunk);
     bytes += chunk.size();
   });
-  std::fclose(f);
+  object.reset();
   const std::string computed = HexEncode(hasher.Finish());
   rehash_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rehashed_bytes_ += bytes;
@@ -68,23 +63,22 @@ void Validator::CheckUnlistedLogs() {
   folder += "AWSLogs/";
   if (!o_.org_id.empty()) folder += o_.org_id + "/";
   folder += o_.account_id + "/CloudTrail/" + o_.source_region;
-  const std::string root = KeyPath(folder);
-  std::error_code ec;
-  if (!std::filesystem::is_directory(root, ec)) return;
+  auto listed = o_.source->List(folder);
+  if (!listed.ok()) {
+    std::fprintf(stderr, "validate-logs: cannot list %s: %s\n", folder.c_str(), std::string(listed.status().message()).c_str());
+    return;
+  }
   const std::string lo = FormatCompactMinute(*valid_min_start_);
   const std::string hi = FormatCompactMinute(*valid_max_end_);
   const std::string name_prefix = o_.account_id + "_CloudTrail_" + o_.source_region + "_";
   std::vector<std::string> unlisted;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::string name = it->path().filename().string();
+  for (const std::string& key : *listed) {
+    const std::string name = key.substr(key.rfind('/') + 1);
     // <acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16>.json.gz
     if (name.rfind(name_prefix, 0) != 0 || name.size() != name_prefix.size() + 14 + 1 + 16 + 8) continue;
     if (name.compare(name.size() - 8, 8, ".json.gz") != 0) continue;
     const std::string minute = name.substr(name_prefix.size(), 14);
     if (minute <= lo || minute >= hi) continue;
-    const std::string key = folder + "/" + it->path().lexically_relative(root).generic_string();
     if (!listed_logs_.count(key)) unlisted.push_back(key);
   }
   std::sort(unlisted.begin(), unlisted.end());

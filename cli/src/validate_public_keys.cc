@@ -15,12 +15,8 @@
 namespace orgtrail::cli::validate_logs {
 
 // fingerprint -> key, from AWSLogs/<org>/public-keys.json (ListPublicKeys shape).
-bool LoadPublicKeys(const std::string& path, std::map<std::string, PublicKey>* keys, std::string* error) {
-  std::string text;
-  if (!ReadWholeFile(path, &text, 16u << 20)) {
-    *error = "cannot read " + path;
-    return false;
-  }
+bool LoadPublicKeys(const std::string& text, const std::string& path, std::map<std::string, PublicKey>* keys,
+                    std::string* error) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(text).get(doc) != simdjson::SUCCESS) {

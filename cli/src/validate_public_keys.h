@@ -23,7 +23,9 @@ struct PublicKey {
 };
 
 // fingerprint -> key, from AWSLogs/<org>/public-keys.json (ListPublicKeys shape).
-bool LoadPublicKeys(const std::string& path, std::map<std::string, PublicKey>* keys, std::string* error);
+// `text`: the file's contents; `path` names it in errors.
+bool LoadPublicKeys(const std::string& text, const std::string& path, std::map<std::string, PublicKey>* keys,
+                    std::string* error);
 
 // The keys whose validity overlaps [start_us, end_us].
 std::map<std::string, PublicKey> KeysOverlapping(const std::map<std::string, PublicKey>& all,

@@ -13,13 +13,15 @@
 // Contract: Run() returns the exit status (0 when every digest and log file in
 // the range is valid, 1 otherwise, including when no public key covers the
 // range). Options must already be checked by the caller (keys, prefix and
-// names are safe path segments). A Validator is used once, by one thread.
+// names are safe path segments). A Validator is used once, by one thread. It reads the objects
+// through an ExportSource (export_source.h): a folder or an S3 bucket, with the same output.
 #ifndef ORGTRAIL_CLI_VALIDATOR_H_
 #define ORGTRAIL_CLI_VALIDATOR_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "export_source.h"
 #include "orgtrail/common/time_util.h"
 #include "validate_public_keys.h"
 
@@ -38,7 +41,8 @@ constexpr int64_t kHour = 60 * kMinute;
 inline std::string DisplayDate(int64_t us) { return FormatRfc3339Seconds(us); }
 
 struct Options {
-  std::string export_root;
+  std::string export_root;                     // a folder; used when `source` is not set
+  std::shared_ptr<const ExportSource> source;  // where the objects are (folder or S3)
   std::string trail_arn;
   std::string bucket;
   std::string prefix;
@@ -68,14 +72,15 @@ struct DigestData {
 
 class Validator {
  public:
-  explicit Validator(Options options) : o_(std::move(options)) {}
+  explicit Validator(Options options) : o_(std::move(options)) {
+    if (o_.source == nullptr) o_.source = NewFolderSource(o_.export_root);
+  }
   int Run();
 
  private:
   // Digest chains.
   std::vector<std::string> ListDigestKeys(bool backfill) const;
   std::string DigestFolder() const;
-  std::string KeyPath(std::string_view key) const { return o_.export_root + "/" + std::string(key); }
   static std::string KeyDate(std::string_view key, bool backfill);
   void Traverse(bool backfill);
   // On failure returns the error line and sets *missing for "not found".

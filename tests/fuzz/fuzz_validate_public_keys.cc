@@ -1,6 +1,6 @@
 // The public keys file `orgtrailctl validate-logs` reads from the export
 // (AWSLogs/<org>/public-keys.json, cli/src/validate_public_keys.h):
-// LoadPublicKeys on the input written to a file, then KeysOverlapping, and
+// LoadPublicKeys on the input (the file's text), then KeysOverlapping, and
 // every key's DER through Verifier::FromPublicKeyDer as the digest check does.
 #include <cstdint>
 #include <map>
@@ -12,11 +12,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256 * 1024) return 0;
-  static const std::string path = orgtrail::fuzz::ScratchDir() + "/public-keys.json";
-  orgtrail::fuzz::WriteFileOrDie(path, orgtrail::fuzz::AsView(data, size));
   std::map<std::string, orgtrail::cli::validate_logs::PublicKey> keys;
   std::string error;
-  if (!orgtrail::cli::validate_logs::LoadPublicKeys(path, &keys, &error)) {
+  if (!orgtrail::cli::validate_logs::LoadPublicKeys(std::string(orgtrail::fuzz::AsView(data, size)),
+                                                    "public-keys.json", &keys, &error)) {
     ORGTRAIL_FUZZ_CHECK(!error.empty());
     return 0;
   }

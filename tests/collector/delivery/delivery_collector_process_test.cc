@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -16,7 +17,9 @@
 #include "objectstore/s3_client.h"
 #include "testutil/ingest_client.h"
 #include "testutil/pki_fixture.h"
+#include "orgtrail/common/time_util.h"
 #include "testutil/s3_server.h"
+#include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 #include "testutil/wait_for.h"
 
@@ -51,7 +54,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     ASSERT_TRUE(client_->CreateBucket(bucket_).ok());
   }
 
-  std::unique_ptr<testutil::CollectorProcess> StartCollector() {
+  std::unique_ptr<testutil::CollectorProcess> StartCollector(const std::string& key_prefix = kPrefix) {
     testutil::CollectorProcessOptions o;
     o.data_dir = dir_.Join("data");
     o.log_dir = dir_.Join("logs");
@@ -59,7 +62,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     o.tls = pki_->Collector();
     o.extra_args = {"--export-interval", "300ms", "--digest-interval", "2s", "--export-org-id", "o-e2etest0001",
                     "--export-s3-endpoint", server().endpoint(), "--export-s3-bucket", bucket_,
-                    "--export-s3-key-prefix", kPrefix};
+                    "--export-s3-key-prefix", key_prefix};
     // Credentials the AWS way: the shared credentials file the test server wrote (the collector
     // inherits this test process's environment).
     UseCredentialsFile(server().credentials_file());
@@ -94,7 +97,13 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
   }
 
   // True when the bucket holds exactly LocalFiles() under the prefix with the same bytes.
-  bool BucketMirrorsExport(std::string* why) {
+  // The key of an export file in the bucket, under `prefix` (none when "").
+  static std::string BucketKey(const std::string& prefix, const std::string& key) {
+    return prefix.empty() ? key : prefix + "/" + key;
+  }
+
+  bool BucketMirrorsExport(std::string* why) { return BucketMirrorsExport(kPrefix, why); }
+  bool BucketMirrorsExport(const std::string& prefix, std::string* why) {
     const auto local = LocalFiles();
     auto listed = client_->ListAllObjects(bucket_, "");
     if (!listed.ok()) {
@@ -104,13 +113,13 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     std::set<std::string> remote;
     for (const auto& o : *listed) remote.insert(o.key);
     std::set<std::string> want;
-    for (const auto& [key, bytes] : local) want.insert(std::string(kPrefix) + "/" + key);
+    for (const auto& [key, bytes] : local) want.insert(BucketKey(prefix, key));
     if (remote != want) {
       *why = "bucket has " + std::to_string(remote.size()) + " objects, export " + std::to_string(want.size());
       return false;
     }
     for (const auto& [key, bytes] : local) {
-      auto object = client_->GetObject(bucket_, std::string(kPrefix) + "/" + key);
+      auto object = client_->GetObject(bucket_, BucketKey(prefix, key));
       if (!object.ok() || object->body != bytes) {
         *why = "different bytes: " + key;
         return false;
@@ -120,9 +129,9 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
   }
 
   // eventID -> number of log objects in the bucket holding it.
-  std::map<std::string, int> EventIdsInBucket() {
+  std::map<std::string, int> EventIdsInBucket(const std::string& prefix = kPrefix) {
     std::map<std::string, int> ids;
-    auto listed = client_->ListAllObjects(bucket_, std::string(kPrefix) + "/AWSLogs/");
+    auto listed = client_->ListAllObjects(bucket_, BucketKey(prefix, "AWSLogs/"));
     EXPECT_TRUE(listed.ok()) << listed.status();
     if (!listed.ok()) return ids;
     for (const auto& o : *listed) {
@@ -207,6 +216,85 @@ TEST_F(DeliveryCollectorTest, TheBucketMirrorsTheExportWithDigestSignatures) {
   EXPECT_GE(digests, 1);
   EXPECT_GT(collector->MetricValue("orgtrail_s3_objects_uploaded_total"), 0);
   for (const auto& [id, n] : EventIdsInBucket()) EXPECT_EQ(n, 1) << id;
+}
+
+struct ValidateRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// orgtrailctl validate-logs over `root` (a folder or s3://bucket/prefix) for the last hour.
+ValidateRun RunValidate(const std::string& root, const std::vector<std::string>& more, const std::string& log_dir,
+                        const std::string& name) {
+  testutil::SubprocessOptions o;
+  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
+  o.args = {"validate-logs", "--export-root", root, "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:000000000000:trail/org-trail", "--start-time",
+            FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
+            FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", kAccount, "--region", "us-east-1"};
+  o.args.insert(o.args.end(), more.begin(), more.end());
+  o.log_dir = log_dir;
+  o.name = name;
+  ValidateRun r;
+  auto p = testutil::Subprocess::Start(o);
+  if (!p.ok()) return r;
+  (*p)->Wait(std::chrono::seconds(120));
+  r.exit_code = (*p)->ExitCode();
+  r.out = (*p)->ReadStdout();
+  r.err = (*p)->ReadStderr();
+  return r;
+}
+
+TEST_F(DeliveryCollectorTest, ValidateLogsReadsTheBucketWithTheSameResultAsTheFolder) {
+  // No key prefix: the collector's digests name the keys as they are in the export folder (with a
+  // prefix they would not match the bucket's keys; see the closing note of this change).
+  auto collector = StartCollector("");
+  ASSERT_NE(collector, nullptr);
+  ASSERT_TRUE(Send(collector.get(), *pki_, Events(0, 200)).ok());
+  std::string why;
+  ASSERT_TRUE(WaitFor([&] {
+    bool digest = false;
+    for (const auto& [key, bytes] : LocalFiles()) digest = digest || key.find("/CloudTrail-Digest/") != std::string::npos;
+    return digest && EventIdsInBucket("").size() == 200 && BucketMirrorsExport("", &why);
+  }, std::chrono::seconds(120), std::chrono::milliseconds(300))) << why;
+  collector->process()->Stop();  // nothing moves while the two are compared
+  ASSERT_TRUE(BucketMirrorsExport("", &why)) << why;
+  // The digests name the bucket the export stands for (its manifest, delivered too), so the
+  // bucket's copy validates like the folder.
+  const std::string url = "s3://" + bucket_;
+  const std::vector<std::string> s3 = {"--s3-endpoint", server().endpoint()};
+  const ValidateRun folder = RunValidate(ExportRoot(), {}, dir_.Join("logs"), "validate-folder");
+  const ValidateRun bucket = RunValidate(url, s3, dir_.Join("logs"), "validate-s3");
+  EXPECT_EQ(bucket.exit_code, folder.exit_code) << bucket.out << bucket.err << "\n---\n" << folder.out << folder.err;
+  EXPECT_EQ(bucket.out, folder.out);
+  EXPECT_EQ(bucket.err, folder.err);
+  EXPECT_NE(bucket.out.find("digest files valid"), std::string::npos) << bucket.out << bucket.err;
+  // A log object altered in the bucket is reported there, with exit status 1.
+  auto listed = client_->ListAllObjects(bucket_, "AWSLogs/");
+  ASSERT_TRUE(listed.ok());
+  std::string altered;
+  for (const auto& o : *listed) {
+    if (o.key.find("/CloudTrail/") != std::string::npos) altered = o.key;
+  }
+  ASSERT_FALSE(altered.empty());
+  auto original = client_->GetObject(bucket_, altered);
+  ASSERT_TRUE(original.ok());
+  std::string tampered = original->body;
+  tampered[tampered.size() / 2] ^= 0x01;
+  ASSERT_TRUE(client_->PutObject(bucket_, altered, tampered).ok());
+  const ValidateRun after = RunValidate(url, s3, dir_.Join("logs"), "validate-s3-tampered");
+  EXPECT_EQ(after.exit_code, 1) << after.out << after.err;
+  EXPECT_NE(after.err.find("/" + altered + "\tINVALID"), std::string::npos) << after.err;
+  // A wrong secret is a clear error before any result line.
+  const std::string bad_credentials = dir_.Join("bad-credentials");
+  std::ofstream(bad_credentials) << "[default]\naws_access_key_id = " << server().access_key_id()
+                                 << "\naws_secret_access_key = wrong-secret\n";
+  ::setenv("AWS_SHARED_CREDENTIALS_FILE", bad_credentials.c_str(), 1);
+  const ValidateRun refused = RunValidate(url, s3, dir_.Join("logs"), "validate-s3-bad-secret");
+  UseCredentialsFile(server().credentials_file());
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("cannot list"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.out, "");
 }
 
 TEST_F(DeliveryCollectorTest, KillNineWhileUploadingLeavesTheBucketCompleteWithoutDoubles) {

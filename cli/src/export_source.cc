@@ -1,0 +1,118 @@
+// The folder and S3 sources of validate-logs (see export_source.h).
+#include "export_source.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <simdjson.h>
+
+#include "validate_files.h"
+
+namespace orgtrail::cli::validate_logs {
+namespace {
+
+class FolderSource : public ExportSource {
+ public:
+  explicit FolderSource(std::string root) : root_(std::move(root)) {}
+
+  StatusOr<std::vector<std::string>> List(const std::string& prefix) const override {
+    std::vector<std::string> keys;
+    const std::string folder = prefix.empty() ? root_ : root_ + "/" + prefix;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(folder, ec)) return keys;
+    for (auto it = std::filesystem::recursive_directory_iterator(folder, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      keys.push_back(it->path().lexically_relative(root_).generic_string());
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  std::unique_ptr<ObjectStream> Open(const std::string& key) const override {
+    const std::string path = root_ + "/" + key;
+    if (!IsRegularFile(path)) return nullptr;
+    auto stream = std::make_unique<ObjectStream>();
+    stream->file = std::fopen(path.c_str(), "rb");
+    return stream->file == nullptr ? nullptr : std::move(stream);
+  }
+
+  bool Read(const std::string& key, std::string* out, size_t limit) const override {
+    return ReadWholeFile(root_ + "/" + key, out, limit) && out->size() <= limit;
+  }
+
+  bool SignatureMetadata(const std::string& key, std::map<std::string, std::string>* out) const override {
+    std::string text;
+    if (!Read(key + ".metadata.json", &text, 1u << 20)) return false;
+    simdjson::dom::parser parser;
+    simdjson::dom::object meta;
+    if (parser.parse(text).get(meta) != simdjson::SUCCESS) return false;
+    for (auto [name, value] : meta) {
+      std::string_view text_value;
+      if (value.get_string().get(text_value) == simdjson::SUCCESS) (*out)[std::string(name)] = std::string(text_value);
+    }
+    return true;
+  }
+
+ private:
+  std::string root_;
+};
+
+class S3Source : public ExportSource {
+ public:
+  S3Source(std::string bucket, std::unique_ptr<objectstore::S3Client> client)
+      : bucket_(std::move(bucket)), client_(std::move(client)) {}
+
+  StatusOr<std::vector<std::string>> List(const std::string& prefix) const override {
+    auto listed = client_->ListAllObjects(bucket_, prefix.empty() ? "" : prefix + "/");
+    if (!listed.ok()) return listed.status();
+    std::vector<std::string> keys;
+    for (const auto& object : *listed) keys.push_back(object.key);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  std::unique_ptr<ObjectStream> Open(const std::string& key) const override {
+    auto object = client_->GetObject(bucket_, key);
+    if (!object.ok()) return nullptr;
+    auto stream = std::make_unique<ObjectStream>();
+    stream->buffer = std::move(object->body);
+    // fmemopen needs a non-empty buffer; an empty object reads as an empty file.
+    stream->file = stream->buffer.empty() ? std::fopen("/dev/null", "rb")
+                                          : fmemopen(stream->buffer.data(), stream->buffer.size(), "rb");
+    return stream->file == nullptr ? nullptr : std::move(stream);
+  }
+
+  bool Read(const std::string& key, std::string* out, size_t limit) const override {
+    auto object = client_->GetObject(bucket_, key);
+    if (!object.ok() || object->body.size() > limit) return false;
+    *out = std::move(object->body);
+    return true;
+  }
+
+  bool SignatureMetadata(const std::string& key, std::map<std::string, std::string>* out) const override {
+    auto info = client_->HeadObject(bucket_, key);
+    if (!info.ok()) return false;
+    for (const auto& [name, value] : info->metadata) (*out)[name] = value;
+    return out->count("signature") > 0;
+  }
+
+ private:
+  std::string bucket_;
+  std::unique_ptr<objectstore::S3Client> client_;
+};
+
+}  // namespace
+
+std::unique_ptr<ExportSource> NewFolderSource(std::string root) {
+  return std::make_unique<FolderSource>(std::move(root));
+}
+
+StatusOr<std::unique_ptr<ExportSource>> NewS3Source(std::string bucket, objectstore::S3ClientOptions options) {
+  auto client = objectstore::S3Client::Create(std::move(options));
+  if (!client.ok()) return client.status();
+  std::unique_ptr<ExportSource> source = std::make_unique<S3Source>(std::move(bucket), std::move(*client));
+  return source;
+}
+
+}  // namespace orgtrail::cli::validate_logs
