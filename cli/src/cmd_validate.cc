@@ -204,7 +204,7 @@ using validate_logs::Validator;
 // Export manifest written by the collector at <root>/orgtrail-export.json (delivered beside the
 // AWSLogs folder, under the key prefix).
 void ReadManifest(const validate_logs::ExportSource& source, const std::string& prefix, std::string* bucket,
-                  std::string* org_id) {
+                  std::string* org_id, std::string* key_prefix = nullptr) {
   std::string text;
   if (!source.Read(prefix.empty() ? "orgtrail-export.json" : prefix + "/orgtrail-export.json", &text, 1u << 20)) return;
   simdjson::dom::parser parser;
@@ -213,6 +213,7 @@ void ReadManifest(const validate_logs::ExportSource& source, const std::string& 
   std::string_view v;
   if (bucket->empty() && doc["bucket"].get_string().get(v) == simdjson::SUCCESS) *bucket = std::string(v);
   if (org_id->empty() && doc["orgId"].get_string().get(v) == simdjson::SUCCESS) *org_id = std::string(v);
+  if (key_prefix != nullptr && doc["keyPrefix"].get_string().get(v) == simdjson::SUCCESS) *key_prefix = std::string(v);
 }
 
 std::optional<std::string> Env(const char* name) {
@@ -229,7 +230,12 @@ StatusOr<std::shared_ptr<const validate_logs::ExportSource>> OpenSource(const po
   if (root.rfind("s3://", 0) != 0) {
     std::error_code ec;
     if (!std::filesystem::is_directory(root, ec)) return absl::InvalidArgumentError("'" + root + "' is not a directory");
-    return std::shared_ptr<const validate_logs::ExportSource>(validate_logs::NewFolderSource(root));
+    // A delivered export's digests name its keys under the delivery's key prefix (the manifest's).
+    if (prefix->empty()) {
+      std::string unused_bucket, unused_org;
+      ReadManifest(*validate_logs::NewFolderSource(root), "", &unused_bucket, &unused_org, prefix);
+    }
+    return std::shared_ptr<const validate_logs::ExportSource>(validate_logs::NewFolderSource(root, *prefix));
   }
   const std::string rest = root.substr(5);
   const size_t slash = rest.find('/');
@@ -282,7 +288,7 @@ int RunValidateLogs(int argc, const char* const* argv) {
       ("start-time", po::value<std::string>(), "validate logs delivered at or after (RFC 3339) [required]")
       ("end-time", po::value<std::string>(), "... at or before (default now)")
       ("s3-bucket", po::value<std::string>(), "bucket name the export stands for (default: the export's configured name)")
-      ("s3-prefix", po::value<std::string>()->default_value(""), "key prefix under the bucket")
+      ("s3-prefix", po::value<std::string>()->default_value(""), "key prefix under the bucket (default: the s3:// URL's, or the delivered export's keyPrefix)")
       ("account-id", po::value<std::string>(), "member account to validate (default: the ARN's account)")
       ("org-id", po::value<std::string>(), "organization id folder (default: the export's configured id)")
       ("region", po::value<std::string>(), "source region whose digests are validated (default: home region)")

@@ -13,24 +13,29 @@ namespace {
 
 class FolderSource : public ExportSource {
  public:
-  explicit FolderSource(std::string root) : root_(std::move(root)) {}
+  FolderSource(std::string root, std::string key_prefix) : root_(std::move(root)), key_prefix_(std::move(key_prefix)) {}
 
   StatusOr<std::vector<std::string>> List(const std::string& prefix) const override {
     std::vector<std::string> keys;
-    const std::string folder = prefix.empty() ? root_ : root_ + "/" + prefix;
+    std::string local;
+    if (!Local(prefix, &local)) return keys;
+    const std::string folder = local.empty() ? root_ : root_ + "/" + local;
     std::error_code ec;
     if (!std::filesystem::is_directory(folder, ec)) return keys;
     for (auto it = std::filesystem::recursive_directory_iterator(folder, ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
-      keys.push_back(it->path().lexically_relative(root_).generic_string());
+      const std::string rel = it->path().lexically_relative(root_).generic_string();
+      keys.push_back(key_prefix_.empty() ? rel : key_prefix_ + "/" + rel);
     }
     std::sort(keys.begin(), keys.end());
     return keys;
   }
 
   std::unique_ptr<ObjectStream> Open(const std::string& key) const override {
-    const std::string path = root_ + "/" + key;
+    std::string local;
+    if (!Local(key, &local)) return nullptr;
+    const std::string path = root_ + "/" + local;
     if (!IsRegularFile(path)) return nullptr;
     auto stream = std::make_unique<ObjectStream>();
     stream->file = std::fopen(path.c_str(), "rb");
@@ -38,7 +43,8 @@ class FolderSource : public ExportSource {
   }
 
   bool Read(const std::string& key, std::string* out, size_t limit) const override {
-    return ReadWholeFile(root_ + "/" + key, out, limit) && out->size() <= limit;
+    std::string local;
+    return Local(key, &local) && ReadWholeFile(root_ + "/" + local, out, limit) && out->size() <= limit;
   }
 
   bool SignatureMetadata(const std::string& key, std::map<std::string, std::string>* out) const override {
@@ -55,7 +61,26 @@ class FolderSource : public ExportSource {
   }
 
  private:
+  // The key's path under the root: the key without the key prefix (false when not under it).
+  bool Local(const std::string& key, std::string* local) const {
+    if (key_prefix_.empty()) {
+      *local = key;
+      return true;
+    }
+    if (key == key_prefix_) {
+      local->clear();
+      return true;
+    }
+    if (key.size() <= key_prefix_.size() || key.compare(0, key_prefix_.size(), key_prefix_) != 0 ||
+        key[key_prefix_.size()] != '/') {
+      return false;
+    }
+    *local = key.substr(key_prefix_.size() + 1);
+    return true;
+  }
+
   std::string root_;
+  std::string key_prefix_;
 };
 
 class S3Source : public ExportSource {
@@ -104,8 +129,8 @@ class S3Source : public ExportSource {
 
 }  // namespace
 
-std::unique_ptr<ExportSource> NewFolderSource(std::string root) {
-  return std::make_unique<FolderSource>(std::move(root));
+std::unique_ptr<ExportSource> NewFolderSource(std::string root, std::string key_prefix) {
+  return std::make_unique<FolderSource>(std::move(root), std::move(key_prefix));
 }
 
 StatusOr<std::unique_ptr<ExportSource>> NewS3Source(std::string bucket, objectstore::S3ClientOptions options) {

@@ -47,7 +47,9 @@ class ExportSource {
   virtual bool SignatureMetadata(const std::string& key, std::map<std::string, std::string>* out) const = 0;
 };
 
-std::unique_ptr<ExportSource> NewFolderSource(std::string root);
+// key_prefix: the prefix the export is delivered under (its manifest's keyPrefix): key
+// "<prefix>/AWSLogs/x" is the file <root>/AWSLogs/x, as the digests name it; "" = none.
+std::unique_ptr<ExportSource> NewFolderSource(std::string root, std::string key_prefix = "");
 // bucket: the S3 bucket; options: endpoint, region, CA file and credentials.
 StatusOr<std::unique_ptr<ExportSource>> NewS3Source(std::string bucket, objectstore::S3ClientOptions options);
 

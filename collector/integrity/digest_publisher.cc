@@ -55,7 +55,8 @@ Status DigestPublisher::WriteExportManifest() const {
   std::string json = "{";
   const std::pair<const char*, const std::string*> fields[] = {
       {"bucket", &options_.bucket}, {"orgId", &options_.org_id},
-      {"trailName", &options_.trail_name}, {"homeRegion", &options_.home_region}};
+      {"trailName", &options_.trail_name}, {"homeRegion", &options_.home_region},
+      {"keyPrefix", &options_.key_prefix}};
   bool first = true;
   for (const auto& [name, value] : fields) {
     if (!first) json += ",";
@@ -93,6 +94,10 @@ std::string EncodeChain(const std::string& key, const std::string& hash, const s
 }
 }  // namespace
 
+std::string DigestPublisher::BucketKey(const std::string& export_key) const {
+  return options_.key_prefix.empty() ? export_key : Cat(options_.key_prefix, "/", export_key);
+}
+
 StatusOr<std::vector<PublishedDigest>> DigestPublisher::PublishDue(int64_t now_us, bool force) {
   auto partitions = store_->ScanMetadata(kExportPartitionRoot);
   if (!partitions.ok()) return partitions.status();
@@ -118,15 +123,16 @@ StatusOr<PublishedDigest> DigestPublisher::WriteDigest(
   d.start_time_us = start_us;
   d.end_time_us = end_us;
   d.s3_bucket = options_.bucket;
-  d.s3_object = DigestKey(options_.org_id, account, region, options_.trail_name,
-                          options_.home_region, end_us, backfill);
+  const std::string local_key = DigestKey(options_.org_id, account, region, options_.trail_name,
+                                          options_.home_region, end_us, backfill);
+  d.s3_object = BucketKey(local_key);
   d.public_key_fingerprint = keys_->CurrentFingerprint();
   if (previous) {
     d.previous = DigestLink{options_.bucket, previous->last_key, previous->last_hash_hex,
                             previous->last_signature_hex};
   }
   for (const auto& f : files) {
-    d.log_files.push_back(DigestLogFile{options_.bucket, f.key, HexEncode(f.sha256),
+    d.log_files.push_back(DigestLogFile{options_.bucket, BucketKey(f.key), HexEncode(f.sha256),
                                         f.newest_event_time_us, f.oldest_event_time_us});
     commit->emplace_back(f.metadata_key, std::nullopt);  // consumed
   }
@@ -146,14 +152,14 @@ StatusOr<PublishedDigest> DigestPublisher::WriteDigest(
   if (!gz.ok()) return gz.status();
   // Sidecar first: a digest is never visible without its signature.
   ORGTRAIL_RETURN_IF_ERROR(WriteExportFileDurably(
-      options_.export_root, DigestMetadataKey(d.s3_object),
+      options_.export_root, DigestMetadataKey(local_key),
       DigestMetadataJson(*sig, backfill ? MillisTimestamp(now_us) : "")));
   Step("sidecar");
-  ORGTRAIL_RETURN_IF_ERROR(WriteExportFileDurably(options_.export_root, d.s3_object, *gz));
+  ORGTRAIL_RETURN_IF_ERROR(WriteExportFileDurably(options_.export_root, local_key, *gz));
   Step("digest");
-  *written = Chain{d.s3_object, hash_hex, *sig, end_us};
+  *written = Chain{d.s3_object, hash_hex, *sig, end_us};  // the next digest names it as in the bucket
   PublishedDigest p;
-  p.key = d.s3_object;
+  p.key = local_key;
   p.account_id = account;
   p.region = region;
   p.start_time_us = start_us;

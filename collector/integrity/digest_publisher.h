@@ -36,6 +36,10 @@ struct DigestPublisherOptions {
   std::string export_root;
   std::string org_id;
   std::string bucket;        // the export's "bucket" name
+  // The key prefix the export is delivered under ("" or "team-a/trails"): digests name their
+  // objects and log files as they are in the bucket (prefix/AWSLogs/...), while the files stay at
+  // AWSLogs/... in the export folder. Recorded in the manifest as keyPrefix.
+  std::string key_prefix;
   std::string trail_name;
   std::string home_region;
   int64_t interval_us = 3600ll * 1000000;
@@ -71,6 +75,8 @@ class DigestPublisher {
   Status WriteExportManifest() const;
 
  private:
+  // An export key as it is named in the bucket (with the key prefix).
+  std::string BucketKey(const std::string& export_key) const;
   struct Chain {
     std::string last_key;
     std::string last_hash_hex;

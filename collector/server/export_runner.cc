@@ -105,6 +105,14 @@ StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables
   if (o.s3_endpoint.empty() && !o.s3_bucket.empty()) {
     return absl::InvalidArgumentError("--export-s3-bucket: needs --export-s3-endpoint");
   }
+  if (!o.s3_bucket.empty()) {
+    // Delivered, the export stands for that bucket: digests name it (and the key prefix) so the
+    // bucket validates (aws cloudtrail validate-logs, orgtrailctl validate-logs s3://...).
+    if (!v["export-bucket"].defaulted() && o.bucket != o.s3_bucket) {
+      return absl::InvalidArgumentError("--export-bucket: must be the --export-s3-bucket the export is delivered to (or left out)");
+    }
+    o.bucket = o.s3_bucket;
+  }
   o.tick_us = std::min<int64_t>({250000, o.export_interval_us, o.checkpoint_interval_us});
   return o;
 }
@@ -167,6 +175,7 @@ Status ExportRunner::Init() {
   po.export_root = options_.export_root;
   po.org_id = options_.org_id;
   po.bucket = options_.bucket;
+  po.key_prefix = options_.s3_key_prefix;
   po.trail_name = options_.trail_name;
   po.home_region = options_.home_region;
   po.interval_us = options_.digest_interval_us;

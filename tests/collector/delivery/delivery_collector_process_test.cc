@@ -54,7 +54,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     ASSERT_TRUE(client_->CreateBucket(bucket_).ok());
   }
 
-  std::unique_ptr<testutil::CollectorProcess> StartCollector(const std::string& key_prefix = kPrefix) {
+  std::unique_ptr<testutil::CollectorProcess> StartCollector() {
     testutil::CollectorProcessOptions o;
     o.data_dir = dir_.Join("data");
     o.log_dir = dir_.Join("logs");
@@ -62,7 +62,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     o.tls = pki_->Collector();
     o.extra_args = {"--export-interval", "300ms", "--digest-interval", "2s", "--export-org-id", "o-e2etest0001",
                     "--export-s3-endpoint", server().endpoint(), "--export-s3-bucket", bucket_,
-                    "--export-s3-key-prefix", key_prefix};
+                    "--export-s3-key-prefix", kPrefix};
     // Credentials the AWS way: the shared credentials file the test server wrote (the collector
     // inherits this test process's environment).
     UseCredentialsFile(server().credentials_file());
@@ -97,13 +97,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
   }
 
   // True when the bucket holds exactly LocalFiles() under the prefix with the same bytes.
-  // The key of an export file in the bucket, under `prefix` (none when "").
-  static std::string BucketKey(const std::string& prefix, const std::string& key) {
-    return prefix.empty() ? key : prefix + "/" + key;
-  }
-
-  bool BucketMirrorsExport(std::string* why) { return BucketMirrorsExport(kPrefix, why); }
-  bool BucketMirrorsExport(const std::string& prefix, std::string* why) {
+  bool BucketMirrorsExport(std::string* why) {
     const auto local = LocalFiles();
     auto listed = client_->ListAllObjects(bucket_, "");
     if (!listed.ok()) {
@@ -113,13 +107,13 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     std::set<std::string> remote;
     for (const auto& o : *listed) remote.insert(o.key);
     std::set<std::string> want;
-    for (const auto& [key, bytes] : local) want.insert(BucketKey(prefix, key));
+    for (const auto& [key, bytes] : local) want.insert(std::string(kPrefix) + "/" + key);
     if (remote != want) {
       *why = "bucket has " + std::to_string(remote.size()) + " objects, export " + std::to_string(want.size());
       return false;
     }
     for (const auto& [key, bytes] : local) {
-      auto object = client_->GetObject(bucket_, BucketKey(prefix, key));
+      auto object = client_->GetObject(bucket_, std::string(kPrefix) + "/" + key);
       if (!object.ok() || object->body != bytes) {
         *why = "different bytes: " + key;
         return false;
@@ -129,9 +123,9 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
   }
 
   // eventID -> number of log objects in the bucket holding it.
-  std::map<std::string, int> EventIdsInBucket(const std::string& prefix = kPrefix) {
+  std::map<std::string, int> EventIdsInBucket() {
     std::map<std::string, int> ids;
-    auto listed = client_->ListAllObjects(bucket_, BucketKey(prefix, "AWSLogs/"));
+    auto listed = client_->ListAllObjects(bucket_, std::string(kPrefix) + "/AWSLogs/");
     EXPECT_TRUE(listed.ok()) << listed.status();
     if (!listed.ok()) return ids;
     for (const auto& o : *listed) {
@@ -246,22 +240,20 @@ ValidateRun RunValidate(const std::string& root, const std::vector<std::string>&
 }
 
 TEST_F(DeliveryCollectorTest, ValidateLogsReadsTheBucketWithTheSameResultAsTheFolder) {
-  // No key prefix: the collector's digests name the keys as they are in the export folder (with a
-  // prefix they would not match the bucket's keys; see the closing note of this change).
-  auto collector = StartCollector("");
+  auto collector = StartCollector();  // delivered under the key prefix kPrefix
   ASSERT_NE(collector, nullptr);
   ASSERT_TRUE(Send(collector.get(), *pki_, Events(0, 200)).ok());
   std::string why;
   ASSERT_TRUE(WaitFor([&] {
     bool digest = false;
     for (const auto& [key, bytes] : LocalFiles()) digest = digest || key.find("/CloudTrail-Digest/") != std::string::npos;
-    return digest && EventIdsInBucket("").size() == 200 && BucketMirrorsExport("", &why);
+    return digest && EventIdsInBucket().size() == 200 && BucketMirrorsExport(&why);
   }, std::chrono::seconds(120), std::chrono::milliseconds(300))) << why;
   collector->process()->Stop();  // nothing moves while the two are compared
-  ASSERT_TRUE(BucketMirrorsExport("", &why)) << why;
-  // The digests name the bucket the export stands for (its manifest, delivered too), so the
-  // bucket's copy validates like the folder.
-  const std::string url = "s3://" + bucket_;
+  ASSERT_TRUE(BucketMirrorsExport(&why)) << why;
+  // The digests name the bucket and the keys under the prefix, as they are in the bucket; the
+  // folder's manifest says so, and the folder validates as the bucket's copy does.
+  const std::string url = "s3://" + bucket_ + "/" + kPrefix;
   const std::vector<std::string> s3 = {"--s3-endpoint", server().endpoint()};
   const ValidateRun folder = RunValidate(ExportRoot(), {}, dir_.Join("logs"), "validate-folder");
   const ValidateRun bucket = RunValidate(url, s3, dir_.Join("logs"), "validate-s3");
@@ -270,7 +262,7 @@ TEST_F(DeliveryCollectorTest, ValidateLogsReadsTheBucketWithTheSameResultAsTheFo
   EXPECT_EQ(bucket.err, folder.err);
   EXPECT_NE(bucket.out.find("digest files valid"), std::string::npos) << bucket.out << bucket.err;
   // A log object altered in the bucket is reported there, with exit status 1.
-  auto listed = client_->ListAllObjects(bucket_, "AWSLogs/");
+  auto listed = client_->ListAllObjects(bucket_, std::string(kPrefix) + "/AWSLogs/");
   ASSERT_TRUE(listed.ok());
   std::string altered;
   for (const auto& o : *listed) {
@@ -339,6 +331,16 @@ TEST_F(DeliveryCollectorTest, BadSettingsStopTheStartWithAClearError) {
   const std::string log = exporttest::ReadFileOrDie(dir_.Join("logs/collector-bad.stderr")) +
                           exporttest::ReadFileOrDie(dir_.Join("logs/collector-bad.stdout"));
   EXPECT_THAT(log, ::testing::HasSubstr("--export-s3-endpoint: no AWS credentials"));
+
+  // Digests name the bucket they are delivered to: another --export-bucket is refused.
+  UseCredentialsFile(server().credentials_file());
+  o.extra_args.insert(o.extra_args.end(), {"--export-bucket", "some-other-name"});
+  o.name = "collector-bad-bucket";
+  c = testutil::CollectorProcess::Start(o);
+  ASSERT_FALSE(c.ok());
+  const std::string bucket_log = exporttest::ReadFileOrDie(dir_.Join("logs/collector-bad-bucket.stderr")) +
+                                 exporttest::ReadFileOrDie(dir_.Join("logs/collector-bad-bucket.stdout"));
+  EXPECT_THAT(bucket_log, ::testing::HasSubstr("--export-bucket: must be the --export-s3-bucket"));
 }
 
 }  // namespace
