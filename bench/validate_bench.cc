@@ -2,7 +2,9 @@
 //   BM_Sha256Raw          - SHA-256 (OpenSSL EVP via Sha256Hasher) over 1 MiB chunks.
 //   BM_GunzipSha256       - what validate-logs does per log file: gunzip + SHA-256,
 //                           in process, over a real export (bytes = uncompressed).
-//   BM_ValidateLogsBinary - the real `orgtrailctl validate-logs` process over the
+//   BM_GunzipSha256Parallel/N - the same on N threads: the raw limit for validate-logs --jobs N
+//                           (issue target: validate-logs >= 0.8x of it on the same thread count).
+//   BM_ValidateLogsBinary/N - the real `orgtrailctl validate-logs --jobs N` process over the
 //                           same export (one signed digest listing every file);
 //                           bytes = uncompressed log bytes re-hashed, so the
 //                           figure includes process start, digest checks and I/O.
@@ -13,11 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collector/integrity/digest_format.h"
@@ -141,8 +145,34 @@ void BM_GunzipSha256(benchmark::State& state) {
 }
 BENCHMARK(BM_GunzipSha256)->Unit(benchmark::kMillisecond);
 
+// The raw limit validate-logs is held to: the same gunzip + SHA-256 over the same files on
+// state.range(0) threads (one file per thread at a time, as validate-logs --jobs does).
+void BM_GunzipSha256Parallel(benchmark::State& state) {
+  const BenchExport& e = Export();
+  const size_t workers = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i = next++; i < e.log_paths.size(); i = next++) {
+        auto doc = GzipDecompress(Slurp(e.log_paths[i]));
+        Sha256Hasher h;
+        h.Update(*doc);
+        benchmark::DoNotOptimize(h.Finish());
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * e.uncompressed_bytes));
+}
+BENCHMARK(BM_GunzipSha256Parallel)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// state.range(0): --jobs.
 void BM_ValidateLogsBinary(benchmark::State& state) {
   const BenchExport& e = Export();
+  const std::string jobs = std::to_string(state.range(0));
   const std::string ctl = fs::canonical("/proc/self/exe").parent_path().parent_path().string() + "/cli/orgtrailctl";
   for (auto _ : state) {
     pid_t pid = fork();
@@ -151,7 +181,7 @@ void BM_ValidateLogsBinary(benchmark::State& state) {
       execl(ctl.c_str(), ctl.c_str(), "validate-logs", "--export-root", (e.root + "/export").c_str(), "--trail-arn",
             "arn:aws:cloudtrail:us-east-1:123837392027:trail/org-trail", "--start-time", "2026-01-01T00:00:00Z",
             "--end-time", "2026-01-01T02:00:00Z", "--s3-bucket", "bench-bucket", "--org-id", "o-benchorg01",
-            "--no-unlisted-check", static_cast<char*>(nullptr));
+            "--no-unlisted-check", "--jobs", jobs.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     int status = 0;
@@ -163,7 +193,7 @@ void BM_ValidateLogsBinary(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * e.uncompressed_bytes));
 }
-BENCHMARK(BM_ValidateLogsBinary)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+BENCHMARK(BM_ValidateLogsBinary)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 }  // namespace
 }  // namespace orgtrail::collector

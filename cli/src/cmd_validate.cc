@@ -23,6 +23,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -147,7 +148,7 @@ void Validator::Traverse(bool backfill) {
     valid_max_end_ = valid_max_end_ ? std::max(*valid_max_end_, d->end_us) : d->end_us;
     valid++;
     Report(label + "Digest file\t" + S3(d->bucket, d->key) + "\tvalid", false);
-    for (const auto& log : d->logs) ValidateLog(log);
+    ValidateLogs(d->logs);
     if (!d->previous_bucket) {
       const std::string last_key = key;
       std::tie(key, end_date) = NextDigest(&keys, last_key, backfill);
@@ -293,6 +294,7 @@ int RunValidateLogs(int argc, const char* const* argv) {
       ("org-id", po::value<std::string>(), "organization id folder (default: the export's configured id)")
       ("region", po::value<std::string>(), "source region whose digests are validated (default: home region)")
       ("no-unlisted-check", po::bool_switch(), "skip the orgtrail check for log files no digest lists")
+      ("jobs", po::value<int>()->default_value(0), "log files re-hashed in parallel (default: one per CPU)")
       ("verbose", po::bool_switch(), "print every valid file and the re-hash throughput");
   po::variables_map vm;
   BinaryInfo info{"orgtrailctl validate-logs",
@@ -383,6 +385,12 @@ int RunValidateLogs(int argc, const char* const* argv) {
     }
   }
   o.verbose = vm["verbose"].as<bool>();
+  const int jobs = vm["jobs"].as<int>();
+  if (jobs < 0 || jobs > 256) {
+    std::fprintf(stderr, "validate-logs: --jobs: expected 0 (one per CPU) to 256, got %d\n", jobs);
+    return 2;
+  }
+  o.jobs = jobs == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : jobs;
   o.check_unlisted = !vm["no-unlisted-check"].as<bool>();
   Validator validator(std::move(o));
   return validator.Run();

@@ -1,16 +1,19 @@
-// validate-logs: the log files (see validator.h). ValidateLog checks one log
-// file a valid digest lists: present in the export, one complete gzip member,
-// SHA-256 of its uncompressed content equal to the digest's hashValue.
+// validate-logs: the log files (see validator.h). ValidateLogs checks the log
+// files a valid digest lists, in parallel (--jobs): present in the export, one
+// complete gzip member, SHA-256 of its uncompressed content equal to the
+// digest's hashValue; the results are reported in the digest's order.
 // CheckUnlistedLogs is the orgtrail extension: log files in the validated
 // partition folder, delivered strictly inside the validated digest range,
 // that no valid digest lists are reported "INVALID: not listed in any digest".
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "orgtrail/common/hash.h"
@@ -20,38 +23,69 @@
 
 namespace orgtrail::cli::validate_logs {
 
-void Validator::ValidateLog(const DigestData::Log& log) {
-  const std::string where = "Log file\t" + S3(log.bucket, log.object) + "\t";
-  listed_logs_.insert(log.object);
-  std::unique_ptr<ObjectStream> object;
-  if (log.bucket != o_.bucket || !IsSafeKey(log.object) || (object = o_.source->Open(log.object)) == nullptr) {
-    invalid_logs_++;
-    Report(where + "INVALID: not found", true);
-    return;
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  Sha256Hasher hasher;
+namespace {
+
+// What re-hashing one listed log file found (computed on a worker, reported in order).
+struct LogCheck {
+  bool found = false;
+  GunzipResult gz = GunzipResult::kInvalid;
+  std::string hash_hex;
   uint64_t bytes = 0;
-  GunzipResult gz = GunzipStream(object->file, SIZE_MAX, [&](std::string_view chunk) {
+};
+
+LogCheck CheckLog(const ExportSource& source, const std::string& bucket, const DigestData::Log& log) {
+  LogCheck check;
+  std::unique_ptr<ObjectStream> object;
+  if (log.bucket != bucket || !IsSafeKey(log.object) || (object = source.Open(log.object)) == nullptr) return check;
+  check.found = true;
+  Sha256Hasher hasher;
+  check.gz = GunzipStream(object->file, SIZE_MAX, [&](std::string_view chunk) {
     hasher.Update(chunk);
-    bytes += chunk.size();
+    check.bytes += chunk.size();
   });
-  object.reset();
-  const std::string computed = HexEncode(hasher.Finish());
+  check.hash_hex = HexEncode(hasher.Finish());
+  return check;
+}
+
+}  // namespace
+
+void Validator::ValidateLogs(const std::vector<DigestData::Log>& logs) {
+  // Re-hash on up to o_.jobs workers (each file is read, gunzipped and hashed on one), then
+  // report in the digest's order, so the output does not depend on the parallelism.
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<LogCheck> checks(logs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < logs.size(); i = next++) checks[i] = CheckLog(*o_.source, o_.bucket, logs[i]);
+  };
+  const size_t workers = std::min<size_t>(std::max(1, o_.jobs), logs.size());
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
   rehash_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  rehashed_bytes_ += bytes;
-  if (gz == GunzipResult::kTrailingData) {
-    invalid_logs_++;
-    Report(where + "INVALID: unexpected data after end of compressed stream", true);
-  } else if (gz != GunzipResult::kOk) {
-    invalid_logs_++;
-    Report(where + "INVALID: invalid format", true);
-  } else if (computed != log.hash) {
-    invalid_logs_++;
-    Report(where + "INVALID: hash value doesn't match", true);
-  } else {
-    valid_logs_++;
-    Report(where + "valid", false);
+  for (size_t i = 0; i < logs.size(); ++i) {
+    const DigestData::Log& log = logs[i];
+    const LogCheck& check = checks[i];
+    const std::string where = "Log file\t" + S3(log.bucket, log.object) + "\t";
+    listed_logs_.insert(log.object);
+    rehashed_bytes_ += check.bytes;
+    if (!check.found) {
+      invalid_logs_++;
+      Report(where + "INVALID: not found", true);
+    } else if (check.gz == GunzipResult::kTrailingData) {
+      invalid_logs_++;
+      Report(where + "INVALID: unexpected data after end of compressed stream", true);
+    } else if (check.gz != GunzipResult::kOk) {
+      invalid_logs_++;
+      Report(where + "INVALID: invalid format", true);
+    } else if (check.hash_hex != log.hash) {
+      invalid_logs_++;
+      Report(where + "INVALID: hash value doesn't match", true);
+    } else {
+      valid_logs_++;
+      Report(where + "valid", false);
+    }
   }
 }
 

@@ -55,6 +55,7 @@ struct Options {
   int64_t end_us = 0;
   bool verbose = false;
   bool check_unlisted = true;
+  int jobs = 1;  // log files re-hashed in parallel
 };
 
 struct DigestData {
@@ -89,7 +90,7 @@ class Validator {
   std::pair<std::string, std::string> NextDigest(std::vector<std::string>* keys,
                                                  const std::string& before_key, bool backfill) const;
   // Logs.
-  void ValidateLog(const DigestData::Log& log);
+  void ValidateLogs(const std::vector<DigestData::Log>& logs);
   void CheckUnlistedLogs();
   // Output.
   void Report(const std::string& message, bool is_error);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -87,11 +88,13 @@ class ValidateHostileTest : public ::testing::Test {
     int code = -1;
     std::string out, err;
   };
-  Run Validate() {
+  Run Validate(const std::vector<std::string>& more = {}, const std::string& root = "") {
     testutil::SubprocessOptions o;
     o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-    o.args = {"validate-logs", "--export-root", root_, "--trail-arn", "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail",
+    o.args = {"validate-logs", "--export-root", root.empty() ? root_ : root, "--trail-arn",
+              "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail",
               "--start-time", "2026-01-01T00:00:00Z", "--end-time", "2026-01-01T06:00:00Z", "--verbose"};
+    o.args.insert(o.args.end(), more.begin(), more.end());
     o.log_dir = dir_.path();
     o.name = "validate-" + std::to_string(runs_++);
     auto p = testutil::Subprocess::Start(o);
@@ -111,6 +114,32 @@ class ValidateHostileTest : public ::testing::Test {
   std::string fingerprint_;
   int runs_ = 0;
 };
+
+TEST_F(ValidateHostileTest, BadJobsAndUnreachableBucketsAreUsageErrorsBeforeAnyResult) {
+  for (const char* jobs : {"-1", "257", "many"}) {
+    Run r = Validate({"--jobs", jobs});
+    EXPECT_EQ(r.code, 2) << jobs << r.err;
+    EXPECT_NE(r.err.find("--jobs"), std::string::npos) << r.err;
+  }
+  Run no_bucket = Validate({}, "s3://");
+  EXPECT_EQ(no_bucket.code, 2) << no_bucket.err;
+  EXPECT_NE(no_bucket.err.find("expected s3://bucket[/prefix]"), std::string::npos) << no_bucket.err;
+  // Nothing listens on port 1: a clear error naming the bucket, and no result line.
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  Run unreachable = Validate({"--s3-endpoint", "http://127.0.0.1:1"}, "s3://some-bucket/trails");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  EXPECT_EQ(unreachable.code, 2) << unreachable.err;
+  EXPECT_NE(unreachable.err.find("cannot list s3://some-bucket/trails"), std::string::npos) << unreachable.err;
+  EXPECT_EQ(unreachable.out, "");
+  // One worker or many: the same report.
+  Run one = Validate({"--jobs", "1"});
+  Run four = Validate({"--jobs", "4"});
+  EXPECT_EQ(one.code, four.code);
+  EXPECT_EQ(one.out, four.out);
+  EXPECT_EQ(one.err, four.err);
+}
 
 TEST_F(ValidateHostileTest, PathTraversalIsNeverFollowed) {
   const std::string key = DigestName("010000");
