@@ -2,9 +2,10 @@
 #include "orgtrail/detections/finding.h"
 
 namespace orgtrail::detections {
+namespace {
 
-void SetRuleFields(const Rule& rule, const std::string& rule_file, v1::Finding* f) {
-  const RuleMetadata& m = rule.metadata();
+// What DRL 1.1 asks every finding to keep of its rule, and the file it came from.
+void SetMetadataFields(const RuleMetadata& m, const std::string& rule_file, v1::Finding* f) {
   f->set_rule_id(m.id);
   f->set_rule_title(m.title);
   f->set_level(m.level);
@@ -15,17 +16,15 @@ void SetRuleFields(const Rule& rule, const std::string& rule_file, v1::Finding* 
   f->set_rule_file(rule_file);
 }
 
+}  // namespace
+
+void SetRuleFields(const Rule& rule, const std::string& rule_file, v1::Finding* f) {
+  SetMetadataFields(rule.metadata(), rule_file, f);
+}
+
 void SetCorrelationFields(const CorrelationMatch& match, const std::string& rule_file,
                           v1::Finding* f) {
-  const RuleMetadata& m = match.rule->metadata;
-  f->set_rule_id(m.id);
-  f->set_rule_title(m.title);
-  f->set_level(m.level);
-  f->set_rule_status(m.status);
-  f->set_author(m.author);
-  for (const std::string& r : m.references) f->add_references(r);
-  for (const std::string& t : m.tags) f->add_tags(t);
-  f->set_rule_file(rule_file);
+  SetMetadataFields(match.rule->metadata, rule_file, f);
   f->set_correlation_type(std::string(CorrelationTypeName(match.rule->type)));
   f->set_group(match.group_json);
   f->set_correlated_events_total(static_cast<uint32_t>(match.entries.size()));

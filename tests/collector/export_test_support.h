@@ -1,13 +1,15 @@
 // Helpers shared by the export / digest / Merkle-log tests: reading real
 // CloudTrail records (invictus set) byte for byte, committing them to a real
 // EventStore as ingest would, and splitting {"Records":[...]} documents back
-// into the raw bytes of each record. Test-only; not thread-safe.
+// into the raw bytes of each record, and running validate-logs over an export.
+// Test-only; not thread-safe.
 #ifndef ORGTRAIL_TESTS_COLLECTOR_EXPORT_TEST_SUPPORT_H_
 #define ORGTRAIL_TESTS_COLLECTOR_EXPORT_TEST_SUPPORT_H_
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,6 +20,7 @@
 #include "collector/store/store.h"
 #include "orgtrail/common/merkle.h"
 #include "orgtrail/common/time_util.h"
+#include "testutil/subprocess.h"
 
 namespace orgtrail::exporttest {
 
@@ -154,6 +157,34 @@ inline std::unique_ptr<collector::EventStore> OpenStore(const std::string& path)
   auto store = collector::EventStore::Open(path, options);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? std::move(*store) : nullptr;
+}
+
+// One run of `orgtrailctl validate-logs` (the built binary) over `root` (a folder or
+// s3://bucket/prefix) for the org trail of account `account` in us-east-1, from an hour ago to
+// ten minutes ahead; `more` adds flags.
+struct ValidateRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+inline ValidateRun RunValidate(const std::string& root, const std::string& account, const std::vector<std::string>& more,
+                               const std::string& log_dir, const std::string& name) {
+  testutil::SubprocessOptions o;
+  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
+  o.args = {"validate-logs", "--export-root", root, "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:000000000000:trail/org-trail", "--start-time",
+            FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
+            FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", account, "--region", "us-east-1"};
+  o.args.insert(o.args.end(), more.begin(), more.end());
+  o.log_dir = log_dir;
+  o.name = name;
+  ValidateRun r;
+  auto p = testutil::Subprocess::Start(o);
+  if (!p.ok()) return r;
+  (*p)->Wait(std::chrono::seconds(120));
+  r.exit_code = (*p)->ExitCode();
+  r.out = (*p)->ReadStdout();
+  r.err = (*p)->ReadStderr();
+  return r;
 }
 
 }  // namespace orgtrail::exporttest

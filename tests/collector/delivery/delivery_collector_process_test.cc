@@ -19,7 +19,6 @@
 #include "testutil/pki_fixture.h"
 #include "orgtrail/common/time_util.h"
 #include "testutil/s3_server.h"
-#include "testutil/subprocess.h"
 #include "testutil/temp_dir.h"
 #include "testutil/wait_for.h"
 
@@ -212,31 +211,11 @@ TEST_F(DeliveryCollectorTest, TheBucketMirrorsTheExportWithDigestSignatures) {
   for (const auto& [id, n] : EventIdsInBucket()) EXPECT_EQ(n, 1) << id;
 }
 
-struct ValidateRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using exporttest::ValidateRun;
 
-// orgtrailctl validate-logs over `root` (a folder or s3://bucket/prefix) for the last hour.
 ValidateRun RunValidate(const std::string& root, const std::vector<std::string>& more, const std::string& log_dir,
                         const std::string& name) {
-  testutil::SubprocessOptions o;
-  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-  o.args = {"validate-logs", "--export-root", root, "--trail-arn",
-            "arn:aws:cloudtrail:us-east-1:000000000000:trail/org-trail", "--start-time",
-            FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
-            FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", kAccount, "--region", "us-east-1"};
-  o.args.insert(o.args.end(), more.begin(), more.end());
-  o.log_dir = log_dir;
-  o.name = name;
-  ValidateRun r;
-  auto p = testutil::Subprocess::Start(o);
-  if (!p.ok()) return r;
-  (*p)->Wait(std::chrono::seconds(120));
-  r.exit_code = (*p)->ExitCode();
-  r.out = (*p)->ReadStdout();
-  r.err = (*p)->ReadStderr();
-  return r;
+  return exporttest::RunValidate(root, kAccount, more, log_dir, name);
 }
 
 TEST_F(DeliveryCollectorTest, ValidateLogsReadsTheBucketWithTheSameResultAsTheFolder) {

@@ -61,28 +61,10 @@ std::map<std::string, int> ExportedIds(const std::string& root, std::multiset<st
   return ids;
 }
 
-struct ValidateRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using exporttest::ValidateRun;
 
 ValidateRun RunValidate(const std::string& root, const std::string& log_dir, const std::string& name) {
-  testutil::SubprocessOptions o;
-  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-  o.args = {"validate-logs", "--export-root", root, "--trail-arn",
-            "arn:aws:cloudtrail:us-east-1:000000000000:trail/org-trail", "--start-time",
-            FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
-            FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", kAccount, "--region", "us-east-1"};
-  o.log_dir = log_dir;
-  o.name = name;
-  ValidateRun r;
-  auto p = testutil::Subprocess::Start(o);
-  if (!p.ok()) return r;
-  (*p)->Wait(std::chrono::seconds(120));
-  r.exit_code = (*p)->ExitCode();
-  r.out = (*p)->ReadStdout();
-  r.err = (*p)->ReadStderr();
-  return r;
+  return exporttest::RunValidate(root, kAccount, {}, log_dir, name);
 }
 
 // True once every log file on disk is listed by a digest: validate-logs

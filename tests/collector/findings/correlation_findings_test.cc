@@ -10,13 +10,8 @@
 #include <set>
 #include <tuple>
 
-#include "collector/findings/findings_engine.h"
-#include "collector/findings/findings_log.h"
+#include "collector/findings/findings_fixture.h"
 #include "collector/findings/retro_hunt.h"
-#include "orgtrail/common/event_extractor.h"
-#include "testutil/ingest_client.h"
-#include "testutil/temp_dir.h"
-#include "testutil/wait_for.h"
 
 namespace orgtrail::collector {
 namespace {
@@ -79,75 +74,26 @@ struct Spec {
   int64_t seconds;
 };
 
-class CorrelationFindingsTest : public ::testing::Test {
+class CorrelationFindingsTest : public FindingsFixture {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir_.Join("rules"));
-    std::ofstream(dir_.Join("rules/trail_tampering.yml")) << kRules;
-    StoreOptions options;
-    options.org = "example.org";
-    auto store = EventStore::Open(dir_.Join("db"), options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    detections::LoadReport report;
-    auto rules = detections::LoadRuleSet({dir_.Join("rules")}, detections::LoadOptions(), &report);
-    ASSERT_TRUE(rules.ok());
-    ASSERT_TRUE(report.refused.empty()) << report.refused[0].reason;
-    rules_ = std::move(*rules);
-    for (const detections::LoadedRule& r : report.loaded) rule_files_[r.id] = r.file;
-    for (const detections::LoadedRule& r : report.correlations) rule_files_[r.id] = r.file;
-  }
+  void SetUp() override { SetUpWithRules({{"trail_tampering.yml", kRules}}); }
   void Store(const std::vector<Spec>& specs) {
-    IngestBatch b;
-    b.agent_id = "spiffe://example.org/account/111111111111/region/us-east-1/agent/a1";
-    b.account_id = "111111111111";
-    b.region = "us-east-1";
-    b.sequence = ++sequence_;
-    EventExtractor extractor;
+    std::vector<testutil::SyntheticEvent> events;
     for (const Spec& s : specs) {
       testutil::SyntheticEvent spec;
-      spec.event_id = "e-" + std::to_string(++events_);
       spec.event_source = "cloudtrail.amazonaws.com";
       spec.event_name = s.name;
       spec.username = s.user;
       spec.event_time_us = kT0 + s.seconds * kSecond;
-      IngestEvent e;
-      ASSERT_TRUE(extractor.Extract(testutil::SyntheticEventJson(spec), &e.event).ok());
-      e.partition_region = "us-east-1";
-      e.leaf_index = static_cast<uint32_t>(b.events.size());
-      b.events.push_back(std::move(e));
+      events.push_back(spec);
     }
-    ASSERT_TRUE(store_->CommitGroup({&b}).ok());
-  }
-  std::unique_ptr<FindingsEngine> StartEngine() {
-    auto engine = std::make_unique<FindingsEngine>(store_.get(), rules_.get(), rule_files_, &logger_, &metrics_);
-    EXPECT_TRUE(engine->Start().ok());
-    return engine;
-  }
-  void WaitCaughtUp(FindingsEngine* engine) {
-    ASSERT_TRUE(testutil::WaitFor([&] { return engine->cursor() == store_->last_commit_index(); },
-                                  std::chrono::seconds(30)));
-  }
-  std::vector<v1::Finding> All() {
-    uint64_t next = 0;
-    auto findings = FindingsLog(store_.get()).List(0, 100000, FindingsFilter{}, &next);
-    EXPECT_TRUE(findings.ok()) << findings.status();
-    return findings.ok() ? *findings : std::vector<v1::Finding>{};
+    StoreEvents(std::move(events));
   }
   size_t StoredWindows() {
     auto windows = store_->ScanMetadata("findings/corr/");
     EXPECT_TRUE(windows.ok());
     return windows.ok() ? windows->size() : 0;
   }
-
-  testutil::TempDir dir_;
-  Logger logger_{"test", 2, LogLevel::kError};
-  MetricsRegistry metrics_;
-  std::unique_ptr<EventStore> store_;
-  std::unique_ptr<detections::RuleSet> rules_;
-  std::map<std::string, std::string> rule_files_;
-  uint64_t sequence_ = 0;
-  int events_ = 0;
 };
 
 using Key = std::tuple<std::string, std::string, std::string, uint32_t>;  // rule, event, group, events

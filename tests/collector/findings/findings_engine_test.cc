@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "collector/findings/findings_fixture.h"
 #include "collector/findings/findings_log.h"
 #include "collector/findings/retro_hunt.h"
 #include "collector/findings/sigma_detections.h"
@@ -56,71 +57,25 @@ detection:
   condition: selection
 )";
 
-class FindingsEngineTest : public ::testing::Test {
+class FindingsEngineTest : public FindingsFixture {
  protected:
   void SetUp() override {
-    std::filesystem::create_directories(dir_.Join("rules"));
-    WriteRule("stop_logging.yml", kStopLoggingRule);
-    WriteRule("stop_only.yml", kStopOnlyRule);
-    StoreOptions options;
-    options.org = "example.org";
-    auto store = EventStore::Open(dir_.Join("db"), options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    detections::LoadReport report;
-    auto rules = detections::LoadRuleSet({dir_.Join("rules")}, detections::LoadOptions(), &report);
-    ASSERT_TRUE(rules.ok() && report.refused.empty());
-    rules_ = std::move(*rules);
-    for (const detections::LoadedRule& r : report.loaded) rule_files_[r.id] = r.file;
+    SetUpWithRules({{"stop_logging.yml", kStopLoggingRule}, {"stop_only.yml", kStopOnlyRule}});
   }
   void WriteRule(const std::string& name, const std::string& text) {
     std::ofstream(dir_.Join("rules/" + name)) << text;
   }
   // Stores one batch of events named `names` (eventSource cloudtrail.amazonaws.com).
   void Store(const std::vector<std::string>& names) {
-    IngestBatch b;
-    b.agent_id = "spiffe://example.org/account/111111111111/region/us-east-1/agent/a1";
-    b.account_id = "111111111111";
-    b.region = "us-east-1";
-    b.sequence = ++sequence_;
-    EventExtractor extractor;
+    std::vector<testutil::SyntheticEvent> specs;
     for (const std::string& name : names) {
       testutil::SyntheticEvent spec;
-      spec.event_id = "e-" + std::to_string(++events_);
       spec.event_source = "cloudtrail.amazonaws.com";
       spec.event_name = name;
-      IngestEvent e;
-      ASSERT_TRUE(extractor.Extract(testutil::SyntheticEventJson(spec), &e.event).ok());
-      e.partition_region = "us-east-1";
-      e.leaf_index = static_cast<uint32_t>(b.events.size());
-      b.events.push_back(std::move(e));
+      specs.push_back(spec);
     }
-    ASSERT_TRUE(store_->CommitGroup({&b}).ok());
+    StoreEvents(std::move(specs));
   }
-  std::unique_ptr<FindingsEngine> StartEngine() {
-    auto engine = std::make_unique<FindingsEngine>(store_.get(), rules_.get(), rule_files_, &logger_, &metrics_);
-    EXPECT_TRUE(engine->Start().ok());
-    return engine;
-  }
-  void WaitCaughtUp(FindingsEngine* engine) {
-    ASSERT_TRUE(testutil::WaitFor([&] { return engine->cursor() == store_->last_commit_index(); },
-                                  std::chrono::seconds(30)))
-        << engine->cursor() << " of " << store_->last_commit_index();
-  }
-  std::vector<v1::Finding> All(const FindingsFilter& filter = {}) {
-    uint64_t next = 0;
-    auto findings = FindingsLog(store_.get()).List(0, 100000, filter, &next);
-    EXPECT_TRUE(findings.ok()) << findings.status();
-    return findings.ok() ? *findings : std::vector<v1::Finding>{};
-  }
-  testutil::TempDir dir_;
-  Logger logger_{"test", 2, LogLevel::kError};
-  MetricsRegistry metrics_;
-  std::unique_ptr<EventStore> store_;
-  std::unique_ptr<detections::RuleSet> rules_;
-  std::map<std::string, std::string> rule_files_;
-  uint64_t sequence_ = 0;
-  int events_ = 0;
 };
 
 TEST_F(FindingsEngineTest, EachEventAndRuleIsOneFindingInCommitOrder) {
