@@ -104,18 +104,20 @@ void CheckIdentity(const v1::Provenance& provenance, const std::optional<BatchHe
     checks->Add("identity", false, "the record is unreadable, so its account/region are unknown");
     return;
   }
-  // The collector signs its self-audit records (eventSource orgtrail), and only those; agents never.
+  // The collector signs its self-audit records (eventSource orgtrail) and its Insights records,
+  // and only those; agents never sign the self-audit source.
   const bool self_audit = record->event_source() == kSelfAuditEventSource;
   if (identity->role == Role::kCollector || self_audit) {
-    const bool ok = identity->role == Role::kCollector && self_audit;
+    const bool ok = identity->role == Role::kCollector && IsCollectorRecord(*record);
+    const std::string what = self_audit ? "its self-audit record (eventSource " + std::string(kSelfAuditEventSource) + ")"
+                                        : "an Insights record it computed (eventType " + std::string(kInsightEventType) + ")";
     checks->Add("identity", ok,
-                ok ? identity->spiffe_id + " is the collector, and this is its self-audit record (eventSource " +
-                         std::string(kSelfAuditEventSource) + ")"
+                ok ? identity->spiffe_id + " is the collector, and this is " + what
                    : identity->spiffe_id + (self_audit ? " is not a collector, but the record's eventSource " +
                                                              std::string(kSelfAuditEventSource) +
                                                              " is reserved for the collector's self-audit"
-                                                       : " is a collector, which signs only self-audit records, not " +
-                                                             record->event_source()));
+                                                       : " is a collector, which signs only its self-audit and Insights "
+                                                         "records, not " + record->event_source()));
     return;
   }
   if (record->recipient_account_id() != identity->account_id) {

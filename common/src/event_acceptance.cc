@@ -71,13 +71,16 @@ std::optional<EventRejection> CheckEventAcceptance(const v1::Event& e, const Acc
                   "awsRegion '" + e.aws_region() + "' is not the sender's region '" + rules.region + "' and " +
                       Clip(e.event_source(), 128) + " is not a global service" + OfEvent(e));
   }
-  if ((e.event_source() == kSelfAuditEventSource) != rules.sender_is_collector) {
+  if (rules.sender_is_collector && !IsCollectorRecord(e)) {
     return Reject(absl::StatusCode::kPermissionDenied, "reserved_event_source",
-                  rules.sender_is_collector
-                      ? "the collector records only its own self-audit events (eventSource " +
-                            std::string(kSelfAuditEventSource) + "), not " + Clip(e.event_source(), 128) + OfEvent(e)
-                      : "eventSource " + std::string(kSelfAuditEventSource) +
-                            " is reserved for the collector's self-audit records" + OfEvent(e));
+                  "the collector records only its own self-audit events (eventSource " +
+                      std::string(kSelfAuditEventSource) + ") and Insights (eventType " +
+                      std::string(kInsightEventType) + "), not " + Clip(e.event_source(), 128) + OfEvent(e));
+  }
+  if (!rules.sender_is_collector && e.event_source() == kSelfAuditEventSource) {
+    return Reject(absl::StatusCode::kPermissionDenied, "reserved_event_source",
+                  "eventSource " + std::string(kSelfAuditEventSource) +
+                      " is reserved for the collector's self-audit records" + OfEvent(e));
   }
   if (rules.retention_us > 0 && e.event_time_us() < NowMicros() - rules.retention_us) {
     return Reject(absl::StatusCode::kInvalidArgument, "older_than_retention",

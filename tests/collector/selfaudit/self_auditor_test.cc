@@ -195,7 +195,7 @@ TEST_F(SelfAuditorTest, StoppedAuditorAndFailedStoreAnswerWithTheFailureNotOk) {
   store_.reset();
 }
 
-TEST_F(SelfAuditorTest, AgentsMayNotSendTheSelfAuditSourceAndTheCollectorOnlyThatSource) {
+TEST_F(SelfAuditorTest, AgentsMayNotSendTheSelfAuditSourceAndTheCollectorOnlyItsOwnRecords) {
   AcceptanceRules rules;
   rules.account_id = "123456789012";
   rules.region = "us-east-1";
@@ -215,6 +215,21 @@ TEST_F(SelfAuditorTest, AgentsMayNotSendTheSelfAuditSourceAndTheCollectorOnlyTha
   rejection = CheckEventAcceptance(event, rules);
   ASSERT_TRUE(rejection.has_value());
   EXPECT_EQ(rejection->rule, "reserved_event_source");
+  // The collector also stores the Insights records it computes (collector/insights/) ...
+  event.set_event_source("");
+  event.set_event_type("AwsCloudTrailInsight");
+  EXPECT_FALSE(CheckEventAcceptance(event, rules).has_value());
+  // ... and agents may send Insights records too (CloudTrail-delivered files replayed).
+  rules.sender_is_collector = false;
+  EXPECT_FALSE(CheckEventAcceptance(event, rules).has_value());
+  // The collector may not send an agent's kind of record dressed with another type.
+  rules.sender_is_collector = true;
+  event.set_event_type("AwsApiCall");
+  event.set_event_source("iam.amazonaws.com");
+  rejection = CheckEventAcceptance(event, rules);
+  ASSERT_TRUE(rejection.has_value());
+  EXPECT_EQ(rejection->rule, "reserved_event_source");
+  EXPECT_NE(rejection->message.find("Insights"), std::string::npos) << rejection->message;
 }
 
 }  // namespace

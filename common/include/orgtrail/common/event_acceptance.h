@@ -17,9 +17,11 @@
 //                               collector would drop it, and with it the record
 //                               that it was stored: refused so it cannot be
 //                               stored twice)
-//   reserved_event_source       eventSource is kSelfAuditEventSource ("orgtrail"):
-//                               only the collector records those (its self-audit
-//                               of who queried and managed it), never an agent
+//   reserved_event_source       an agent sent eventSource kSelfAuditEventSource
+//                               ("orgtrail": only the collector records those, its
+//                               self-audit of who queried and managed it), or the
+//                               collector sent a record that is neither that nor
+//                               an Insights record (IsCollectorRecord)
 // The two *_mismatch rules and reserved_event_source are identity violations: a
 // sender reporting for an account or region that its certificate does not name,
 // or posing as the collector.
@@ -45,6 +47,15 @@ namespace orgtrail {
 inline constexpr size_t kDefaultMaxEventIdBytes = 256;
 // The eventSource of the collector's self-audit records (collector/selfaudit/).
 inline constexpr std::string_view kSelfAuditEventSource = "orgtrail";
+// The eventType of CloudTrail Insights records (collector/insights/ makes them).
+inline constexpr std::string_view kInsightEventType = "AwsCloudTrailInsight";
+
+// The records the collector itself signs and stores: its self-audit records and the Insights
+// records it computes. Agents may send Insights records (CloudTrail-delivered files replayed),
+// never the self-audit source.
+inline bool IsCollectorRecord(const v1::Event& event) {
+  return event.event_source() == kSelfAuditEventSource || event.event_type() == kInsightEventType;
+}
 
 struct AcceptanceRules {
   std::string account_id;  // the sender's account (from its certificate)
@@ -54,7 +65,7 @@ struct AcceptanceRules {
   size_t max_event_id_bytes = kDefaultMaxEventIdBytes;
   int64_t retention_us = 0;  // 0 = no retention
   size_t max_event_bytes = 0;  // 0 = no limit here (the extractor has its own)
-  bool sender_is_collector = false;  // true only for the collector's own self-audit batches
+  bool sender_is_collector = false;  // true only for the collector's own batches (IsCollectorRecord)
 };
 
 struct EventRejection {
