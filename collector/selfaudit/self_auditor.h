@@ -1,20 +1,19 @@
 // SelfAuditor: stores the collector's self-audit records (audited_call.h) the way every other
-// event is stored. It is the collector's own sender: each group of calls becomes one batch with
-// the collector as its agent (agent_id = the SPIFFE ID of the collector's certificate,
-// spiffe://<org>/collector/<name>), signed with the collector's key (common/batch.h SealBatch),
-// checked by the same BatchValidator as agents' batches (with the collector's identity homed in
-// the management account and the home region; only eventSource "orgtrail" is accepted from it,
-// and agents may never send that source), and committed through the Committer. So the records
-// are deduplicated, indexed, exported, covered by digests and the Merkle log, and `orgtrailctl
-// verify-event` traces each one to the collector's certificate, like any agent's event.
+// event is stored, through the collector's own sender (collector_sender.h): each group of calls
+// becomes one batch with the collector as its agent, signed with the collector's key, checked by
+// the same BatchValidator as agents' batches (the collector's identity homed in the management
+// account and the home region; agents may never send eventSource "orgtrail"), and committed
+// through the Committer. So the records are deduplicated, indexed, exported, covered by digests
+// and the Merkle log, and `orgtrailctl verify-event` traces each one to the collector's
+// certificate, like any agent's event.
 //
 // Record() blocks until the call's record is durable and returns OK, or returns the reason it
 // could not be stored (fail-stop, timeout, stop): the audit interceptor then fails the call
 // itself, so nothing is answered that is not recorded. Calls arriving together share one batch
 // and one synced write.
 //
-// Sequences continue the collector identity's high-water mark in the store (a new epoch per
-// start); the certificate and key are re-read when their files change (rotation).
+// The sender keeps the collector identity's one chain of sequences (shared with whatever else
+// the collector stores as itself) and re-reads the certificate and key when they change.
 //
 // Thread safety: Record from any thread; Start/Stop from one. Stop() stores what is queued, then
 // refuses new calls with UNAVAILABLE. The store and committer must outlive the auditor and keep
@@ -35,6 +34,7 @@
 #include "collector/ingest/batch_validator.h"
 #include "collector/ingest/committer.h"
 #include "collector/selfaudit/audited_call.h"
+#include "collector/selfaudit/collector_sender.h"
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
@@ -69,42 +69,25 @@ class SelfAuditor {
 
   Status Record(AuditedCall call);
 
-  const std::string& agent_id() const { return agent_id_; }
+  std::string agent_id() const { return sender_->agent_id(); }
 
  private:
   struct Waiter {
     AuditedCall call;
     std::promise<Status> done;
   };
-  struct Credentials {
-    std::filesystem::file_time_type cert_mtime, key_mtime;
-    std::unique_ptr<Signer> signer;
-    std::unique_ptr<BatchValidator> validator;
-    std::string agent_id;
-  };
 
-  SelfAuditor(SelfAuditOptions options, EventStore* store, Committer* committer, Logger* logger,
+  SelfAuditor(SelfAuditOptions options, std::unique_ptr<CollectorSender> sender, Logger* logger,
               MetricsRegistry* metrics);
-  Status LoadCredentials();
-  void ContinueChainOf(const std::string& agent_id);
   void Run();
   // Stores the group's records as one batch; one status per call.
   std::vector<Status> StoreGroup(const std::vector<std::shared_ptr<Waiter>>& group);
-  StatusOr<BatchOutcome> Commit(std::unique_ptr<IngestBatch> batch);
 
   SelfAuditOptions options_;
-  EventStore* store_;
-  Committer* committer_;
+  std::unique_ptr<CollectorSender> sender_;
   Logger* logger_;
   Counter* stored_;
   Counter* failed_;
-
-  // Owned by the auditor thread after Start().
-  Credentials credentials_;
-  std::string agent_id_;
-  uint64_t epoch_ = 0;
-  uint64_t next_sequence_ = 1;
-  Digest prev_batch_hash_{};
 
   std::mutex mu_;
   std::condition_variable cv_;
