@@ -66,6 +66,7 @@ size_t InsightDetector::open_insights() const {
 }
 
 void InsightDetector::Observe(const ApiCall& call) {
+  newest_time_us_ = std::max(newest_time_us_, call.event_time_us);
   if (options_.api_call_rate && !call.read_only) Count(kCallRate, call);
   if (options_.api_error_rate && !call.error_code.empty()) Count(kErrorRate, call);
 }

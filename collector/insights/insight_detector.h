@@ -22,9 +22,16 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "orgtrail/common/status.h"
+
+namespace orgtrail::v1 {
+class InsightCounts;
+}  // namespace orgtrail::v1
 
 namespace orgtrail::collector {
 
@@ -82,8 +89,15 @@ class InsightDetector {
   explicit InsightDetector(InsightOptions options);
 
   void Observe(const ApiCall& call);
+  // The newest event time observed: the collector advances to it after each round.
+  int64_t newest_time_us() const { return newest_time_us_; }
   // Closes every minute that ended at or before now_us and appends the Insights they start or end.
   void AdvanceTo(int64_t now_us, std::vector<InsightEvent>* out);
+
+  // The whole state (counts, baselines, open Insights) as orgtrail.v1.InsightDetectorState, and
+  // back: a restored detector continues exactly where the serialized one was (insight_state.cc).
+  std::string SerializeState() const;
+  Status RestoreState(std::string_view bytes);  // DATA_LOSS when undecodable
 
   size_t keys() const { return keys_.size(); }
   size_t open_insights() const;
@@ -117,6 +131,8 @@ class InsightDetector {
   void Count(const std::string& type, const ApiCall& call);
   void Close(KeyState* key, int64_t minute, std::vector<InsightEvent>* out);
   InsightEvent MakeEvent(const KeyState& key, const std::string& state, int64_t time_us) const;
+  static void MinuteToProto(const Minute& minute, v1::InsightCounts* out);
+  static Minute MinuteFromProto(const v1::InsightCounts& in);
   // Subtracts the minutes before `before_minute` from the baseline and forgets them.
   void Expire(KeyState* key, int64_t before_minute);
   // The attributions of the counts (averages per minute) in their `insight` lists.
@@ -126,6 +142,7 @@ class InsightDetector {
 
   InsightOptions options_;
   std::map<Key, KeyState> keys_;
+  int64_t newest_time_us_ = 0;
 };
 
 // "Start"/"End" record as CloudTrail writes it: eventType AwsCloudTrailInsight, eventCategory

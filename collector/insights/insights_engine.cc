@@ -1,0 +1,178 @@
+// InsightsEngine: the detector on the commit feed, its records through the collector's sender
+// (see insights_engine.h).
+#include "collector/insights/insights_engine.h"
+
+#include <chrono>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "collector/store/store_keys.h"
+#include "orgtrail/common/event_acceptance.h"
+#include "orgtrail/common/event_extractor.h"
+
+namespace orgtrail::collector {
+namespace {
+
+constexpr char kCursorKey[] = "insights/cursor";
+constexpr char kStateKey[] = "insights/state";
+
+std::string EncodeCursor(uint64_t v) {
+  std::string out;
+  PutFixed64BE(&out, v);
+  return out;
+}
+
+// The call as the detector reads it; false for what Insights do not count (the collector's own
+// records, Insights records, data and network-activity events).
+bool ToApiCall(const v1::Event& e, ApiCall* call) {
+  if (IsCollectorRecord(e) || e.event_category() == "Insight") return false;
+  if (!e.event_category().empty() && e.event_category() != "Management") return false;
+  if (e.has_management_event() && !e.management_event()) return false;
+  call->account_id = e.recipient_account_id();
+  call->region = e.aws_region();
+  call->event_source = e.event_source();
+  call->event_name = e.event_name();
+  call->event_time_us = e.event_time_us();
+  call->read_only = e.has_read_only() && e.read_only();
+  call->error_code = e.error_code();
+  call->user_arn = e.principal_arn();
+  call->user_agent = e.user_agent();
+  return true;
+}
+
+}  // namespace
+
+InsightsEngine::InsightsEngine(EventStore* store, CollectorSender* sender, Logger* logger, MetricsRegistry* metrics,
+                               InsightsEngineOptions options)
+    : store_(store), sender_(sender), logger_(logger), metrics_(metrics), options_(options),
+      detector_(options.detector) {}
+
+InsightsEngine::~InsightsEngine() { Stop(); }
+
+Status InsightsEngine::Start() {
+  feed_ = std::make_unique<CommitFeed>(store_);
+  auto cursor = store_->GetMetadata(kCursorKey);
+  if (!cursor.ok()) return cursor.status();
+  if (cursor->has_value()) {
+    std::string_view bytes = **cursor;
+    uint64_t value = 0;
+    if (!GetFixed64BE(&bytes, &value) || !bytes.empty()) return absl::DataLossError("insights/cursor: not 8 bytes");
+    cursor_ = value;
+    auto state = store_->GetMetadata(kStateKey);
+    if (!state.ok()) return state.status();
+    if (state->has_value()) ORGTRAIL_RETURN_IF_ERROR(detector_.RestoreState(**state));
+  } else {
+    // First start: from the store's last commit on.
+    cursor_ = store_->last_commit_index();
+    ORGTRAIL_RETURN_IF_ERROR(WriteCursor(cursor_));
+  }
+  EventStore* store = store_;
+  std::atomic<uint64_t>* done = &cursor_;
+  metrics_->AddGaugeCallback("orgtrail_insights_lag_commits", "Stored events the Insights detector has not read yet",
+                             [store, done] {
+                               const uint64_t last = store->last_commit_index();
+                               const uint64_t at = done->load();
+                               return std::vector<std::pair<MetricLabels, double>>{
+                                   {{}, static_cast<double>(last > at ? last - at : 0)}};
+                             });
+  logger_->Info("insights running on stored management events",
+                {{"cursor", cursor_.load()}, {"keys", static_cast<uint64_t>(detector_.keys())},
+                 {"open_insights", static_cast<uint64_t>(detector_.open_insights())}});
+  thread_ = std::thread([this] { Run(); });
+  return Status();
+}
+
+void InsightsEngine::Stop() {
+  stop_ = true;
+  if (feed_) feed_->Shutdown();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string InsightsEngine::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_;
+}
+
+void InsightsEngine::Fail(const Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failure_ = "insights: " + status.ToString();
+  }
+  logger_->Error("insights stopped", {{"error", status.ToString()}, {"cursor", cursor_.load()}});
+}
+
+void InsightsEngine::Run() {
+  while (!stop_) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.idle_wait_us);
+    const uint64_t last = feed_->WaitBeyond(cursor_, deadline);
+    if (stop_) break;
+    if (last > cursor_ && !ProcessThrough(last)) return;
+  }
+}
+
+bool InsightsEngine::ProcessThrough(uint64_t last) {
+  EventExtractor extractor;
+  while (cursor_ < last && !stop_) {
+    uint64_t done = cursor_;
+    size_t events = 0;
+    auto it = store_->NewCommitIterator(cursor_ + 1);
+    for (; it->Valid() && it->commit_index() <= last && events < options_.max_events_per_round; it->Next()) {
+      done = it->commit_index();
+      ++events;
+      auto stored = store_->GetEventByKey(it->event_key());
+      if (!stored.ok()) {
+        Fail(stored.status());
+        return false;
+      }
+      if (!stored->has_value()) continue;  // removed by retention meanwhile
+      v1::Event event;
+      ApiCall call;
+      if (extractor.Extract((**stored).raw_json, &event).ok() && ToApiCall(event, &call)) detector_.Observe(call);
+    }
+    if (!it->status().ok()) {
+      Fail(it->status());
+      return false;
+    }
+    if (done == cursor_) return true;  // nothing readable yet beyond the cursor
+    std::vector<InsightEvent> insights;
+    detector_.AdvanceTo(detector_.newest_time_us(), &insights);
+    if (Status s = StoreRecords(insights); !s.ok()) {
+      Fail(s);
+      return false;
+    }
+    if (Status s = WriteCursor(done); !s.ok()) {
+      Fail(s);
+      return false;
+    }
+    cursor_ = done;
+  }
+  return true;
+}
+
+Status InsightsEngine::StoreRecords(const std::vector<InsightEvent>& events) {
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> by_partition;
+  for (const InsightEvent& e : events) by_partition[{e.account_id, e.region}].push_back(InsightRecordJson(e));
+  for (const auto& [partition, records] : by_partition) {
+    auto outcomes = sender_->Send(partition.first, partition.second, records);
+    if (!outcomes.ok()) return outcomes.status();
+    for (const Status& s : *outcomes) {
+      if (!s.ok()) return s;
+    }
+  }
+  for (const InsightEvent& e : events) {
+    metrics_->GetCounter("orgtrail_insights_records_total", "Insights records stored, by type and state",
+                         {{"type", e.insight_type}, {"state", e.state}})
+        ->Increment();
+    logger_->Info("insight", {{"state", e.state}, {"type", e.insight_type}, {"account", e.account_id},
+                              {"region", e.region}, {"event_source", e.event_source}, {"event_name", e.event_name},
+                              {"event_id", e.event_id}});
+  }
+  return Status();
+}
+
+Status InsightsEngine::WriteCursor(uint64_t cursor) {
+  return store_->WriteMetadata({{kCursorKey, EncodeCursor(cursor)}, {kStateKey, detector_.SerializeState()}});
+}
+
+}  // namespace orgtrail::collector

@@ -1,0 +1,81 @@
+// InsightsEngine: CloudTrail Insights in the collector. Follows the store's commit order
+// (CommitFeed + NewCommitIterator) from a durable cursor on its own thread, feeds every stored
+// management event (not the collector's own records, not data events) to an InsightDetector, and
+// stores each Insight record it reports through the CollectorSender: in the account and region
+// it is about, as the collector's signed batch, so it is indexed (lookup-events
+// --event-category insight), exported, digested and provable like any event.
+//
+// Exactly once: a round's records are stored before the cursor and the detector's state move,
+// and those two are written together in one synced write (metadata insights/cursor,
+// insights/state). A crash in between replays the round from the old cursor and state, which
+// reports the same records with the same eventIDs; the store keeps one of each. The first start
+// on a store that already holds events begins at its last commit. Minutes close as the newest
+// event time seen advances (a replay closes the same minutes). A failed store or send stops the
+// engine (failure() says why); the next start resumes at the cursor.
+// Metrics: orgtrail_insights_records_total{type,state}, orgtrail_insights_lag_commits.
+// Thread safety: Start/Stop from one thread; cursor(), failure() from any.
+#ifndef ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
+#define ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "collector/insights/insight_detector.h"
+#include "collector/selfaudit/collector_sender.h"
+#include "collector/store/commit_feed.h"
+#include "collector/store/store.h"
+#include "orgtrail/common/logger.h"
+#include "orgtrail/common/metrics.h"
+
+namespace orgtrail::collector {
+
+struct InsightsEngineOptions {
+  InsightOptions detector;
+  size_t max_events_per_round = 4096;  // events fed per synced state write
+  int64_t idle_wait_us = 1'000'000;    // longest wait for new commits before re-checking stop
+};
+
+class InsightsEngine {
+ public:
+  // store and sender must outlive the engine.
+  InsightsEngine(EventStore* store, CollectorSender* sender, Logger* logger, MetricsRegistry* metrics,
+                 InsightsEngineOptions options = {});
+  ~InsightsEngine();
+  InsightsEngine(const InsightsEngine&) = delete;
+  InsightsEngine& operator=(const InsightsEngine&) = delete;
+
+  // Reads (or, first time, records) the cursor and state, and starts the thread.
+  Status Start();
+  void Stop();
+
+  uint64_t cursor() const { return cursor_.load(); }
+  std::string failure() const;
+
+ private:
+  void Run();
+  bool ProcessThrough(uint64_t last);  // false after a failure
+  Status StoreRecords(const std::vector<InsightEvent>& events);
+  Status WriteCursor(uint64_t cursor);
+  void Fail(const Status& status);
+
+  EventStore* store_;
+  CollectorSender* sender_;
+  Logger* logger_;
+  MetricsRegistry* metrics_;
+  InsightsEngineOptions options_;
+  InsightDetector detector_;  // the engine thread's after Start()
+  std::unique_ptr<CommitFeed> feed_;
+  std::atomic<uint64_t> cursor_{0};
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::string failure_;
+  std::thread thread_;
+};
+
+}  // namespace orgtrail::collector
+
+#endif  // ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
