@@ -1,7 +1,5 @@
 #include "collector/findings/findings_engine.h"
 
-#include <chrono>
-
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -10,7 +8,10 @@ FindingsEngine::FindingsEngine(EventStore* store, const detections::RuleSet* rul
                                std::map<std::string, std::string> rule_files, Logger* logger,
                                MetricsRegistry* metrics, FindingsEngineOptions options)
     : store_(store), rules_(rules), logger_(logger), metrics_(metrics), options_(options), log_(store),
-      matcher_(rules, std::move(rule_files)) {
+      matcher_(rules, std::move(rule_files)),
+      follower_(store, logger, metrics,
+                CommitFollowerOptions{"findings", "orgtrail_findings_lag_commits",
+                                      "Stored events the Sigma rules have not run on yet", options.idle_wait_us}) {
   evaluated_ = metrics->GetCounter("orgtrail_findings_events_evaluated_total",
                                    "Stored events the Sigma rules were run on");
 }
@@ -18,107 +19,55 @@ FindingsEngine::FindingsEngine(EventStore* store, const detections::RuleSet* rul
 FindingsEngine::~FindingsEngine() { Stop(); }
 
 Status FindingsEngine::Start() {
-  feed_ = std::make_unique<CommitFeed>(store_);
   // The correlation windows open at the cursor (stored with it); a removed correlation's are dropped.
   size_t windows = 0;
   ORGTRAIL_RETURN_IF_ERROR(log_.ForEachWindow([&](detections::WindowUpdate&& w) {
     windows += matcher_.correlations()->RestoreWindow(w.correlation_id, w.group_json, std::move(w.entries)) ? 1 : 0;
   }));
+  uint64_t cursor = 0;
   if (log_.HasCursor()) {
-    auto cursor = log_.Cursor();
-    if (!cursor.ok()) return cursor.status();
-    cursor_ = *cursor;
+    auto stored = log_.Cursor();
+    if (!stored.ok()) return stored.status();
+    cursor = *stored;
   } else {
     // First start: from the store's last commit on (a retro-hunt covers what came before).
-    cursor_ = store_->last_commit_index();
-    ORGTRAIL_RETURN_IF_ERROR(log_.Append({}, cursor_));
+    cursor = store_->last_commit_index();
+    ORGTRAIL_RETURN_IF_ERROR(log_.Append({}, cursor));
   }
-  EventStore* store = store_;
-  std::atomic<uint64_t>* cursor = &cursor_;
-  metrics_->AddGaugeCallback("orgtrail_findings_lag_commits", "Stored events the Sigma rules have not run on yet",
-                             [store, cursor] {
-                               const uint64_t last = store->last_commit_index();
-                               const uint64_t done = cursor->load();
-                               return std::vector<std::pair<MetricLabels, double>>{
-                                   {{}, static_cast<double>(last > done ? last - done : 0)}};
-                             });
   logger_->Info("sigma rules running on stored events",
                 {{"rules", static_cast<uint64_t>(rules_->size())},
                  {"correlations", static_cast<uint64_t>(rules_->correlations().size())},
                  {"open_windows", static_cast<uint64_t>(windows)},
-                 {"cursor", cursor_.load()}});
-  thread_ = std::thread([this] { Run(); });
+                 {"cursor", cursor}});
+  follower_.Start(cursor, [this](uint64_t last) { return ProcessThrough(last); });
   return Status();
 }
 
-void FindingsEngine::Stop() {
-  stop_ = true;
-  if (feed_) feed_->Shutdown();
-  if (thread_.joinable()) thread_.join();
-}
+void FindingsEngine::Stop() { follower_.Stop(); }
 
-std::string FindingsEngine::failure() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failure_;
-}
-
-void FindingsEngine::Fail(const Status& status) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    failure_ = "findings: " + status.ToString();
-  }
-  logger_->Error("sigma findings stopped: cannot record findings", {{"error", status.ToString()},
-                                                                    {"cursor", cursor_.load()}});
-}
-
-void FindingsEngine::Run() {
-  while (!stop_) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.idle_wait_us);
-    const uint64_t last = feed_->WaitBeyond(cursor_, deadline);
-    if (stop_) break;
-    if (last > cursor_ && !ProcessThrough(last)) return;
-  }
-}
-
-bool FindingsEngine::ProcessThrough(uint64_t last) {
+Status FindingsEngine::ProcessThrough(uint64_t last) {
   detections::RecordParser parser;
-  while (cursor_ < last && !stop_) {
+  while (follower_.cursor() < last && !follower_.stopping()) {
     std::vector<v1::Finding> findings;
-    uint64_t done = cursor_;
-    size_t events = 0;
-    auto it = store_->NewCommitIterator(cursor_ + 1);
-    for (; it->Valid() && it->commit_index() <= last && events < options_.max_events_per_write; it->Next()) {
-      done = it->commit_index();
-      ++events;
-      auto stored = store_->GetEventByKey(it->event_key());
-      if (!stored.ok()) {
-        Fail(stored.status());
-        return false;
-      }
-      if (!stored->has_value()) continue;  // removed by retention meanwhile
-      const StoredEvent& event = **stored;
+    uint64_t evaluated = 0;
+    auto done = follower_.ReadRound(last, options_.max_events_per_write, [&](const StoredEvent& event) {
+      ++evaluated;
       auto record = parser.Parse(event.raw_json);
-      if (!record.ok()) continue;  // the collector stored it, so it is JSON; a record too deep for the rules
-      matcher_.Match(event, *record, NowMicros(), &findings);
-    }
-    if (!it->status().ok()) {
-      Fail(it->status());
-      return false;
-    }
-    if (done == cursor_) return true;  // nothing readable yet beyond the cursor
-    if (Status s = log_.Append(findings, done, matcher_.correlations()->TakeChangedWindows()); !s.ok()) {
-      Fail(s);
-      return false;
-    }
+      // The collector stored it, so it is JSON; a record too deep for the rules is not matched.
+      if (record.ok()) matcher_.Match(event, *record, NowMicros(), &findings);
+    });
+    if (!done.ok()) return done.status();
+    if (*done == follower_.cursor()) return Status();  // nothing readable yet beyond the cursor
+    ORGTRAIL_RETURN_IF_ERROR(log_.Append(findings, *done, matcher_.correlations()->TakeChangedWindows()));
     for (const v1::Finding& f : findings) {
       metrics_->GetCounter("orgtrail_findings_total", "Findings recorded, by Sigma rule and level",
                            {{"rule", f.rule_id()}, {"level", f.level()}})
           ->Increment();
     }
-    evaluated_->Increment(events);
-    cursor_ = done;
+    evaluated_->Increment(evaluated);
+    follower_.Advance(*done);
   }
-  return true;
+  return Status();
 }
 
 }  // namespace orgtrail::collector

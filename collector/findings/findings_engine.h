@@ -16,17 +16,14 @@
 #ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_ENGINE_H_
 #define ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_ENGINE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "collector/findings/finding_fields.h"
 #include "collector/findings/findings_log.h"
-#include "collector/store/commit_feed.h"
+#include "collector/store/commit_follower.h"
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
@@ -53,15 +50,13 @@ class FindingsEngine {
   Status Start();
   void Stop();
 
-  uint64_t cursor() const { return cursor_.load(); }
+  uint64_t cursor() const { return follower_.cursor(); }
   // "" while healthy; else why the engine stopped.
-  std::string failure() const;
+  std::string failure() const { return follower_.failure(); }
 
  private:
-  void Run();
-  // Matches commits (cursor, last] in groups; false after a failed write.
-  bool ProcessThrough(uint64_t last);
-  void Fail(const Status& status);
+  // Matches commits (cursor, last] in groups, each written with its cursor; an error stops.
+  Status ProcessThrough(uint64_t last);
 
   EventStore* store_;
   const detections::RuleSet* rules_;
@@ -70,13 +65,8 @@ class FindingsEngine {
   FindingsEngineOptions options_;
   FindingsLog log_;
   FindingMatcher matcher_;  // owned by the engine's thread after Start()
-  std::unique_ptr<CommitFeed> feed_;
-  std::atomic<uint64_t> cursor_{0};
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::string failure_;
-  std::thread thread_;
   Counter* evaluated_;
+  CommitFollower follower_;  // last: stopped first
 };
 
 }  // namespace orgtrail::collector

@@ -2,7 +2,6 @@
 // (see insights_engine.h).
 #include "collector/insights/insights_engine.h"
 
-#include <chrono>
 #include <map>
 #include <utility>
 #include <vector>
@@ -46,108 +45,54 @@ bool ToApiCall(const v1::Event& e, ApiCall* call) {
 InsightsEngine::InsightsEngine(EventStore* store, CollectorSender* sender, Logger* logger, MetricsRegistry* metrics,
                                InsightsEngineOptions options)
     : store_(store), sender_(sender), logger_(logger), metrics_(metrics), options_(options),
-      detector_(options.detector) {}
+      detector_(options.detector),
+      follower_(store, logger, metrics,
+                CommitFollowerOptions{"insights", "orgtrail_insights_lag_commits",
+                                      "Stored events the Insights detector has not read yet", options.idle_wait_us}) {}
 
 InsightsEngine::~InsightsEngine() { Stop(); }
 
 Status InsightsEngine::Start() {
-  feed_ = std::make_unique<CommitFeed>(store_);
-  auto cursor = store_->GetMetadata(kCursorKey);
-  if (!cursor.ok()) return cursor.status();
-  if (cursor->has_value()) {
-    std::string_view bytes = **cursor;
-    uint64_t value = 0;
-    if (!GetFixed64BE(&bytes, &value) || !bytes.empty()) return absl::DataLossError("insights/cursor: not 8 bytes");
-    cursor_ = value;
+  auto stored_cursor = store_->GetMetadata(kCursorKey);
+  if (!stored_cursor.ok()) return stored_cursor.status();
+  uint64_t cursor = 0;
+  if (stored_cursor->has_value()) {
+    std::string_view bytes = **stored_cursor;
+    if (!GetFixed64BE(&bytes, &cursor) || !bytes.empty()) return absl::DataLossError("insights/cursor: not 8 bytes");
     auto state = store_->GetMetadata(kStateKey);
     if (!state.ok()) return state.status();
     if (state->has_value()) ORGTRAIL_RETURN_IF_ERROR(detector_.RestoreState(**state));
   } else {
     // First start: from the store's last commit on.
-    cursor_ = store_->last_commit_index();
-    ORGTRAIL_RETURN_IF_ERROR(WriteCursor(cursor_));
+    cursor = store_->last_commit_index();
+    ORGTRAIL_RETURN_IF_ERROR(WriteCursor(cursor));
   }
-  EventStore* store = store_;
-  std::atomic<uint64_t>* done = &cursor_;
-  metrics_->AddGaugeCallback("orgtrail_insights_lag_commits", "Stored events the Insights detector has not read yet",
-                             [store, done] {
-                               const uint64_t last = store->last_commit_index();
-                               const uint64_t at = done->load();
-                               return std::vector<std::pair<MetricLabels, double>>{
-                                   {{}, static_cast<double>(last > at ? last - at : 0)}};
-                             });
   logger_->Info("insights running on stored management events",
-                {{"cursor", cursor_.load()}, {"keys", static_cast<uint64_t>(detector_.keys())},
+                {{"cursor", cursor}, {"keys", static_cast<uint64_t>(detector_.keys())},
                  {"open_insights", static_cast<uint64_t>(detector_.open_insights())}});
-  thread_ = std::thread([this] { Run(); });
+  follower_.Start(cursor, [this](uint64_t last) { return ProcessThrough(last); });
   return Status();
 }
 
-void InsightsEngine::Stop() {
-  stop_ = true;
-  if (feed_) feed_->Shutdown();
-  if (thread_.joinable()) thread_.join();
-}
+void InsightsEngine::Stop() { follower_.Stop(); }
 
-std::string InsightsEngine::failure() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failure_;
-}
-
-void InsightsEngine::Fail(const Status& status) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    failure_ = "insights: " + status.ToString();
-  }
-  logger_->Error("insights stopped", {{"error", status.ToString()}, {"cursor", cursor_.load()}});
-}
-
-void InsightsEngine::Run() {
-  while (!stop_) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.idle_wait_us);
-    const uint64_t last = feed_->WaitBeyond(cursor_, deadline);
-    if (stop_) break;
-    if (last > cursor_ && !ProcessThrough(last)) return;
-  }
-}
-
-bool InsightsEngine::ProcessThrough(uint64_t last) {
+Status InsightsEngine::ProcessThrough(uint64_t last) {
   EventExtractor extractor;
-  while (cursor_ < last && !stop_) {
-    uint64_t done = cursor_;
-    size_t events = 0;
-    auto it = store_->NewCommitIterator(cursor_ + 1);
-    for (; it->Valid() && it->commit_index() <= last && events < options_.max_events_per_round; it->Next()) {
-      done = it->commit_index();
-      ++events;
-      auto stored = store_->GetEventByKey(it->event_key());
-      if (!stored.ok()) {
-        Fail(stored.status());
-        return false;
-      }
-      if (!stored->has_value()) continue;  // removed by retention meanwhile
+  while (follower_.cursor() < last && !follower_.stopping()) {
+    auto done = follower_.ReadRound(last, options_.max_events_per_round, [&](const StoredEvent& stored) {
       v1::Event event;
       ApiCall call;
-      if (extractor.Extract((**stored).raw_json, &event).ok() && ToApiCall(event, &call)) detector_.Observe(call);
-    }
-    if (!it->status().ok()) {
-      Fail(it->status());
-      return false;
-    }
-    if (done == cursor_) return true;  // nothing readable yet beyond the cursor
+      if (extractor.Extract(stored.raw_json, &event).ok() && ToApiCall(event, &call)) detector_.Observe(call);
+    });
+    if (!done.ok()) return done.status();
+    if (*done == follower_.cursor()) return Status();  // nothing readable yet beyond the cursor
     std::vector<InsightEvent> insights;
     detector_.AdvanceTo(detector_.newest_time_us(), &insights);
-    if (Status s = StoreRecords(insights); !s.ok()) {
-      Fail(s);
-      return false;
-    }
-    if (Status s = WriteCursor(done); !s.ok()) {
-      Fail(s);
-      return false;
-    }
-    cursor_ = done;
+    ORGTRAIL_RETURN_IF_ERROR(StoreRecords(insights));
+    ORGTRAIL_RETURN_IF_ERROR(WriteCursor(*done));
+    follower_.Advance(*done);
   }
-  return true;
+  return Status();
 }
 
 Status InsightsEngine::StoreRecords(const std::vector<InsightEvent>& events) {

@@ -17,16 +17,12 @@
 #ifndef ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
 #define ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "collector/insights/insight_detector.h"
 #include "collector/selfaudit/collector_sender.h"
-#include "collector/store/commit_feed.h"
+#include "collector/store/commit_follower.h"
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
@@ -52,15 +48,14 @@ class InsightsEngine {
   Status Start();
   void Stop();
 
-  uint64_t cursor() const { return cursor_.load(); }
-  std::string failure() const;
+  uint64_t cursor() const { return follower_.cursor(); }
+  std::string failure() const { return follower_.failure(); }
 
  private:
-  void Run();
-  bool ProcessThrough(uint64_t last);  // false after a failure
+  // Feeds commits (cursor, last] in rounds, each stored and written with its cursor; an error stops.
+  Status ProcessThrough(uint64_t last);
   Status StoreRecords(const std::vector<InsightEvent>& events);
   Status WriteCursor(uint64_t cursor);
-  void Fail(const Status& status);
 
   EventStore* store_;
   CollectorSender* sender_;
@@ -68,12 +63,7 @@ class InsightsEngine {
   MetricsRegistry* metrics_;
   InsightsEngineOptions options_;
   InsightDetector detector_;  // the engine thread's after Start()
-  std::unique_ptr<CommitFeed> feed_;
-  std::atomic<uint64_t> cursor_{0};
-  std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::string failure_;
-  std::thread thread_;
+  CommitFollower follower_;   // last: stopped first
 };
 
 }  // namespace orgtrail::collector

@@ -10,8 +10,6 @@
 namespace orgtrail::detections {
 namespace {
 
-// Chains deeper than this are refused at load; the bound here only guards the recursion.
-constexpr int kMaxChainDepth = 16;
 // Stale windows are swept every this many observations.
 constexpr uint64_t kSweepEvery = 4096;
 
@@ -90,7 +88,7 @@ void CorrelationState::Observe(const Record& record, const EventRef& event, cons
 
 void CorrelationState::Feed(const std::string& source, const Record& record, const EventRef& event,
                             std::vector<CorrelationMatch>* out, int depth) {
-  if (depth > kMaxChainDepth) return;
+  if (depth > kMaxCorrelationChainDepth) return;  // refused at load; this only guards the recursion
   auto [begin, end] = consumers_.equal_range(source);
   for (auto it = begin; it != end; ++it) {
     const auto [c, rule_index] = it->second;

@@ -7,11 +7,6 @@
 #include "orgtrail/detections/rule_set.h"
 
 namespace orgtrail::detections {
-namespace {
-
-constexpr int kMaxChainDepth = 16;
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> RuleSet::ResolveCorrelations() {
   std::vector<std::pair<std::string, std::string>> refused;
@@ -68,8 +63,8 @@ std::vector<std::pair<std::string, std::string>> RuleSet::ResolveCorrelations() 
         changed = true;
         break;
       }
-      if (it->second > kMaxChainDepth) {
-        remove(i, StrCat("correlation chain deeper than ", kMaxChainDepth));
+      if (it->second > kMaxCorrelationChainDepth) {
+        remove(i, StrCat("correlation chain deeper than ", kMaxCorrelationChainDepth));
         changed = true;
         break;
       }

@@ -27,6 +27,8 @@ namespace orgtrail::detections {
 
 // The most events one group's window holds (and so the largest count threshold accepted).
 inline constexpr int64_t kMaxCorrelationWindow = 10000;
+// The deepest chain of correlations naming correlations; deeper ones are refused at load.
+inline constexpr int kMaxCorrelationChainDepth = 16;
 
 enum class CorrelationType { kEventCount, kValueCount, kTemporal, kTemporalOrdered };
 std::string_view CorrelationTypeName(CorrelationType type);
