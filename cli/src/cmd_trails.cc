@@ -82,7 +82,7 @@ std::string TrailJson(const v1::Trail& t) {
       .Str("TrailARN", t.trail_arn())
       .Bool("LogFileValidationEnabled", t.log_file_validation_enabled())
       .Bool("HasCustomEventSelectors", t.has_custom_event_selectors())
-      .Bool("HasInsightSelectors", false)
+      .Bool("HasInsightSelectors", t.insight_selectors_size() > 0)
       .Bool("IsOrganizationTrail", t.is_organization_trail())
       .Done();
 }
@@ -144,6 +144,14 @@ std::string SelectorsResponseJson(const v1::GetEventSelectorsResponse& r) {
     o.Raw("EventSelectors", EventSelectorsJson(r.event_selectors()));
   }
   return o.Done();
+}
+
+std::string InsightSelectorsJson(const v1::GetInsightSelectorsResponse& r) {
+  std::string list = "[";
+  for (int i = 0; i < r.insight_selectors_size(); ++i) {
+    list += (i ? ", " : "") + JsonObject().Str("InsightType", r.insight_selectors(i).insight_type()).Done();
+  }
+  return JsonObject().Str("TrailARN", r.trail_arn()).Raw("InsightSelectors", list + "]").Done();
 }
 
 std::string TimeOrNull(int64_t micros) {
@@ -417,6 +425,47 @@ int PutEventSelectors(TrailCommand& c) {
   return kExitOk;
 }
 
+// One {"InsightType": "..."} object of --insight-selectors.
+StatusOr<std::string> InsightTypeOf(const std::string& where, const Value& item) {
+  ORGTRAIL_RETURN_IF_ERROR(ExpectKind(where, item, Value::kStructValue, "an object {\"InsightType\": ...}"));
+  const auto& fields = item.struct_value().fields();
+  for (const auto& [key, value] : fields) {
+    if (key != "InsightType") return absl::InvalidArgumentError(where + ": unknown member '" + key.substr(0, 64) + "'");
+  }
+  auto it = fields.find("InsightType");
+  if (it == fields.end()) return absl::InvalidArgumentError(where + ": InsightType required");
+  ORGTRAIL_RETURN_IF_ERROR(ExpectKind(where + ".InsightType", it->second, Value::kStringValue, "a string"));
+  return std::string(it->second.string_value());
+}
+
+// --insight-selectors '[{"InsightType":"ApiCallRateInsight"},{"InsightType":"ApiErrorRateInsight"}]'
+// ('[]' turns Insights off), as aws cloudtrail put-insight-selectors.
+int PutInsightSelectors(TrailCommand& c) {
+  const std::string flag = "--insight-selectors";
+  if (!c.values.count("insight-selectors")) return UsageError(c.name, flag + ": required");
+  auto text = ReadJsonArgument(flag, Option(c.values, "insight-selectors"));
+  if (!text.ok()) return UsageError(c.name, std::string(text.status().message()));
+  auto list = ParseJsonList(flag, *text);
+  if (!list.ok()) return UsageError(c.name, std::string(list.status().message()));
+  v1::PutInsightSelectorsRequest request;
+  request.set_trail_name(Option(c.values, "trail-name"));
+  for (int i = 0; i < list->values_size(); ++i) {
+    auto type = InsightTypeOf(flag + "[" + std::to_string(i) + "]", list->values(i));
+    if (!type.ok()) return UsageError(c.name, std::string(type.status().message()));
+    request.add_insight_selectors()->set_insight_type(*type);
+  }
+  if (auto s = ValidateInsightSelectors(request.insight_selectors()); !s.ok()) {
+    return UsageError(c.name, flag + ": " + std::string(s.message()));
+  }
+  grpc::ClientContext ctx;
+  SetDeadline(c.connection, &ctx);
+  v1::GetInsightSelectorsResponse response;
+  auto status = c.stub->PutInsightSelectors(&ctx, request, &response);
+  if (!status.ok()) return Fail(c, status);
+  std::printf("%s\n", InsightSelectorsJson(response).c_str());
+  return kExitOk;
+}
+
 int ByName(TrailCommand& c) {
   v1::TrailNameRequest request;
   request.set_name(Option(c.values, c.values.count("trail-name") ? "trail-name" : "name"));
@@ -435,6 +484,10 @@ int ByName(TrailCommand& c) {
     v1::GetEventSelectorsResponse r;
     status = c.stub->GetEventSelectors(&ctx, request, &r);
     out = SelectorsResponseJson(r);
+  } else if (c.name == "get-insight-selectors") {
+    v1::GetInsightSelectorsResponse r;
+    status = c.stub->GetInsightSelectors(&ctx, request, &r);
+    out = InsightSelectorsJson(r);
   } else if (c.name == "start-logging" || c.name == "stop-logging") {
     v1::LoggingResponse r;
     status = c.name == "start-logging" ? c.stub->StartLogging(&ctx, request, &r)
@@ -479,7 +532,7 @@ int RunTrailCommand(int argc, const char* const* argv) {
   c.name = argv[0];
   po::options_description options("orgtrailctl " + c.name + " options");
   const char* name_flag = "name";
-  if (c.name == "put-event-selectors" || c.name == "get-event-selectors") name_flag = "trail-name";
+  if (c.name.find("-selectors") != std::string::npos) name_flag = "trail-name";
   if (c.name != "describe-trails") {
     options.add_options()(name_flag, po::value<std::string>(), "trail name or ARN (required)");
   }
@@ -488,6 +541,11 @@ int RunTrailCommand(int argc, const char* const* argv) {
     options.add_options()
         ("event-selectors", po::value<std::string>(), "basic selectors, aws-cli JSON or file://PATH")
         ("advanced-event-selectors", po::value<std::string>(), "advanced selectors, aws-cli JSON or file://PATH");
+  }
+  if (c.name == "put-insight-selectors") {
+    options.add_options()("insight-selectors", po::value<std::string>(),
+                          "JSON array of {\"InsightType\": \"ApiCallRateInsight\"|\"ApiErrorRateInsight\"} or file://PATH "
+                          "('[]' turns Insights off)");
   }
   if (c.name == "describe-trails") {
     options.add_options()("trail-name-list", po::value<std::vector<std::string>>()->multitoken(),
@@ -511,6 +569,7 @@ int RunTrailCommand(int argc, const char* const* argv) {
   if (c.name == "create-trail") return CreateOrUpdate(c, true);
   if (c.name == "update-trail") return CreateOrUpdate(c, false);
   if (c.name == "put-event-selectors") return PutEventSelectors(c);
+  if (c.name == "put-insight-selectors") return PutInsightSelectors(c);
   if (c.name == "describe-trails") return DescribeTrails(c);
   return ByName(c);
 }
@@ -524,6 +583,8 @@ int RunDescribeTrails(int argc, const char* const* argv) { return RunTrailComman
 int RunGetTrail(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
 int RunPutEventSelectors(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
 int RunGetEventSelectors(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
+int RunPutInsightSelectors(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
+int RunGetInsightSelectors(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
 int RunStartLogging(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
 int RunStopLogging(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }
 int RunGetTrailStatus(int argc, const char* const* argv) { return RunTrailCommand(argc, argv); }

@@ -25,6 +25,8 @@ int RunDescribeTrails(int argc, const char* const* argv);
 int RunGetTrail(int argc, const char* const* argv);
 int RunPutEventSelectors(int argc, const char* const* argv);
 int RunGetEventSelectors(int argc, const char* const* argv);
+int RunPutInsightSelectors(int argc, const char* const* argv);
+int RunGetInsightSelectors(int argc, const char* const* argv);
 int RunStartLogging(int argc, const char* const* argv);
 int RunStopLogging(int argc, const char* const* argv);
 int RunGetTrailStatus(int argc, const char* const* argv);
@@ -52,6 +54,8 @@ const std::vector<CliCommand>& Commands() {
       {"get-trail", "show one trail", RunGetTrail},
       {"put-event-selectors", "set a trail's basic or advanced event selectors (aws-cli JSON)", RunPutEventSelectors},
       {"get-event-selectors", "show a trail's event selectors", RunGetEventSelectors},
+      {"put-insight-selectors", "turn CloudTrail Insights on a trail on or off (ApiCallRateInsight, ApiErrorRateInsight)", RunPutInsightSelectors},
+      {"get-insight-selectors", "show a trail's Insights types", RunGetInsightSelectors},
       {"start-logging", "start logging for a trail", RunStartLogging},
       {"stop-logging", "stop logging for a trail", RunStopLogging},
       {"get-trail-status", "show a trail's logging status", RunGetTrailStatus},

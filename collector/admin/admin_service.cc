@@ -135,6 +135,42 @@ grpc::Status AdminService::GetEventSelectors(grpc::ServerContext* context, const
   return Finish("GetEventSelectors", *caller, s);
 }
 
+grpc::Status AdminService::PutInsightSelectors(grpc::ServerContext* context,
+                                               const v1::PutInsightSelectorsRequest* request,
+                                               v1::GetInsightSelectorsResponse* response) {
+  ORGTRAIL_AUTHORIZE("PutInsightSelectors");
+  Status s = CheckName(request->trail_name());
+  if (s.ok()) {
+    auto trail = trails_->PutInsightSelectors(*request, *caller);
+    if (trail.ok()) {
+      response->set_trail_arn(trail->trail_arn());
+      *response->mutable_insight_selectors() = trail->insight_selectors();
+    }
+    s = trail.status();
+  }
+  return Finish("PutInsightSelectors", *caller, s);
+}
+
+// As CloudTrail: a trail without Insights answers InsightNotEnabledException.
+grpc::Status AdminService::GetInsightSelectors(grpc::ServerContext* context, const v1::TrailNameRequest* request,
+                                               v1::GetInsightSelectorsResponse* response) {
+  ORGTRAIL_AUTHORIZE("GetInsightSelectors");
+  Status s = CheckName(request->name());
+  if (s.ok()) {
+    auto trail = trails_->Get(request->name(), *caller);
+    if (trail.ok() && trail->insight_selectors().empty()) {
+      s = absl::FailedPreconditionError("InsightNotEnabledException: trail " + trail->name() +
+                                        " has no Insights enabled (put-insight-selectors)");
+    } else if (trail.ok()) {
+      response->set_trail_arn(trail->trail_arn());
+      *response->mutable_insight_selectors() = trail->insight_selectors();
+    } else {
+      s = trail.status();
+    }
+  }
+  return Finish("GetInsightSelectors", *caller, s);
+}
+
 grpc::Status AdminService::StartLogging(grpc::ServerContext* context, const v1::TrailNameRequest* request,
                                         v1::LoggingResponse*) {
   ORGTRAIL_AUTHORIZE("StartLogging");

@@ -46,6 +46,10 @@ class AdminService final : public v1::Admin::Service {
                                  v1::GetEventSelectorsResponse*) override;
   grpc::Status GetEventSelectors(grpc::ServerContext*, const v1::TrailNameRequest*,
                                  v1::GetEventSelectorsResponse*) override;
+  grpc::Status PutInsightSelectors(grpc::ServerContext*, const v1::PutInsightSelectorsRequest*,
+                                   v1::GetInsightSelectorsResponse*) override;
+  grpc::Status GetInsightSelectors(grpc::ServerContext*, const v1::TrailNameRequest*,
+                                   v1::GetInsightSelectorsResponse*) override;
   grpc::Status StartLogging(grpc::ServerContext*, const v1::TrailNameRequest*, v1::LoggingResponse*) override;
   grpc::Status StopLogging(grpc::ServerContext*, const v1::TrailNameRequest*, v1::LoggingResponse*) override;
   grpc::Status GetTrailStatus(grpc::ServerContext*, const v1::TrailNameRequest*,

@@ -245,6 +245,20 @@ StatusOr<v1::Trail> TrailManager::PutEventSelectors(const v1::PutEventSelectorsR
   return trail;
 }
 
+StatusOr<v1::Trail> TrailManager::PutInsightSelectors(const v1::PutInsightSelectorsRequest& request,
+                                                      const Identity& caller) {
+  ORGTRAIL_RETURN_IF_ERROR(ValidateInsightSelectors(request.insight_selectors()));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto name = FindLocked(request.trail_name());
+  if (!name.ok()) return name.status();
+  ORGTRAIL_RETURN_IF_ERROR(CheckMayChange(trails_.at(*name), caller));
+  v1::Trail trail = trails_.at(*name);
+  *trail.mutable_insight_selectors() = request.insight_selectors();
+  v1::TrailStatus status = statuses_[*name];
+  ORGTRAIL_RETURN_IF_ERROR(PersistLocked(*name, &trail, &status));
+  return trail;
+}
+
 Status TrailManager::SetLogging(const std::string& name_or_arn, bool logging, const Identity& caller) {
   std::lock_guard<std::mutex> lock(mu_);
   auto name = FindLocked(name_or_arn);

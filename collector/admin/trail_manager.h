@@ -54,6 +54,8 @@ class TrailManager {
   // Empty names = every trail the caller may see.
   StatusOr<std::vector<v1::Trail>> Describe(const std::vector<std::string>& names, const Identity& caller) const;
   StatusOr<v1::Trail> PutEventSelectors(const v1::PutEventSelectorsRequest& request, const Identity& caller);
+  // Replaces the trail's Insights types (empty = Insights off), as CloudTrail PutInsightSelectors.
+  StatusOr<v1::Trail> PutInsightSelectors(const v1::PutInsightSelectorsRequest& request, const Identity& caller);
   Status SetLogging(const std::string& name, bool logging, const Identity& caller);
   StatusOr<v1::TrailStatus> GetStatus(const std::string& name, const Identity& caller) const;
 

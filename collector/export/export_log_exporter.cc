@@ -3,8 +3,11 @@
 #include "collector/export/export_strings.h"
 
 #include <map>
+#include <tuple>
 
 #include "collector/store/store_keys.h"
+#include "orgtrail/common/event_acceptance.h"
+#include "orgtrail/common/event_extractor.h"
 
 namespace orgtrail::collector {
 namespace {
@@ -45,6 +48,16 @@ struct PartitionRecords {
   std::vector<std::string> raw;  // owns the bytes
   std::vector<int64_t> times;
 };
+
+// Only the collector stores Insights records (agents may not send them: common/event_acceptance.h),
+// so only its records are parsed to tell.
+bool IsInsightRecord(const StoredEvent& e, EventExtractor* extractor) {
+  const std::string& agent = e.meta.agent_id();  // spiffe://<trust domain>/<role>/...
+  const size_t path = agent.find('/', agent.rfind("spiffe://", 0) == 0 ? 9 : 0);
+  if (path == std::string::npos || agent.compare(path, 11, "/collector/") != 0) return false;
+  v1::Event event;
+  return extractor->Extract(e.raw_json, &event).ok() && event.event_type() == kInsightEventType;
+}
 
 }  // namespace
 
@@ -155,7 +168,8 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
   ExportRoundResult result;
   result.first_commit_index = from;
   result.last_commit_index = to;
-  std::map<std::pair<std::string, std::string>, PartitionRecords> groups;
+  std::map<std::tuple<std::string, std::string, LogKind>, PartitionRecords> groups;
+  EventExtractor extractor;
   auto snapshot = store_->NewSnapshot();
   auto it = store_->NewCommitIterator(from, snapshot->snapshot());
   for (; it->Valid() && it->commit_index() <= to; it->Next()) {
@@ -163,7 +177,8 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
     if (!ev.ok()) return ev.status();
     if (!ev->has_value()) continue;  // removed by retention
     StoredEvent& e = **ev;
-    auto& g = groups[{e.key.account_id, e.key.region}];
+    const LogKind kind = IsInsightRecord(e, &extractor) ? LogKind::kInsight : LogKind::kCloudTrail;
+    auto& g = groups[{e.key.account_id, e.key.region, kind}];
     g.times.push_back(e.key.event_time_us);
     g.raw.push_back(std::move(e.raw_json));
     ++result.events_exported;
@@ -172,7 +187,8 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
 
   std::vector<EventStore::MetadataEntry> commit;
   for (const auto& [partition_id, g] : groups) {
-    ExportPartition partition{options_.org_id, partition_id.first, partition_id.second};
+    const auto& [account_id, region, kind] = partition_id;
+    ExportPartition partition{options_.org_id, account_id, region};
     commit.emplace_back(ExportPartitionKey(partition.account_id, partition.region), "1");
     size_t begin = 0;
     int part = 0;
@@ -186,10 +202,10 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
         bytes += g.raw[end].size() + 1;
         ++end;
       }
-      const std::string seed = Cat(options_.org_id, "/", partition.account_id, "/",
-                                            partition.region, "/", from, "-", to, "/", part);
+      const std::string seed = Cat(options_.org_id, "/", partition.account_id, "/", partition.region, "/", from, "-",
+                                   to, "/", part, kind == LogKind::kInsight ? "/insight" : "");
       StatusOr<WrittenLogFile> file =
-          WriteLogFile(options_.export_root, partition, records, delivery_time_us, seed);
+          WriteLogFile(options_.export_root, partition, records, delivery_time_us, seed, kind);
       if (!file.ok()) return file.status();
       Step("file");
       PendingLogFile pending;

@@ -1,7 +1,8 @@
 // The export loop's log-file step: reads events committed after the export
 // cursor from the store's commit order, groups them by partition (account,
 // export region = partition region, i.e. the home region for global-service
-// events), writes one CloudTrail log file per partition (split when large),
+// events), writes one CloudTrail log file per partition (split when large; the
+// collector's Insights records go to CloudTrail-Insight files of their partition),
 // records each written file as "pending" for the digest publisher, and
 // advances the cursor.
 //

@@ -50,9 +50,10 @@ std::string UniqueStringForSeed(std::string_view seed) {
 }
 
 std::string LogFileKey(const ExportPartition& p, int64_t delivery_time_us,
-                       std::string_view unique16) {
-  return Cat("AWSLogs/", p.org_id, "/", p.account_id, "/CloudTrail/", p.region, "/",
-                      DateFolder(delivery_time_us), "/", p.account_id, "_CloudTrail_", p.region,
+                       std::string_view unique16, LogKind kind) {
+  const std::string_view folder = kind == LogKind::kInsight ? "CloudTrail-Insight" : "CloudTrail";
+  return Cat("AWSLogs/", p.org_id, "/", p.account_id, "/", folder, "/", p.region, "/",
+                      DateFolder(delivery_time_us), "/", p.account_id, "_", folder, "_", p.region,
                       "_", FormatCompactMinute(delivery_time_us), "_", unique16, ".json.gz");
 }
 
@@ -73,11 +74,12 @@ std::string BuildRecordsDocument(const std::vector<ExportRecord>& records) {
 StatusOr<WrittenLogFile> WriteLogFile(const std::string& export_root,
                                       const ExportPartition& partition,
                                       const std::vector<ExportRecord>& records,
-                                      int64_t delivery_time_us, std::string_view unique_seed) {
+                                      int64_t delivery_time_us, std::string_view unique_seed,
+                                      LogKind kind) {
   ORGTRAIL_RETURN_IF_ERROR(CheckExportPartition(partition));
   if (records.empty()) return absl::InvalidArgumentError("log file: no records");
   WrittenLogFile out;
-  out.key = LogFileKey(partition, delivery_time_us, UniqueStringForSeed(unique_seed));
+  out.key = LogFileKey(partition, delivery_time_us, UniqueStringForSeed(unique_seed), kind);
   const std::string doc = BuildRecordsDocument(records);
   out.sha256 = Sha256(doc);
   out.uncompressed_bytes = doc.size();

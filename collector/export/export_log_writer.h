@@ -1,6 +1,9 @@
 // Writes one CloudTrail log file for one (organization, account, region):
 //   AWSLogs/<o-org-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/
 //     <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16 unique chars>.json.gz
+// or, for Insights records (LogKind::kInsight), as CloudTrail delivers them:
+//   AWSLogs/<o-org-id>/<account>/CloudTrail-Insight/<region>/YYYY/MM/DD/
+//     <account>_CloudTrail-Insight_<region>_<YYYYMMDDTHHmmZ>_<16 unique chars>.json.gz
 // holding gzip of {"Records":[r1,r2,...]} where every record's bytes are
 // copied unchanged. The file is placed crash-safely (export_file.h).
 //
@@ -38,6 +41,8 @@ struct ExportPartition {
   }
 };
 
+enum class LogKind { kCloudTrail, kInsight };
+
 struct ExportRecord {
   std::string_view raw_json;  // the stored record, byte for byte
   int64_t event_time_us = 0;
@@ -59,7 +64,7 @@ Status CheckExportPartition(const ExportPartition& partition);
 std::string UniqueStringForSeed(std::string_view seed);
 
 std::string LogFileKey(const ExportPartition& partition, int64_t delivery_time_us,
-                       std::string_view unique16);
+                       std::string_view unique16, LogKind kind = LogKind::kCloudTrail);
 
 // {"Records":[...]} with the records' bytes unchanged.
 std::string BuildRecordsDocument(const std::vector<ExportRecord>& records);
@@ -67,7 +72,8 @@ std::string BuildRecordsDocument(const std::vector<ExportRecord>& records);
 StatusOr<WrittenLogFile> WriteLogFile(const std::string& export_root,
                                       const ExportPartition& partition,
                                       const std::vector<ExportRecord>& records,
-                                      int64_t delivery_time_us, std::string_view unique_seed);
+                                      int64_t delivery_time_us, std::string_view unique_seed,
+                                      LogKind kind = LogKind::kCloudTrail);
 
 }  // namespace orgtrail::collector
 

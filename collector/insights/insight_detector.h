@@ -89,6 +89,12 @@ class InsightDetector {
   explicit InsightDetector(InsightOptions options);
 
   void Observe(const ApiCall& call);
+  // Which types count from now on (the trails' insight selectors). A type turned off counts no
+  // more calls; its open Insights end as their minutes close below the threshold.
+  void SetTypes(bool api_call_rate, bool api_error_rate) {
+    options_.api_call_rate = api_call_rate;
+    options_.api_error_rate = api_error_rate;
+  }
   // The newest event time observed: the collector advances to it after each round.
   int64_t newest_time_us() const { return newest_time_us_; }
   // Closes every minute that ended at or before now_us and appends the Insights they start or end.

@@ -42,6 +42,18 @@ bool ToApiCall(const v1::Event& e, ApiCall* call) {
 
 }  // namespace
 
+InsightTypes InsightTypesOf(const v1::TrailConfig& config) {
+  InsightTypes types;
+  for (const v1::Trail& trail : config.trails()) {
+    if (!trail.is_logging()) continue;
+    for (const v1::InsightSelector& selector : trail.insight_selectors()) {
+      if (selector.insight_type() == "ApiCallRateInsight") types.api_call_rate = true;
+      if (selector.insight_type() == "ApiErrorRateInsight") types.api_error_rate = true;
+    }
+  }
+  return types;
+}
+
 InsightsEngine::InsightsEngine(EventStore* store, CollectorSender* sender, Logger* logger, MetricsRegistry* metrics,
                                InsightsEngineOptions options)
     : store_(store), sender_(sender), logger_(logger), metrics_(metrics), options_(options),
@@ -77,6 +89,14 @@ Status InsightsEngine::Start() {
 void InsightsEngine::Stop() { follower_.Stop(); }
 
 Status InsightsEngine::ProcessThrough(uint64_t last) {
+  if (options_.types) {
+    const InsightTypes types = options_.types();
+    detector_.SetTypes(types.api_call_rate, types.api_error_rate);
+    if (!types.any() && detector_.keys() == 0) {  // nothing asked, nothing open: pass over unread
+      follower_.Advance(last);
+      return Status();
+    }
+  }
   EventExtractor extractor;
   while (follower_.cursor() < last && !follower_.stopping()) {
     auto done = follower_.ReadRound(last, options_.max_events_per_round, [&](const StoredEvent& stored) {

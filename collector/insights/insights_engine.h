@@ -11,13 +11,15 @@
 // reports the same records with the same eventIDs; the store keeps one of each. The first start
 // on a store that already holds events begins at its last commit. Minutes close as the newest
 // event time seen advances (a replay closes the same minutes). A failed store or send stops the
-// engine (failure() says why); the next start resumes at the cursor.
+// engine (failure() says why); the next start resumes at the cursor. While no trail asks for
+// Insights (options.types) the engine reads nothing and writes nothing.
 // Metrics: orgtrail_insights_records_total{type,state}, orgtrail_insights_lag_commits.
 // Thread safety: Start/Stop from one thread; cursor(), failure() from any.
 #ifndef ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
 #define ORGTRAIL_COLLECTOR_INSIGHTS_INSIGHTS_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "collector/insights/insight_detector.h"
@@ -26,11 +28,26 @@
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
+#include "orgtrail/v1/admin.pb.h"
 
 namespace orgtrail::collector {
 
+// The Insights types the trails ask for (put-insight-selectors on a logging trail).
+struct InsightTypes {
+  bool api_call_rate = false;
+  bool api_error_rate = false;
+  bool any() const { return api_call_rate || api_error_rate; }
+};
+
+// The union of the insight selectors of the trails that are logging.
+InsightTypes InsightTypesOf(const v1::TrailConfig& config);
+
 struct InsightsEngineOptions {
-  InsightOptions detector;
+  InsightOptions detector;  // its api_call_rate / api_error_rate are replaced by `types`
+  // Asked before each round; while it answers none, stored events are passed over unread and the
+  // cursor moves in memory only (no synced write), so Insights cost nothing when no trail has them.
+  // Empty = the detector's own types, always.
+  std::function<InsightTypes()> types;
   size_t max_events_per_round = 4096;  // events fed per synced state write
   int64_t idle_wait_us = 1'000'000;    // longest wait for new commits before re-checking stop
 };

@@ -58,6 +58,8 @@ AuditedMethods::AuditedMethods() {
       Method<v1::DescribeTrailsRequest>("Admin", "DescribeTrails", kRead),
       Method<v1::PutEventSelectorsRequest>("Admin", "PutEventSelectors", kWrite),
       Method<v1::TrailNameRequest>("Admin", "GetEventSelectors", kRead),
+      Method<v1::PutInsightSelectorsRequest>("Admin", "PutInsightSelectors", kWrite),
+      Method<v1::TrailNameRequest>("Admin", "GetInsightSelectors", kRead),
       Method<v1::TrailNameRequest>("Admin", "StartLogging", kWrite),
       Method<v1::TrailNameRequest>("Admin", "StopLogging", kWrite),
       Method<v1::TrailNameRequest>("Admin", "GetTrailStatus", kRead),

@@ -70,6 +70,8 @@ class SelfAuditor {
   Status Record(AuditedCall call);
 
   std::string agent_id() const { return sender_->agent_id(); }
+  // The collector identity's one sender (one chain of sequences), for its other records (Insights).
+  CollectorSender* sender() const { return sender_.get(); }
 
  private:
   struct Waiter {

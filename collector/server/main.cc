@@ -92,6 +92,34 @@ int UsageError(const std::string& message) {
   return 2;
 }
 
+// --insights-*: whole minutes of baseline and warm-up, thresholds in their ranges.
+orgtrail::Status InsightOptionsFromFlags(const po::variables_map& values, orgtrail::collector::InsightOptions* out) {
+  constexpr int64_t kMinute = 60LL * 1000000;
+  auto minutes = [&](const char* flag, const std::string& text, int64_t* into) -> orgtrail::Status {
+    auto us = orgtrail::ParseDuration(flag, text);
+    if (!us.ok()) return us.status();
+    if (*us % kMinute != 0 || *us < kMinute || *us > 90 * 24 * 60 * kMinute) {
+      return absl::InvalidArgumentError(std::string(flag) + ": whole minutes from 1m to 90d, got '" + text + "'");
+    }
+    *into = *us / kMinute;
+    return absl::OkStatus();
+  };
+  const std::string baseline = values["insights-baseline"].as<std::string>();
+  ORGTRAIL_RETURN_IF_ERROR(minutes("--insights-baseline", baseline, &out->baseline_minutes));
+  ORGTRAIL_RETURN_IF_ERROR(minutes("--insights-warmup",
+                                   values.count("insights-warmup") ? values["insights-warmup"].as<std::string>() : baseline,
+                                   &out->min_history_minutes));
+  out->factor = values["insights-factor"].as<double>();
+  if (!(out->factor >= 1.5 && out->factor <= 1000)) {
+    return absl::InvalidArgumentError("--insights-factor: must be between 1.5 and 1000");
+  }
+  out->min_calls_per_minute = values["insights-min-calls"].as<int64_t>();
+  if (out->min_calls_per_minute < 1 || out->min_calls_per_minute > 1000000) {
+    return absl::InvalidArgumentError("--insights-min-calls: must be between 1 and 1000000");
+  }
+  return absl::OkStatus();
+}
+
 orgtrail::Status CheckListValues(const std::vector<std::string>& regions, const std::vector<std::string>& services) {
   for (const auto& r : regions) {
     if (r.size() > 64 || r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
@@ -183,6 +211,10 @@ int main(int argc, char** argv) {
       ("sigma-rules", po::value<std::vector<std::string>>()->composing(), "folder of Sigma rules (*.yml) to run on every stored event (repeatable); findings: orgtrailctl findings. Every rule must load: the collector refuses to start naming each rule it cannot run")
       ("findings-notify", po::value<std::string>(), "comma-separated notification targets of --alarms that receive each Sigma finding (needs --sigma-rules), exactly once per target")
       ("findings-notify-min-level", po::value<std::string>()->default_value("medium"), "only findings of this level and above are sent: informational|low|medium|high|critical")
+      ("insights-baseline", po::value<std::string>()->default_value("7d"), "CloudTrail Insights: a minute is compared with the average per minute over this much event time before it (1m..90d); Insights run for the types the logging trails select (put-insight-selectors)")
+      ("insights-warmup", po::value<std::string>(), "no Insight for an API (account, region, source, name) with less history than this (default: --insights-baseline)")
+      ("insights-factor", po::value<double>()->default_value(5.0), "an Insight starts when a minute's count is above this many times the baseline average (1.5..1000)")
+      ("insights-min-calls", po::value<int64_t>()->default_value(10), "... and at least this many calls (or errors) in the minute (1..1000000)")
       ("alarm-webhook", po::value<std::string>(), "replace the url of every webhook target of --alarms (http://host:port/path)")
       ("log-level", po::value<std::string>()->default_value("info"), "debug | info | warn | error");
   orgtrail::collector::ExportRunner::AddFlags(&options);
@@ -254,6 +286,9 @@ int main(int argc, char** argv) {
   auto min_free = orgtrail::ParseByteSize("--min-free-disk", values["min-free-disk"].as<std::string>());
   if (!min_free.ok()) return UsageError(std::string(min_free.status().message()));
   server_options.min_free_disk_bytes = *min_free;
+  if (auto s = InsightOptionsFromFlags(values, &server_options.insights); !s.ok()) {
+    return UsageError(std::string(s.message()));
+  }
   int64_t cache_mb = values["store-cache-mb"].as<int64_t>();
   if (cache_mb < 8 || cache_mb > 1 << 20) return UsageError("--store-cache-mb: must be between 8 and 1048576");
   server_options.store_cache_bytes = static_cast<uint64_t>(cache_mb) << 20;

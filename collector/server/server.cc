@@ -120,6 +120,12 @@ Status CollectorServer::Open() {
   auto auditor = SelfAuditor::Open(audit_options, store_.get(), committer_.get(), logger_, metrics_);
   if (!auditor.ok()) return auditor.status();
   self_auditor_ = std::move(*auditor);
+
+  InsightsEngineOptions insights_options;
+  insights_options.detector = options_.insights;
+  insights_options.types = [trail_manager] { return InsightTypesOf(trail_manager->Config()); };
+  insights_ = std::make_unique<InsightsEngine>(store_.get(), self_auditor_->sender(), logger_, metrics_,
+                                               insights_options);
   RegisterGauges();
   return Status();
 }
@@ -187,6 +193,8 @@ void CollectorServer::AddReadinessCheck(std::string name, Readiness::Check check
   readiness_.Add(std::move(name), std::move(check));
 }
 
+std::string CollectorServer::InsightsFailure() const { return insights_ ? insights_->failure() : ""; }
+
 std::string CollectorServer::HealthReason() const {
   if (committer_ == nullptr) return "not started";
   if (committer_->failed()) return committer_->failure_reason();
@@ -203,6 +211,7 @@ Status CollectorServer::Start() {
   }
   committer_->Start();
   self_auditor_->Start();
+  ORGTRAIL_RETURN_IF_ERROR(insights_->Start());
   if (revocation_ != nullptr) {
     IngestService* ingest = ingest_.get();
     revocation_->Start([ingest](std::shared_ptr<const RevocationList> list) {
@@ -226,6 +235,7 @@ Status CollectorServer::Start() {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Checks are added before any server can evaluate them (they are not guarded once serving).
   readiness_.Add("committer", [this] { return HealthReason(); });
+  readiness_.Add("insights", [this] { return InsightsFailure(); });
   readiness_.Add("disk", [this] { return DiskSpaceFailure(options_.data_dir, options_.min_free_disk_bytes); });
   health_ = std::make_unique<HealthService>(&readiness_);
   builder.RegisterService(health_.get());
@@ -284,6 +294,7 @@ void CollectorServer::Shutdown() {
     http_server_->Stop();
     http_server_.reset();
   }
+  if (insights_) insights_->Stop();          // before its sender and the committer
   if (self_auditor_) self_auditor_->Stop();  // after gRPC: calls in flight still get their records
   if (committer_) committer_->Stop();
   if (started_) logger_->Info("collector stopped", {});

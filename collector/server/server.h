@@ -8,6 +8,10 @@
 // malformed file; from Start() on, every reloaded list goes to the Ingest
 // service (which refuses and closes revoked streams) and to the Admin service.
 //
+// CloudTrail Insights (collector/insights/) run on the stored management events for the types
+// the logging trails select (put-insight-selectors); their records are stored by the collector
+// like its self-audit records. /readyz check "insights" is red when the engine stopped.
+//
 // Every call to an audited service (collector/selfaudit/) is recorded as an event before it is
 // answered; Open() fails when the --cert certificate is not a collector SVID
 // (spiffe://<org>/collector/<name>), whose key signs those records.
@@ -46,6 +50,7 @@
 #include "faultenv/sync_fault_fs.h"
 #include "collector/ingest/ingest_service.h"
 #include "collector/ingest/revocation_watcher.h"
+#include "collector/insights/insights_engine.h"
 #include "collector/selfaudit/audit_interceptor.h"
 #include "collector/selfaudit/self_auditor.h"
 #include "collector/store/store.h"
@@ -96,6 +101,8 @@ struct CollectorServerOptions {
   int64_t revocation_poll_ms = 1000;
   // Readiness (/readyz): the data dir's file system must keep this much free.
   uint64_t min_free_disk_bytes = 512ull << 20;
+  // CloudTrail Insights: baseline, warm-up and thresholds (the types come from the trails).
+  InsightOptions insights;
 };
 
 class CollectorServer {
@@ -131,6 +138,8 @@ class CollectorServer {
   // in force and counts refusals in orgtrail_collector_revoked_refusals_total
   // {service}. Empty when no revocation file is configured. After Open().
   RevocationCheck revocation_check(const std::string& service) const;
+  // "" while the Insights engine runs, else why it stopped.
+  std::string InsightsFailure() const;
 
  private:
   void RegisterGauges();
@@ -149,6 +158,7 @@ class CollectorServer {
   std::unique_ptr<RevocationWatcher> revocation_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<SelfAuditor> self_auditor_;
+  std::unique_ptr<InsightsEngine> insights_;
   std::vector<grpc::Service*> extra_services_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_server_;

@@ -142,14 +142,14 @@ enum TopMember {
   kEventId, kEventTime, kEventSource, kEventName, kAwsRegion, kRecipientAccountId, kEventType,
   kEventCategory, kReadOnly, kManagementEvent, kErrorCode, kErrorMessage, kSourceIp, kUserAgent,
   kVpcEndpointId, kSharedEventId, kSessionCredentialFromConsole, kUserIdentity, kTlsDetails,
-  kAdditionalEventData, kResources, kTopMemberCount
+  kAdditionalEventData, kResources, kInsightDetails, kTopMemberCount
 };
 constexpr std::string_view kTopNames[] = {
     "eventID", "eventTime", "eventSource", "eventName", "awsRegion", "recipientAccountId",
     "eventType", "eventCategory", "readOnly", "managementEvent", "errorCode", "errorMessage",
     "sourceIPAddress", "userAgent", "vpcEndpointId", "sharedEventID",
     "sessionCredentialFromConsole", "userIdentity", "tlsDetails", "additionalEventData",
-    "resources"};
+    "resources", "insightDetails"};
 static_assert(sizeof(kTopNames) / sizeof(kTopNames[0]) == kTopMemberCount, "table");
 
 enum IdentityMember {
@@ -166,6 +166,9 @@ constexpr std::string_view kAttributesNames[] = {"mfaAuthenticated"};
 constexpr std::string_view kOnBehalfOfNames[] = {"userId"};
 constexpr std::string_view kTlsNames[] = {"clientProvidedHostHeader"};
 constexpr std::string_view kAdditionalNames[] = {"MFAUsed"};
+// An Insights record names the API it is about inside insightDetails, not at the top level.
+constexpr std::string_view kInsightDetailsNames[] = {"eventSource", "eventName"};
+constexpr std::string_view kInsightDetailsPaths[] = {"insightDetails.eventSource", "insightDetails.eventName"};
 constexpr std::string_view kResourceNames[] = {"type", "ARN", "accountId"};
 constexpr std::string_view kResourcePaths[] = {"resources[].type", "resources[].ARN",
                                                "resources[].accountId"};
@@ -309,7 +312,19 @@ struct TopFields {
   std::optional<dom::element> event_time;
   std::string_view client_host_header;  // tlsDetails.clientProvidedHostHeader
   std::string_view mfa_used;            // additionalEventData.MFAUsed
+  std::string_view insight_source, insight_name;  // insightDetails.eventSource / eventName
 };
+
+Status ReadInsightDetails(const dom::element& value, TopFields* top) {
+  dom::object details;
+  bool present = false;
+  ORGTRAIL_RETURN_IF_ERROR(ReadObject(value, "insightDetails", &details, &present));
+  if (!present) return absl::OkStatus();
+  static const MemberTable<2> kTable{kInsightDetailsNames, "insightDetails."};
+  return ForEachKnownMember(details, kTable, [&](int index, const dom::element& v) {
+    return ReadString(v, kInsightDetailsPaths[index], index == 0 ? &top->insight_source : &top->insight_name);
+  });
+}
 
 Status ReadTopLevel(const dom::object& record, TopFields* top, IdentityFields* id, v1::Event* out) {
   static const MemberTable<kTopMemberCount> kTable{kTopNames, ""};
@@ -341,6 +356,7 @@ Status ReadTopLevel(const dom::object& record, TopFields* top, IdentityFields* i
                                       &top->mfa_used);
       }
       case kResources: return ReadResources(v, out);
+      case kInsightDetails: return ReadInsightDetails(v, top);
       case kSessionCredentialFromConsole: {
         bool b = false;
         if (v.get_bool().get(b) == simdjson::SUCCESS) {
@@ -372,8 +388,10 @@ Status FillEvent(const TopFields& top, const IdentityFields& id, v1::Event* out,
   const auto& s = top.strings;
   SetString(s[kEventId], out->mutable_event_id());
   if (s[kEventId].empty()) report->event_id_missing = true;
-  SetString(s[kEventSource], out->mutable_event_source());
-  SetString(s[kEventName], out->mutable_event_name());
+  // An Insights record has no top-level eventSource/eventName: the API it is about is indexed
+  // (LookupEvents with EventCategory=insight filters by EventName and EventSource).
+  SetString(s[kEventSource].empty() ? top.insight_source : s[kEventSource], out->mutable_event_source());
+  SetString(s[kEventName].empty() ? top.insight_name : s[kEventName], out->mutable_event_name());
   SetString(s[kAwsRegion], out->mutable_aws_region());
   if (!s[kRecipientAccountId].empty()) {
     SetString(s[kRecipientAccountId], out->mutable_recipient_account_id());

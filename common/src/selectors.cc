@@ -446,7 +446,28 @@ Status ValidateTrail(const v1::Trail& trail) {
     return InvalidSelector("a trail uses basic or advanced event selectors, not both");
   }
   ORGTRAIL_RETURN_IF_ERROR(ValidateEventSelectors(trail.event_selectors()));
+  ORGTRAIL_RETURN_IF_ERROR(ValidateInsightSelectors(trail.insight_selectors()));
   return ValidateAdvancedEventSelectors(trail.advanced_event_selectors());
+}
+
+Status ValidateInsightSelectors(const google::protobuf::RepeatedPtrField<v1::InsightSelector>& selectors) {
+  bool seen_call = false, seen_error = false;
+  for (const v1::InsightSelector& selector : selectors) {
+    bool* seen = selector.insight_type() == "ApiCallRateInsight"    ? &seen_call
+                 : selector.insight_type() == "ApiErrorRateInsight" ? &seen_error
+                                                                     : nullptr;
+    if (seen == nullptr) {
+      return absl::InvalidArgumentError(StrCat("InvalidInsightSelectorsException: InsightType '",
+                                               selector.insight_type().substr(0, 64),
+                                               "' is not ApiCallRateInsight or ApiErrorRateInsight"));
+    }
+    if (*seen) {
+      return absl::InvalidArgumentError(
+          StrCat("InvalidInsightSelectorsException: InsightType ", selector.insight_type(), " given twice"));
+    }
+    *seen = true;
+  }
+  return absl::OkStatus();
 }
 
 std::string TrailArn(std::string_view home_region, std::string_view account_id,

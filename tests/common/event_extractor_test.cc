@@ -264,5 +264,32 @@ TEST(EventExtractorTest, AssignEventIdInsertsFirstMember) {
   EXPECT_NE(s.message().find("duplicate key \"eventID\""), std::string::npos) << s;
 }
 
+// An Insights record (reference §7) names its API inside insightDetails: that is what LookupEvents
+// with EventCategory=insight filters by, so it is extracted as the event's source and name.
+TEST(EventExtractorTest, InsightRecordTakesSourceAndNameFromInsightDetails) {
+  const std::string json =
+      R"({"eventVersion":"1.08","eventTime":"2026-01-02T03:04:00Z","awsRegion":"us-east-1",)"
+      R"("eventID":"a1b2c3d4-0000-4000-8000-000000000001","eventType":"AwsCloudTrailInsight",)"
+      R"("recipientAccountId":"111122223333","sharedEventID":"s-1","insightDetails":{"state":"Start",)"
+      R"("eventSource":"s3.amazonaws.com","eventName":"DeleteBucket","insightType":"ApiCallRateInsight",)"
+      R"("insightContext":{"statistics":{"baseline":{"average":0.1},"insight":{"average":40}}}},)"
+      R"("eventCategory":"Insight"})";
+  const v1::Event e = MustExtract(json);
+  EXPECT_EQ(e.event_source(), "s3.amazonaws.com");
+  EXPECT_EQ(e.event_name(), "DeleteBucket");
+  EXPECT_EQ(e.event_category(), "Insight");
+  EXPECT_EQ(e.shared_event_id(), "s-1");
+  // Top-level fields win when present; wrong types inside insightDetails are refused by path.
+  EventExtractor extractor;
+  v1::Event out;
+  const Status bad = extractor.Extract(
+      R"({"eventTime":"2026-01-02T03:04:00Z","eventID":"x","insightDetails":{"eventName":7}})", &out);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("insightDetails.eventName"), std::string_view::npos) << bad;
+  const v1::Event top = MustExtract(
+      R"({"eventTime":"2026-01-02T03:04:00Z","eventID":"y","eventName":"Top","insightDetails":{"eventName":"Inner"}})");
+  EXPECT_EQ(top.event_name(), "Top");
+}
+
 }  // namespace
 }  // namespace orgtrail

@@ -96,8 +96,11 @@ Status ValidateEventSelectors(const google::protobuf::RepeatedPtrField<v1::Event
 // 500 values in total, eventCategory required.
 Status ValidateAdvancedEventSelectors(
     const google::protobuf::RepeatedPtrField<v1::AdvancedEventSelector>& selectors);
+// Insight selectors: each ApiCallRateInsight or ApiErrorRateInsight, each type at most once
+// (InvalidInsightSelectorsException).
+Status ValidateInsightSelectors(const google::protobuf::RepeatedPtrField<v1::InsightSelector>& selectors);
 // Name, home region, key prefix length, basic XOR advanced selectors, and the
-// selectors themselves.
+// selectors themselves (event and insight).
 Status ValidateTrail(const v1::Trail& trail);
 // "arn:aws:cloudtrail:<home_region>:<account>:trail/<name>".
 std::string TrailArn(std::string_view home_region, std::string_view account_id,
