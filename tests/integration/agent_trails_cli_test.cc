@@ -111,6 +111,16 @@ TEST_F(TrailsCliTest, MalformedInputIsAUsageErrorNamingTheFlag) {
       {{"put-event-selectors", "--trail-name", "t", "--advanced-event-selectors", "file:///nonexistent/sel.json"}, "cannot read"},
       {{"put-event-selectors", "--trail-name", "t", "--event-selectors", "file://" + huge}, "larger than 4 MiB"},
       {{"put-event-selectors", "--trail-name", "t", "--event-selectors", std::string(100000, '[')}, "expected a JSON array"},
+      {{"put-insight-selectors", "--trail-name", "t"}, "--insight-selectors: required"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", "{}"}, "expected a JSON array"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", R"([{"InsightType":"ApiCallRate"}])"}, "InvalidInsightSelectorsException"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", R"([{"InsightType":"ApiCallRateInsight"},{"InsightType":"ApiCallRateInsight"}])"}, "given twice"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", R"([{"InsightType":7}])"}, "InsightType: expected a string"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", R"([{"Type":"ApiCallRateInsight"}])"}, "unknown member 'Type'"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", R"([{}])"}, "InsightType required"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", R"(["ApiCallRateInsight"])"}, "expected an object"},
+      {{"put-insight-selectors", "--trail-name", "t", "--insight-selectors", "file://" + huge}, "larger than 4 MiB"},
+      {{"get-insight-selectors"}, "--trail-name: required"},
   };
   for (const auto& c : cases) {
     auto r = Ctl(c.args);
