@@ -455,6 +455,16 @@ TEST(TrailValidationTest, Trail) {
   v1::Trail region = LoggingTrail();
   region.set_home_region("sagov-westsouth-1r");
   EXPECT_FALSE(ValidateTrail(region).ok());
+  v1::Trail insights = LoggingTrail();
+  insights.add_insight_selectors()->set_insight_type("ApiCallRateInsight");
+  insights.add_insight_selectors()->set_insight_type("ApiErrorRateInsight");
+  EXPECT_TRUE(ValidateTrail(insights).ok());
+  insights.add_insight_selectors()->set_insight_type("ApiErrorRateInsight");
+  EXPECT_NE(ValidateTrail(insights).message().find("InvalidInsightSelectorsException: InsightType ApiErrorRateInsight given twice"),
+            std::string_view::npos);
+  insights.mutable_insight_selectors()->RemoveLast();
+  insights.add_insight_selectors()->set_insight_type("apicallrateinsight");
+  EXPECT_NE(ValidateTrail(insights).message().find("InvalidInsightSelectorsException"), std::string_view::npos);
   EXPECT_EQ(TrailArn("us-east-1", "111122223333", "org"),
             "arn:aws:cloudtrail:us-east-1:111122223333:trail/org");
 }

@@ -173,5 +173,39 @@ TEST_F(TrailManagerTest, PutEventSelectorsReplacesTheOtherKind) {
   EXPECT_EQ(manager_->PutEventSelectors(empty, Admin()).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(TrailManagerTest, InsightSelectorsArePersistedPushedCheckedAndTurnedOffByAnEmptyList) {
+  ASSERT_TRUE(manager_->Create(Trail("org-trail"), Admin()).ok());
+  v1::PutInsightSelectorsRequest put;
+  put.set_trail_name("org-trail");
+  put.add_insight_selectors()->set_insight_type("ApiCallRateInsight");
+  put.add_insight_selectors()->set_insight_type("ApiErrorRateInsight");
+  EXPECT_EQ(manager_->PutInsightSelectors(put, AccountAdmin("222222222222")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  const uint64_t version = manager_->Config().version();
+  auto updated = manager_->PutInsightSelectors(put, Admin());
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->insight_selectors_size(), 2);
+  EXPECT_EQ(pushed_.back().version(), version + 1);  // agents and the Insights engine see the change
+  Reopen();
+  ASSERT_EQ(manager_->Config().trails(0).insight_selectors_size(), 2);
+
+  v1::PutInsightSelectorsRequest bad = put;
+  bad.add_insight_selectors()->set_insight_type("ApiCallRateInsight");
+  auto refused = manager_->PutInsightSelectors(bad, Admin());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("InvalidInsightSelectorsException"), std::string_view::npos);
+  bad.set_trail_name("no-such-trail");
+  bad.mutable_insight_selectors()->RemoveLast();
+  EXPECT_EQ(manager_->PutInsightSelectors(bad, Admin()).status().code(), absl::StatusCode::kNotFound);
+
+  v1::PutInsightSelectorsRequest off;
+  off.set_trail_name("org-trail");
+  auto cleared = manager_->PutInsightSelectors(off, Admin());
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(cleared->insight_selectors_size(), 0);
+  Reopen();
+  EXPECT_EQ(manager_->Config().trails(0).insight_selectors_size(), 0);
+}
+
 }  // namespace
 }  // namespace orgtrail::collector

@@ -27,6 +27,10 @@ TEST(ExportLogWriterTest, NamesFileAsCloudTrailDoes) {
   EXPECT_TRUE(std::regex_match(key, re)) << key;
   EXPECT_EQ(UniqueStringForSeed("x"), UniqueStringForSeed("x"));
   EXPECT_NE(UniqueStringForSeed("x"), UniqueStringForSeed("y"));
+  // Insights records: CloudTrail's singular CloudTrail-Insight folder and file name.
+  std::string insight = LogFileKey(p, kDelivery, UniqueStringForSeed("x"), LogKind::kInsight);
+  std::regex insight_re(R"(AWSLogs/o-abc123def4/123456789012/CloudTrail-Insight/eu-west-1/2023/11/14/123456789012_CloudTrail-Insight_eu-west-1_20231114T2213Z_[A-Za-z0-9]{16}\.json\.gz)");
+  EXPECT_TRUE(std::regex_match(insight, insight_re)) << insight;
 }
 
 TEST(ExportLogWriterTest, WritesGzippedRecordsByteForByte) {

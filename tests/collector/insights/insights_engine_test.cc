@@ -7,12 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <string>
 #include <vector>
 
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/event_extractor.h"
+#include "orgtrail/common/time_util.h"
 #include "testutil/ingest_client.h"
 #include "testutil/pki_fixture.h"
 #include "testutil/temp_dir.h"
@@ -50,10 +52,11 @@ class InsightsEngineTest : public ::testing::Test {
     committer_.reset();
     store_.reset();
   }
-  std::unique_ptr<InsightsEngine> StartEngine() {
+  std::unique_ptr<InsightsEngine> StartEngine(std::function<InsightTypes()> types = nullptr) {
     InsightsEngineOptions o;
     o.detector.baseline_minutes = 60;
     o.detector.min_history_minutes = 60;
+    o.types = std::move(types);
     auto engine = std::make_unique<InsightsEngine>(store_.get(), sender_.get(), &logger_, &metrics_, o);
     EXPECT_TRUE(engine->Start().ok());
     return engine;
@@ -172,6 +175,53 @@ TEST_F(InsightsEngineTest, ASteadyWorkloadStoresNoInsight) {
   WaitCaughtUp(engine.get());
   EXPECT_TRUE(Insights().empty());
   EXPECT_EQ(engine->failure(), "");
+}
+
+// No trail asks for Insights: the engine passes over the stored events unread and writes nothing
+// (not even its cursor); asked, it counts from there on.
+TEST_F(InsightsEngineTest, WithoutInsightSelectorsNothingIsReadOrWrittenAndTurningThemOnCountsFromThere) {
+  std::atomic<bool> on{false};
+  auto engine = StartEngine([&on] { return InsightTypes{on.load(), false}; });
+  auto cursor_written = [&] { return *store_->GetMetadata("insights/cursor"); };
+  const auto first_cursor = cursor_written();
+  std::vector<int> minutes(70, 2);
+  minutes[65] = minutes[66] = 40;  // a burst nobody asked about
+  Calls(0, minutes);
+  WaitCaughtUp(engine.get());
+  EXPECT_EQ(cursor_written(), first_cursor) << "no synced write while Insights are off";
+  EXPECT_TRUE(Insights().empty());
+
+  on = true;  // put-insight-selectors ApiCallRateInsight: history starts now, so warm-up first
+  std::vector<int> later(70, 2);
+  later[62] = later[63] = 40;
+  Calls(70, later);
+  WaitCaughtUp(engine.get());
+  ASSERT_TRUE(testutil::WaitFor([&] { return Insights().size() >= 2; }, std::chrono::seconds(10))) << engine->failure();
+  EXPECT_EQ(Insights().size(), 2u);
+  for (const std::string& record : Insights()) {  // the second burst's, not the first's
+    const size_t at = record.find("\"eventTime\":\"");
+    ASSERT_NE(at, std::string::npos) << record;
+    auto time = ParseRfc3339Micros(record.substr(at + 13, 20));
+    ASSERT_TRUE(time.ok()) << record;
+    EXPECT_GE(*time, kT0 + 130 * kMinute) << record;
+  }
+  EXPECT_NE(cursor_written(), first_cursor);
+}
+
+TEST(InsightTypesOfTest, UnionOfTheLoggingTrailsSelectors) {
+  v1::TrailConfig config;
+  v1::Trail* logging = config.add_trails();
+  logging->set_is_logging(true);
+  logging->add_insight_selectors()->set_insight_type("ApiErrorRateInsight");
+  v1::Trail* stopped = config.add_trails();
+  stopped->set_is_logging(false);
+  stopped->add_insight_selectors()->set_insight_type("ApiCallRateInsight");
+  InsightTypes types = InsightTypesOf(config);
+  EXPECT_TRUE(types.api_error_rate);
+  EXPECT_FALSE(types.api_call_rate) << "a trail that is not logging asks for nothing";
+  stopped->set_is_logging(true);
+  EXPECT_TRUE(InsightTypesOf(config).api_call_rate);
+  EXPECT_FALSE(InsightTypesOf(v1::TrailConfig()).any());
 }
 
 }  // namespace
