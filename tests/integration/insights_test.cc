@@ -6,7 +6,7 @@
 //     CloudTrail's statistics, and filters them by EventName; plain lookups do not see them;
 //   - the Insights records are provable with verify-event (the collector signed them);
 //   - the export holds them in CloudTrail-Insight/ files named as CloudTrail names them, and only
-//     there;
+//     there; the digests list those files and validate-logs finds them valid;
 //   - an alarm on `$.eventType = "AwsCloudTrailInsight"` fires its command notification;
 //   - the steady workload gets no Insight.
 #include <chrono>
@@ -110,6 +110,7 @@ class InsightsTest : public ::testing::Test {
     o.name = "collector";
     o.extra_args = {"--insights-baseline", "30m", "--insights-warmup", "20m", "--insights-factor", "5",
                     "--insights-min-calls", "10", "--alarms", dir_.Join("alarms.json"), "--export-interval", "300ms",
+                    "--digest-interval", "2s",
                     "--export-bucket", "insights-bucket", "--export-org-id", kOrg};
     auto c = testutil::CollectorProcess::Start(o);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -279,6 +280,17 @@ TEST_F(InsightsTest, BurstAndErrorStormAreInsightsFoundStoredExportedAndAlarmedS
   for (const auto& [key, id] : ids) want.insert(id);
   EXPECT_EQ(exported, want);
   EXPECT_EQ(insight_in_cloudtrail_files, 0u);
+  // The partition's digests list the Insight files, so validate-logs proves them unaltered.
+  exporttest::ValidateRun validated;
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    validated = exporttest::RunValidate(dir_.Join("data/export"), kAccount, {"--verbose"}, dir_.Join("logs"),
+                                        "validate-" + std::to_string(attempt));
+    if (validated.exit_code == 0 && validated.out.find("/CloudTrail-Insight/") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(validated.exit_code, 0) << validated.out << validated.err;
+  EXPECT_NE(validated.out.find("_CloudTrail-Insight_us-east-1_"), std::string::npos) << validated.out;
+  EXPECT_EQ(validated.out.find("INVALID"), std::string::npos) << validated.out;
 
   // The alarm on Insight starts fired its notification.
   std::string notified;
