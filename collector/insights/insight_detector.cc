@@ -66,7 +66,10 @@ size_t InsightDetector::open_insights() const {
 }
 
 void InsightDetector::Observe(const ApiCall& call) {
-  newest_time_us_ = std::max(newest_time_us_, call.event_time_us);
+  if (call.event_time_us > newest_time_us_) {
+    newest_time_us_ = call.event_time_us;
+    newest_dirty_ = true;
+  }
   if (options_.api_call_rate && !call.read_only) Count(kCallRate, call);
   if (options_.api_error_rate && !call.error_code.empty()) Count(kErrorRate, call);
 }
@@ -76,7 +79,9 @@ void InsightDetector::Count(const std::string& type, const ApiCall& call) {
   auto [it, inserted] =
       keys_.try_emplace(Key{type, call.account_id, call.region, call.event_source, call.event_name});
   KeyState& key = it->second;
+  const Key& id = it->first;
   if (inserted) {
+    dirty_headers_.insert(id);
     key.insight_type = type;
     key.account_id = call.account_id;
     key.region = call.region;
@@ -86,7 +91,11 @@ void InsightDetector::Count(const std::string& type, const ApiCall& call) {
     key.next_to_close = minute;
   }
   if (minute < key.next_to_close - options_.baseline_minutes) return;  // older than any baseline
-  key.first_minute = std::min(key.first_minute, minute);
+  if (minute < key.first_minute) {
+    key.first_minute = minute;
+    dirty_headers_.insert(id);
+  }
+  dirty_minutes_.insert({id, minute});
   Minute delta;
   delta.calls = 1;
   delta.users[call.user_arn.empty() ? "null" : call.user_arn] = 1;
@@ -109,6 +118,7 @@ void InsightDetector::AdvanceTo(int64_t now_us, std::vector<InsightEvent>* out) 
   const int64_t last = MinuteOf(now_us) - 1;  // minutes that ended at or before now
   for (auto it = keys_.begin(); it != keys_.end();) {
     KeyState& key = it->second;
+    if (key.next_to_close <= last) dirty_headers_.insert(it->first);
     while (key.next_to_close <= last) {
       if (!key.has_open) {
         // Nothing to evaluate before the next minute with calls.
@@ -119,11 +129,12 @@ void InsightDetector::AdvanceTo(int64_t now_us, std::vector<InsightEvent>* out) 
           continue;
         }
       }
-      Close(&key, key.next_to_close, out);
+      Close(it->first, &key, key.next_to_close, out);
     }
     // Expire what left every baseline; forget a key with nothing left.
-    Expire(&key, key.next_to_close - options_.baseline_minutes);
+    Expire(it->first, &key, key.next_to_close - options_.baseline_minutes);
     if (key.minutes.empty() && !key.has_open) {
+      dirty_headers_.insert(it->first);  // absent at TakeChanges: deleted
       it = keys_.erase(it);
     } else {
       ++it;
@@ -131,8 +142,9 @@ void InsightDetector::AdvanceTo(int64_t now_us, std::vector<InsightEvent>* out) 
   }
 }
 
-void InsightDetector::Expire(KeyState* key, int64_t before_minute) {
+void InsightDetector::Expire(const Key& id, KeyState* key, int64_t before_minute) {
   for (auto m = key->minutes.begin(); m != key->minutes.end() && m->first < before_minute;) {
+    dirty_minutes_.insert({id, m->first});  // absent at TakeChanges: deleted
     key->baseline.calls -= m->second.calls;
     Add(&key->baseline.users, m->second.users, -1);
     Add(&key->baseline.agents, m->second.agents, -1);
@@ -141,9 +153,9 @@ void InsightDetector::Expire(KeyState* key, int64_t before_minute) {
   }
 }
 
-void InsightDetector::Close(KeyState* key, int64_t minute, std::vector<InsightEvent>* out) {
+void InsightDetector::Close(const Key& id, KeyState* key, int64_t minute, std::vector<InsightEvent>* out) {
   // The baseline of this minute: the closed minutes in [minute - baseline, minute - 1].
-  Expire(key, minute - options_.baseline_minutes);
+  Expire(id, key, minute - options_.baseline_minutes);
   auto found = key->minutes.find(minute);
   const Minute empty;
   const Minute& now = found == key->minutes.end() ? empty : found->second;

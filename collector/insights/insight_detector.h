@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -100,10 +102,16 @@ class InsightDetector {
   // Closes every minute that ended at or before now_us and appends the Insights they start or end.
   void AdvanceTo(int64_t now_us, std::vector<InsightEvent>* out);
 
-  // The whole state (counts, baselines, open Insights) as orgtrail.v1.InsightDetectorState, and
-  // back: a restored detector continues exactly where the serialized one was (insight_state.cc).
-  std::string SerializeState() const;
-  Status RestoreState(std::string_view bytes);  // DATA_LOSS when undecodable
+  // The durable state as named entries, written only where they changed (insight_state.cc):
+  //   "newest"              the newest event time observed
+  //   "k/<id>/h"            an API's header: names, history start, next minute to close, open Insight
+  //   "k/<id>/m/<minute>"   one minute's counts (closed minutes never change again)
+  // TakeChanges returns the entries changed since the last call (a value, or nullopt = delete);
+  // applied together they turn the previous state into this one. RestoreEntries rebuilds a
+  // detector from all of them: it continues exactly where the one that wrote them was.
+  using StateEntry = std::pair<std::string, std::optional<std::string>>;
+  std::vector<StateEntry> TakeChanges();
+  Status RestoreEntries(const std::vector<std::pair<std::string, std::string>>& entries);  // DATA_LOSS when undecodable
 
   size_t keys() const { return keys_.size(); }
   size_t open_insights() const;
@@ -135,20 +143,27 @@ class InsightDetector {
   using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
 
   void Count(const std::string& type, const ApiCall& call);
-  void Close(KeyState* key, int64_t minute, std::vector<InsightEvent>* out);
+  void Close(const Key& id, KeyState* key, int64_t minute, std::vector<InsightEvent>* out);
   InsightEvent MakeEvent(const KeyState& key, const std::string& state, int64_t time_us) const;
   static void MinuteToProto(const Minute& minute, v1::InsightCounts* out);
   static Minute MinuteFromProto(const v1::InsightCounts& in);
   // Subtracts the minutes before `before_minute` from the baseline and forgets them.
-  void Expire(KeyState* key, int64_t before_minute);
+  void Expire(const Key& id, KeyState* key, int64_t before_minute);
   // The attributions of the counts (averages per minute) in their `insight` lists.
   static std::vector<Attribution> Attributions(const Minute& counts, double minutes, bool with_errors);
   // The insight side from `insight`, the baseline side from `baseline` (the insight lists of each).
   static std::vector<Attribution> Merge(std::vector<Attribution> insight, const std::vector<Attribution>& baseline);
 
+  static std::string KeyId(const Key& key);
+  std::string HeaderBytes(const KeyState& key) const;
+
   InsightOptions options_;
   std::map<Key, KeyState> keys_;
   int64_t newest_time_us_ = 0;
+  // What changed since TakeChanges (insight_state.cc).
+  std::set<Key> dirty_headers_;
+  std::set<std::pair<Key, int64_t>> dirty_minutes_;
+  bool newest_dirty_ = false;
 };
 
 // "Start"/"End" record as CloudTrail writes it: eventType AwsCloudTrailInsight, eventCategory

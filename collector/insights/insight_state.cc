@@ -1,5 +1,10 @@
 // InsightDetector's state to and from orgtrail.v1.InsightDetectorState (see insight_detector.h).
 #include "collector/insights/insight_detector.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "orgtrail/common/hash.h"
 #include "orgtrail/v1/insights.pb.h"
 
 namespace orgtrail::collector {
@@ -61,46 +66,108 @@ InsightDetector::Minute InsightDetector::MinuteFromProto(const v1::InsightCounts
   return m;
 }
 
-std::string InsightDetector::SerializeState() const {
-  v1::InsightDetectorState state;
-  for (const auto& [key, k] : keys_) {
-    v1::InsightKeyState* out = state.add_keys();
-    out->set_insight_type(k.insight_type);
-    out->set_account_id(k.account_id);
-    out->set_region(k.region);
-    out->set_event_source(k.event_source);
-    out->set_event_name(k.event_name);
-    out->set_first_minute(k.first_minute);
-    out->set_next_to_close(k.next_to_close);
-    for (const auto& [minute, counts] : k.minutes) {
-      v1::InsightMinute* m = out->add_minutes();
-      m->set_minute(minute);
-      MinuteToProto(counts, m->mutable_counts());
-    }
-    if (k.has_open) {
-      v1::InsightOpen* open = out->mutable_open();
-      open->set_start_minute(k.open.start_minute);
-      open->set_threshold(k.open.threshold);
-      open->set_baseline_average(k.open.baseline_average);
-      open->set_calls(k.open.calls);
-      MinuteToProto(k.open.totals, open->mutable_totals());
-      open->set_shared_event_id(k.open.shared_event_id);
-      AttributionsToProto(k.open.baseline_attributions, open->mutable_baseline_attributions());
-    }
-  }
-  state.set_newest_time_us(newest_time_us_);
-  return state.SerializeAsString();
+namespace {
+
+constexpr char kNewest[] = "newest";
+
+std::string MinuteName(const std::string& key_id, int64_t minute) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(minute));
+  return "k/" + key_id + "/m/" + hex;
 }
 
-Status InsightDetector::RestoreState(std::string_view bytes) {
-  v1::InsightDetectorState state;
-  if (!state.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError("insights: the stored detector state is not decodable");
+std::string Fixed64(int64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(static_cast<uint64_t>(v) >> (56 - 8 * i));
+  return out;
+}
+
+}  // namespace
+
+// 32 hex digits of SHA-256 over the length-prefixed names: fixed length, no separator to escape.
+std::string InsightDetector::KeyId(const Key& key) {
+  std::string text;
+  for (const std::string* part : {&std::get<0>(key), &std::get<1>(key), &std::get<2>(key), &std::get<3>(key),
+                                  &std::get<4>(key)}) {
+    text += std::to_string(part->size()) + ":" + *part;
   }
+  return HexEncode(Sha256(text)).substr(0, 32);
+}
+
+std::string InsightDetector::HeaderBytes(const KeyState& k) const {
+  v1::InsightKeyState out;
+  out.set_insight_type(k.insight_type);
+  out.set_account_id(k.account_id);
+  out.set_region(k.region);
+  out.set_event_source(k.event_source);
+  out.set_event_name(k.event_name);
+  out.set_first_minute(k.first_minute);
+  out.set_next_to_close(k.next_to_close);
+  if (k.has_open) {
+    v1::InsightOpen* open = out.mutable_open();
+    open->set_start_minute(k.open.start_minute);
+    open->set_threshold(k.open.threshold);
+    open->set_baseline_average(k.open.baseline_average);
+    open->set_calls(k.open.calls);
+    MinuteToProto(k.open.totals, open->mutable_totals());
+    open->set_shared_event_id(k.open.shared_event_id);
+    AttributionsToProto(k.open.baseline_attributions, open->mutable_baseline_attributions());
+  }
+  return out.SerializeAsString();
+}
+
+std::vector<InsightDetector::StateEntry> InsightDetector::TakeChanges() {
+  std::vector<StateEntry> out;
+  if (newest_dirty_) out.emplace_back(kNewest, Fixed64(newest_time_us_));
+  for (const Key& key : dirty_headers_) {
+    auto it = keys_.find(key);
+    out.emplace_back("k/" + KeyId(key) + "/h",
+                     it == keys_.end() ? std::nullopt : std::optional<std::string>(HeaderBytes(it->second)));
+  }
+  for (const auto& [key, minute] : dirty_minutes_) {
+    auto it = keys_.find(key);
+    std::optional<std::string> bytes;
+    if (it != keys_.end()) {
+      auto m = it->second.minutes.find(minute);
+      if (m != it->second.minutes.end()) {
+        v1::InsightCounts counts;
+        MinuteToProto(m->second, &counts);
+        bytes = counts.SerializeAsString();
+      }
+    }
+    out.emplace_back(MinuteName(KeyId(key), minute), std::move(bytes));
+  }
+  dirty_headers_.clear();
+  dirty_minutes_.clear();
+  newest_dirty_ = false;
+  return out;
+}
+
+Status InsightDetector::RestoreEntries(const std::vector<std::pair<std::string, std::string>>& entries) {
+  auto corrupt = [](const std::string& name, const char* why) {
+    return absl::DataLossError("insights: stored state entry '" + name.substr(0, 80) + "' " + why);
+  };
   keys_.clear();
-  newest_time_us_ = state.newest_time_us();
-  for (const v1::InsightKeyState& in : state.keys()) {
-    KeyState& k = keys_[Key{in.insight_type(), in.account_id(), in.region(), in.event_source(), in.event_name()}];
+  dirty_headers_.clear();
+  dirty_minutes_.clear();
+  newest_dirty_ = false;
+  newest_time_us_ = 0;
+  std::map<std::string, Key> by_id;
+  for (const auto& [name, bytes] : entries) {  // headers first: minutes name their key by id
+    if (name == kNewest) {
+      if (bytes.size() != 8) return corrupt(name, "is not 8 bytes");
+      uint64_t v = 0;
+      for (unsigned char c : bytes) v = (v << 8) | c;
+      newest_time_us_ = static_cast<int64_t>(v);
+      continue;
+    }
+    if (name.size() != 36 || name.compare(0, 2, "k/") != 0 || name.compare(34, 2, "/h") != 0) continue;
+    v1::InsightKeyState in;
+    if (!in.ParseFromString(bytes)) return corrupt(name, "is not decodable");
+    const Key key{in.insight_type(), in.account_id(), in.region(), in.event_source(), in.event_name()};
+    if (KeyId(key) != name.substr(2, 32)) return corrupt(name, "does not name its key");
+    by_id[name.substr(2, 32)] = key;
+    KeyState& k = keys_[key];
     k.insight_type = in.insight_type();
     k.account_id = in.account_id();
     k.region = in.region();
@@ -108,16 +175,6 @@ Status InsightDetector::RestoreState(std::string_view bytes) {
     k.event_name = in.event_name();
     k.first_minute = in.first_minute();
     k.next_to_close = in.next_to_close();
-    for (const v1::InsightMinute& m : in.minutes()) {
-      Minute counts = MinuteFromProto(m.counts());
-      if (m.minute() < k.next_to_close) {  // closed: part of the baseline sums
-        k.baseline.calls += counts.calls;
-        for (const auto& [v, n] : counts.users) k.baseline.users[v] += n;
-        for (const auto& [v, n] : counts.agents) k.baseline.agents[v] += n;
-        for (const auto& [v, n] : counts.errors) k.baseline.errors[v] += n;
-      }
-      k.minutes[m.minute()] = std::move(counts);
-    }
     k.has_open = in.has_open();
     if (k.has_open) {
       const v1::InsightOpen& open = in.open();
@@ -129,6 +186,28 @@ Status InsightDetector::RestoreState(std::string_view bytes) {
       k.open.shared_event_id = open.shared_event_id();
       k.open.baseline_attributions = AttributionsFromProto(open.baseline_attributions());
     }
+  }
+  for (const auto& [name, bytes] : entries) {
+    if (name == kNewest || (name.size() == 36 && name.compare(34, 2, "/h") == 0)) continue;
+    if (name.size() != 53 || name.compare(0, 2, "k/") != 0 || name.compare(34, 3, "/m/") != 0) {
+      return corrupt(name, "is not an Insights state name");
+    }
+    auto key = by_id.find(name.substr(2, 32));
+    if (key == by_id.end()) return corrupt(name, "names no stored API");
+    char* end = nullptr;
+    const std::string hex = name.substr(37);
+    const int64_t minute = static_cast<int64_t>(std::strtoull(hex.c_str(), &end, 16));
+    v1::InsightCounts counts_proto;
+    if (end != hex.c_str() + 16 || !counts_proto.ParseFromString(bytes)) return corrupt(name, "is not decodable");
+    KeyState& k = keys_[key->second];
+    Minute counts = MinuteFromProto(counts_proto);
+    if (minute < k.next_to_close) {  // closed: part of the baseline sums
+      k.baseline.calls += counts.calls;
+      for (const auto& [v, n] : counts.users) k.baseline.users[v] += n;
+      for (const auto& [v, n] : counts.agents) k.baseline.agents[v] += n;
+      for (const auto& [v, n] : counts.errors) k.baseline.errors[v] += n;
+    }
+    k.minutes[minute] = std::move(counts);
   }
   return Status();
 }

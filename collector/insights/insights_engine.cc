@@ -14,7 +14,7 @@ namespace orgtrail::collector {
 namespace {
 
 constexpr char kCursorKey[] = "insights/cursor";
-constexpr char kStateKey[] = "insights/state";
+constexpr char kStatePrefix[] = "insights/";  // + the detector's entry names ("newest", "k/...")
 
 std::string EncodeCursor(uint64_t v) {
   std::string out;
@@ -71,9 +71,13 @@ Status InsightsEngine::Start() {
   if (stored_cursor->has_value()) {
     std::string_view bytes = **stored_cursor;
     if (!GetFixed64BE(&bytes, &cursor) || !bytes.empty()) return absl::DataLossError("insights/cursor: not 8 bytes");
-    auto state = store_->GetMetadata(kStateKey);
-    if (!state.ok()) return state.status();
-    if (state->has_value()) ORGTRAIL_RETURN_IF_ERROR(detector_.RestoreState(**state));
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const char* name : {"newest", "k/"}) {
+      auto found = store_->ScanMetadata(std::string(kStatePrefix) + name);
+      if (!found.ok()) return found.status();
+      for (auto& [key, value] : *found) entries.emplace_back(key.substr(sizeof(kStatePrefix) - 1), std::move(value));
+    }
+    ORGTRAIL_RETURN_IF_ERROR(detector_.RestoreEntries(entries));
   } else {
     // First start: from the store's last commit on.
     cursor = store_->last_commit_index();
@@ -136,8 +140,11 @@ Status InsightsEngine::StoreRecords(const std::vector<InsightEvent>& events) {
   return Status();
 }
 
+// The cursor with only the state entries that changed in the round, in one synced write.
 Status InsightsEngine::WriteCursor(uint64_t cursor) {
-  return store_->WriteMetadata({{kCursorKey, EncodeCursor(cursor)}, {kStateKey, detector_.SerializeState()}});
+  std::vector<EventStore::MetadataEntry> entries = {{kCursorKey, EncodeCursor(cursor)}};
+  for (auto& [name, value] : detector_.TakeChanges()) entries.emplace_back(kStatePrefix + name, std::move(value));
+  return store_->WriteMetadata(entries);
 }
 
 }  // namespace orgtrail::collector

@@ -6,8 +6,9 @@
 // --event-category insight), exported, digested and provable like any event.
 //
 // Exactly once: a round's records are stored before the cursor and the detector's state move,
-// and those two are written together in one synced write (metadata insights/cursor,
-// insights/state). A crash in between replays the round from the old cursor and state, which
+// and those two are written together in one synced write (metadata insights/cursor and the
+// detector's entries that changed in the round: insights/newest, insights/k/<api>/h and
+// insights/k/<api>/m/<minute>, so the write grows with what changed, not with the baseline). A crash in between replays the round from the old cursor and state, which
 // reports the same records with the same eventIDs; the store keeps one of each. The first start
 // on a store that already holds events begins at its last commit. Minutes close as the newest
 // event time seen advances (a replay closes the same minutes). A failed store or send stops the
