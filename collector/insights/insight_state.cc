@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "collector/store/store_keys.h"
 #include "orgtrail/common/hash.h"
 #include "orgtrail/v1/insights.pb.h"
 
@@ -77,8 +78,8 @@ std::string MinuteName(const std::string& key_id, int64_t minute) {
 }
 
 std::string Fixed64(int64_t v) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(static_cast<uint64_t>(v) >> (56 - 8 * i));
+  std::string out;
+  PutFixed64BE(&out, static_cast<uint64_t>(v));
   return out;
 }
 
@@ -155,9 +156,9 @@ Status InsightDetector::RestoreEntries(const std::vector<std::pair<std::string, 
   std::map<std::string, Key> by_id;
   for (const auto& [name, bytes] : entries) {  // headers first: minutes name their key by id
     if (name == kNewest) {
-      if (bytes.size() != 8) return corrupt(name, "is not 8 bytes");
+      std::string_view in = bytes;
       uint64_t v = 0;
-      for (unsigned char c : bytes) v = (v << 8) | c;
+      if (!GetFixed64BE(&in, &v) || !in.empty()) return corrupt(name, "is not 8 bytes");
       newest_time_us_ = static_cast<int64_t>(v);
       continue;
     }
