@@ -280,8 +280,13 @@ int SteadyRate(const Args& args) {
 int main(int argc, char** argv) {
   Args args;
   args.build_dir = std::filesystem::path(argv[0]).parent_path().parent_path().string();
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    const bool help = flag == "--help" || flag == "-h";
+    if (help || i + 1 >= argc) {
+      std::fprintf(help ? stdout : stderr, "usage: agent_bench [--events N] [--rate R] [--seconds S] [--build-dir DIR]\n");
+      return help ? 0 : 2;
+    }
     if (flag == "--events") args.events = std::atoi(argv[i + 1]);
     else if (flag == "--rate") args.rate = std::atof(argv[i + 1]);
     else if (flag == "--seconds") args.seconds = std::atoi(argv[i + 1]);

@@ -90,8 +90,14 @@ int main(int argc, char** argv) {
   using namespace orgtrail;
   int events = 200000, rounds = 3;
   std::string dir;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::printf("usage: hunt_bench [--events N] [--rounds R] [--dir D]\n"
+                  "a retro-hunt with the 57 SigmaHQ CloudTrail rules against iterating the same stored records\n");
+      return 0;
+    }
+    if (i + 1 >= argc) return Fail(flag + ": needs a value");
     if (flag == "--events") events = std::atoi(argv[i + 1]);
     else if (flag == "--rounds") rounds = std::atoi(argv[i + 1]);
     else if (flag == "--dir") dir = argv[i + 1];
