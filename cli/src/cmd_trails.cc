@@ -504,6 +504,8 @@ int ByName(TrailCommand& c) {
               .Raw("LatestDeliveryError", s.latest_delivery_error().empty() ? "null" : JsonQuote(s.latest_delivery_error()))
               .Raw("LatestDigestDeliveryTime", TimeOrNull(s.latest_digest_delivery_time_us()))
               .Raw("LatestDigestDeliveryError", s.latest_digest_delivery_error().empty() ? "null" : JsonQuote(s.latest_digest_delivery_error()))
+              .Raw("LatestDeliveryAttemptTime", TimeOrNull(s.latest_delivery_attempt_time_us()))
+              .Raw("LatestDeliveryAttemptSucceeded", TimeOrNull(s.latest_delivery_time_us()))
               .Done();
   }
   if (!status.ok()) return Fail(c, status);

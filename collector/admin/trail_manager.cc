@@ -272,6 +272,41 @@ Status TrailManager::SetLogging(const std::string& name_or_arn, bool logging, co
   return PersistLocked(*name, &trail, &status);
 }
 
+Status TrailManager::RecordDelivery(const TrailDelivery& delivery) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<EventStore::MetadataEntry> entries;
+  std::map<std::string, v1::TrailStatus> changed;
+  for (const auto& [name, trail] : trails_) {
+    if (!trail.is_logging()) continue;
+    v1::TrailStatus status = statuses_[name];
+    if (trail.s3_bucket_name() != delivery.bucket) {
+      const std::string error = "not delivered: this collector delivers the organization's export to bucket '" +
+                                delivery.bucket + "', the trail names '" + trail.s3_bucket_name() + "'";
+      if (delivery.digest) {
+        if (!trail.log_file_validation_enabled()) continue;
+        status.set_latest_digest_delivery_error(error);
+      } else {
+        status.set_latest_delivery_attempt_time_us(delivery.attempt_time_us);
+        status.set_latest_delivery_error(error);
+      }
+    } else if (delivery.digest) {
+      if (!trail.log_file_validation_enabled()) continue;  // CloudTrail writes digests only then
+      if (delivery.error.empty()) status.set_latest_digest_delivery_time_us(delivery.attempt_time_us);
+      status.set_latest_digest_delivery_error(delivery.error);
+    } else {
+      status.set_latest_delivery_attempt_time_us(delivery.attempt_time_us);
+      if (delivery.error.empty()) status.set_latest_delivery_time_us(delivery.attempt_time_us);
+      status.set_latest_delivery_error(delivery.error);
+    }
+    entries.emplace_back(std::string(kTrailStatusPrefix) + name, status.SerializeAsString());
+    changed[name] = std::move(status);
+  }
+  if (entries.empty()) return Status();
+  ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(entries));
+  for (auto& [name, status] : changed) statuses_[name] = std::move(status);
+  return Status();
+}
+
 StatusOr<v1::TrailStatus> TrailManager::GetStatus(const std::string& name_or_arn, const Identity& caller) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto name = FindLocked(name_or_arn);

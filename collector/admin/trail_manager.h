@@ -32,6 +32,15 @@
 
 namespace orgtrail::collector {
 
+// One attempt of the export to deliver log files or digest files (collector/server/export_runner.h):
+// to the export folder, or, with object storage configured, to its bucket.
+struct TrailDelivery {
+  bool digest = false;          // digest files (else log files)
+  int64_t attempt_time_us = 0;
+  std::string error;            // "" = delivered
+  std::string bucket;           // where the export delivers (--export-s3-bucket or --export-bucket)
+};
+
 struct TrailManagerOptions {
   std::string home_region = "us-east-1";
   std::string management_account_id = "000000000000";  // owner of trails an org admin creates
@@ -58,6 +67,11 @@ class TrailManager {
   StatusOr<v1::Trail> PutInsightSelectors(const v1::PutInsightSelectorsRequest& request, const Identity& caller);
   Status SetLogging(const std::string& name, bool logging, const Identity& caller);
   StatusOr<v1::TrailStatus> GetStatus(const std::string& name, const Identity& caller) const;
+  // The export's delivery, in the status of every logging trail (CloudTrail's GetTrailStatus
+  // fields): a trail whose S3BucketName is the export's bucket gets the delivery time or error
+  // (digests only with log file validation on); a trail naming another bucket gets an error
+  // saying where this collector delivers. Written synced, without a new configuration version.
+  Status RecordDelivery(const TrailDelivery& delivery);
 
  private:
   TrailManager(EventStore* store, TrailManagerOptions options) : store_(store), options_(std::move(options)) {}

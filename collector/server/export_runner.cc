@@ -326,6 +326,16 @@ std::string ExportRunner::UploadFailure() const {
   return upload_failure_;
 }
 
+void ExportRunner::ReportDelivery(bool digest, int64_t now_us, const std::string& error) {
+  if (!delivery_listener_) return;
+  TrailDelivery delivery;
+  delivery.digest = digest;
+  delivery.attempt_time_us = now_us;
+  delivery.error = error;
+  delivery.bucket = uploader_ != nullptr ? options_.s3_bucket : options_.bucket;
+  delivery_listener_(delivery);
+}
+
 void ExportRunner::UploadToObjectStore(int64_t now_us) {
   if (uploader_ == nullptr || !upload_due_ || now_us < next_upload_us_) return;
   auto pass = uploader_->UploadPending();
@@ -337,6 +347,7 @@ void ExportRunner::UploadToObjectStore(int64_t now_us) {
     logger_->Error("object storage delivery failed", {{"error", pass.status().ToString()},
                                                       {"retry_in_ms", upload_backoff_us_ / 1000}});
     SetFailure(&upload_failure_, "object storage delivery failed: " + pass.status().ToString());
+    ReportDelivery(false, now_us, pass.status().ToString());
     return;
   }
   upload_due_ = false;
@@ -344,6 +355,11 @@ void ExportRunner::UploadToObjectStore(int64_t now_us) {
   next_upload_us_ = 0;
   SetFailure(&upload_failure_, "");
   if (pass->uploaded.empty()) return;
+  const auto is_digest = [](const std::string& key) { return key.find("/CloudTrail-Digest/") != std::string::npos; };
+  if (std::any_of(pass->uploaded.begin(), pass->uploaded.end(), [&](const std::string& k) { return !is_digest(k); })) {
+    ReportDelivery(false, now_us, "");
+  }
+  if (std::any_of(pass->uploaded.begin(), pass->uploaded.end(), is_digest)) ReportDelivery(true, now_us, "");
   metrics_->GetCounter("orgtrail_s3_objects_uploaded_total", "Export files delivered to object storage")
       ->Increment(pass->uploaded.size());
   logger_->Info("delivered to object storage", {{"objects", pass->uploaded.size()}, {"bucket", options_.s3_bucket}});
@@ -357,9 +373,11 @@ void ExportRunner::ExportAndDigest(int64_t now_us) {
       errors->Increment();
       logger_->Error("export round failed", {{"error", round.status().ToString()}});
       SetFailure(&export_failure_, "export round failed: " + round.status().ToString());
+      ReportDelivery(false, now_us, round.status().ToString());
       return;
     }
     if (round->events_exported == 0 && !round->recovered) break;
+    if (uploader_ == nullptr && !round->files.empty()) ReportDelivery(false, now_us, "");
     metrics_->GetCounter("orgtrail_export_events_total", "Events written to CloudTrail log files")
         ->Increment(round->events_exported);
     metrics_->GetCounter("orgtrail_export_files_total", "CloudTrail log files written")->Increment(round->files.size());
@@ -371,8 +389,10 @@ void ExportRunner::ExportAndDigest(int64_t now_us) {
     errors->Increment();
     logger_->Error("digest round failed", {{"error", digests.status().ToString()}});
     SetFailure(&export_failure_, "digest round failed: " + digests.status().ToString());
+    ReportDelivery(true, now_us, digests.status().ToString());
     return;
   }
+  if (uploader_ == nullptr && !digests->empty()) ReportDelivery(true, now_us, "");
   SetFailure(&export_failure_, "");
   upload_due_ = true;
   for (const auto& d : *digests) {

@@ -21,6 +21,10 @@
 // (orgtrail_s3_upload_errors_total) and reported by UploadFailure(); it does
 // not stop ingest or export.
 //
+// Delivery reports (SetDeliveryListener; the trails' GetTrailStatus fields): log files and digest
+// files count as delivered when durable in the export folder, or, with object storage, when the
+// bucket confirmed them; each failed round or pass is reported with its error.
+//
 // Files in the data dir: digest-keys/ (RSA-2048, 0600), checkpoint-key.pem
 // (Ed25519, 0600), s3-upload.journal (the upload cursor). Thread-safe
 // Start/Stop from the owner thread.
@@ -30,6 +34,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +44,7 @@
 #include <boost/program_options.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "collector/admin/trail_manager.h"
 #include "collector/delivery/export_uploader.h"
 #include "collector/integrity/digest_key_ring.h"
 #include "collector/integrity/digest_keys_service.h"
@@ -88,6 +94,9 @@ class ExportRunner {
                                                         Logger* logger, MetricsRegistry* metrics);
   ~ExportRunner();  // Stop()
 
+  // Called on the runner's thread after each delivery attempt; set before Start().
+  void SetDeliveryListener(std::function<void(const TrailDelivery&)> listener) { delivery_listener_ = std::move(listener); }
+
   // The gRPC services to register with the server (owned by the runner).
   std::vector<grpc::Service*> services();
   void Start();
@@ -114,6 +123,8 @@ class ExportRunner {
   void ExportAndDigest(int64_t now_us);
   void SetFailure(std::string* field, std::string failure);
   void UploadToObjectStore(int64_t now_us);
+  // Reports a delivery attempt to the listener (log files or digests).
+  void ReportDelivery(bool digest, int64_t now_us, const std::string& error);
 
   EventStore* store_;
   ExportRunnerOptions options_;
@@ -128,6 +139,7 @@ class ExportRunner {
   std::unique_ptr<MerkleLogService> merkle_service_;
   std::unique_ptr<objectstore::S3Client> s3_client_;  // null when delivery is off
   std::unique_ptr<ExportUploader> uploader_;
+  std::function<void(const TrailDelivery&)> delivery_listener_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -419,6 +419,12 @@ int main(int argc, char** argv) {
   orgtrail::collector::ExportRunner* export_runner = exporter->get();
   if (export_options->enabled) server.AddReadinessCheck("export", [export_runner] { return export_runner->ExportFailure(); });
   server.AddReadinessCheck("merkle_log", [export_runner] { return export_runner->MerkleFailure(); });
+  orgtrail::collector::TrailManager* trails = server.trails();
+  export_runner->SetDeliveryListener([trails, &logger](const orgtrail::collector::TrailDelivery& delivery) {
+    if (auto s = trails->RecordDelivery(delivery); !s.ok()) {
+      logger.Warn("cannot record the delivery in the trails' status", {{"error", s.ToString()}});
+    }
+  });
   if (auto s = server.Start(); !s.ok()) {
     logger.Error("cannot start collector", {{"error", s.ToString()}});
     return 1;

@@ -207,5 +207,53 @@ TEST_F(TrailManagerTest, InsightSelectorsArePersistedPushedCheckedAndTurnedOffBy
   EXPECT_EQ(manager_->Config().trails(0).insight_selectors_size(), 0);
 }
 
+TEST_F(TrailManagerTest, DeliveriesUpdateTheStatusOfLoggingTrailsWithoutANewConfiguration) {
+  v1::Trail validated = Trail("org-trail");
+  validated.set_log_file_validation_enabled(true);
+  ASSERT_TRUE(manager_->Create(validated, Admin()).ok());
+  v1::Trail other = Trail("other-trail");
+  other.set_s3_bucket_name("other-bucket");
+  ASSERT_TRUE(manager_->Create(other, Admin()).ok());
+  ASSERT_TRUE(manager_->Create(Trail("stopped-trail"), Admin()).ok());
+  ASSERT_TRUE(manager_->SetLogging("org-trail", true, Admin()).ok());
+  ASSERT_TRUE(manager_->SetLogging("other-trail", true, Admin()).ok());
+  const uint64_t version = manager_->Config().version();
+  const size_t pushes = pushed_.size();
+
+  TrailDelivery logs{false, 1'000'000, "", "org-trail-bucket"};
+  ASSERT_TRUE(manager_->RecordDelivery(logs).ok());
+  TrailDelivery digests{true, 2'000'000, "", "org-trail-bucket"};
+  ASSERT_TRUE(manager_->RecordDelivery(digests).ok());
+  TrailDelivery failed{false, 3'000'000, "UNAVAILABLE: connection refused", "org-trail-bucket"};
+  ASSERT_TRUE(manager_->RecordDelivery(failed).ok());
+  EXPECT_EQ(manager_->Config().version(), version) << "status is not configuration";
+  EXPECT_EQ(pushed_.size(), pushes) << "nothing is pushed to agents";
+
+  Reopen();  // persisted
+  auto status = manager_->GetStatus("org-trail", Admin());
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->latest_delivery_time_us(), 1'000'000);  // the last success stays
+  EXPECT_EQ(status->latest_delivery_attempt_time_us(), 3'000'000);
+  EXPECT_EQ(status->latest_delivery_error(), "UNAVAILABLE: connection refused");
+  EXPECT_EQ(status->latest_digest_delivery_time_us(), 2'000'000);
+  EXPECT_GT(status->start_logging_time_us(), 0) << "the logging times are kept";
+  auto elsewhere = manager_->GetStatus("other-trail", Admin());
+  ASSERT_TRUE(elsewhere.ok());
+  EXPECT_EQ(elsewhere->latest_delivery_time_us(), 0);
+  EXPECT_NE(elsewhere->latest_delivery_error().find("bucket 'org-trail-bucket', the trail names 'other-bucket'"),
+            std::string::npos)
+      << elsewhere->latest_delivery_error();
+  EXPECT_EQ(elsewhere->latest_digest_delivery_error(), "") << "no log file validation: no digests to report";
+  auto stopped = manager_->GetStatus("stopped-trail", Admin());
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->latest_delivery_attempt_time_us(), 0);
+
+  TrailDelivery recovered{false, 4'000'000, "", "org-trail-bucket"};
+  ASSERT_TRUE(manager_->RecordDelivery(recovered).ok());
+  status = manager_->GetStatus("org-trail", Admin());
+  EXPECT_EQ(status->latest_delivery_error(), "");
+  EXPECT_EQ(status->latest_delivery_time_us(), 4'000'000);
+}
+
 }  // namespace
 }  // namespace orgtrail::collector
