@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "objectstore/s3_client.h"
 #include "testutil/ingest_client.h"
+#include "testutil/orgtrailctl_runner.h"
 #include "testutil/pki_fixture.h"
 #include "orgtrail/common/time_util.h"
 #include "testutil/s3_server.h"
@@ -150,6 +151,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
   std::unique_ptr<objectstore::S3Client> client_;
   std::string bucket_;
   int starts_ = 0;
+  int ctl_runs_ = 0;
 };
 
 std::vector<std::string> Events(int from, int count) {
@@ -209,6 +211,24 @@ TEST_F(DeliveryCollectorTest, TheBucketMirrorsTheExportWithDigestSignatures) {
   EXPECT_GE(digests, 1);
   EXPECT_GT(collector->MetricValue("orgtrail_s3_objects_uploaded_total"), 0);
   for (const auto& [id, n] : EventIdsInBucket()) EXPECT_EQ(n, 1) << id;
+  // A logging trail naming the bucket: its status shows what the bucket confirmed (these admin
+  // calls are self-audit records, so log files follow as well as the 2-second digests).
+  const TlsFiles admin = pki_->Admin("root");
+  auto ctl = [&](std::vector<std::string> args) {
+    return testutil::RunOrgtrailctl(std::move(args), collector->target(), admin, dir_.Join("logs"),
+                                    "ctl-" + std::to_string(ctl_runs_++));
+  };
+  ASSERT_EQ(ctl({"create-trail", "--name", "org-trail", "--s3-bucket-name", bucket_, "--is-organization-trail",
+                 "--enable-log-file-validation"}).exit_code, 0);
+  ASSERT_EQ(ctl({"start-logging", "--name", "org-trail"}).exit_code, 0);
+  testutil::CtlResult status;
+  ASSERT_TRUE(WaitFor([&] {
+    status = ctl({"get-trail-status", "--name", "org-trail"});
+    return status.out.find("\"LatestDigestDeliveryTime\": \"") != std::string::npos &&
+           status.out.find("\"LatestDeliveryTime\": \"") != std::string::npos;
+  }, std::chrono::seconds(60), std::chrono::milliseconds(300))) << status.out << status.err;
+  EXPECT_NE(status.out.find("\"LatestDeliveryTime\": \""), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("\"LatestDeliveryError\": null"), std::string::npos) << status.out;
 }
 
 using exporttest::ValidateRun;
