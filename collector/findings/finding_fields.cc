@@ -35,7 +35,7 @@ FindingMatcher::FindingMatcher(const detections::RuleSet* rules, std::map<std::s
     : rules_(rules), rule_files_(std::move(rule_files)), correlations_(rules) {}
 
 bool FindingMatcher::Match(const StoredEvent& event, const detections::Record& record, int64_t detected_time_us,
-                           std::vector<v1::Finding>* out, Kinds kinds) {
+                           Findings* out, Kinds kinds) {
   const std::vector<const detections::Rule*> matched = rules_->Match(record);
   if (matched.empty()) return false;
   auto file_of = [&](const std::string& id) {
@@ -44,22 +44,20 @@ bool FindingMatcher::Match(const StoredEvent& event, const detections::Record& r
   };
   for (const detections::Rule* rule : matched) {
     if (kinds == Kinds::kCorrelationsOnly || !rules_->Reports(rule->id())) continue;  // feeds correlations only (Sigma's generate: false)
-    v1::Finding f;
-    SetRuleFields(*rule, file_of(rule->id()), &f);
-    SetEventFields(event, record, &f);
-    f.set_detected_time_us(detected_time_us);
-    out->push_back(std::move(f));
+    v1::Finding* f = out->Add();
+    SetRuleFields(*rule, file_of(rule->id()), f);
+    SetEventFields(event, record, f);
+    f->set_detected_time_us(detected_time_us);
   }
   if (kinds == Kinds::kRulesOnly) return true;
   std::vector<detections::CorrelationMatch> completed;
   correlations_.Observe(record, EventRefOf(event), matched, &completed);
   for (const detections::CorrelationMatch& match : completed) {
     if (!rules_->Reports(match.rule->metadata.id)) continue;  // an intermediate of a chain
-    v1::Finding f;
-    SetEventFields(event, record, &f);
-    SetCorrelationFields(match, file_of(match.rule->metadata.id), &f);
-    f.set_detected_time_us(detected_time_us);
-    out->push_back(std::move(f));
+    v1::Finding* f = out->Add();
+    SetEventFields(event, record, f);
+    SetCorrelationFields(match, file_of(match.rule->metadata.id), f);
+    f->set_detected_time_us(detected_time_us);
   }
   return true;
 }

@@ -32,10 +32,12 @@ class FindingMatcher {
   // Which findings Match() appends: the retro-hunt takes the rules' as it scans (newest first)
   // and the correlations' afterwards, over the matched events put back in commit order.
   enum class Kinds { kAll, kRulesOnly, kCorrelationsOnly };
-  // Appends the findings of one event; detected_time_us is stamped on each. Returns whether
-  // any rule matched the event (reporting or not).
-  bool Match(const StoredEvent& event, const detections::Record& record, int64_t detected_time_us,
-             std::vector<v1::Finding>* out, Kinds kinds = Kinds::kAll);
+  // Appends the findings of one event, built in place (on out's arena, if it has one);
+  // detected_time_us is stamped on each. Returns whether any rule matched the event (reporting
+  // or not).
+  using Findings = google::protobuf::RepeatedPtrField<v1::Finding>;
+  bool Match(const StoredEvent& event, const detections::Record& record, int64_t detected_time_us, Findings* out,
+             Kinds kinds = Kinds::kAll);
   detections::CorrelationState* correlations() { return &correlations_; }
 
  private:

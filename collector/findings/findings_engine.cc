@@ -48,7 +48,7 @@ void FindingsEngine::Stop() { follower_.Stop(); }
 Status FindingsEngine::ProcessThrough(uint64_t last) {
   detections::RecordParser parser;
   while (follower_.cursor() < last && !follower_.stopping()) {
-    std::vector<v1::Finding> findings;
+    google::protobuf::RepeatedPtrField<v1::Finding> findings;
     uint64_t evaluated = 0;
     auto done = follower_.ReadRound(last, options_.max_events_per_write, [&](const StoredEvent& event) {
       ++evaluated;

@@ -59,7 +59,7 @@ bool FindingsLog::HasCursor() const {
   return value.ok() && value->has_value();
 }
 
-Status FindingsLog::Append(const std::vector<v1::Finding>& findings, uint64_t cursor,
+Status FindingsLog::Append(const google::protobuf::RepeatedPtrField<v1::Finding>& findings, uint64_t cursor,
                            const std::vector<detections::WindowUpdate>& windows) {
   std::vector<EventStore::MetadataEntry> entries;
   entries.reserve(findings.size() + windows.size() + 1);

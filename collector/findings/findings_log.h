@@ -41,7 +41,7 @@ class FindingsLog {
   bool HasCursor() const;
   // Writes the findings, the changed correlation windows (empty entries: deleted) and the new
   // cursor durably in one write.
-  Status Append(const std::vector<v1::Finding>& findings, uint64_t cursor,
+  Status Append(const google::protobuf::RepeatedPtrField<v1::Finding>& findings, uint64_t cursor,
                 const std::vector<detections::WindowUpdate>& windows = {});
   // Every stored correlation window, for CorrelationState::RestoreWindow.
   Status ForEachWindow(const std::function<void(detections::WindowUpdate&&)>& fn) const;

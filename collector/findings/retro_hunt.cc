@@ -55,7 +55,6 @@ StatusOr<std::unique_ptr<RetroHunt>> RetroHunt::Compile(const v1::HuntRequest& r
 Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::HuntResponse&&)>& emit) {
   detections::RecordParser parser;
   FindingMatcher matcher(rules_.get(), rule_files_);
-  std::vector<v1::Finding> findings;
   // Events a rule matched, kept for the correlations when the hunt has any.
   const bool correlate = !rules_->correlations().empty();
   std::vector<StoredEvent> held;
@@ -86,10 +85,10 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
     if (stored->has_value()) {
       auto record = parser.Parse((*stored)->raw_json);
       if (record.ok()) {
-        findings.clear();
-        const bool matched = matcher.Match(**stored, *record, NowMicros(), &findings, FindingMatcher::Kinds::kRulesOnly);
-        for (v1::Finding& f : findings) *pending->add_findings() = std::move(f);
-        progress.set_findings(progress.findings() + findings.size());
+        const int before = pending->findings_size();  // built in place, on the batch's arena
+        const bool matched =
+            matcher.Match(**stored, *record, NowMicros(), pending->mutable_findings(), FindingMatcher::Kinds::kRulesOnly);
+        progress.set_findings(progress.findings() + (pending->findings_size() - before));
         if (matched && correlate) {
           held_bytes += (*stored)->raw_json.size() + sizeof(StoredEvent);
           if (held_bytes > kMaxHeldForCorrelationBytes) {
@@ -113,10 +112,9 @@ Status RetroHunt::Run(const EventStore& store, const std::function<bool(v1::Hunt
   for (const StoredEvent& event : held) {
     auto record = parser.Parse(event.raw_json);
     if (!record.ok()) continue;
-    findings.clear();
-    matcher.Match(event, *record, NowMicros(), &findings, FindingMatcher::Kinds::kCorrelationsOnly);
-    for (v1::Finding& f : findings) *pending->add_findings() = std::move(f);
-    progress.set_findings(progress.findings() + findings.size());
+    const int before = pending->findings_size();
+    matcher.Match(event, *record, NowMicros(), pending->mutable_findings(), FindingMatcher::Kinds::kCorrelationsOnly);
+    progress.set_findings(progress.findings() + (pending->findings_size() - before));
     if (static_cast<size_t>(pending->findings_size()) >= kFindingsPerMessage) {
       if (!flush(false)) return absl::CancelledError("the hunt's caller went away");
     }
