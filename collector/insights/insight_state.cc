@@ -1,4 +1,4 @@
-// InsightDetector's state to and from orgtrail.v1.InsightDetectorState (see insight_detector.h).
+// InsightDetector's durable state as entries that change by round: TakeChanges / RestoreEntries (see insight_detector.h).
 #include "collector/insights/insight_detector.h"
 
 #include <cstdio>
