@@ -11,6 +11,7 @@
 #include "orgtrail/detections/rule_set.h"
 #include "pattern.h"
 #include "rule_compiler.h"
+#include "yaml_documents.h"
 
 namespace orgtrail::detections {
 
@@ -56,12 +57,9 @@ void LoadText(const std::string& file, const std::string& text, const LoadOption
   if (text.size() > options.max_file_bytes) {
     return refuse("", StrCat("file of ", text.size(), " bytes exceeds the ", options.max_file_bytes, "-byte limit"));
   }
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const std::exception& e) {
-    return refuse("", StrCat("malformed YAML: ", e.what()));
-  }
+  auto loaded = internal::LoadYamlDocuments(text);
+  if (!loaded.ok()) return refuse("", std::string(loaded.status().message()));
+  const std::vector<YAML::Node>& documents = *loaded;
   if (documents.empty()) return refuse("", "no YAML document");
   for (const YAML::Node& doc : documents) {
     std::string id = internal::DocumentId(doc);

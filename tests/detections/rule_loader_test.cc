@@ -124,6 +124,32 @@ TEST(RuleLoader, AliasBombIsRefusedQuickly) {
   }
 }
 
+// yaml-cpp 0.7's LoadAll never returns where no document can begin (a lone ','): it collects empty
+// documents until memory runs out (found by fuzz_sigma_rule: 2.6 GB from a 1 KB file). Such a file,
+// alone or after a good rule, is refused with the place, and the good files beside it still load.
+TEST(RuleLoader, AStreamWhereNoDocumentCanBeginIsRefusedNotLoadedForever) {
+  const std::string good = testing::RuleText("  sel:\n    eventName: X\n  condition: sel\n", "good-1");
+  for (const std::string& text : {std::string(","), std::string(",\n"), std::string("  ,"), good + "---\n,\n"}) {
+    LoadReport report;
+    auto set = LoadRuleSetFromTexts({{"stuck.yml", text}, {"good.yml", good}}, LoadOptions{}, &report);
+    ASSERT_NE(set, nullptr);
+    ASSERT_EQ(report.refused.size(), 1u) << text;
+    EXPECT_EQ(report.refused[0].file, "stuck.yml");
+    EXPECT_NE(report.refused[0].reason.find("no document can begin"), std::string::npos) << report.refused[0].reason;
+    EXPECT_NE(report.refused[0].reason.find("line "), std::string::npos) << report.refused[0].reason;
+    ASSERT_EQ(report.loaded.size(), 1u);
+    EXPECT_EQ(report.loaded[0].id, "good-1");
+  }
+  // What yaml-cpp does parse still loads: several documents, comments only, empty documents.
+  LoadReport report;
+  auto set = LoadRuleSetFromTexts({{"multi.yml", good + "---\n" +
+                                                     testing::RuleText("  sel:\n    eventName: Y\n  condition: sel\n", "good-2")},
+                                   {"comments.yml", "# nothing here\n"}},
+                                  LoadOptions{}, &report);
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(report.loaded.size(), 2u);
+}
+
 TEST(RuleLoader, MissingFolderIsAnError) {
   LoadReport report;
   auto set = LoadRuleSet({"/nonexistent/sigma"}, LoadOptions{}, &report);
