@@ -3,6 +3,11 @@
 
 #include <string_view>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "orgtrail/common/hash.h"
+
 namespace orgtrail::collector {
 
 using detections::SetCorrelationFields;
@@ -31,21 +36,54 @@ detections::EventRef EventRefOf(const StoredEvent& event) {
   return ref;
 }
 
-FindingMatcher::FindingMatcher(const detections::RuleSet* rules, std::map<std::string, std::string> rule_files)
-    : rules_(rules), rule_files_(std::move(rule_files)), correlations_(rules) {}
+uint64_t RuleRefOf(const v1::FindingRule& rule) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    rule.SerializeToCodedStream(&out);
+  }
+  const auto digest = Sha256(bytes);
+  uint64_t ref = 0;
+  for (int i = 0; i < 8; ++i) ref = (ref << 8) | static_cast<uint8_t>(digest[i]);
+  return ref == 0 ? 1 : ref;
+}
+
+FindingMatcher::FindingMatcher(const detections::RuleSet* rules, std::map<std::string, std::string> rule_files,
+                               RuleFields rule_fields)
+    : rules_(rules), rule_files_(std::move(rule_files)), rule_fields_(rule_fields), correlations_(rules) {
+  if (rule_fields_ != RuleFields::kByReference) return;
+  auto add = [&](const void* rule, const detections::RuleMetadata& metadata) {
+    RuleVersion version;
+    version.fields = detections::FindingRuleOf(metadata, FileOf(metadata.id));
+    version.ref = RuleRefOf(version.fields);
+    version_of_[rule] = versions_.size();
+    versions_.push_back(std::move(version));
+  };
+  for (const auto& rule : rules_->rules()) add(rule.get(), rule->metadata());
+  for (const auto& correlation : rules_->correlations()) add(correlation.get(), correlation->metadata);
+}
+
+std::string FindingMatcher::FileOf(const std::string& id) const {
+  auto it = rule_files_.find(id);
+  return it == rule_files_.end() ? std::string() : it->second;
+}
 
 bool FindingMatcher::Match(const StoredEvent& event, const detections::Record& record, int64_t detected_time_us,
                            Findings* out, Kinds kinds) {
   const std::vector<const detections::Rule*> matched = rules_->Match(record);
   if (matched.empty()) return false;
-  auto file_of = [&](const std::string& id) {
-    auto it = rule_files_.find(id);
-    return it == rule_files_.end() ? std::string() : it->second;
-  };
+  const bool by_reference = rule_fields_ == RuleFields::kByReference;
   for (const detections::Rule* rule : matched) {
     if (kinds == Kinds::kCorrelationsOnly || !rules_->Reports(rule->id())) continue;  // feeds correlations only (Sigma's generate: false)
     v1::Finding* f = out->Add();
-    SetRuleFields(*rule, file_of(rule->id()), f);
+    if (by_reference) {
+      f->set_rule_id(rule->id());
+      f->set_rule_ref(VersionOf(rule).ref);
+    } else {
+      SetRuleFields(*rule, FileOf(rule->id()), f);
+    }
     SetEventFields(event, record, f);
     f->set_detected_time_us(detected_time_us);
   }
@@ -56,7 +94,13 @@ bool FindingMatcher::Match(const StoredEvent& event, const detections::Record& r
     if (!rules_->Reports(match.rule->metadata.id)) continue;  // an intermediate of a chain
     v1::Finding* f = out->Add();
     SetEventFields(event, record, f);
-    SetCorrelationFields(match, file_of(match.rule->metadata.id), f);
+    if (by_reference) {
+      f->set_rule_id(match.rule->metadata.id);
+      f->set_rule_ref(VersionOf(match.rule).ref);
+      detections::SetCorrelationEvents(match, f);
+    } else {
+      SetCorrelationFields(match, FileOf(match.rule->metadata.id), f);
+    }
     f->set_detected_time_us(detected_time_us);
   }
   return true;

@@ -5,8 +5,10 @@
 #ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDING_FIELDS_H_
 #define ORGTRAIL_COLLECTOR_FINDINGS_FINDING_FIELDS_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "collector/store/store.h"
@@ -22,13 +24,23 @@ void SetEventFields(const StoredEvent& event, const detections::Record& record, 
 
 detections::EventRef EventRefOf(const StoredEvent& event);
 
+// The reference a stored finding names its rule's fields by (Finding.rule_ref): the first 8 bytes
+// of the SHA-256 of the fields' deterministic serialization, so an edited rule gets a new one and
+// findings recorded before the edit keep the fields they were found with. Never 0.
+uint64_t RuleRefOf(const v1::FindingRule& rule);
+
 // Runs a rule set over stored events in commit order and appends their findings: one per
 // reporting rule an event matched (RuleSet::Reports), one per correlation it completed.
 // Not thread-safe (it owns the correlation windows).
 class FindingMatcher {
  public:
+  // How a finding carries its rule's fields: kInline sets them all (what callers are shown);
+  // kByReference sets rule_id and rule_ref only (the stored form: the fields are in
+  // rule_versions(), written once to the findings log's rule table).
+  enum class RuleFields { kInline, kByReference };
   // rules must outlive the matcher; rule_files maps rule or correlation id -> file.
-  FindingMatcher(const detections::RuleSet* rules, std::map<std::string, std::string> rule_files);
+  FindingMatcher(const detections::RuleSet* rules, std::map<std::string, std::string> rule_files,
+                 RuleFields rule_fields = RuleFields::kInline);
   // Which findings Match() appends: the retro-hunt takes the rules' as it scans (newest first)
   // and the correlations' afterwards, over the matched events put back in commit order.
   enum class Kinds { kAll, kRulesOnly, kCorrelationsOnly };
@@ -40,9 +52,22 @@ class FindingMatcher {
              Kinds kinds = Kinds::kAll);
   detections::CorrelationState* correlations() { return &correlations_; }
 
+  // Every rule's and correlation's fields, each with its reference (kByReference only).
+  struct RuleVersion {
+    uint64_t ref = 0;
+    v1::FindingRule fields;
+  };
+  const std::vector<RuleVersion>& rule_versions() const { return versions_; }
+
  private:
+  const RuleVersion& VersionOf(const void* rule) const { return versions_[version_of_.at(rule)]; }
+  std::string FileOf(const std::string& id) const;
+
   const detections::RuleSet* rules_;
   std::map<std::string, std::string> rule_files_;
+  RuleFields rule_fields_;
+  std::vector<RuleVersion> versions_;
+  std::unordered_map<const void*, size_t> version_of_;  // Rule* or CorrelationRule* -> versions_
   detections::CorrelationState correlations_;
 };
 

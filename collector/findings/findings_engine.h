@@ -10,6 +10,8 @@
 // holds events begins at its last commit (history is for a retro-hunt, not for streaming) and
 // records that cursor at once. A failed write stops the engine (failure() says why; /readyz
 // shows it); nothing after it is skipped, the next start resumes at the cursor.
+// Findings are stored with their rule's fields by reference (FindingsLog's rule table, written
+// at Start); readers of the log get them filled back.
 // Metrics: orgtrail_findings_total{rule,level}, orgtrail_findings_events_evaluated_total,
 // orgtrail_findings_lag_commits (commits stored but not yet matched).
 // Thread safety: Start/Stop from one thread; cursor(), failure() from any.
@@ -27,6 +29,7 @@
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
+#include "orgtrail/detections/record.h"
 #include "orgtrail/detections/rule_set.h"
 
 namespace orgtrail::collector {
@@ -65,7 +68,9 @@ class FindingsEngine {
   FindingsEngineOptions options_;
   FindingsLog log_;
   FindingMatcher matcher_;  // owned by the engine's thread after Start()
+  detections::RecordParser parser_;  // the engine's thread's; its buffers are reused across rounds
   Counter* evaluated_;
+  std::map<std::string, Counter*> findings_of_rule_;  // orgtrail_findings_total by rule id
   CommitFollower follower_;  // last: stopped first
 };
 

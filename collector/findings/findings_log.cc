@@ -11,6 +11,7 @@ namespace {
 constexpr char kCursorKey[] = "findings/cursor";
 constexpr char kFindingPrefix[] = "finding/";
 constexpr char kWindowPrefix[] = "findings/corr/";
+constexpr char kRulePrefix[] = "findings/rule/";
 constexpr size_t kMaxScannedPerList = 100000;  // bounds one listing's work when a filter skips most
 
 std::string EncodeU64(uint64_t v) {
@@ -78,6 +79,37 @@ Status FindingsLog::Append(const google::protobuf::RepeatedPtrField<v1::Finding>
   return store_->WriteMetadata(entries);
 }
 
+Status FindingsLog::PutRules(const std::vector<std::pair<uint64_t, v1::FindingRule>>& rules) {
+  if (rules.empty()) return Status();
+  std::vector<EventStore::MetadataEntry> entries;
+  entries.reserve(rules.size());
+  for (const auto& [ref, fields] : rules) entries.emplace_back(kRulePrefix + EncodeU64(ref), fields.SerializeAsString());
+  ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(entries));
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  for (const auto& [ref, fields] : rules) rules_[ref] = fields;
+  return Status();
+}
+
+Status FindingsLog::FillRuleFields(v1::Finding* finding) const {
+  const uint64_t ref = finding->rule_ref();
+  if (ref == 0) return Status();
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  auto it = rules_.find(ref);
+  if (it == rules_.end()) {
+    auto stored = store_->GetMetadata(kRulePrefix + EncodeU64(ref));
+    if (!stored.ok()) return stored.status();
+    v1::FindingRule fields;
+    if (!stored->has_value() || !fields.ParseFromString(**stored)) {
+      return absl::DataLossError("finding of rule " + finding->rule_id() + " names rule version " +
+                                 HexEncode(EncodeU64(ref)) + ", which is not in the findings rule table");
+    }
+    it = rules_.emplace(ref, std::move(fields)).first;
+  }
+  detections::SetRuleFields(it->second, finding);
+  finding->clear_rule_ref();
+  return Status();
+}
+
 Status FindingsLog::ForEachWindow(const std::function<void(detections::WindowUpdate&&)>& fn) const {
   auto stored = store_->ScanMetadata(kWindowPrefix);
   if (!stored.ok()) return stored.status();
@@ -113,6 +145,7 @@ StatusOr<std::vector<v1::Finding>> FindingsLog::List(uint64_t after_commit_index
       ++scanned;
       v1::Finding finding;
       if (!finding.ParseFromString(value)) return absl::DataLossError("finding record is not decodable");
+      ORGTRAIL_RETURN_IF_ERROR(FillRuleFields(&finding));
       // A page ends between events, never between two findings of one event.
       if (out.size() >= max_results && finding.commit_index() != *next) {
         more = false;

@@ -5,6 +5,10 @@
 //       (a correlation's finding: <rule id>#<16 hex digits of SHA-256 of its group>)
 //   findings/corr/<correlation id>\0<group JSON>       orgtrail.v1.CorrelationWindow: an open
 //       correlation window, written (or deleted) with the cursor it belongs to
+//   findings/rule/<8-byte big-endian rule ref>         orgtrail.v1.FindingRule: a rule's fields,
+//       once per version of a rule that findings name by Finding.rule_ref (PutRules, before
+//       the findings); List fills each finding's rule fields back from it. A finding stored
+//       without rule_ref (as recorded before the rule table existed) is returned as stored.
 // Findings of one group of events are written with the new cursor in ONE synced write, so after
 // a crash the engine resumes at the cursor and rewrites the same keys: each (event, rule) is
 // recorded exactly once. Keys sort by commit index, so a listing pages in commit order.
@@ -14,6 +18,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,18 +49,27 @@ class FindingsLog {
   // cursor durably in one write.
   Status Append(const google::protobuf::RepeatedPtrField<v1::Finding>& findings, uint64_t cursor,
                 const std::vector<detections::WindowUpdate>& windows = {});
+  // Records rule fields under their references (durably; rewriting one is harmless). Call before
+  // appending findings that name them.
+  Status PutRules(const std::vector<std::pair<uint64_t, v1::FindingRule>>& rules);
   // Every stored correlation window, for CorrelationState::RestoreWindow.
   Status ForEachWindow(const std::function<void(detections::WindowUpdate&&)>& fn) const;
   // Findings of events with commit index > after_commit_index, in commit order, that pass the
   // filter: about max_results (a page never splits the findings of one event); *next is the
-  // commit index to continue after (the last one looked at).
+  // commit index to continue after (the last one looked at). Rule fields are filled from the
+  // rule table (DATA_LOSS if a finding names a rule version that is not there).
   StatusOr<std::vector<v1::Finding>> List(uint64_t after_commit_index, size_t max_results,
                                           const FindingsFilter& filter, uint64_t* next) const;
 
   static std::string Key(const v1::Finding& finding);
 
  private:
+  // Sets the fields of the rule version the finding names (no-op without rule_ref).
+  Status FillRuleFields(v1::Finding* finding) const;
+
   EventStore* store_;
+  mutable std::mutex rules_mu_;
+  mutable std::map<uint64_t, v1::FindingRule> rules_;  // rule table entries read so far
 };
 
 }  // namespace orgtrail::collector

@@ -63,9 +63,9 @@ StatusOr<uint64_t> CommitFollower::ReadRound(uint64_t last, size_t max_events,
   for (; it->Valid() && it->commit_index() <= last && events < max_events; it->Next()) {
     done = it->commit_index();
     ++events;
-    auto stored = store_->GetEventByKey(it->event_key());
+    auto stored = store_->ReadEventByKey(it->event_key(), &event_, &value_buffer_);
     if (!stored.ok()) return stored.status();
-    if (stored->has_value()) fn(**stored);  // else removed by retention meanwhile
+    if (*stored) fn(event_);  // else removed by retention meanwhile
   }
   if (!it->status().ok()) return it->status();
   return done;

@@ -72,6 +72,8 @@ class CommitFollower {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string failure_;
+  StoredEvent event_;          // ReadRound's: buffers reused from event to event
+  std::string value_buffer_;
   std::thread thread_;
 };
 

@@ -466,6 +466,21 @@ StatusOr<std::optional<StoredEvent>> EventStore::GetEventByKey(std::string_view 
   return std::optional<StoredEvent>(std::move(event));
 }
 
+StatusOr<bool> EventStore::ReadEventByKey(std::string_view event_key, StoredEvent* out,
+                                          std::string* value_buffer) const {
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(ColumnFamily::kEvents),
+                               rocksdb::Slice(event_key.data(), event_key.size()), value_buffer);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocks(s, "events lookup");
+  out->event_key.assign(event_key.data(), event_key.size());
+  std::string_view raw;
+  if (!DecodeEventKey(event_key, &out->key) || !DecodeEventValue(*value_buffer, &out->meta, &raw)) {
+    return absl::DataLossError("undecodable stored event");
+  }
+  out->raw_json.assign(raw.data(), raw.size());
+  return true;
+}
+
 StatusOr<std::optional<ProvenanceRecord>> EventStore::GetProvenance(std::string_view agent_id, uint64_t sequence,
                                                                     const rocksdb::Snapshot* snapshot) const {
   std::string value;

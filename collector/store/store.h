@@ -305,6 +305,9 @@ class EventStore {
   uint64_t identity_violations_recorded() const { return identity_violations_recorded_.load(); }
   StatusOr<std::optional<StoredEvent>> GetEventByKey(std::string_view event_key,
                                                      const rocksdb::Snapshot* snapshot = nullptr) const;
+  // As GetEventByKey, into *out, reusing its buffers and *value_buffer's (a reader of many
+  // events allocates nothing per event). False when the event is not stored (*out unspecified).
+  StatusOr<bool> ReadEventByKey(std::string_view event_key, StoredEvent* out, std::string* value_buffer) const;
   StatusOr<std::optional<ProvenanceRecord>> GetProvenance(std::string_view agent_id, uint64_t sequence,
                                                           const rocksdb::Snapshot* snapshot = nullptr) const;
   StatusOr<std::optional<std::string>> GetCertificatePem(const Digest& certificate_sha256) const;

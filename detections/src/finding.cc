@@ -25,12 +25,40 @@ void SetRuleFields(const Rule& rule, const std::string& rule_file, v1::Finding* 
 void SetCorrelationFields(const CorrelationMatch& match, const std::string& rule_file,
                           v1::Finding* f) {
   SetMetadataFields(match.rule->metadata, rule_file, f);
+  SetCorrelationEvents(match, f);
+}
+
+void SetCorrelationEvents(const CorrelationMatch& match, v1::Finding* f) {
   f->set_correlation_type(std::string(CorrelationTypeName(match.rule->type)));
   f->set_group(match.group_json);
   f->set_correlated_events_total(static_cast<uint32_t>(match.entries.size()));
   for (size_t i = 0; i < match.entries.size() && i < kMaxCorrelatedEventsListed; ++i) {
     SetCorrelatedEvent(match.entries[i], f->add_correlated_events());
   }
+}
+
+v1::FindingRule FindingRuleOf(const RuleMetadata& m, const std::string& rule_file) {
+  v1::FindingRule out;
+  out.set_rule_id(m.id);
+  out.set_rule_title(m.title);
+  out.set_level(m.level);
+  out.set_rule_status(m.status);
+  out.set_author(m.author);
+  for (const std::string& r : m.references) out.add_references(r);
+  for (const std::string& t : m.tags) out.add_tags(t);
+  out.set_rule_file(rule_file);
+  return out;
+}
+
+void SetRuleFields(const v1::FindingRule& rule, v1::Finding* f) {
+  f->set_rule_id(rule.rule_id());
+  f->set_rule_title(rule.rule_title());
+  f->set_level(rule.level());
+  f->set_rule_status(rule.rule_status());
+  f->set_author(rule.author());
+  f->mutable_references()->CopyFrom(rule.references());
+  f->mutable_tags()->CopyFrom(rule.tags());
+  f->set_rule_file(rule.rule_file());
 }
 
 void SetCorrelatedEvent(const WindowEntry& e, v1::CorrelatedEvent* out) {

@@ -33,6 +33,11 @@ class FindingsFixture : public ::testing::Test {
     auto store = EventStore::Open(dir_.Join("db"), options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    LoadRules();
+  }
+  // (Re)loads the rule folder, as a collector restarted after an edit of the rules does.
+  void LoadRules() {
+    rule_files_.clear();
     detections::LoadReport report;
     auto rules = detections::LoadRuleSet({dir_.Join("rules")}, detections::LoadOptions(), &report);
     ASSERT_TRUE(rules.ok());

@@ -21,6 +21,12 @@ inline constexpr size_t kMaxCorrelatedEventsListed = 1000;
 void SetRuleFields(const Rule& rule, const std::string& rule_file, v1::Finding* finding);
 // A correlation's rule fields, type, group and events (the event fields are the caller's).
 void SetCorrelationFields(const CorrelationMatch& match, const std::string& rule_file, v1::Finding* finding);
+// Only the correlation's type, group and events (the rule's fields are the caller's).
+void SetCorrelationEvents(const CorrelationMatch& match, v1::Finding* finding);
+// A rule's (or correlation's) fields as one record, and setting them on a finding from it:
+// SetRuleFields(FindingRuleOf(m, file), f) sets what SetRuleFields(rule, file, f) sets.
+v1::FindingRule FindingRuleOf(const RuleMetadata& metadata, const std::string& rule_file);
+void SetRuleFields(const v1::FindingRule& rule, v1::Finding* finding);
 void SetCorrelatedEvent(const WindowEntry& entry, v1::CorrelatedEvent* out);
 WindowEntry WindowEntryOf(const v1::CorrelatedEvent& stored);
 
