@@ -7,6 +7,8 @@
 # Options:
 #   --only a,b        only these targets, in this order (names without fuzz_, e.g. --only sql,config)
 #   --parallel P      run P targets at a time (default 1); each target is one libFuzzer process
+#   --fork F          run each target as one libFuzzer run of F worker processes sharing its
+#                     corpus (libFuzzer's -fork=F; --runs N counts the executions of all workers)
 #   --max-seconds S   stop each target after S seconds even if it has not reached --runs N
 #   --budget S        stop the whole run after S seconds: a running target is stopped at the
 #                     budget (its count so far is reported), targets not started are listed
@@ -33,6 +35,7 @@ ONLY=""
 BUILD_IT=1
 JOBS=2
 PARALLEL=1
+FORK=0
 MAX_SECONDS=0
 BUDGET=0
 
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
     --runs) MODE=runs; AMOUNT="${2:?--runs N}"; shift 2 ;;
     --only) ONLY="${2:?--only a,b}"; shift 2 ;;
     --parallel) PARALLEL="${2:?--parallel P}"; shift 2 ;;
+    --fork) FORK="${2:?--fork F}"; shift 2 ;;
     --max-seconds) MAX_SECONDS="${2:?--max-seconds S}"; shift 2 ;;
     --budget) BUDGET="${2:?--budget S}"; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
@@ -54,7 +58,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$MODE" ] || usage
-for n in "$AMOUNT" "$PARALLEL" "$MAX_SECONDS" "$BUDGET"; do
+for n in "$AMOUNT" "$PARALLEL" "$FORK" "$MAX_SECONDS" "$BUDGET"; do
   case "$n" in ''|*[!0-9]*) echo "fuzz.sh: expected a number, got '$n'" >&2; exit 2 ;; esac
 done
 [ "$PARALLEL" -ge 1 ] || { echo "fuzz.sh: --parallel needs at least 1" >&2; exit 2; }
@@ -132,6 +136,7 @@ run_target() {
   before=$(ls "$CRASHES" | grep -c "^$t-" || true)
   local common=(-artifact_prefix="$CRASHES/$t-" -timeout=25 -rss_limit_mb=2560 -print_final_stats=1
                 $(target_flags "$t"))
+  [ "$FORK" -gt 0 ] && [ "$MODE" != replay ] && common+=(-fork="$FORK")
   local t0 t1
   t0=$(date +%s.%N)
   case "$MODE" in
@@ -149,6 +154,11 @@ run_target() {
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  if [ "$FORK" -gt 0 ] && [ "$MODE" != replay ]; then  # the fork parent reports its workers' total
+    execs=$(sed -n 's/^INFO: fuzzed for \([0-9][0-9]*\) iterations.*/\1/p' "$log" | tail -1)
+    [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9][0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+    rate=$(awk -v n="${execs:-0}" -v s="$secs" 'BEGIN { if (s > 0) printf "%d", n / s; else print 0 }')
+  fi
   after=$(ls "$CRASHES" | grep -c "^$t-" || true)
   echo "${execs:-0} ${rate:-0} $secs $((after - before)) $rc" >"$LOGS/$t.result"
 }
