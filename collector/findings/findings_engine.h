@@ -5,8 +5,8 @@
 //
 // It follows the store's commit order (CommitFeed + NewCommitIterator) on its own thread from
 // the log's cursor; each group of events is matched, then its findings and the new cursor are
-// written in one synced write. A crash between the match and the write re-matches the same
-// events and rewrites the same keys; nothing is skipped. The first start on a store that already
+// written in one write (durable with the store's next synced write, see findings_log.h). A crash
+// before it is durable re-matches the same events and rewrites the same keys; nothing is skipped. The first start on a store that already
 // holds events begins at its last commit (history is for a retro-hunt, not for streaming) and
 // records that cursor at once. A failed write stops the engine (failure() says why; /readyz
 // shows it); nothing after it is skipped, the next start resumes at the cursor.
@@ -35,7 +35,7 @@
 namespace orgtrail::collector {
 
 struct FindingsEngineOptions {
-  size_t max_events_per_write = 4096;  // events matched per synced findings write
+  size_t max_events_per_write = 4096;  // events matched per findings write
   int64_t idle_wait_us = 1'000'000;     // longest wait for new commits before re-checking stop
 };
 

@@ -76,7 +76,7 @@ Status FindingsLog::Append(const google::protobuf::RepeatedPtrField<v1::Finding>
     entries.emplace_back(std::move(key), window.SerializeAsString());
   }
   entries.emplace_back(kCursorKey, EncodeU64(cursor));
-  return store_->WriteMetadata(entries);
+  return store_->WriteMetadata(entries, EventStore::Durability::kWithNextSync);
 }
 
 Status FindingsLog::PutRules(const std::vector<std::pair<uint64_t, v1::FindingRule>>& rules) {

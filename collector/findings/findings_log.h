@@ -9,9 +9,12 @@
 //       once per version of a rule that findings name by Finding.rule_ref (PutRules, before
 //       the findings); List fills each finding's rule fields back from it. A finding stored
 //       without rule_ref (as recorded before the rule table existed) is returned as stored.
-// Findings of one group of events are written with the new cursor in ONE synced write, so after
-// a crash the engine resumes at the cursor and rewrites the same keys: each (event, rule) is
-// recorded exactly once. Keys sort by commit index, so a listing pages in commit order.
+// Findings of one group of events are written with the new cursor in ONE write, so after a crash
+// the engine resumes at the cursor and rewrites the same keys: each (event, rule) is recorded
+// exactly once. That write has no fsync of its own (EventStore::Durability::kWithNextSync): it is
+// durable with the store's next synced write (the next ingest commit, a deliverer's cursor); a
+// power loss before that takes the latest findings and their cursor together, and the engine
+// matches those events again on restart (only detected_time_us differs). Keys sort by commit index, so a listing pages in commit order.
 // Thread safety: as EventStore (one writer, the engine; readers from any thread).
 #ifndef ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_LOG_H_
 #define ORGTRAIL_COLLECTOR_FINDINGS_FINDINGS_LOG_H_

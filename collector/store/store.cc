@@ -383,7 +383,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   return result;
 }
 
-Status EventStore::WriteMetadata(const std::vector<MetadataEntry>& entries) {
+Status EventStore::WriteMetadata(const std::vector<MetadataEntry>& entries, Durability durability) {
   rocksdb::WriteBatch wb;
   for (const auto& [key, value] : entries) {
     if (value.has_value()) {
@@ -393,7 +393,7 @@ Status EventStore::WriteMetadata(const std::vector<MetadataEntry>& entries) {
     }
   }
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = durability == Durability::kSynced;
   return FromRocks(db_->Write(wo, &wb), "metadata write");
 }
 

@@ -276,9 +276,14 @@ class EventStore {
   // WriteBatch, then runs the commit listeners. On error nothing is applied
   // to the in-memory state and the caller must fail-stop.
   StatusOr<GroupCommitResult> CommitGroup(const std::vector<const IngestBatch*>& batches);
-  // Synced write of metadata entries (trails, cursors); nullopt value = delete.
+  // Write of metadata entries (trails, cursors) in one batch; nullopt value = delete.
+  // kSynced: durable when it returns. kWithNextSync: no fsync of its own; every write shares one
+  // write-ahead log in order, so it becomes durable with the next synced write (or flush), and a
+  // crash before that loses it (and every later deferred write), never an earlier one: only for
+  // state its writer can derive again from what was synced (an engine's results with its cursor).
+  enum class Durability { kSynced, kWithNextSync };
   using MetadataEntry = std::pair<std::string, std::optional<std::string>>;
-  Status WriteMetadata(const std::vector<MetadataEntry>& entries);
+  Status WriteMetadata(const std::vector<MetadataEntry>& entries, Durability durability = Durability::kSynced);
   void AddCommitListener(CommitListener listener);
 
   // ---- read side (any thread) ----
