@@ -58,8 +58,12 @@ void FindingsEngine::Stop() { follower_.Stop(); }
 
 Status FindingsEngine::ProcessThrough(uint64_t last) {
   while (follower_.cursor() < last && !follower_.stopping()) {
-    // The round's findings live on an arena: building them costs no malloc per string.
-    google::protobuf::Arena arena;
+    // The round's findings live on an arena over the engine's block: building them costs no
+    // malloc per string, and a round's findings (~150 bytes per event) fit the block.
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = arena_block_.data();
+    arena_options.initial_block_size = arena_block_.size();
+    google::protobuf::Arena arena(arena_options);
     auto* findings = google::protobuf::Arena::CreateMessage<google::protobuf::RepeatedPtrField<v1::Finding>>(&arena);
     uint64_t evaluated = 0;
     auto done = follower_.ReadRound(last, options_.max_events_per_write, [&](const StoredEvent& event) {

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "collector/findings/finding_fields.h"
 #include "collector/findings/findings_log.h"
@@ -69,6 +70,7 @@ class FindingsEngine {
   FindingsLog log_;
   FindingMatcher matcher_;  // owned by the engine's thread after Start()
   detections::RecordParser parser_;  // the engine's thread's; its buffers are reused across rounds
+  std::vector<char> arena_block_ = std::vector<char>(1 << 20);  // each round's arena starts here
   Counter* evaluated_;
   std::map<std::string, Counter*> findings_of_rule_;  // orgtrail_findings_total by rule id
   CommitFollower follower_;  // last: stopped first

@@ -59,6 +59,16 @@ StatusOr<uint64_t> CommitFollower::ReadRound(uint64_t last, size_t max_events,
                                              const std::function<void(const StoredEvent&)>& fn) {
   uint64_t done = cursor_;
   size_t events = 0;
+  // Right behind the writer, the events are still held in memory (RecentEvents).
+  while (done < last && events < max_events) {
+    auto recent = store_->ReadRecentEvent(done + 1, &event_, &value_buffer_);
+    if (!recent.ok()) return recent.status();
+    if (!*recent) break;
+    ++done;
+    ++events;
+    fn(event_);
+  }
+  if (done >= last || events >= max_events) return done;
   auto it = store_->NewCommitIterator(done + 1);
   for (; it->Valid() && it->commit_index() <= last && events < max_events; it->Next()) {
     done = it->commit_index();

@@ -50,7 +50,8 @@ std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
 
 std::string_view ColumnFamilyName(ColumnFamily cf) { return kColumnFamilyNames[static_cast<int>(cf)]; }
 
-EventStore::EventStore(const std::string& path, const StoreOptions& options) : path_(path), options_(options) {
+EventStore::EventStore(const std::string& path, const StoreOptions& options)
+    : path_(path), options_(options), recent_events_(options.recent_events_bytes) {
   if (options_.hold_retention_until_exported) retention_hold_.store(0);
 }
 
@@ -206,6 +207,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   };
   std::unordered_map<std::string, GroupEntry> group_ids;  // EncodeEventIdKey -> first copy in this group
   uint64_t next_index = last_commit_index_.load() + 1;
+  std::vector<RecentEvents::Entry> recent;  // the stored events, in commit order
   const uint64_t first_index = next_index;
 
   for (size_t bi = 0; bi < batches.size(); ++bi) {
@@ -272,7 +274,9 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
       meta.set_partition_account_id(b.account_id);
       meta.set_partition_region(ie.partition_region);
       meta.set_commit_index(commit_index);
-      wb.Put(handle(ColumnFamily::kEvents), event_key, EncodeEventValue(meta, e.raw_json()));
+      std::string value = EncodeEventValue(meta, e.raw_json());
+      wb.Put(handle(ColumnFamily::kEvents), event_key, value);
+      recent.push_back(RecentEvents::Entry{commit_index, event_key, std::move(value)});
       wb.Put(handle(ColumnFamily::kEventIds), id_key, event_key);
       wb.Put(handle(ColumnFamily::kCommits), EncodeCommitKey(commit_index), event_key);
       for (int k = 0; k < kIndexKindCount; ++k) {
@@ -360,6 +364,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   wo.sync = true;
   rocksdb::Status ws = db_->Write(wo, &wb);
   if (!ws.ok()) return FromRocks(ws, "synced group commit");
+  recent_events_.Append(std::move(recent));  // before the listeners wake the followers
 
   {
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -476,6 +481,16 @@ StatusOr<bool> EventStore::ReadEventByKey(std::string_view event_key, StoredEven
   std::string_view raw;
   if (!DecodeEventKey(event_key, &out->key) || !DecodeEventValue(*value_buffer, &out->meta, &raw)) {
     return absl::DataLossError("undecodable stored event");
+  }
+  out->raw_json.assign(raw.data(), raw.size());
+  return true;
+}
+
+StatusOr<bool> EventStore::ReadRecentEvent(uint64_t commit_index, StoredEvent* out, std::string* value_buffer) const {
+  if (!recent_events_.Read(commit_index, &out->event_key, value_buffer)) return false;
+  std::string_view raw;
+  if (!DecodeEventKey(out->event_key, &out->key) || !DecodeEventValue(*value_buffer, &out->meta, &raw)) {
+    return absl::DataLossError("undecodable recent event");
   }
   out->raw_json.assign(raw.data(), raw.size());
   return true;

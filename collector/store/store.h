@@ -47,6 +47,7 @@
 
 #include <rocksdb/db.h>
 
+#include "collector/store/recent_events.h"
 #include "collector/store/store_keys.h"
 #include "orgtrail/common/hash.h"
 #include "orgtrail/common/status.h"
@@ -74,6 +75,9 @@ struct StoreOptions {
   // Retention keeps every event until SetRetentionHold() says it was exported
   // (set when an export runs; without it retention goes by age alone).
   bool hold_retention_until_exported = false;
+  // The newest committed events kept in memory for the engines that follow right behind the
+  // writer (recent_events.h); 0 = none.
+  uint64_t recent_events_bytes = 16ull << 20;
 };
 
 // One stored record: the raw JSON as received plus what the collector added.
@@ -313,6 +317,9 @@ class EventStore {
   // As GetEventByKey, into *out, reusing its buffers and *value_buffer's (a reader of many
   // events allocates nothing per event). False when the event is not stored (*out unspecified).
   StatusOr<bool> ReadEventByKey(std::string_view event_key, StoredEvent* out, std::string* value_buffer) const;
+  // The event of commit_index from the newest committed events held in memory (RecentEvents), into
+  // *out as ReadEventByKey does. False when it is not held there (read the store instead).
+  StatusOr<bool> ReadRecentEvent(uint64_t commit_index, StoredEvent* out, std::string* value_buffer) const;
   StatusOr<std::optional<ProvenanceRecord>> GetProvenance(std::string_view agent_id, uint64_t sequence,
                                                           const rocksdb::Snapshot* snapshot = nullptr) const;
   StatusOr<std::optional<std::string>> GetCertificatePem(const Digest& certificate_sha256) const;
@@ -380,6 +387,7 @@ class EventStore {
   mutable std::mutex state_mu_;  // guards agents_ and listeners_
   std::map<std::string, AgentState, std::less<>> agents_;
   std::vector<CommitListener> listeners_;
+  RecentEvents recent_events_;
   std::atomic<uint64_t> last_commit_index_{0};
   std::atomic<uint64_t> events_stored_{0};
   std::atomic<uint64_t> conflicts_recorded_{0};
