@@ -25,6 +25,8 @@
 # Per target the script prints executions, exec/s, seconds, crashes and whether --runs N was
 # reached, then a summary line. A campaign that only uses idle CPU, fastest targets first:
 #   nice -n 19 scripts/fuzz.sh --runs 10000000 --parallel 2 --budget 7200 > campaign.log 2>&1 &
+# Do not pause a run (SIGSTOP): libFuzzer's -timeout is wall-clock time, so the input running at the
+# pause is saved as a timeout when it resumes.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,7 +41,7 @@ FORK=0
 MAX_SECONDS=0
 BUDGET=0
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --replay) MODE=replay; shift ;;
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD_IT=0; shift ;;
     --build-dir) BUILD="${2:?--build-dir D}"; shift 2 ;;
     --jobs) JOBS="${2:?--jobs J}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
@@ -133,7 +135,8 @@ run_target() {
     if [ "$limit" -eq 0 ] || [ "$left" -lt "$limit" ]; then limit="$left"; fi
   fi
   local before after
-  before=$(ls "$CRASHES" | grep -c "^$t-" || true)
+  # Failures only: crash-, leak-, timeout-, oom- (libFuzzer's slow-unit- files are a note, not one).
+  before=$(ls "$CRASHES" | grep -cE "^$t-(crash|leak|timeout|oom)-" || true)
   local common=(-artifact_prefix="$CRASHES/$t-" -timeout=25 -rss_limit_mb=2560 -print_final_stats=1
                 $(target_flags "$t"))
   [ "$FORK" -gt 0 ] && [ "$MODE" != replay ] && common+=(-fork="$FORK")
@@ -159,7 +162,7 @@ run_target() {
     [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9][0-9]*\): cov:.*/\1/p' "$log" | tail -1)
     rate=$(awk -v n="${execs:-0}" -v s="$secs" 'BEGIN { if (s > 0) printf "%d", n / s; else print 0 }')
   fi
-  after=$(ls "$CRASHES" | grep -c "^$t-" || true)
+  after=$(ls "$CRASHES" | grep -cE "^$t-(crash|leak|timeout|oom)-" || true)
   echo "${execs:-0} ${rate:-0} $secs $((after - before)) $rc" >"$LOGS/$t.result"
 }
 
@@ -232,7 +235,7 @@ if [ "$MODE" = runs ]; then
 fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz.sh: crash inputs in $CRASHES:"
-  for t in "${failed[@]}"; do ls -1 "$CRASHES" | grep "^$t-" | sed "s|^|    $CRASHES/|" || true; done
+  for t in "${failed[@]}"; do ls -1 "$CRASHES" | grep -E "^$t-(crash|leak|timeout|oom)-" | sed "s|^|    $CRASHES/|" || true; done
   echo "$summary, FAILED: ${failed[*]}"
   echo "fuzz.sh: reproduce with $BUILD/tests/fuzz/fuzz_<target> <crash file>"
   exit 1

@@ -164,7 +164,11 @@ def load_detections(raw):
     on = [x["on"]["events_per_s"] for x in rounds if ok(x["on"])]
     reasons = [d.get("reason") for x in rounds for d in (x["off"], x["on"]) if d is not None and not d.get("available")]
     hunt = load(raw, "hunt-bench.json")
+    # The same cost judged round by round (each on run against the off run just before it): shown
+    # beside the medians so a reader sees how much the rounds disagree.
+    paired = [x["on"]["events_per_s"] / x["off"]["events_per_s"] for x in rounds if ok(x["on"]) and ok(x["off"])]
     return {"rounds": rounds, "median_off": median(off), "median_on": median(on),
+            "paired": paired, "median_paired": median(paired),
             "on_over_off": ratio(median(on), median(off)), "reason": "; ".join(r for r in reasons if r),
             "hunt": hunt if hunt and hunt.get("available", True) else None,
             "hunt_reason": None if not hunt or hunt.get("available", True) else hunt.get("reason")}
@@ -501,6 +505,9 @@ def main():
     w("\nMedians: **%s** with the rules / %s without = **%s**.%s" % (
         fmt(det["median_on"], "/s"), fmt(det["median_off"], "/s"), fr(det["on_over_off"]),
         (" Not measured: %s." % det["reason"]) if det["reason"] else ""))
+    if det["paired"]:
+        w("Round by round (on / the off run before it): %s; median %s." % (
+            ", ".join("%.3f" % x for x in det["paired"]), fr(det["median_paired"])))
     h = det["hunt"]
     if h:
         w("\nRetro-hunt (%s events, %s rules, median of %s rounds): iterate + read %s/s, + parse %s/s, hunt %s/s "
