@@ -4,7 +4,8 @@
 #    batch, acked = durable) with the 57 SigmaHQ CloudTrail rules on (--sigma-rules) and off, a fresh
 #    collector per run, runs alternating off, on, off, on ... for SIGMA_ROUNDS rounds. Raw:
 #    sigma-off-<r>.json, sigma-on-<r>.json (the loader's JSON plus "findings" and "lag_commits" read
-#    from the collector when the load ended).
+#    from the collector when the load ended, and "collector_cpu_s": its CPU time once the engine
+#    caught up).
 #  - retro-hunt: hunt_bench over HUNT_EVENTS stored generator records (hunt vs iterating and reading
 #    the same records without rules, alternating rounds): hunt-bench.json.
 # Without ../shared's rules both are marked unavailable with the reason.
@@ -21,23 +22,36 @@ sigma_run() {  # mode(on|off) round
     printf '{"mode":"sigma-%s","available":false,"reason":"collector did not start"}\n' "$mode" >"$RES/sigma-$mode-$r.json"
     stop_pid "$pid"; return 0
   fi
+  local cpu0
+  cpu0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)  # after start-up (rules loaded)
   out=$("$LOADER" ingest --target "127.0.0.1:$port" --pki "$P" --trust-domain "$ORG" --streams "$STREAMS" \
     --per-batch 500 --events "$SIGMA_EVENTS" --source gen --run "sigma-$mode-$r") || out=""
-  local m findings lag
+  local m findings lag cpu_s
   m=$(curl -fsS "http://127.0.0.1:$hport/metrics" 2>/dev/null || true)
   findings=$(awk '/^orgtrail_findings_total/ { s += $2 } END { printf "%d", s }' <<<"$m")
   lag=$(awk '$1 == "orgtrail_findings_lag_commits" { print $2 }' <<<"$m")
+  # The collector's CPU time (user + system) from the start of the load until the engine has
+  # matched every stored event (up to 30 s after the load): a figure neighbours on a shared machine
+  # disturb less than events/s, and one that counts the engine's catching up.
+  local i
+  for i in $(seq 1 300); do
+    [ "$(curl -fsS "http://127.0.0.1:$hport/metrics" 2>/dev/null | awk '$1 == "orgtrail_findings_lag_commits" { print $2 }')" != "0" ] || break
+    [ "$mode" = on ] || break
+    sleep 0.1
+  done
+  cpu_s=$(awk -v hz="$(getconf CLK_TCK)" -v t0="$cpu0" '{ printf "%.3f", ($14 + $15 - t0) / hz }' "/proc/$pid/stat" 2>/dev/null || echo null)
   stop_pid "$pid"
   rm -rf "$dir"
   if [ -z "$out" ]; then
     printf '{"mode":"sigma-%s","available":false,"reason":"the load failed (see logs)"}\n' "$mode" >"$RES/sigma-$mode-$r.json"
     return 0
   fi
-  python3 - "$out" "$mode" "$findings" "${lag:-null}" >"$RES/sigma-$mode-$r.json" <<'PY'
+  python3 - "$out" "$mode" "$findings" "${lag:-null}" "${cpu_s:-null}" >"$RES/sigma-$mode-$r.json" <<'PY'
 import json, sys
 d = json.loads(sys.argv[1])
 d.update({"mode": "sigma-" + sys.argv[2], "available": True, "findings": int(sys.argv[3]),
-          "lag_commits": None if sys.argv[4] == "null" else float(sys.argv[4])})
+          "lag_commits": None if sys.argv[4] == "null" else float(sys.argv[4]),
+          "collector_cpu_s": None if sys.argv[5] == "null" else float(sys.argv[5])})
 print(json.dumps(d))
 PY
 }

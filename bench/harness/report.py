@@ -167,8 +167,12 @@ def load_detections(raw):
     # The same cost judged round by round (each on run against the off run just before it): shown
     # beside the medians so a reader sees how much the rounds disagree.
     paired = [x["on"]["events_per_s"] / x["off"]["events_per_s"] for x in rounds if ok(x["on"]) and ok(x["off"])]
+    # Collector CPU time per event (start to end of load), with and without the rules.
+    cpu_us = lambda d: 1e6 * d["collector_cpu_s"] / d["events"] if ok(d) and d.get("collector_cpu_s") and d.get("events") else None
+    cpu_off = median([cpu_us(x["off"]) for x in rounds])
+    cpu_on = median([cpu_us(x["on"]) for x in rounds])
     return {"rounds": rounds, "median_off": median(off), "median_on": median(on),
-            "paired": paired, "median_paired": median(paired),
+            "paired": paired, "median_paired": median(paired), "cpu_us_off": cpu_off, "cpu_us_on": cpu_on,
             "on_over_off": ratio(median(on), median(off)), "reason": "; ".join(r for r in reasons if r),
             "hunt": hunt if hunt and hunt.get("available", True) else None,
             "hunt_reason": None if not hunt or hunt.get("available", True) else hunt.get("reason")}
@@ -506,8 +510,13 @@ def main():
         fmt(det["median_on"], "/s"), fmt(det["median_off"], "/s"), fr(det["on_over_off"]),
         (" Not measured: %s." % det["reason"]) if det["reason"] else ""))
     if det["paired"]:
-        w("Round by round (on / the off run before it): %s; median %s." % (
+        w("\nRound by round (on / the off run before it): %s; median %s." % (
             ", ".join("%.3f" % x for x in det["paired"]), fr(det["median_paired"])))
+    if det["cpu_us_off"] and det["cpu_us_on"]:
+        w("\nCollector CPU time per event (median; from the start of the load until the engine caught up): %s µs with the rules, %s µs without: "
+          "the rules cost %s of the collector's CPU." % (
+              fmt(det["cpu_us_on"]), fmt(det["cpu_us_off"]),
+              "%.1f %%" % (100.0 * (det["cpu_us_on"] / det["cpu_us_off"] - 1))))
     h = det["hunt"]
     if h:
         w("\nRetro-hunt (%s events, %s rules, median of %s rounds): iterate + read %s/s, + parse %s/s, hunt %s/s "
