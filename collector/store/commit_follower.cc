@@ -9,7 +9,14 @@ namespace orgtrail::collector {
 
 CommitFollower::CommitFollower(EventStore* store, Logger* logger, MetricsRegistry* metrics,
                                CommitFollowerOptions options)
-    : store_(store), logger_(logger), metrics_(metrics), options_(std::move(options)) {}
+    : store_(store), logger_(logger), metrics_(metrics), options_(std::move(options)) {
+  const char* help = "Stored events an engine that follows the commit order read, by where from "
+                     "(memory: the newest events the store holds in memory; store: RocksDB)";
+  reads_from_memory_ = metrics_->GetCounter("orgtrail_follower_event_reads_total", help,
+                                            {{"follower", options_.name}, {"source", "memory"}});
+  reads_from_store_ = metrics_->GetCounter("orgtrail_follower_event_reads_total", help,
+                                           {{"follower", options_.name}, {"source", "store"}});
+}
 
 CommitFollower::~CommitFollower() { Stop(); }
 
@@ -68,7 +75,9 @@ StatusOr<uint64_t> CommitFollower::ReadRound(uint64_t last, size_t max_events,
     ++events;
     fn(event_);
   }
+  reads_from_memory_->Increment(events);
   if (done >= last || events >= max_events) return done;
+  const size_t from_memory = events;
   auto it = store_->NewCommitIterator(done + 1);
   for (; it->Valid() && it->commit_index() <= last && events < max_events; it->Next()) {
     done = it->commit_index();
@@ -78,6 +87,7 @@ StatusOr<uint64_t> CommitFollower::ReadRound(uint64_t last, size_t max_events,
     if (*stored) fn(event_);  // else removed by retention meanwhile
   }
   if (!it->status().ok()) return it->status();
+  reads_from_store_->Increment(events - from_memory);
   return done;
 }
 

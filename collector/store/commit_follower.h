@@ -5,7 +5,8 @@
 // round reads events with ReadRound, records its results durably with the new cursor, then calls
 // Advance. A round that returns an error stops the follower (failure() says "<name>: <error>";
 // the engine's next start resumes at its stored cursor). Registers the gauge `lag_metric`:
-// commits stored but not yet followed.
+// commits stored but not yet followed, and counts the events it read by where from:
+// orgtrail_follower_event_reads_total{follower,source="memory"|"store"} (RecentEvents or RocksDB).
 // Thread safety: Start/Stop from one thread; cursor(), stopping(), failure() from any; ReadRound
 // and Advance from the round (the follower's thread).
 #ifndef ORGTRAIL_COLLECTOR_STORE_COMMIT_FOLLOWER_H_
@@ -72,6 +73,8 @@ class CommitFollower {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::string failure_;
+  Counter* reads_from_memory_;
+  Counter* reads_from_store_;
   StoredEvent event_;          // ReadRound's: buffers reused from event to event
   std::string value_buffer_;
   std::thread thread_;

@@ -76,7 +76,9 @@ TEST(RecentEventsTest, WhatAFollowerReadsIsWhatTheStoreHolds) {
 }
 
 TEST(RecentEventsTest, AFollowerReadsTheSameWithAndWithoutTheWindow) {
-  auto follow = [](uint64_t window_bytes, bool reopen) {
+  // The events a follower reads, and how many it read from memory.
+  uint64_t from_memory = 0, from_store = 0;
+  auto follow = [&](uint64_t window_bytes, bool reopen) {
     testutil::TempDir dir;
     StoreOptions options;
     options.org = "example.org";
@@ -108,13 +110,26 @@ TEST(RecentEventsTest, AFollowerReadsTheSameWithAndWithoutTheWindow) {
       done = *round;
       follower.Advance(done);
     }
+    auto reads = [&](const char* source) {
+      return metrics.GetCounter("orgtrail_follower_event_reads_total", "", {{"follower", "test"}, {"source", source}})->value();
+    };
+    from_memory = reads("memory");
+    from_store = reads("store");
     return seen;
   };
-  const std::vector<std::string> from_memory = follow(16 << 20, false);
-  ASSERT_EQ(from_memory.size(), 15u);
-  EXPECT_EQ(follow(0, false), from_memory);
-  EXPECT_EQ(follow(16 << 20, true), from_memory) << "after a reopen nothing is held: read from the store";
-  EXPECT_EQ(follow(3000, false), from_memory) << "a window smaller than what the follower missed";
+  const std::vector<std::string> held = follow(16 << 20, false);
+  ASSERT_EQ(held.size(), 15u);
+  EXPECT_EQ(from_memory, 15u);
+  EXPECT_EQ(from_store, 0u);
+  EXPECT_EQ(follow(0, false), held);
+  EXPECT_EQ(from_memory, 0u);
+  EXPECT_EQ(from_store, 15u);
+  EXPECT_EQ(follow(16 << 20, true), held) << "after a reopen nothing is held: read from the store";
+  EXPECT_EQ(from_store, 15u);
+  EXPECT_EQ(follow(3000, false), held) << "a window smaller than what the follower missed";
+  EXPECT_GT(from_memory, 0u);
+  EXPECT_GT(from_store, 0u);
+  EXPECT_EQ(from_memory + from_store, 15u);
 }
 
 }  // namespace
