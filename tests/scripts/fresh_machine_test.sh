@@ -211,7 +211,8 @@ run_step() {  # name timeout_seconds command... ; output in $LOGS/<name>.log
 }
 # A command string run by bash inside the chroot, from /work/main, with a fresh login's minimal environment.
 IN_ROOT=(nice -n "$NICE" chroot "$FRESH" /usr/bin/env -i
-         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb bash -c)
+         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
+         ${NODE_EXTRA_CA_CERTS:+"NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS"} bash -c)
 summary() {
   local s line="fresh_machine_test: commit ${SHA:0:12}"
   for s in "${STEPS[@]}"; do
@@ -248,6 +249,14 @@ deb $MIRROR bookworm-updates main
 deb $security bookworm-security main
 EOF
 cp /etc/resolv.conf "$FRESH/etc/resolv.conf" 2>/dev/null || true
+# The network's trust as the host has it: certificate authorities the host added locally (an egress
+# proxy that re-signs TLS, say) go to the root's /usr/local/share/ca-certificates, where the
+# ca-certificates package (installed by the bootstrap) adds them to the system bundle, as an admin
+# of a machine on this network would; NODE_EXTRA_CA_CERTS is passed on when the host sets it (npm).
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$FRESH/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$FRESH/usr/local/share/ca-certificates/"
+fi
 # debootstrap writes no /etc/hosts; every installed Debian has the installer's (localhost resolves).
 [ -s "$FRESH/etc/hosts" ] || cat >"$FRESH/etc/hosts" <<EOF
 127.0.0.1	localhost
