@@ -44,7 +44,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 npm_packages() {  # DuckDB for deploy/analytics, from the lock file, once
   if [ ! -d "$ROOT/deploy/analytics/node_modules/@duckdb/node-api" ]; then
     echo "bootstrap: npm ci --prefix deploy/analytics (DuckDB)"
-    npm ci --prefix "$ROOT/deploy/analytics" --no-audit --no-fund --loglevel=error
+    if ! npm ci --prefix "$ROOT/deploy/analytics" --no-audit --no-fund --loglevel=error; then
+      echo "bootstrap: npm ci failed (above). If this network re-signs TLS (a proxy with its own CA):" \
+           "install that CA (/usr/local/share/ca-certificates/*.crt, then update-ca-certificates) and" \
+           "set NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt; if it needs a proxy, set HTTPS_PROXY." >&2
+      return 1
+    fi
   fi
 }
 
