@@ -407,39 +407,6 @@ void EventStore::AddCommitListener(CommitListener listener) {
   listeners_.push_back(std::move(listener));
 }
 
-StatusOr<std::optional<StoredEvent>> EventStore::GetEventById(std::string_view event_id,
-                                                              const rocksdb::Snapshot* snapshot) const {
-  auto accounts = ListAccountsOfEventId(event_id, snapshot);
-  if (!accounts.ok()) return accounts.status();
-  if (accounts->empty()) return std::optional<StoredEvent>();
-  return GetEventByAccountAndId(accounts->front(), event_id, snapshot);
-}
-
-StatusOr<std::optional<StoredEvent>> EventStore::GetEventByAccountAndId(std::string_view account_id,
-                                                                        std::string_view event_id,
-                                                                        const rocksdb::Snapshot* snapshot) const {
-  std::string event_key;
-  rocksdb::Status s = db_->Get(ReadOptionsFor(snapshot), handle(ColumnFamily::kEventIds),
-                               EncodeEventIdKey(event_id, account_id), &event_key);
-  if (s.IsNotFound()) return std::optional<StoredEvent>();
-  if (!s.ok()) return FromRocks(s, "event_ids lookup");
-  return GetEventByKey(event_key, snapshot);
-}
-
-StatusOr<std::vector<std::string>> EventStore::ListAccountsOfEventId(std::string_view event_id,
-                                                                     const rocksdb::Snapshot* snapshot) const {
-  const std::string prefix = EncodeEventIdPrefix(event_id);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kEventIds)));
-  std::vector<std::string> accounts;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string id, account;
-    if (!DecodeEventIdKey(it->key().ToStringView(), &id, &account)) return absl::DataLossError("undecodable event_ids key");
-    accounts.push_back(std::move(account));
-  }
-  ORGTRAIL_RETURN_IF_ERROR(FromRocks(it->status(), "event_ids scan"));
-  return accounts;
-}
-
 StatusOr<EventStore::DedupResult> EventStore::CheckStored(std::string_view account_id, const v1::Event& event,
                                                           std::string* existing_event_key) const {
   rocksdb::ReadOptions ro;
@@ -452,48 +419,6 @@ StatusOr<EventStore::DedupResult> EventStore::CheckStored(std::string_view accou
   if (!stored.ok()) return stored.status();
   if (!stored->has_value()) return absl::DataLossError("event_ids entry without its record");
   return (*stored)->raw_json == event.raw_json() ? DedupResult::kDuplicate : DedupResult::kConflict;
-}
-
-StatusOr<std::optional<StoredEvent>> EventStore::GetEventByKey(std::string_view event_key,
-                                                               const rocksdb::Snapshot* snapshot) const {
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(ReadOptionsFor(snapshot), handle(ColumnFamily::kEvents),
-                               rocksdb::Slice(event_key.data(), event_key.size()), &value);
-  if (s.IsNotFound()) return std::optional<StoredEvent>();
-  if (!s.ok()) return FromRocks(s, "events lookup");
-  StoredEvent event;
-  event.event_key.assign(event_key.data(), event_key.size());
-  std::string_view raw;
-  if (!DecodeEventKey(event_key, &event.key) || !DecodeEventValue(value.ToStringView(), &event.meta, &raw)) {
-    return absl::DataLossError("undecodable stored event");
-  }
-  event.raw_json.assign(raw.data(), raw.size());
-  return std::optional<StoredEvent>(std::move(event));
-}
-
-StatusOr<bool> EventStore::ReadEventByKey(std::string_view event_key, StoredEvent* out,
-                                          std::string* value_buffer) const {
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(ColumnFamily::kEvents),
-                               rocksdb::Slice(event_key.data(), event_key.size()), value_buffer);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) return FromRocks(s, "events lookup");
-  out->event_key.assign(event_key.data(), event_key.size());
-  std::string_view raw;
-  if (!DecodeEventKey(event_key, &out->key) || !DecodeEventValue(*value_buffer, &out->meta, &raw)) {
-    return absl::DataLossError("undecodable stored event");
-  }
-  out->raw_json.assign(raw.data(), raw.size());
-  return true;
-}
-
-StatusOr<bool> EventStore::ReadRecentEvent(uint64_t commit_index, StoredEvent* out, std::string* value_buffer) const {
-  if (!recent_events_.Read(commit_index, &out->event_key, value_buffer)) return false;
-  std::string_view raw;
-  if (!DecodeEventKey(out->event_key, &out->key) || !DecodeEventValue(*value_buffer, &out->meta, &raw)) {
-    return absl::DataLossError("undecodable recent event");
-  }
-  out->raw_json.assign(raw.data(), raw.size());
-  return true;
 }
 
 StatusOr<std::optional<ProvenanceRecord>> EventStore::GetProvenance(std::string_view agent_id, uint64_t sequence,
