@@ -1,11 +1,11 @@
-// Sigma rules (detections/include/orgtrail/detections/rule.h): operators point the collector at
-// rule folders, so every byte of a rule file is outside input. Each input is one YAML document
-// compiled by CompileRule (yaml-cpp, the modifiers, the condition grammar, RE2); a rule that
-// compiles is then matched against a few CloudTrail records, directly and through a RuleSet's
-// index, which must agree. An input that is not one rule is tried as a Sigma filter, as a
-// correlation, and as a whole rule file whose correlations then run over the records. Seeds: tests/fuzz/corpus/sigma_rule/ and, when present beside the
-// repository, the SigmaHQ CloudTrail rules in ../shared/data/sigma-cloudtrail/rules
-// (scripts/fuzz.sh adds that folder).
+// Sigma rules (detections/include/orgtrail/detections/rule_set.h): operators point the collector
+// at rule folders and Hunt requests carry rule files, so every byte of a rule file is outside
+// input. Each input is one rule file loaded by LoadRuleSetFromTexts, the path both take (yaml-cpp,
+// rules, Sigma filters, correlations, the modifiers, the condition grammar, RE2); every rule that
+// loads is matched against a few CloudTrail records, through the RuleSet's index and without it,
+// which must agree, and its correlations run over the records. Seeds: tests/fuzz/corpus/sigma_rule/
+// and, when present beside the repository, the SigmaHQ CloudTrail rules in
+// ../shared/data/sigma-cloudtrail/rules (scripts/fuzz.sh adds that folder).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,37 +46,27 @@ Fixture* MakeFixture() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Fixture* fixture = MakeFixture();
   if (size > 32 * 1024) return 0;
-  orgtrail::detections::CompileOptions options;
-  auto rule = orgtrail::detections::CompileRule(orgtrail::fuzz::AsView(data, size), options);
-  if (!rule.ok()) {
-    (void)orgtrail::detections::CompileFilter(orgtrail::fuzz::AsView(data, size), options);  // Sigma filters too
-    (void)orgtrail::detections::CompileCorrelation(orgtrail::fuzz::AsView(data, size));   // and correlations
-    // The input as a rule file (several documents: rules, filters, correlations naming each
-    // other), its correlations run over the records, twice each so windows fill.
-    orgtrail::detections::LoadReport report;
-    auto set = orgtrail::detections::LoadRuleSetFromTexts({{"fuzz.yml", std::string(orgtrail::fuzz::AsView(data, size))}},
-                                                          orgtrail::detections::LoadOptions(), &report);
-    if (set->correlations().empty()) return 0;
-    orgtrail::detections::CorrelationState state(set.get());
-    std::vector<orgtrail::detections::CorrelationMatch> matches;
-    for (int round = 0; round < 2; ++round) {
-      for (size_t i = 0; i < fixture->records.size(); ++i) {
-        orgtrail::detections::EventRef ref;
-        ref.commit_index = round * fixture->records.size() + i + 1;
-        ref.time_us = static_cast<int64_t>(ref.commit_index) * 1000000;
-        state.Observe(fixture->records[i], ref, set->Match(fixture->records[i]), &matches);
-      }
+  // The input as a rule file, loaded as the collector (--sigma-rules) and Hunt load them: several
+  // documents (rules, Sigma filters, correlations naming each other), each compiled or refused.
+  orgtrail::detections::LoadReport report;
+  auto set = orgtrail::detections::LoadRuleSetFromTexts({{"fuzz.yml", std::string(orgtrail::fuzz::AsView(data, size))}},
+                                                        orgtrail::detections::LoadOptions(), &report);
+  // Every loaded rule runs on the records, and the index never changes a result.
+  for (const auto& record : fixture->records) {
+    ORGTRAIL_FUZZ_CHECK(set->Match(record) == set->MatchWithoutIndex(record));
+  }
+  if (set->correlations().empty()) return 0;
+  // Its correlations run over the records, twice each so windows fill.
+  orgtrail::detections::CorrelationState state(set.get());
+  std::vector<orgtrail::detections::CorrelationMatch> matches;
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < fixture->records.size(); ++i) {
+      orgtrail::detections::EventRef ref;
+      ref.commit_index = round * fixture->records.size() + i + 1;
+      ref.time_us = static_cast<int64_t>(ref.commit_index) * 1000000;
+      state.Observe(fixture->records[i], ref, set->Match(fixture->records[i]), &matches);
     }
-    for (const auto& m : matches) ORGTRAIL_FUZZ_CHECK(m.rule != nullptr && !m.entries.empty());
-    return 0;
   }
-  std::vector<bool> direct;
-  for (const auto& record : fixture->records) direct.push_back((*rule)->Matches(record));
-  orgtrail::detections::RuleSet set;
-  if (!set.Add(std::move(*rule)).ok()) return 0;
-  for (size_t i = 0; i < fixture->records.size(); ++i) {
-    const bool indexed = !set.Match(fixture->records[i]).empty();
-    ORGTRAIL_FUZZ_CHECK(indexed == direct[i]);  // the index never changes a result
-  }
+  for (const auto& m : matches) ORGTRAIL_FUZZ_CHECK(m.rule != nullptr && !m.entries.empty());
   return 0;
 }
