@@ -35,8 +35,8 @@ sigma_run() {  # mode(on|off) round
   # disturb less than events/s, and one that counts the engine's catching up.
   local i
   for i in $(seq 1 300); do
-    [ "$(curl -fsS "http://127.0.0.1:$hport/metrics" 2>/dev/null | awk '$1 == "orgtrail_findings_lag_commits" { print $2 }')" != "0" ] || break
     [ "$mode" = on ] || break
+    [ "$(curl -fsS "http://127.0.0.1:$hport/metrics" 2>/dev/null | awk '$1 == "orgtrail_findings_lag_commits" { print $2 }')" != "0" ] || break
     sleep 0.1
   done
   cpu_s=$(awk -v hz="$(getconf CLK_TCK)" -v t0="$cpu0" '{ printf "%.3f", ($14 + $15 - t0) / hz }' "/proc/$pid/stat" 2>/dev/null || echo null)

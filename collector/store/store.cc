@@ -276,7 +276,9 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
       meta.set_commit_index(commit_index);
       std::string value = EncodeEventValue(meta, e.raw_json());
       wb.Put(handle(ColumnFamily::kEvents), event_key, value);
-      recent.push_back(RecentEvents::Entry{commit_index, event_key, std::move(value)});
+      if (options_.recent_events_bytes > 0) {
+        recent.push_back(RecentEvents::Entry{commit_index, event_key, std::move(value)});
+      }
       wb.Put(handle(ColumnFamily::kEventIds), id_key, event_key);
       wb.Put(handle(ColumnFamily::kCommits), EncodeCommitKey(commit_index), event_key);
       for (int k = 0; k < kIndexKindCount; ++k) {
