@@ -278,18 +278,12 @@ Status TrailManager::RecordDelivery(const TrailDelivery& delivery) {
   std::map<std::string, v1::TrailStatus> changed;
   for (const auto& [name, trail] : trails_) {
     if (!trail.is_logging()) continue;
+    const bool for_this_trail = delivery.trail_name.empty()
+                                    ? trail.s3_bucket_name() == delivery.bucket && trail.s3_key_prefix() == delivery.key_prefix
+                                    : name == delivery.trail_name;
+    if (!for_this_trail) continue;
     v1::TrailStatus status = statuses_[name];
-    if (trail.s3_bucket_name() != delivery.bucket) {
-      const std::string error = "not delivered: this collector delivers the organization's export to bucket '" +
-                                delivery.bucket + "', the trail names '" + trail.s3_bucket_name() + "'";
-      if (delivery.digest) {
-        if (!trail.log_file_validation_enabled()) continue;
-        status.set_latest_digest_delivery_error(error);
-      } else {
-        status.set_latest_delivery_attempt_time_us(delivery.attempt_time_us);
-        status.set_latest_delivery_error(error);
-      }
-    } else if (delivery.digest) {
+    if (delivery.digest) {
       if (!trail.log_file_validation_enabled()) continue;  // CloudTrail writes digests only then
       if (delivery.error.empty()) status.set_latest_digest_delivery_time_us(delivery.attempt_time_us);
       status.set_latest_digest_delivery_error(delivery.error);

@@ -32,13 +32,16 @@
 
 namespace orgtrail::collector {
 
-// One attempt of the export to deliver log files or digest files (collector/server/export_runner.h):
-// to the export folder, or, with object storage configured, to its bucket.
+// One attempt to deliver log files or digest files (collector/server/export_runner.h): by one
+// trail's own delivery (trail_name set), or by the organization archive (trail_name empty), to its
+// folder, or, with object storage configured, to its bucket.
 struct TrailDelivery {
+  std::string trail_name;       // "" = the archive, for the trails naming its bucket and prefix
   bool digest = false;          // digest files (else log files)
   int64_t attempt_time_us = 0;
   std::string error;            // "" = delivered
-  std::string bucket;           // where the export delivers (--export-s3-bucket or --export-bucket)
+  std::string bucket;           // where it delivers (the trail's, or --export-s3-bucket / --export-bucket)
+  std::string key_prefix;       // the archive's key prefix (archive deliveries)
 };
 
 struct TrailManagerOptions {
@@ -67,10 +70,10 @@ class TrailManager {
   StatusOr<v1::Trail> PutInsightSelectors(const v1::PutInsightSelectorsRequest& request, const Identity& caller);
   Status SetLogging(const std::string& name, bool logging, const Identity& caller);
   StatusOr<v1::TrailStatus> GetStatus(const std::string& name, const Identity& caller) const;
-  // The export's delivery, in the status of every logging trail (CloudTrail's GetTrailStatus
-  // fields): a trail whose S3BucketName is the export's bucket gets the delivery time or error
-  // (digests only with log file validation on); a trail naming another bucket gets an error
-  // saying where this collector delivers. Written synced, without a new configuration version.
+  // A delivery attempt in the status of the logging trail it delivered for (CloudTrail's
+  // GetTrailStatus fields: delivery time or error; digests only with log file validation on): the
+  // named trail, or, for the archive, every trail naming the archive's bucket and key prefix.
+  // Written synced, without a new configuration version.
   Status RecordDelivery(const TrailDelivery& delivery);
 
  private:

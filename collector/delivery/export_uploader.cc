@@ -37,6 +37,9 @@ StatusOr<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// Log files, Insights files and digests (all under .../CloudTrail*/...); not the manifest or keys.
+bool IsPrunable(const std::string& key) { return key.find("/CloudTrail") != std::string::npos; }
+
 std::string ContentType(const std::string& key) {
   if (EndsWith(key, ".gz")) return "application/x-gzip";
   if (EndsWith(key, ".json")) return "application/json";
@@ -130,6 +133,7 @@ StatusOr<UploadPass> ExportUploader::UploadPending() {
     if (known != nullptr && known->size == static_cast<uint64_t>(st.st_size) &&
         known->mtime_ns == mtime_ns) {
       ++pass.unchanged;
+      ORGTRAIL_RETURN_IF_ERROR(PruneConfirmed(key, &pass));
       continue;
     }
     auto body = ReadFile(path);
@@ -138,6 +142,7 @@ StatusOr<UploadPass> ExportUploader::UploadPending() {
     if (known != nullptr && known->sha256_hex == entry.sha256_hex) {
       ORGTRAIL_RETURN_IF_ERROR(journal_->Record(key, entry));  // touched, same bytes
       ++pass.unchanged;
+      ORGTRAIL_RETURN_IF_ERROR(PruneConfirmed(key, &pass));
       continue;
     }
     objectstore::PutObjectOptions put;
@@ -158,8 +163,25 @@ StatusOr<UploadPass> ExportUploader::UploadPending() {
     ORGTRAIL_RETURN_IF_ERROR(journal_->Record(key, entry));
     if (options_.step_hook) options_.step_hook("recorded", key);
     pass.uploaded.push_back(key);
+    ORGTRAIL_RETURN_IF_ERROR(PruneConfirmed(key, &pass));
   }
   return pass;
+}
+
+Status ExportUploader::PruneConfirmed(const std::string& key, UploadPass* pass) const {
+  if (!options_.prune_confirmed || !IsPrunable(key)) return Status();
+  // A digest's sidecar goes first: a crash in between leaves the recorded digest, which the next
+  // pass deletes (a sidecar left alone would never be listed again).
+  std::vector<std::string> paths;
+  if (IsDigestKey(key)) paths.push_back(StrCat(options_.export_root, "/", DigestMetadataKey(key)));
+  paths.push_back(StrCat(options_.export_root, "/", key));
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    if (ec) return absl::UnavailableError(StrCat("cannot delete the delivered local copy ", path, ": ", ec.message()));
+  }
+  ++pass->pruned;
+  return Status();
 }
 
 }  // namespace orgtrail::collector

@@ -44,6 +44,9 @@ struct ExportUploaderOptions {
   std::string bucket;
   std::string key_prefix;    // "" or e.g. "team-a/trails" (no leading or trailing '/')
   std::string journal_path;  // the durable cursor; must not be under export_root
+  // Delete each confirmed log file, digest and digest sidecar (not the manifest or
+  // public-keys.json, rewritten at every start). Off = keep the local copy (--keep-local).
+  bool prune_confirmed = false;
   // Tests: called at "uploaded" (PUT confirmed, not yet recorded) and "recorded" with the key.
   std::function<void(std::string_view step, const std::string& export_key)> step_hook;
 };
@@ -51,6 +54,7 @@ struct ExportUploaderOptions {
 struct UploadPass {
   std::vector<std::string> uploaded;  // export keys PUT in this pass, in order
   size_t unchanged = 0;               // already in the bucket with these bytes
+  size_t pruned = 0;                  // local copies deleted after confirmation
 };
 
 class ExportUploader {
@@ -68,6 +72,9 @@ class ExportUploader {
   ExportUploader(const objectstore::S3Client* client, ExportUploaderOptions options,
                  std::unique_ptr<UploadJournal> journal)
       : client_(client), options_(std::move(options)), journal_(std::move(journal)) {}
+
+  // With prune_confirmed: deletes a confirmed file (and a digest's sidecar). UNAVAILABLE on failure.
+  Status PruneConfirmed(const std::string& key, UploadPass* pass) const;
 
   const objectstore::S3Client* client_;
   ExportUploaderOptions options_;

@@ -61,28 +61,31 @@ bool IsInsightRecord(const StoredEvent& e, EventExtractor* extractor) {
 
 }  // namespace
 
-std::string PendingLogFilePrefix(std::string_view account_id, std::string_view region) {
-  std::string k(kPendingLogFileRoot);
+std::string PendingLogFilePrefix(std::string_view account_id, std::string_view region, std::string_view ns) {
+  std::string k = Cat(ns, kPendingLogFileRoot);
   PutLengthPrefixed(&k, account_id);
   PutLengthPrefixed(&k, region);
   return k;
 }
 
-std::string PendingLogFileKey(const PendingLogFile& f) {
-  std::string k = PendingLogFilePrefix(f.account_id, f.region);
+std::string PendingLogFileKey(const PendingLogFile& f, std::string_view ns) {
+  std::string k = PendingLogFilePrefix(f.account_id, f.region, ns);
   PutFixed64BE(&k, static_cast<uint64_t>(f.delivery_time_us));
   k.append(f.key);
   return k;
 }
 
-std::string ExportPartitionKey(std::string_view account_id, std::string_view region) {
-  std::string k(kExportPartitionRoot);
+std::string ExportPartitionKey(std::string_view account_id, std::string_view region, std::string_view ns) {
+  std::string k = Cat(ns, kExportPartitionRoot);
   PutLengthPrefixed(&k, account_id);
   PutLengthPrefixed(&k, region);
   return k;
 }
 
-bool DecodeExportPartitionKey(std::string_view key, std::string* account_id, std::string* region) {
+bool DecodeExportPartitionKey(std::string_view key, std::string* account_id, std::string* region,
+                              std::string_view ns) {
+  if (key.substr(0, ns.size()) != ns) return false;
+  key.remove_prefix(ns.size());
   if (key.substr(0, kExportPartitionRoot.size()) != kExportPartitionRoot) return false;
   key.remove_prefix(kExportPartitionRoot.size());
   std::string_view a, r;
@@ -99,8 +102,10 @@ std::string EncodePendingLogFileValue(const PendingLogFile& f) {
   return v;
 }
 
-bool DecodePendingLogFile(std::string_view key, std::string_view value, PendingLogFile* f) {
+bool DecodePendingLogFile(std::string_view key, std::string_view value, PendingLogFile* f, std::string_view ns) {
   f->metadata_key = std::string(key);
+  if (key.substr(0, ns.size()) != ns) return false;
+  key.remove_prefix(ns.size());
   if (key.substr(0, kPendingLogFileRoot.size()) != kPendingLogFileRoot) return false;
   key.remove_prefix(kPendingLogFileRoot.size());
   std::string_view a, r;
@@ -127,7 +132,7 @@ LogExporter::LogExporter(EventStore* store, LogExporterOptions options)
     : store_(store), options_(std::move(options)) {}
 
 StatusOr<uint64_t> LogExporter::Cursor() const {
-  auto v = store_->GetMetadata(kExportCursorKey);
+  auto v = store_->GetMetadata(CursorKey());
   if (!v.ok()) return v.status();
   if (!v->has_value()) return uint64_t{0};
   std::string_view s = **v;
@@ -137,7 +142,7 @@ StatusOr<uint64_t> LogExporter::Cursor() const {
 }
 
 StatusOr<ExportRoundResult> LogExporter::Recover() {
-  auto v = store_->GetMetadata(kExportIntentKey);
+  auto v = store_->GetMetadata(IntentKey());
   if (!v.ok()) return v.status();
   if (!v->has_value()) return ExportRoundResult{};
   Intent intent;
@@ -159,7 +164,7 @@ StatusOr<ExportRoundResult> LogExporter::ExportOnce(int64_t delivery_time_us) {
   intent.from = *cursor + 1;
   intent.to = std::min(last, *cursor + options_.max_events_per_round);
   intent.delivery_time_us = delivery_time_us;
-  ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata({{std::string(kExportIntentKey), EncodeIntent(intent)}}));
+  ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata({{IntentKey(), EncodeIntent(intent)}}));
   Step("intent");
   return RunRange(intent.from, intent.to, intent.delivery_time_us);
 }
@@ -177,6 +182,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
     if (!ev.ok()) return ev.status();
     if (!ev->has_value()) continue;  // removed by retention
     StoredEvent& e = **ev;
+    if (options_.select && !options_.select(e)) continue;
     const LogKind kind = IsInsightRecord(e, &extractor) ? LogKind::kInsight : LogKind::kCloudTrail;
     auto& g = groups[{e.key.account_id, e.key.region, kind}];
     g.times.push_back(e.key.event_time_us);
@@ -189,7 +195,9 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
   for (const auto& [partition_id, g] : groups) {
     const auto& [account_id, region, kind] = partition_id;
     ExportPartition partition{options_.org_id, account_id, region};
-    commit.emplace_back(ExportPartitionKey(partition.account_id, partition.region), "1");
+    if (options_.record_pending_digests) {
+      commit.emplace_back(ExportPartitionKey(partition.account_id, partition.region, options_.metadata_namespace), "1");
+    }
     size_t begin = 0;
     int part = 0;
     while (begin < g.raw.size()) {
@@ -202,7 +210,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
         bytes += g.raw[end].size() + 1;
         ++end;
       }
-      const std::string seed = Cat(options_.org_id, "/", partition.account_id, "/", partition.region, "/", from, "-",
+      const std::string seed = Cat(options_.unique_seed.empty() ? "" : Cat(options_.unique_seed, "|"), options_.org_id, "/", partition.account_id, "/", partition.region, "/", from, "-",
                                    to, "/", part, kind == LogKind::kInsight ? "/insight" : "");
       StatusOr<WrittenLogFile> file =
           WriteLogFile(options_.export_root, partition, records, delivery_time_us, seed, kind);
@@ -216,17 +224,23 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
       pending.sha256 = file->sha256;
       pending.newest_event_time_us = file->newest_event_time_us;
       pending.oldest_event_time_us = file->oldest_event_time_us;
-      commit.emplace_back(PendingLogFileKey(pending), EncodePendingLogFileValue(pending));
+      if (options_.record_pending_digests) {
+        commit.emplace_back(PendingLogFileKey(pending, options_.metadata_namespace), EncodePendingLogFileValue(pending));
+      }
       result.files.push_back(std::move(*file));
       begin = end;
       ++part;
     }
   }
   Step("before-commit");
-  commit.emplace_back(std::string(kExportCursorKey), EncodeU64(to));
-  commit.emplace_back(std::string(kExportIntentKey), std::nullopt);  // delete
+  commit.emplace_back(CursorKey(), EncodeU64(to));
+  commit.emplace_back(IntentKey(), std::nullopt);  // delete
   ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(commit));
-  if (store_->retention_hold() != UINT64_MAX) store_->SetRetentionHold(to);  // retention may now drop these
+  if (options_.exported_through) {
+    options_.exported_through(to);
+  } else if (store_->retention_hold() != UINT64_MAX) {
+    store_->SetRetentionHold(to);  // retention may now drop these
+  }
   Step("committed");
   return result;
 }

@@ -42,6 +42,23 @@ struct LogExporterOptions {
   uint64_t max_events_per_round = 50000;
   uint64_t max_records_per_file = 10000;
   uint64_t max_file_bytes = 32ull << 20;  // uncompressed, soft limit
+  // Prefix of every metadata key this exporter (and its digest publisher) keeps: "" for the
+  // organization archive ("export/cursor", "digest/pending/..."), "trailexport/<trail>/" for a
+  // trail's own delivery (collector/delivery/trail_pipeline.h).
+  std::string metadata_namespace;
+  // Which stored events go into the files (null = every event). A skipped event still advances
+  // the cursor. Called on the exporter thread.
+  std::function<bool(const StoredEvent&)> select;
+  // Mixed into every file's unique string, so two exports of the same commit range into one bucket
+  // never share a file name ("" for the archive; the trail name for a trail).
+  std::string unique_seed;
+  // Record each written file as pending for a digest publisher (off when the trail's log file
+  // validation is off: nothing would consume the entries).
+  bool record_pending_digests = true;
+  // Called after a round's commit with the new cursor (null = the exporter sets the store's
+  // retention hold itself, as the only exporter). With several exporters the owner keeps the hold
+  // at the smallest cursor.
+  std::function<void(uint64_t cursor)> exported_through;
   // Test hook, called at named steps ("intent", "file", "before-commit",
   // "committed"); a test may _exit() inside it to simulate a crash.
   std::function<void(std::string_view step)> step_hook;
@@ -59,15 +76,20 @@ struct PendingLogFile {
   std::string metadata_key;  // where it is recorded
 };
 
-// Metadata key helpers shared with the digest publisher.
-std::string PendingLogFileKey(const PendingLogFile& file);
-std::string PendingLogFilePrefix(std::string_view account_id, std::string_view region);
+// Metadata key helpers shared with the digest publisher; ns = LogExporterOptions::metadata_namespace.
+std::string PendingLogFileKey(const PendingLogFile& file, std::string_view ns = {});
+std::string PendingLogFilePrefix(std::string_view account_id, std::string_view region, std::string_view ns = {});
 inline constexpr std::string_view kPendingLogFileRoot = "digest/pending/";
 inline constexpr std::string_view kExportPartitionRoot = "digest/partition/";
-std::string ExportPartitionKey(std::string_view account_id, std::string_view region);
-bool DecodeExportPartitionKey(std::string_view key, std::string* account_id, std::string* region);
+std::string ExportPartitionKey(std::string_view account_id, std::string_view region, std::string_view ns = {});
+bool DecodeExportPartitionKey(std::string_view key, std::string* account_id, std::string* region,
+                              std::string_view ns = {});
 std::string EncodePendingLogFileValue(const PendingLogFile& file);
-bool DecodePendingLogFile(std::string_view key, std::string_view value, PendingLogFile* file);
+bool DecodePendingLogFile(std::string_view key, std::string_view value, PendingLogFile* file,
+                          std::string_view ns = {});
+
+inline constexpr std::string_view kExportCursorKey = "export/cursor";
+inline constexpr std::string_view kExportIntentKey = "export/intent";
 
 struct ExportRoundResult {
   uint64_t first_commit_index = 0;  // 0 = nothing exported
@@ -91,6 +113,8 @@ class LogExporter {
 
  private:
   StatusOr<ExportRoundResult> RunRange(uint64_t from, uint64_t to, int64_t delivery_time_us);
+  std::string CursorKey() const { return options_.metadata_namespace + std::string(kExportCursorKey); }
+  std::string IntentKey() const { return options_.metadata_namespace + std::string(kExportIntentKey); }
   void Step(std::string_view step) const {
     if (options_.step_hook) options_.step_hook(step);
   }
@@ -98,9 +122,6 @@ class LogExporter {
   EventStore* store_;
   LogExporterOptions options_;
 };
-
-inline constexpr std::string_view kExportCursorKey = "export/cursor";
-inline constexpr std::string_view kExportIntentKey = "export/intent";
 
 }  // namespace orgtrail::collector
 

@@ -99,12 +99,12 @@ std::string DigestPublisher::BucketKey(const std::string& export_key) const {
 }
 
 StatusOr<std::vector<PublishedDigest>> DigestPublisher::PublishDue(int64_t now_us, bool force) {
-  auto partitions = store_->ScanMetadata(kExportPartitionRoot);
+  auto partitions = store_->ScanMetadata(Cat(options_.metadata_namespace, kExportPartitionRoot));
   if (!partitions.ok()) return partitions.status();
   std::vector<PublishedDigest> out;
   for (const auto& [key, value] : *partitions) {
     std::string account, region;
-    if (!DecodeExportPartitionKey(key, &account, &region)) {
+    if (!DecodeExportPartitionKey(key, &account, &region, options_.metadata_namespace)) {
       return absl::DataLossError("digest: undecodable partition entry");
     }
     auto published = PublishPartition(account, region, now_us, force);
@@ -173,17 +173,18 @@ StatusOr<std::vector<PublishedDigest>> DigestPublisher::PublishPartition(const s
                                                                          const std::string& region,
                                                                          int64_t now_us, bool force) {
   const std::string suffix = PartitionSuffix(account, region);
-  const std::string chain_key = Cat(kChainRoot, suffix);
-  const std::string bchain_key = Cat(kBackfillChainRoot, suffix);
-  const std::string intent_key = Cat(kIntentRoot, suffix);
+  const std::string& ns = options_.metadata_namespace;
+  const std::string chain_key = Cat(ns, kChainRoot, suffix);
+  const std::string bchain_key = Cat(ns, kBackfillChainRoot, suffix);
+  const std::string intent_key = Cat(ns, kIntentRoot, suffix);
   auto chain = LoadChain(chain_key);
   if (!chain.ok()) return chain.status();
-  auto pending_entries = store_->ScanMetadata(PendingLogFilePrefix(account, region));
+  auto pending_entries = store_->ScanMetadata(PendingLogFilePrefix(account, region, ns));
   if (!pending_entries.ok()) return pending_entries.status();
   std::vector<PendingLogFile> pending;
   for (const auto& [k, v] : *pending_entries) {
     PendingLogFile f;
-    if (!DecodePendingLogFile(k, v, &f)) return absl::DataLossError("digest: undecodable pending entry");
+    if (!DecodePendingLogFile(k, v, &f, ns)) return absl::DataLossError("digest: undecodable pending entry");
     pending.push_back(std::move(f));
   }
 

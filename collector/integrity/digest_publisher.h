@@ -42,6 +42,8 @@ struct DigestPublisherOptions {
   std::string key_prefix;
   std::string trail_name;
   std::string home_region;
+  // The exporter's LogExporterOptions::metadata_namespace ("" = the organization archive).
+  std::string metadata_namespace;
   int64_t interval_us = 3600ll * 1000000;
   // Latest signed checkpoint text of the Merkle log ("" = none); carried in
   // the digest's orgtrailCheckpoint extension field.

@@ -52,11 +52,14 @@ void ExportRunner::AddFlags(po::options_description* options) {
       ("checkpoint-every-events", po::value<int64_t>()->default_value(1000), "... or after this many new events")
       ("rotate-digest-key", po::value<bool>()->default_value(false), "create a new digest signing key at startup (old keys stay valid for old digests)")
       ("export-s3-endpoint", po::value<std::string>()->default_value(""),
-       "also deliver the export to this S3-compatible endpoint (http(s)://host[:port], path-style); credentials from "
-       "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)")
+       "S3-compatible object store (http(s)://host[:port], path-style) where trails deliver to their buckets (and the "
+       "archive to --export-s3-bucket); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or "
+       "the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)")
       ("export-s3-region", po::value<std::string>()->default_value("us-east-1"), "SigV4 region of --export-s3-endpoint")
-      ("export-s3-bucket", po::value<std::string>()->default_value(""), "bucket for --export-s3-endpoint (required with it)")
-      ("export-s3-key-prefix", po::value<std::string>()->default_value(""), "key prefix in that bucket (no leading or trailing '/')");
+      ("export-s3-bucket", po::value<std::string>()->default_value(""), "also deliver the archive (every stored event) to this bucket of --export-s3-endpoint")
+      ("export-s3-key-prefix", po::value<std::string>()->default_value(""), "key prefix in that bucket (no leading or trailing '/')")
+      ("keep-local", po::value<bool>()->default_value(false),
+       "keep log and digest files locally after the object store confirmed them (default: delete the local copy)");
 }
 
 StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables_map& v, const std::string& data_dir,
@@ -99,9 +102,7 @@ StatusOr<ExportRunnerOptions> ExportRunner::OptionsFromFlags(const po::variables
   o.s3_region = v["export-s3-region"].as<std::string>();
   o.s3_bucket = v["export-s3-bucket"].as<std::string>();
   o.s3_key_prefix = v["export-s3-key-prefix"].as<std::string>();
-  if (!o.s3_endpoint.empty() && o.s3_bucket.empty()) {
-    return absl::InvalidArgumentError("--export-s3-bucket: required with --export-s3-endpoint");
-  }
+  o.keep_local = v["keep-local"].as<bool>();
   if (o.s3_endpoint.empty() && !o.s3_bucket.empty()) {
     return absl::InvalidArgumentError("--export-s3-bucket: needs --export-s3-endpoint");
   }
@@ -165,6 +166,7 @@ Status ExportRunner::Init() {
   LogExporterOptions lo;
   lo.export_root = options_.export_root;
   lo.org_id = options_.org_id;
+  lo.exported_through = [this](uint64_t) { UpdateRetentionHold(); };
   exporter_ = std::make_unique<LogExporter>(store_, lo);
   if (options_.enabled) {
     auto cursor = exporter_->Cursor();
@@ -190,7 +192,7 @@ Status ExportRunner::Init() {
     auto removed = RemoveStaleTemporaryFiles(options_.export_root);
     if (removed.ok() && *removed > 0) logger_->Info("removed stale temporary export files", {{"count", *removed}});
   }
-  if (options_.enabled && !options_.s3_endpoint.empty()) {
+  if (options_.enabled && !options_.s3_endpoint.empty()) {  // the object store
     auto credentials = objectstore::LoadCredentials(objectstore::ProcessEnvironment());
     if (!credentials.ok()) {
       return Status(credentials.status().code(),
@@ -205,18 +207,35 @@ Status ExportRunner::Init() {
       return Status(client.status().code(), Cat("--export-s3-endpoint: ", std::string(client.status().message())));
     }
     s3_client_ = std::move(*client);
+    logger_->Info("object store on", {{"endpoint", options_.s3_endpoint}, {"credentials", credentials->source}});
+  }
+  if (s3_client_ != nullptr && !options_.s3_bucket.empty()) {  // the archive goes there too
     ExportUploaderOptions uo;
     uo.export_root = options_.export_root;
     uo.bucket = options_.s3_bucket;
     uo.key_prefix = options_.s3_key_prefix;
     uo.journal_path = options_.data_dir + "/s3-upload.journal";
+    uo.prune_confirmed = !options_.keep_local;
     auto uploader = ExportUploader::Create(s3_client_.get(), uo);
     if (!uploader.ok()) return uploader.status();
     uploader_ = std::move(*uploader);
     logger_->Info("object storage delivery on", {{"endpoint", options_.s3_endpoint}, {"bucket", options_.s3_bucket},
-                                                 {"key_prefix", options_.s3_key_prefix},
-                                                 {"credentials", credentials->source}});
+                                                 {"key_prefix", options_.s3_key_prefix}, {"keep_local", options_.keep_local}});
   }
+  TrailDeliveriesOptions to;
+  to.data_dir = options_.data_dir;
+  to.org_id = options_.org_id;
+  to.home_region = options_.home_region;
+  to.digest_interval_us = options_.digest_interval_us;
+  to.keep_local = options_.keep_local;
+  to.archive_bucket = uploader_ != nullptr ? options_.s3_bucket : options_.bucket;
+  to.archive_key_prefix = uploader_ != nullptr ? options_.s3_key_prefix : "";
+  to.checkpoint_provider = po.checkpoint_provider;
+  to.exported_through = [this](uint64_t) { UpdateRetentionHold(); };
+  to.report = [this](const TrailDelivery& delivery) {
+    if (delivery_listener_) delivery_listener_(delivery);
+  };
+  trails_ = std::make_unique<TrailDeliveries>(store_, keys_.get(), s3_client_.get(), to, logger_, metrics_);
   keys_service_ = std::make_unique<DigestKeysService>(keys_.get(), options_.trust_domain, logger_);
   merkle_service_ = std::make_unique<MerkleLogService>(store_, merkle_.get(), checkpoint_signer_->verifier_key(),
                                                        options_.trust_domain, logger_, metrics_);
@@ -263,11 +282,21 @@ void ExportRunner::RunOnce(bool export_now) {
   const int64_t now = NowMicros();
   MaintainMerkleLog(now);
   if (!options_.enabled) return;
+  if (trail_source_) trails_->Reconcile(trail_source_());
   if (export_now || now - last_export_us_ >= options_.export_interval_us) {
     last_export_us_ = now;
     ExportAndDigest(now);
+    trails_->ExportAndDigest(now);
   }
   UploadToObjectStore(now);
+  trails_->Upload(now);
+}
+
+void ExportRunner::UpdateRetentionHold() {
+  if (store_->retention_hold() == UINT64_MAX) return;  // retention does not wait for the export
+  auto cursor = exporter_->Cursor();
+  if (!cursor.ok()) return;  // keep the current hold
+  store_->SetRetentionHold(std::min(*cursor, trails_->MinCursor()));
 }
 
 void ExportRunner::MaintainMerkleLog(int64_t now_us) {
@@ -322,8 +351,11 @@ std::string ExportRunner::MerkleFailure() const {
 }
 
 std::string ExportRunner::UploadFailure() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return upload_failure_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!upload_failure_.empty()) return upload_failure_;
+  }
+  return trails_ != nullptr ? trails_->Failure() : "";
 }
 
 void ExportRunner::ReportDelivery(bool digest, int64_t now_us, const std::string& error) {
@@ -333,6 +365,7 @@ void ExportRunner::ReportDelivery(bool digest, int64_t now_us, const std::string
   delivery.attempt_time_us = now_us;
   delivery.error = error;
   delivery.bucket = uploader_ != nullptr ? options_.s3_bucket : options_.bucket;
+  delivery.key_prefix = uploader_ != nullptr ? options_.s3_key_prefix : "";
   delivery_listener_(delivery);
 }
 

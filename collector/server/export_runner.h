@@ -13,13 +13,19 @@
 // round is retried on the next tick (the export and digest steps are
 // idempotent). Stop() runs a last round.
 //
-// With --export-s3-endpoint, the finished export files are also delivered to
-// S3-compatible object storage (collector/delivery ExportUploader, credentials
+// With --export-s3-endpoint and --export-s3-bucket, the finished archive files are also delivered
+// to S3-compatible object storage (collector/delivery ExportUploader, credentials
 // the usual AWS ways, never flags): a pass after every export round that
 // wrote something, and at startup (resume after a crash); a failed pass is
 // retried with exponential backoff (1 s doubling to 5 min), counted
 // (orgtrail_s3_upload_errors_total) and reported by UploadFailure(); it does
-// not stop ingest or export.
+// not stop ingest or export. Confirmed log and digest files are then deleted locally unless
+// --keep-local.
+//
+// Trails drive delivery (SetTrailSource; server/trail_deliveries.h): every trail except one naming
+// the archive's bucket and key prefix gets its own delivery of what its selectors select, to
+// <data-dir>/trails/<name>/ and, with --export-s3-endpoint, to its own bucket and key prefix;
+// retention may drop only what the archive and every trail have exported.
 //
 // Delivery reports (SetDeliveryListener; the trails' GetTrailStatus fields): log files and digest
 // files count as delivered when durable in the export folder, or, with object storage, when the
@@ -46,6 +52,7 @@
 
 #include "collector/admin/trail_manager.h"
 #include "collector/delivery/export_uploader.h"
+#include "collector/server/trail_deliveries.h"
 #include "collector/integrity/digest_key_ring.h"
 #include "collector/integrity/digest_keys_service.h"
 #include "collector/integrity/digest_publisher.h"
@@ -79,6 +86,7 @@ struct ExportRunnerOptions {
   std::string s3_region = "us-east-1";
   std::string s3_bucket;
   std::string s3_key_prefix;       // "" or a/b (no leading or trailing '/')
+  bool keep_local = false;         // keep confirmed files locally (else pruned once delivered)
 };
 
 class ExportRunner {
@@ -96,6 +104,9 @@ class ExportRunner {
 
   // Called on the runner's thread after each delivery attempt; set before Start().
   void SetDeliveryListener(std::function<void(const TrailDelivery&)> listener) { delivery_listener_ = std::move(listener); }
+  // The trails' configuration (TrailManager::Config), read on the runner's thread every tick; set
+  // before Start(). Without it, only the archive delivers.
+  void SetTrailSource(std::function<v1::TrailConfig()> source) { trail_source_ = std::move(source); }
 
   // The gRPC services to register with the server (owned by the runner).
   std::vector<grpc::Service*> services();
@@ -125,6 +136,8 @@ class ExportRunner {
   void UploadToObjectStore(int64_t now_us);
   // Reports a delivery attempt to the listener (log files or digests).
   void ReportDelivery(bool digest, int64_t now_us, const std::string& error);
+  // Retention hold = the smallest cursor of the archive and the trails' deliveries.
+  void UpdateRetentionHold();
 
   EventStore* store_;
   ExportRunnerOptions options_;
@@ -140,6 +153,8 @@ class ExportRunner {
   std::unique_ptr<objectstore::S3Client> s3_client_;  // null when delivery is off
   std::unique_ptr<ExportUploader> uploader_;
   std::function<void(const TrailDelivery&)> delivery_listener_;
+  std::function<v1::TrailConfig()> trail_source_;
+  std::unique_ptr<TrailDeliveries> trails_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

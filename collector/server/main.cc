@@ -425,6 +425,7 @@ int main(int argc, char** argv) {
       logger.Warn("cannot record the delivery in the trails' status", {{"error", s.ToString()}});
     }
   });
+  export_runner->SetTrailSource([trails] { return trails->Config(); });
   if (auto s = server.Start(); !s.ok()) {
     logger.Error("cannot start collector", {{"error", s.ToString()}});
     return 1;

@@ -220,11 +220,12 @@ TEST_F(TrailManagerTest, DeliveriesUpdateTheStatusOfLoggingTrailsWithoutANewConf
   const uint64_t version = manager_->Config().version();
   const size_t pushes = pushed_.size();
 
-  TrailDelivery logs{false, 1'000'000, "", "org-trail-bucket"};
+  // The archive's deliveries (no trail name): for the trails naming its bucket and key prefix.
+  TrailDelivery logs{"", false, 1'000'000, "", "org-trail-bucket", ""};
   ASSERT_TRUE(manager_->RecordDelivery(logs).ok());
-  TrailDelivery digests{true, 2'000'000, "", "org-trail-bucket"};
+  TrailDelivery digests{"", true, 2'000'000, "", "org-trail-bucket", ""};
   ASSERT_TRUE(manager_->RecordDelivery(digests).ok());
-  TrailDelivery failed{false, 3'000'000, "UNAVAILABLE: connection refused", "org-trail-bucket"};
+  TrailDelivery failed{"", false, 3'000'000, "UNAVAILABLE: connection refused", "org-trail-bucket", ""};
   ASSERT_TRUE(manager_->RecordDelivery(failed).ok());
   EXPECT_EQ(manager_->Config().version(), version) << "status is not configuration";
   EXPECT_EQ(pushed_.size(), pushes) << "nothing is pushed to agents";
@@ -239,16 +240,26 @@ TEST_F(TrailManagerTest, DeliveriesUpdateTheStatusOfLoggingTrailsWithoutANewConf
   EXPECT_GT(status->start_logging_time_us(), 0) << "the logging times are kept";
   auto elsewhere = manager_->GetStatus("other-trail", Admin());
   ASSERT_TRUE(elsewhere.ok());
-  EXPECT_EQ(elsewhere->latest_delivery_time_us(), 0);
-  EXPECT_NE(elsewhere->latest_delivery_error().find("bucket 'org-trail-bucket', the trail names 'other-bucket'"),
-            std::string::npos)
-      << elsewhere->latest_delivery_error();
-  EXPECT_EQ(elsewhere->latest_digest_delivery_error(), "") << "no log file validation: no digests to report";
+  EXPECT_EQ(elsewhere->latest_delivery_time_us(), 0) << "the archive does not deliver for it";
+  EXPECT_EQ(elsewhere->latest_delivery_attempt_time_us(), 0);
+  // Its own delivery (trail name set) updates it alone; digests only with validation.
+  TrailDelivery own{"other-trail", false, 5'000'000, "", "other-bucket", ""};
+  ASSERT_TRUE(manager_->RecordDelivery(own).ok());
+  TrailDelivery own_digest{"other-trail", true, 5'000'000, "", "other-bucket", ""};
+  ASSERT_TRUE(manager_->RecordDelivery(own_digest).ok());
+  elsewhere = manager_->GetStatus("other-trail", Admin());
+  EXPECT_EQ(elsewhere->latest_delivery_time_us(), 5'000'000);
+  EXPECT_EQ(elsewhere->latest_digest_delivery_time_us(), 0) << "no log file validation: no digests to report";
+  EXPECT_EQ(manager_->GetStatus("org-trail", Admin())->latest_delivery_attempt_time_us(), 3'000'000);
+  // A trail naming the archive's bucket under another key prefix is not the archive's.
+  TrailDelivery prefixed{"", false, 6'000'000, "", "org-trail-bucket", "some/prefix"};
+  ASSERT_TRUE(manager_->RecordDelivery(prefixed).ok());
+  EXPECT_EQ(manager_->GetStatus("org-trail", Admin())->latest_delivery_attempt_time_us(), 3'000'000);
   auto stopped = manager_->GetStatus("stopped-trail", Admin());
   ASSERT_TRUE(stopped.ok());
   EXPECT_EQ(stopped->latest_delivery_attempt_time_us(), 0);
 
-  TrailDelivery recovered{false, 4'000'000, "", "org-trail-bucket"};
+  TrailDelivery recovered{"", false, 4'000'000, "", "org-trail-bucket", ""};
   ASSERT_TRUE(manager_->RecordDelivery(recovered).ok());
   status = manager_->GetStatus("org-trail", Admin());
   EXPECT_EQ(status->latest_delivery_error(), "");

@@ -62,7 +62,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     o.tls = pki_->Collector();
     o.extra_args = {"--export-interval", "300ms", "--digest-interval", "2s", "--export-org-id", "o-e2etest0001",
                     "--export-s3-endpoint", server().endpoint(), "--export-s3-bucket", bucket_,
-                    "--export-s3-key-prefix", kPrefix};
+                    "--export-s3-key-prefix", kPrefix, "--keep-local", "true"};  // the folder is compared
     // Credentials the AWS way: the shared credentials file the test server wrote (the collector
     // inherits this test process's environment).
     UseCredentialsFile(server().credentials_file());

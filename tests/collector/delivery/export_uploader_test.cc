@@ -202,6 +202,49 @@ TEST_F(ExportUploaderTest, CrashAnywhereInAPassResumesWithNothingMissingOrDouble
   }
 }
 
+// With prune_confirmed the local log files, digests and their sidecars are deleted once the bucket
+// confirmed them (the manifest, public-keys.json and temporary files stay); a crash after a file is
+// recorded but before it is deleted leaves it, and the next pass deletes it without uploading again.
+TEST_F(ExportUploaderTest, PruneDeletesOnlyConfirmedFilesAndResumesAfterACrash) {
+  WriteExport(6);
+  const size_t total = UploadableCount();
+  ExportUploaderOptions options = Options();
+  options.prune_confirmed = true;
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    size_t seen = 0;
+    options.step_hook = [&](std::string_view s, const std::string&) {
+      if (s == "recorded" && ++seen == 3) ::_exit(0);  // recorded, not yet deleted
+    };
+    auto uploader = ExportUploader::Create(client_.get(), options);
+    if (!uploader.ok()) ::_exit(2);
+    auto pass = (*uploader)->UploadPending();
+    ::_exit(pass.ok() ? 3 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  auto uploader = ExportUploader::Create(client_.get(), options);
+  ASSERT_TRUE(uploader.ok()) << uploader.status();
+  auto pass = (*uploader)->UploadPending();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(pass->uploaded.size(), total - 3);  // the third file was recorded: not PUT again
+  EXPECT_EQ(pass->pruned, 6u + 2u - 2u);        // 6 log files + 2 digests, 2 pruned by the child
+  ExpectBucketComplete();
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root_)) {
+    if (e.is_regular_file()) left.push_back(std::filesystem::relative(e.path(), root_).generic_string());
+  }
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{StrCat("AWSLogs/", kOrg, "/.tmp-1234-partial.json.gz"),
+                                            StrCat("AWSLogs/", kOrg, "/public-keys.json"), "orgtrail-export.json"}));
+  auto idle = (*uploader)->UploadPending();
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  EXPECT_TRUE(idle->uploaded.empty());
+  EXPECT_EQ(idle->pruned, 0u);
+}
+
 // kill -9 at an arbitrary moment (possibly in the middle of a PUT) of an uploader in another
 // process, then a new uploader: the bucket ends complete, and only what the journal did not
 // record is uploaded again.
