@@ -140,35 +140,67 @@ TEST(AnalyticsDuckDbTest, DuckDbOverTheExportAnswersLikeTheCollector) {
        "SELECT eventid FROM cloudtrail WHERE eventname = 'ConsoleLogin' AND "
        "(additionaleventdata->>'$.MFAUsed') = 'No' ORDER BY eventid"},
   };
-  // The Athena table (deploy/analytics/athena_cloudtrail_organization.sql): its location template
-  // names every folder the collector wrote, and it has a column for every field of the records.
-  std::ifstream ddl_file(std::string(ORGTRAIL_SOURCE_DIR) + "/deploy/analytics/athena_cloudtrail_organization.sql");
-  std::stringstream ddl_text;
-  ddl_text << ddl_file.rdbuf();
-  const std::string ddl = ddl_text.str();
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(ddl, m, std::regex("'storage\\.location\\.template' = 's3://<bucket>/<prefix>/([^']+)'")));
-  std::string layout = m[1].str();  // AWSLogs/<o-org>/${account}/CloudTrail/${region}/${day}
-  layout = std::regex_replace(layout, std::regex("<o-org>"), "o-analytics01");
-  layout = std::regex_replace(layout, std::regex("\\$\\{account\\}"), "[0-9]{12}");
-  layout = std::regex_replace(layout, std::regex("\\$\\{region\\}"), "[a-z0-9-]+");
-  layout = std::regex_replace(layout, std::regex("\\$\\{day\\}"), "[0-9]{4}/[0-9]{2}/[0-9]{2}");
-  const std::regex file_pattern(layout + "/[^/]+\\.json\\.gz");
-  int log_files = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    const std::string rel = std::filesystem::relative(entry.path(), root).string();
-    if (!entry.is_regular_file() || rel.find("/CloudTrail/") == std::string::npos) continue;
-    ++log_files;
-    EXPECT_TRUE(std::regex_match(rel, file_pattern)) << rel << " is not under the table's location template " << layout;
+  // The Athena table and the Trino table and view (deploy/analytics/*_cloudtrail_organization.sql):
+  // their location templates name every folder the collector wrote, and they have a column for
+  // every field of the records.
+  auto read_ddl = [](const std::string& name) {
+    std::ifstream ddl_file(std::string(ORGTRAIL_SOURCE_DIR) + "/deploy/analytics/" + name);
+    std::stringstream ddl_text;
+    ddl_text << ddl_file.rdbuf();
+    return ddl_text.str();
+  };
+  auto check_layout = [&](const std::string& ddl, const std::string& property, const std::string& engine) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(ddl, m, std::regex(property + " = 's3://<bucket>/<prefix>/([^']+)'"))) << engine;
+    std::string layout = m[1].str();  // AWSLogs/<o-org>/${account}/CloudTrail/${region}/${day}
+    layout = std::regex_replace(layout, std::regex("<o-org>"), "o-analytics01");
+    layout = std::regex_replace(layout, std::regex("\\$\\{account\\}"), "[0-9]{12}");
+    layout = std::regex_replace(layout, std::regex("\\$\\{region\\}"), "[a-z0-9-]+");
+    layout = std::regex_replace(layout, std::regex("\\$\\{day\\}"), "[0-9]{4}/[0-9]{2}/[0-9]{2}");
+    const std::regex file_pattern(layout + "/[^/]+\\.json\\.gz");
+    int log_files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+      const std::string rel = std::filesystem::relative(entry.path(), root).string();
+      if (!entry.is_regular_file() || rel.find("/CloudTrail/") == std::string::npos) continue;
+      ++log_files;
+      EXPECT_TRUE(std::regex_match(rel, file_pattern)) << rel << " is not under the " << engine
+                                                       << " table's location template " << layout;
+    }
+    EXPECT_GT(log_files, 0);
+  };
+  // Column names in order: lines "<indent><name> <type>" of a DDL section.
+  auto column_names = [](const std::string& body, const std::string& indent) {
+    std::vector<std::string> names;
+    const std::regex column_line("\\n" + indent + "([a-z0-9]+) ");
+    for (std::sregex_iterator it(body.begin(), body.end(), column_line), end; it != end; ++it) {
+      names.push_back((*it)[1].str());
+    }
+    return names;
+  };
+  const std::string athena = read_ddl("athena_cloudtrail_organization.sql");
+  check_layout(athena, "'storage\\.location\\.template'", "Athena");
+  const std::vector<std::string> athena_columns =
+      column_names(athena.substr(athena.find('('), athena.find("PARTITIONED BY") - athena.find('(')), "    ");
+  const std::string trino = read_ddl("trino_cloudtrail_organization.sql");
+  check_layout(trino, "partition_projection_location_template", "Trino");
+  const size_t row_begin = trino.find("records ARRAY(ROW(");
+  const size_t row_end = trino.find("\n    account VARCHAR");
+  ASSERT_NE(row_begin, std::string::npos);
+  ASSERT_NE(row_end, std::string::npos);
+  const std::vector<std::string> trino_columns = column_names(trino.substr(row_begin, row_end - row_begin), "        ");
+  EXPECT_EQ(trino_columns, athena_columns) << "the Trino row type and the Athena table list the same fields";
+  // The view names the row's fields in order (UNNEST of a ROW array binds them by position).
+  std::smatch view;
+  ASSERT_TRUE(std::regex_search(trino, view, std::regex("UNNEST\\(f\\.records\\) AS r \\(([^)]*)\\)")));
+  std::vector<std::string> aliases;
+  const std::string alias_text = view[1].str();
+  const std::regex alias_word("[a-z0-9]+");
+  for (std::sregex_iterator it(alias_text.begin(), alias_text.end(), alias_word), end; it != end; ++it) {
+    aliases.push_back(it->str());
   }
-  EXPECT_GT(log_files, 0);
-  std::set<std::string> columns;
-  const std::string body = ddl.substr(ddl.find('('), ddl.find("PARTITIONED BY") - ddl.find('('));
-  const std::regex column_line("\\n    ([a-z0-9]+) ");
-  for (std::sregex_iterator it(body.begin(), body.end(), column_line), end; it != end; ++it) {
-    columns.insert((*it)[1].str());
-  }
-  EXPECT_GE(columns.size(), 29u);  // the table lists CloudTrail's 29 record fields
+  EXPECT_EQ(aliases, trino_columns);
+  const std::set<std::string> columns(athena_columns.begin(), athena_columns.end());
+  EXPECT_GE(columns.size(), 29u);  // the tables list CloudTrail's 29 record fields
   DuckDbRun keys = DuckDb(dir, root, "SELECT DISTINCT lower(unnest(json_keys(record))) AS k FROM cloudtrail ORDER BY k",
                           runs++);
   ASSERT_EQ(keys.code, 0) << keys.err;
@@ -178,7 +210,7 @@ TEST(AnalyticsDuckDbTest, DuckDbOverTheExportAnswersLikeTheCollector) {
   for (simdjson::dom::element row : key_rows.get_array()) {
     const std::string key(row["k"].get_string().value());
     ++fields;
-    EXPECT_EQ(columns.count(key), 1u) << "the records' field " << key << " has no column in the Athena table";
+    EXPECT_EQ(columns.count(key), 1u) << "the records' field " << key << " has no column in the Athena and Trino tables";
   }
   EXPECT_GT(fields, 10u);
 
