@@ -30,6 +30,7 @@
 
 #include <simdjson.h>
 
+#include "command_util.h"
 #include "export_source.h"
 #include "objectstore/s3_credentials.h"
 #include "orgtrail/common/config.h"
@@ -217,11 +218,6 @@ void ReadManifest(const validate_logs::ExportSource& source, const std::string& 
   if (key_prefix != nullptr && doc["keyPrefix"].get_string().get(v) == simdjson::SUCCESS) *key_prefix = std::string(v);
 }
 
-std::optional<std::string> Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::optional<std::string>(v) : std::nullopt;
-}
-
 // The folder, or the bucket of s3://bucket[/prefix] (the URL's prefix is the key prefix unless
 // --s3-prefix names one). *url_bucket: the URL's bucket, the default name the digests carry when
 // neither --s3-bucket nor the export's manifest names one.
@@ -238,26 +234,14 @@ StatusOr<std::shared_ptr<const validate_logs::ExportSource>> OpenSource(const po
     }
     return std::shared_ptr<const validate_logs::ExportSource>(validate_logs::NewFolderSource(root, *prefix));
   }
-  const std::string rest = root.substr(5);
-  const size_t slash = rest.find('/');
-  const std::string url_bucket = rest.substr(0, slash);
-  if (url_bucket.empty()) return absl::InvalidArgumentError("'" + root + "': expected s3://bucket[/prefix]");
-  if (prefix->empty() && slash != std::string::npos) *prefix = rest.substr(slash + 1);
+  std::string url_bucket, url_prefix;
+  ORGTRAIL_RETURN_IF_ERROR(validate_logs::ParseS3Url(root, &url_bucket, &url_prefix));
+  if (prefix->empty()) *prefix = url_prefix;
   *url_bucket_out = url_bucket;
-  objectstore::S3ClientOptions options;
-  std::optional<std::string> endpoint = vm.count("s3-endpoint") ? std::optional<std::string>(vm["s3-endpoint"].as<std::string>())
-                                                                 : Env("AWS_ENDPOINT_URL_S3");
-  if (!endpoint) endpoint = Env("AWS_ENDPOINT_URL");
-  std::optional<std::string> region = vm.count("s3-region") ? std::optional<std::string>(vm["s3-region"].as<std::string>())
-                                                            : Env("AWS_REGION");
-  if (!region) region = Env("AWS_DEFAULT_REGION");
-  options.region = region.value_or("us-east-1");
-  options.endpoint = endpoint.value_or("https://s3." + options.region + ".amazonaws.com");
-  if (vm.count("s3-ca-file")) options.ca_file = vm["s3-ca-file"].as<std::string>();
-  auto credentials = objectstore::LoadCredentials(objectstore::ProcessEnvironment());
-  if (!credentials.ok()) return credentials.status();
-  options.credentials = *credentials;
-  auto source = validate_logs::NewS3Source(url_bucket, std::move(options));
+  auto options = validate_logs::S3ClientOptionsFor(FlagValue(vm, "s3-endpoint"), FlagValue(vm, "s3-region"),
+                                                   FlagValue(vm, "s3-ca-file"));
+  if (!options.ok()) return options.status();
+  auto source = validate_logs::NewS3Source(url_bucket, *std::move(options));
   if (!source.ok()) return source.status();
   // One listing up front: a wrong endpoint, bucket or secret is a clear error, not "not found" lines.
   auto probe = (*source)->List(*prefix);

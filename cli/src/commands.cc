@@ -31,6 +31,7 @@ int RunStartLogging(int argc, const char* const* argv);
 int RunStopLogging(int argc, const char* const* argv);
 int RunGetTrailStatus(int argc, const char* const* argv);
 int RunStatus(int argc, const char* const* argv);
+int RunFetchArchive(int argc, const char* const* argv);
 
 const std::vector<CliCommand>& Commands() {
   static const std::vector<CliCommand> kCommands = {
@@ -42,6 +43,7 @@ const std::vector<CliCommand>& Commands() {
       {"hunt", "run Sigma rules over the stored history (a retro-hunt)", RunHunt},
       {"list-refused", "list events the collector refused one by one, with their reason and bytes", RunListRefused},
       {"validate-logs", "validate exported log files against their signed digests", RunValidateLogs},
+      {"fetch-archive", "mirror a trail's S3 delivery into a local folder (for DuckDB, hunt --archive)", RunFetchArchive},
       {"verify-log", "check that the Merkle log only grew between two signed checkpoints", RunVerifyLog},
       {"pki", "organization CA: init-ca, issue-collector/agent/auditor/admin, renew, show", RunPki},
       {"backup", "back up (RocksDB checkpoint), verify and restore the collector's store", RunBackup},

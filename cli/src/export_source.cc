@@ -2,6 +2,8 @@
 #include "export_source.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <initializer_list>
 #include <filesystem>
 
 #include <simdjson.h>
@@ -138,6 +140,42 @@ StatusOr<std::unique_ptr<ExportSource>> NewS3Source(std::string bucket, objectst
   if (!client.ok()) return client.status();
   std::unique_ptr<ExportSource> source = std::make_unique<S3Source>(std::move(bucket), std::move(*client));
   return source;
+}
+
+namespace {
+std::string EnvOr(std::initializer_list<const char*> names, const std::string& fallback) {
+  for (const char* name : names) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return fallback;
+}
+}  // namespace
+
+StatusOr<objectstore::S3ClientOptions> S3ClientOptionsFor(const std::string& endpoint_flag,
+                                                          const std::string& region_flag,
+                                                          const std::string& ca_file_flag) {
+  objectstore::S3ClientOptions options;
+  options.region = !region_flag.empty() ? region_flag : EnvOr({"AWS_REGION", "AWS_DEFAULT_REGION"}, "us-east-1");
+  options.endpoint = !endpoint_flag.empty()
+                         ? endpoint_flag
+                         : EnvOr({"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}, "https://s3." + options.region + ".amazonaws.com");
+  options.ca_file = ca_file_flag;
+  auto credentials = objectstore::LoadCredentials(objectstore::ProcessEnvironment());
+  if (!credentials.ok()) return credentials.status();
+  options.credentials = *credentials;
+  return options;
+}
+
+Status ParseS3Url(const std::string& url, std::string* bucket, std::string* prefix) {
+  if (url.rfind("s3://", 0) != 0) return absl::InvalidArgumentError("'" + url + "': expected s3://bucket[/prefix]");
+  const std::string rest = url.substr(5);
+  const size_t slash = rest.find('/');
+  *bucket = rest.substr(0, slash);
+  *prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  while (!prefix->empty() && prefix->back() == '/') prefix->pop_back();
+  if (bucket->empty()) return absl::InvalidArgumentError("'" + url + "': expected s3://bucket[/prefix]");
+  return absl::OkStatus();
 }
 
 }  // namespace orgtrail::cli::validate_logs

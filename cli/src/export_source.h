@@ -53,6 +53,17 @@ std::unique_ptr<ExportSource> NewFolderSource(std::string root, std::string key_
 // bucket: the S3 bucket; options: endpoint, region, CA file and credentials.
 StatusOr<std::unique_ptr<ExportSource>> NewS3Source(std::string bucket, objectstore::S3ClientOptions options);
 
+// The S3 client settings of the CLI's s3:// commands: the flags' endpoint, region and CA file when
+// given (empty = not given), else the AWS environment ($AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL;
+// $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1; AWS S3 of the region), credentials the usual AWS
+// ways (environment, shared credentials file). Errors: no credentials.
+StatusOr<objectstore::S3ClientOptions> S3ClientOptionsFor(const std::string& endpoint_flag,
+                                                          const std::string& region_flag,
+                                                          const std::string& ca_file_flag);
+
+// Splits "s3://bucket[/prefix]" (INVALID_ARGUMENT naming the URL otherwise).
+Status ParseS3Url(const std::string& url, std::string* bucket, std::string* prefix);
+
 }  // namespace orgtrail::cli::validate_logs
 
 #endif  // ORGTRAIL_CLI_EXPORT_SOURCE_H_

@@ -10,16 +10,27 @@
 // few changes.
 //
 //   node deploy/analytics/orgtrail-duckdb.mjs --export-root DIR --sql "SELECT ..." [--format json|jsonl]
+//   node deploy/analytics/orgtrail-duckdb.mjs --export-root s3://bucket[/prefix] [--s3-endpoint URL]
+//        [--cache DIR] [--orgtrailctl PATH] --sql "SELECT ..."
+// For s3:// (a trail's delivery in S3-compatible storage), the log objects are first mirrored into
+// a local cache folder with `orgtrailctl fetch-archive` (incremental: objects already there are
+// not fetched again; default cache ${XDG_CACHE_HOME:-~/.cache}/orgtrail/archive/<bucket>/<prefix>;
+// credentials the usual AWS ways), then queried like a folder. DuckDB's own S3 reader (the httpfs
+// extension) is a download at first use, which an offline machine cannot make.
 // Prints the result as one JSON array (default) or one JSON object per line. Exit status 2 on a
 // usage error, 1 when DuckDB refuses the query (its message on stderr).
 // Setup: scripts/bootstrap.sh runs `npm ci --prefix deploy/analytics` (DuckDB from the npm registry).
 import { DuckDBInstance } from '@duckdb/node-api';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function usage(message) {
   if (message) process.stderr.write(`orgtrail-duckdb: ${message}\n`);
-  process.stderr.write('usage: orgtrail-duckdb.mjs --export-root DIR --sql "SELECT ..." [--format json|jsonl]\n');
+  process.stderr.write('usage: orgtrail-duckdb.mjs --export-root DIR|s3://bucket[/prefix] --sql "SELECT ..." ' +
+                       '[--format json|jsonl] [--s3-endpoint URL] [--cache DIR] [--orgtrailctl PATH]\n');
   process.exit(2);
 }
 
@@ -28,13 +39,39 @@ const options = { format: 'json' };
 for (let i = 0; i < args.length; i++) {
   const flag = args[i];
   if (flag === '-h' || flag === '--help') usage();
-  if (!['--export-root', '--sql', '--format'].includes(flag)) usage(`unknown option ${flag}`);
+  if (!['--export-root', '--sql', '--format', '--s3-endpoint', '--cache', '--orgtrailctl'].includes(flag)) {
+    usage(`unknown option ${flag}`);
+  }
   if (i + 1 >= args.length) usage(`${flag} needs a value`);
-  options[flag.slice(2).replace('-', '_')] = args[++i];
+  options[flag.slice(2).replaceAll('-', '_')] = args[++i];
 }
 if (!options.export_root) usage('--export-root: required');
 if (!options.sql) usage('--sql: required');
 if (!['json', 'jsonl'].includes(options.format)) usage(`--format: expected json or jsonl, got '${options.format}'`);
+
+// s3://bucket[/prefix]: mirror the delivery's log objects into the cache, then read the cache.
+if (options.export_root.startsWith('s3://')) {
+  const location = options.export_root.slice(5).replace(/\/+$/, '');
+  if (!location || location.startsWith('/') || location.split('/').some((s) => s === '..' || s === '.')) {
+    usage(`--export-root: expected s3://bucket[/prefix], got '${options.export_root}'`);
+  }
+  const cacheRoot = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const cache = options.cache || path.join(cacheRoot, 'orgtrail', 'archive', location);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const ctl = options.orgtrailctl || process.env.ORGTRAILCTL ||
+    [path.join(here, '..', '..', 'build', 'cli', 'orgtrailctl'), '/usr/bin/orgtrailctl', '/usr/local/bin/orgtrailctl']
+      .find((p) => fs.existsSync(p)) || 'orgtrailctl';
+  const fetchArgs = ['fetch-archive', '--from', options.export_root, '--to', cache];
+  if (options.s3_endpoint) fetchArgs.push('--s3-endpoint', options.s3_endpoint);
+  const fetched = spawnSync(ctl, fetchArgs, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (fetched.error) {
+    process.stderr.write(`orgtrail-duckdb: cannot run ${ctl}: ${fetched.error.message} (--orgtrailctl PATH)\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`orgtrail-duckdb: ${fetched.stdout}`);
+  if (fetched.status !== 0) process.exit(fetched.status === 1 ? 1 : 2);
+  options.export_root = cache;
+}
 if (!fs.existsSync(options.export_root) || !fs.statSync(options.export_root).isDirectory()) {
   usage(`--export-root: '${options.export_root}' is not a folder`);
 }

@@ -278,6 +278,123 @@ TEST_F(TrailDeliveryTest, EachTrailDeliversItsSelectionToItsOwnBucket) {
   EXPECT_NE(data_valid.out.find("digest files valid"), std::string::npos) << data_valid.out;
 }
 
+// DuckDB over a trail's bucket (deploy/analytics/orgtrail-duckdb.mjs --export-root s3://...): the
+// delivery is mirrored with orgtrailctl fetch-archive, incrementally, and answers with exactly the
+// trail's events.
+TEST_F(TrailDeliveryTest, DuckDbAnswersOverATrailsBucket) {
+  const std::string source = ORGTRAIL_SOURCE_DIR;
+  if (!fs::exists(source + "/deploy/analytics/node_modules/@duckdb/node-api")) {
+    GTEST_SKIP() << "DuckDB is not installed: run scripts/bootstrap.sh (npm ci --prefix deploy/analytics)";
+  }
+  auto collector = StartCollector();
+  ASSERT_NE(collector, nullptr);
+  CreateTrails(collector.get());
+  ASSERT_TRUE(Send(collector.get(), 0, 90).ok()) << collector->process()->ReadLog();
+  ASSERT_TRUE(WaitFor([&] { return EventIds(data_bucket_, "AWSLogs/").size() >= Expected(90, false).size(); },
+                      std::chrono::seconds(120), std::chrono::milliseconds(300)));
+  collector->process()->Stop();
+  auto duckdb = [&](const std::string& sql, const std::string& name) {
+    testutil::SubprocessOptions o;
+    o.binary = "/usr/bin/node";
+    o.args = {source + "/deploy/analytics/orgtrail-duckdb.mjs", "--export-root", "s3://" + data_bucket_,
+              "--s3-endpoint", server().endpoint(), "--cache", dir_.Join("duckdb-cache"), "--orgtrailctl",
+              std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl", "--format", "jsonl", "--sql", sql};
+    o.log_dir = dir_.Join("logs");
+    o.name = name;
+    auto p = testutil::Subprocess::Start(o);
+    EXPECT_TRUE(p.ok()) << p.status();
+    exporttest::ValidateRun r;
+    if (!p.ok()) return r;
+    (*p)->Wait(std::chrono::seconds(120));
+    r.exit_code = (*p)->ExitCode();
+    r.out = (*p)->ReadStdout();
+    r.err = (*p)->ReadStderr();
+    return r;
+  };
+  const auto first = duckdb("SELECT eventid FROM cloudtrail WHERE eventid LIKE 'ev-%' ORDER BY eventid", "duckdb-1");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::map<std::string, int> answered;
+  for (size_t at = 0; (at = first.out.find("\"eventid\":\"", at)) != std::string::npos;) {
+    at += 11;
+    answered[first.out.substr(at, first.out.find('"', at) - at)]++;
+  }
+  EXPECT_EQ(answered, Expected(90, false));
+  EXPECT_NE(first.err.find(" 0 already present"), std::string::npos) << first.err;
+  // The second run fetches nothing: everything is already in the cache.
+  const auto second = duckdb("SELECT count(*) AS n FROM cloudtrail WHERE eventsource = 's3.amazonaws.com'", "duckdb-2");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("fetched 0 objects"), std::string::npos) << second.err;
+  EXPECT_NE(second.out.find("{\"n\":" + std::to_string(Expected(90, false).size()) + "}"), std::string::npos)
+      << second.out;
+}
+
+// orgtrailctl fetch-archive: bad flags and unusable stores are usage errors (exit 2) naming the
+// problem; object keys that would leave the target folder are never written.
+TEST_F(TrailDeliveryTest, FetchArchiveRefusesBadInputAndHostileKeys) {
+  auto ctl = [&](std::vector<std::string> args, const std::string& name) {
+    testutil::SubprocessOptions o;
+    o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
+    o.args = {"fetch-archive"};
+    o.args.insert(o.args.end(), args.begin(), args.end());
+    o.log_dir = dir_.Join("logs");
+    fs::create_directories(o.log_dir);
+    o.name = name;
+    exporttest::ValidateRun r;
+    auto p = testutil::Subprocess::Start(o);
+    if (!p.ok()) return r;
+    (*p)->Wait(std::chrono::seconds(60));
+    r.exit_code = (*p)->ExitCode();
+    r.out = (*p)->ReadStdout();
+    r.err = (*p)->ReadStderr();
+    return r;
+  };
+  const std::string to = dir_.Join("fetched");
+  const std::string endpoint = server().endpoint();
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{"--to", to}, "--from is required"},
+      {{"--from", "s3://" + data_bucket_}, "--to is required"},
+      {{"--from", "s3://", "--to", to}, "expected s3://bucket[/prefix]"},
+      {{"--from", "http://x/y", "--to", to}, "expected s3://bucket[/prefix]"},
+      {{"--from", "s3://" + data_bucket_, "--to", to, "--jobs", "0"}, "--jobs"},
+      {{"--from", "s3://" + data_bucket_, "--to", to, "--jobs", "65"}, "--jobs"},
+      {{"--from", "s3://" + data_bucket_, "--to", to, "--jobs", "many"}, "jobs"},
+      {{"--from", "s3://no-such-bucket-here", "--to", to, "--s3-endpoint", endpoint}, "cannot list"},
+      {{"--from", "s3://" + data_bucket_, "--to", to, "--s3-endpoint", "http://127.0.0.1:1"}, "cannot list"},
+      {{"--from", "s3://" + data_bucket_ + "/" + std::string(5000, 'p'), "--to", to, "--s3-endpoint", endpoint}, ""},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    const auto r = ctl(c.args, "fetch-bad-" + std::to_string(n++));
+    if (c.error.empty()) {  // a long prefix is just an empty listing
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      continue;
+    }
+    EXPECT_EQ(r.exit_code, 2) << c.error << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << r.err;
+  }
+  // Hostile keys in the bucket: only the well-formed log object is written, inside the folder.
+  ASSERT_TRUE(client_->PutObject(data_bucket_, "AWSLogs/o-x/111111111111/CloudTrail/us-east-1/2026/12/06/ok.json.gz", "ok").ok());
+  ASSERT_TRUE(client_->PutObject(data_bucket_, "AWSLogs/../../escape/CloudTrail/x.json.gz", "bad").ok());
+  ASSERT_TRUE(client_->PutObject(data_bucket_, "AWSLogs/o-x//CloudTrail/empty-segment.json.gz", "bad").ok());
+  ASSERT_TRUE(client_->PutObject(data_bucket_, "AWSLogs/o-x/111111111111/CloudTrail-Digest/d.json.gz", "digest").ok());
+  const auto r = ctl({"--from", "s3://" + data_bucket_, "--to", to, "--s3-endpoint", endpoint}, "fetch-hostile");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> written;
+  for (const auto& e : fs::recursive_directory_iterator(dir_.path())) {
+    if (e.is_regular_file() && e.path().string().find("escape") != std::string::npos) written.push_back(e.path());
+  }
+  EXPECT_TRUE(written.empty()) << written[0];
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(to)) {
+    if (e.is_regular_file()) files.push_back(fs::relative(e.path(), to).generic_string());
+  }
+  EXPECT_EQ(files, std::vector<std::string>{"AWSLogs/o-x/111111111111/CloudTrail/us-east-1/2026/12/06/ok.json.gz"});
+}
+
 TEST_F(TrailDeliveryTest, KillNineWhileUploadingLeavesBothBucketsCompleteWithoutDoubles) {
   int sent = 0;
   for (int kill = 0; kill < 3; ++kill) {
