@@ -104,8 +104,11 @@ void StreamClient::Run() {
   int64_t backoff_ms = options_.backoff_initial_ms;
   size_t address_index = 0;
   bool first = true;
+  std::string shard_address;  // where the last "wrong_shard" refusal sent us ("" = the configured list)
+  int redirects_in_a_row = 0;
   while (!stop_) {
-    const std::string& address = options_.collectors[address_index % options_.collectors.size()];
+    const std::string address =
+        shard_address.empty() ? options_.collectors[address_index % options_.collectors.size()] : shard_address;
     current_collector_ = address;
     if (!first) reconnects_->Increment();
     first = false;
@@ -114,10 +117,31 @@ void StreamClient::Run() {
     if (connected_.exchange(false)) disconnected_since_ms_ = NowMs();
     connected_gauge_->Set(0);
     if (stop_) break;
-    if (healthy) backoff_ms = options_.backoff_initial_ms;
+    if (healthy) {
+      backoff_ms = options_.backoff_initial_ms;
+      redirects_in_a_row = 0;
+    }
+    std::string redirect;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      redirect.swap(shard_redirect_);
+    }
+    if (!redirect.empty() && redirects_in_a_row++ < 3) {
+      logger_->Info("collector serves another shard; following the redirect",
+                    {{"collector", address}, {"shard_endpoint", redirect}});
+      shard_address = redirect;
+      continue;  // at once: this is not a failure
+    }
+    if (!redirect.empty()) shard_address = redirect;
     logger_->Warn("ingest stream ended; reconnecting",
                   {{"collector", address}, {"error", status.ToString()}, {"backoff_ms", backoff_ms}});
-    if (!healthy) ++address_index;  // fail over to the next address
+    if (!healthy && redirect.empty()) {
+      if (!shard_address.empty()) {
+        shard_address.clear();  // the shard's collector failed: back to the configured addresses
+      } else {
+        ++address_index;  // fail over to the next address
+      }
+    }
     // Full jitter: sleep uniformly in [backoff/2, backoff].
     std::uniform_int_distribution<int64_t> jitter(backoff_ms / 2, backoff_ms);
     SleepBackoff(jitter(rng_));
@@ -294,6 +318,10 @@ void StreamClient::ReadResponses(
     } else if (response.has_error()) {
       const v1::IngestError& error = response.error();
       std::lock_guard<std::mutex> lock(mu_);
+      if (error.rule() == "wrong_shard" && !error.shard_endpoint().empty() && error.shard_endpoint().size() <= 300 &&
+          error.shard_endpoint().find_first_of(" /\n\r\t") == std::string::npos) {
+        shard_redirect_ = error.shard_endpoint();
+      }
       if (error.sequence() > 0) {
         refused_.present = true;
         refused_.sequence = error.sequence();

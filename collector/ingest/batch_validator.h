@@ -51,6 +51,7 @@ struct IngestRefusal {
   std::string message;   // names the event and the rule
   int event_index = -1;  // -1 when the batch as a whole is at fault
   std::string event_id;
+  std::string shard, shard_endpoint;  // rule "wrong_shard": where the agent belongs
 };
 
 // The peer as authenticated by TLS.

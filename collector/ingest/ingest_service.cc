@@ -20,6 +20,8 @@ v1::IngestResponse ErrorResponse(const IngestRefusal& refusal, uint64_t sequence
   error->set_message(refusal.message);
   error->set_event_index(refusal.event_index);
   error->set_event_id(refusal.event_id);
+  error->set_shard(refusal.shard);
+  error->set_shard_endpoint(refusal.shard_endpoint);
   return response;
 }
 
@@ -239,6 +241,17 @@ grpc::Status IngestService::Admitted(grpc::ServerContext* context,
     return refuse_early(StreamRefusal(absl::StatusCode::kPermissionDenied, "agent_id_mismatch",
                                       "hello agent_id '" + first.hello().agent_id().substr(0, 256) +
                                           "' is not the certificate's identity " + identity.spiffe_id));
+  }
+  if (options_.shard_map != nullptr) {
+    const Shard& home = options_.shard_map->ShardForAccount(identity.account_id);
+    if (home.name != options_.shard_name) {
+      IngestRefusal refusal = StreamRefusal(absl::StatusCode::kFailedPrecondition, "wrong_shard",
+                                            "account " + identity.account_id + " is served by shard '" + home.name +
+                                                "' at " + home.endpoint + ", not by shard '" + options_.shard_name + "'");
+      refusal.shard = home.name;
+      refusal.shard_endpoint = home.endpoint;
+      return refuse_early(refusal);
+    }
   }
 
   auto session = std::make_shared<IngestSession>(context, stream, identity.spiffe_id);

@@ -51,6 +51,7 @@
 #include "collector/ingest/stream_registry.h"
 #include "collector/store/store.h"
 #include "orgtrail/common/logger.h"
+#include "orgtrail/common/shard_map.h"
 #include "orgtrail/common/metrics.h"
 #include "orgtrail/common/revocation.h"
 #include "orgtrail/v1/ingest.grpc.pb.h"
@@ -67,6 +68,10 @@ struct IngestServiceOptions {
   uint64_t max_inflight_bytes = 64ull << 20;
   int64_t drain_timeout_us = 30'000'000;  // wait for in-flight acks when a client half-closes
   StreamLimits limits;                    // caps, Hello and idle deadlines (StreamRegistry)
+  // Sharded ingest (common/shard_map.h): an agent whose account another shard serves is refused
+  // at its Hello with rule "wrong_shard" naming that shard and its endpoint. Null = one collector.
+  std::shared_ptr<const ShardMap> shard_map;
+  std::string shard_name;                 // this collector's shard in shard_map
 };
 
 class IngestSession;

@@ -152,7 +152,8 @@ Status ExportRunner::Init() {
     pem = *generated;
     ORGTRAIL_RETURN_IF_ERROR(WriteExportFileDurably(options_.data_dir, "checkpoint-key.pem", pem, 0600));
   }
-  const std::string origin = options_.trust_domain + "/orgtrail";
+  const std::string origin =
+      options_.trust_domain + "/orgtrail" + (options_.shard_name.empty() ? "" : "/" + options_.shard_name);
   auto signer = CheckpointSigner::Create(origin, pem);
   if (!signer.ok()) return signer.status();
   checkpoint_signer_ = std::move(*signer);

@@ -87,6 +87,9 @@ struct ExportRunnerOptions {
   std::string s3_bucket;
   std::string s3_key_prefix;       // "" or a/b (no leading or trailing '/')
   bool keep_local = false;         // keep confirmed files locally (else pruned once delivered)
+  // Sharded ingest: this collector's shard. Its Merkle log is its own, signed under the checkpoint
+  // origin <trust_domain>/orgtrail/<shard> ("" = <trust_domain>/orgtrail, one collector).
+  std::string shard_name;
 };
 
 class ExportRunner {

@@ -207,6 +207,8 @@ int main(int argc, char** argv) {
       ("deny-list-file", po::value<std::string>(), "deny list: one certificate SHA-256 fingerprint (hex) or SPIFFE ID per line, '#' comments; refused and re-read like --crl-file")
       ("revocation-poll-ms", po::value<int64_t>()->default_value(1000), "how often --crl-file, --deny-list-file and --ca are checked for changes")
       ("collector-id", po::value<std::string>()->default_value("collector"), "name of this collector in HelloAck and status")
+      ("shard-map", po::value<std::string>(), "sharded ingest: the JSON shard map assigning accounts to collectors (common/shard_map.h); agents of other shards' accounts are told where to go")
+      ("shard", po::value<std::string>(), "this collector's shard in --shard-map (required with it); also names its Merkle log's checkpoint origin <trust-domain>/orgtrail/<shard>")
       ("alarms", po::value<std::string>(), "metric filters and alarms JSON file (e.g. deploy/alarms/cis.json); none = no alarms")
       ("sigma-rules", po::value<std::vector<std::string>>()->composing(), "folder of Sigma rules (*.yml) to run on every stored event (repeatable); findings: orgtrailctl findings. Every rule must load: the collector refuses to start naming each rule it cannot run")
       ("findings-notify", po::value<std::string>(), "comma-separated notification targets of --alarms that receive each Sigma finding (needs --sigma-rules), exactly once per target")
@@ -250,6 +252,16 @@ int main(int argc, char** argv) {
   server_options.trust_domain = values["trust-domain"].as<std::string>();
   server_options.home_region = values["home-region"].as<std::string>();
   server_options.collector_id = values["collector-id"].as<std::string>();
+  if (values.count("shard-map") != values.count("shard")) return UsageError("--shard-map and --shard go together");
+  if (values.count("shard-map")) {
+    auto map = orgtrail::ShardMap::Load(values["shard-map"].as<std::string>());
+    if (!map.ok()) return UsageError("--shard-map: " + std::string(map.status().message()));
+    server_options.shard_name = values["shard"].as<std::string>();
+    if (map->Find(server_options.shard_name) == nullptr) {
+      return UsageError("--shard: '" + server_options.shard_name + "' is not a shard of --shard-map");
+    }
+    server_options.shard_map = std::make_shared<const orgtrail::ShardMap>(*std::move(map));
+  }
   server_options.management_account_id = values["management-account-id"].as<std::string>();
   server_options.test_fail_sync_after = fail_sync_after;
   server_options.test_transient_faults = transient_faults;
@@ -300,6 +312,7 @@ int main(int argc, char** argv) {
   auto export_options = orgtrail::collector::ExportRunner::OptionsFromFlags(
       values, server_options.data_dir, server_options.trust_domain, server_options.home_region);
   if (!export_options.ok()) return UsageError(std::string(export_options.status().message()));
+  export_options->shard_name = server_options.shard_name;
   server_options.hold_retention_for_export = export_options->enabled;
 
   std::optional<orgtrail::collector::AlarmsConfig> alarms_config;

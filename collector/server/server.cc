@@ -63,6 +63,8 @@ Status CollectorServer::Open() {
   IngestServiceOptions ingest_options;
   ingest_options.trust_domain = options_.trust_domain;
   ingest_options.collector_id = options_.collector_id;
+  ingest_options.shard_map = options_.shard_map;
+  ingest_options.shard_name = options_.shard_name;
   ingest_options.policy.home_region = options_.home_region;
   ingest_options.policy.classifier = classifier_.get();
   ingest_options.policy.allowed_regions = options_.allowed_regions;

@@ -60,6 +60,7 @@
 #include "orgtrail/common/http_server.h"
 #include "orgtrail/common/readiness.h"
 #include "orgtrail/common/logger.h"
+#include "orgtrail/common/shard_map.h"
 #include "orgtrail/common/metrics.h"
 #include "orgtrail/common/tls.h"
 
@@ -72,6 +73,8 @@ struct CollectorServerOptions {
   TlsFiles tls;
   std::string trust_domain;
   std::string collector_id = "collector";
+  std::shared_ptr<const ShardMap> shard_map;  // sharded ingest (--shard-map); null = one collector
+  std::string shard_name;                     // this collector's shard (--shard)
   std::string home_region = "us-east-1";
   std::vector<std::string> global_services;  // empty = GlobalServiceClassifier's default set
   std::set<std::string> allowed_regions;

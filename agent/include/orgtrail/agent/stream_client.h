@@ -13,7 +13,11 @@
 //   certificate, are retried a few times after re-signing instead).
 // On any failure: reconnect with exponential backoff and full jitter, to the
 // next collector address (failover round robin). HTTP/2 keepalive pings
-// detect dead connections.
+// detect dead connections. Sharded ingest: a collector that does not serve the
+// agent's account refuses the Hello with rule "wrong_shard" naming the shard's
+// endpoint; the agent reconnects there at once and stays with it while its
+// streams are healthy (back to the configured addresses when it fails; after
+// 3 redirects in a row without a healthy stream, the usual backoff applies).
 //
 // Thread safety: Start/Stop from one thread; Notify() and the getters from
 // any thread.
@@ -124,6 +128,7 @@ class StreamClient {
   bool hello_received_ = false;
   v1::HelloAck hello_ack_;
   RefusedBatch refused_;
+  std::string shard_redirect_;  // "wrong_shard": the endpoint to connect to next ("" = none)
   std::map<uint64_t, int> unauthenticated_retries_;
 
   Counter* batches_sent_;
