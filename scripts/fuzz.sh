@@ -68,7 +68,7 @@ done
 # Every target, in the order they are run.
 ALL_TARGETS=(event_extractor record_splitter filter_pattern selectors config http_request
              checkpoint batch_header spiffe_id revocation page_token sql alarm_config
-             validate_public_keys validate_digest verify_event sigma_rule)
+             validate_public_keys validate_digest verify_event sigma_rule shard_map)
 if [ -n "$ONLY" ]; then
   IFS=',' read -r -a TARGETS <<<"$ONLY"
 else
