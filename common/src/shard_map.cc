@@ -99,6 +99,9 @@ StatusOr<ShardMap> ShardMap::Parse(std::string_view json) {
         }
         auto [it, inserted] = map.by_account_.emplace(std::string(text), map.shards_.size());
         if (!inserted) {
+          if (it->second == map.shards_.size()) {  // this shard, not yet in shards_
+            return invalid(StrCat("shard '", shard.name, "': account ", text, " is listed twice"));
+          }
           return invalid(StrCat("account ", text, " is in shard '", map.shards_[it->second].name, "' and in shard '",
                                 shard.name, "'"));
         }

@@ -83,6 +83,9 @@ TEST(ShardMapTest, MalformedAndAmbiguousMapsAreRefusedWithTheReason) {
       {R"({"shards":[{"name":"a","endpoint":"h:1","accounts":["111111111111"],"default":true},)"
        R"({"name":"b","endpoint":"h:2","accounts":["111111111111"]}]})", "in shard 'a' and in shard 'b'"},
       {std::string(17u << 20, ' '), "larger than"},
+      // Found by fuzz_shard_map: an account listed twice in one shard read past the shard list.
+      {R"({"shards":[{"name":"a","endpoint":"h:1","accounts":["111111111111","111111111111"],"default":true}]})",
+       "shard 'a': account 111111111111 is listed twice"},
   };
   for (const auto& c : cases) {
     auto map = ShardMap::Parse(c.json);
