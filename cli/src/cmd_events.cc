@@ -21,6 +21,7 @@
 #include "command_util.h"
 #include "connection.h"
 #include "events_format.h"
+#include "shard_fanout.h"
 #include "events_verify.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/pki.h"
@@ -230,6 +231,37 @@ int RunLookupPages(const ConnectionOptions& connection, LookupCommand* command) 
   return kExitOk;
 }
 
+// --shard-map FILE (or ORGTRAIL_SHARD_MAP): the shards to fan out to; empty = one collector.
+StatusOr<std::vector<ShardTarget>> ShardTargetsFromValues(const po::variables_map& values,
+                                                          const ConnectionOptions& connection) {
+  std::string path = OptionalString(values, "shard-map");
+  if (path.empty() && std::getenv("ORGTRAIL_SHARD_MAP") != nullptr) path = std::getenv("ORGTRAIL_SHARD_MAP");
+  if (path.empty()) return std::vector<ShardTarget>{};
+  auto map = ShardMap::Load(path);
+  if (!map.ok()) return absl::InvalidArgumentError("--shard-map: " + std::string(map.status().message()));
+  return ShardTargets(*map, connection);
+}
+
+int RunShardedLookup(const std::vector<ShardTarget>& shards, const LookupCommand& command) {
+  ShardedLookupOptions options;
+  options.request = command.request;
+  options.page_size = command.page_size > 0 ? command.page_size : 50;
+  options.max_items = command.max_items;
+  options.paginate = command.paginate;
+  options.starting_token = command.starting_token;
+  auto result = ShardedLookup(shards, options);
+  if (!result.ok()) {
+    if (result.status().code() == absl::StatusCode::kInvalidArgument) return UsageError("lookup-events", result.status());
+    std::fprintf(stderr, "orgtrailctl lookup-events: %s\n", std::string(result.status().message()).c_str());
+    return kExitFailure;
+  }
+  LookupEventsWriter writer(command.output, stdout);
+  writer.Begin();
+  for (const auto& event : result->events) writer.Add(event);
+  writer.End(result->next_token);
+  return kExitOk;
+}
+
 StatusOr<v1::GetEventResponse> FetchEvent(const ConnectionOptions& connection, const std::string& event_id,
                                           const std::string& account) {
   auto channel = MakeCollectorChannel(connection);
@@ -278,7 +310,8 @@ int RunLookupEvents(int argc, const char* const* argv) {
        "only these regions (global-service events live in the home region)")
       ("include-data-events", "include data and network-activity events (CloudTrail returns management events only)")
       ("event-category", po::value<std::string>(), "'insight' for Insights events")
-      ("output", po::value<std::string>(), "json (default, aws-cli's shape) | table | text");
+      ("output", po::value<std::string>(), "json (default, aws-cli's shape) | table | text")
+      ("shard-map", po::value<std::string>(), "sharded collectors: ask every shard of this map (or ORGTRAIL_SHARD_MAP) and merge, newest first, one NextToken");
   AddConnectionOptions(&options);
   po::variables_map values;
   if (int done = ParseArgs(argc, argv, info, options, &values); done >= 0) return done;
@@ -288,6 +321,9 @@ int RunLookupEvents(int argc, const char* const* argv) {
   }
   auto connection = ConnectionOptionsFromValues(values);
   if (!connection.ok()) return UsageError("lookup-events", connection.status());
+  auto shards = ShardTargetsFromValues(values, *connection);
+  if (!shards.ok()) return UsageError("lookup-events", shards.status());
+  if (!shards->empty()) return RunShardedLookup(*shards, command);
   return RunLookupPages(*connection, &command);
 }
 
@@ -299,7 +335,8 @@ int RunGetEvent(int argc, const char* const* argv) {
   po::options_description options("get-event options");
   options.add_options()
       ("event-id", po::value<std::string>(), "the eventID (also positional)")
-      ("account", po::value<std::string>(), "the recipient account, when the eventID is stored in several");
+      ("account", po::value<std::string>(), "the recipient account, when the eventID is stored in several")
+      ("shard-map", po::value<std::string>(), "sharded collectors: ask each shard of this map (or ORGTRAIL_SHARD_MAP)");
   AddConnectionOptions(&options);
   po::positional_options_description positional;
   positional.add("event-id", 1);
@@ -311,7 +348,10 @@ int RunGetEvent(int argc, const char* const* argv) {
   }
   auto connection = ConnectionOptionsFromValues(values);
   if (!connection.ok()) return UsageError("get-event", connection.status());
-  auto event = FetchEvent(*connection, event_id, OptionalString(values, "account"));
+  auto shards = ShardTargetsFromValues(values, *connection);
+  if (!shards.ok()) return UsageError("get-event", shards.status());
+  auto event = shards->empty() ? FetchEvent(*connection, event_id, OptionalString(values, "account"))
+                               : ShardedGetEvent(*shards, event_id, OptionalString(values, "account"));
   if (!event.ok()) {
     std::fprintf(stderr, "orgtrailctl get-event: %s\n", std::string(event.status().message()).c_str());
     return kExitFailure;
@@ -330,7 +370,8 @@ int RunVerifyEvent(int argc, const char* const* argv) {
   options.add_options()
       ("event-id", po::value<std::string>(), "the eventID (also positional)")
       ("account", po::value<std::string>(), "the recipient account, when the eventID is stored in several")
-      ("from-file", po::value<std::string>(), "verify a saved `orgtrailctl get-event` document instead of fetching");
+      ("from-file", po::value<std::string>(), "verify a saved `orgtrailctl get-event` document instead of fetching")
+      ("shard-map", po::value<std::string>(), "sharded collectors: fetch from the shard of this map (or ORGTRAIL_SHARD_MAP) that has the event");
   AddConnectionOptions(&options);
   po::positional_options_description positional;
   positional.add("event-id", 1);
@@ -381,7 +422,10 @@ int RunVerifyEvent(int argc, const char* const* argv) {
   } else {
     auto connection = ConnectionOptionsFromValues(values);
     if (!connection.ok()) return UsageError("verify-event", connection.status());
-    auto fetched = FetchEvent(*connection, event_id, OptionalString(values, "account"));
+    auto shards = ShardTargetsFromValues(values, *connection);
+    if (!shards.ok()) return UsageError("verify-event", shards.status());
+    auto fetched = shards->empty() ? FetchEvent(*connection, event_id, OptionalString(values, "account"))
+                                   : ShardedGetEvent(*shards, event_id, OptionalString(values, "account"));
     if (!fetched.ok()) {
       std::fprintf(stderr, "orgtrailctl verify-event: %s\n",
                    std::string(fetched.status().message()).c_str());

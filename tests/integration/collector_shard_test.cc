@@ -5,12 +5,15 @@
 // shard, none by the other; an agent of the first shard's account stays there. Each shard signs its
 // Merkle checkpoints under its own origin. Bad shard flags stop the start with a clear error.
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "agent_harness.h"
 #include "testutil/ingest_client.h"
+#include "testutil/orgtrailctl_runner.h"
 
 namespace orgtrail::testutil {
 namespace {
@@ -57,10 +60,12 @@ TEST(CollectorShardTest, AgentsAreSentToTheirShardAndFollow) {
 
   // Real agents, both told to use collector a.
   constexpr int kEvents = 200;
-  const std::vector<std::string> generate = {"--generator-rate", "500", "--generator-limit", std::to_string(kEvents),
-                                             "--generator-seed", "7"};
-  AgentProcess* agent_b = h.StartAgent("agent-b", kShardB, "us-east-1", generate);
-  AgentProcess* agent_a = h.StartAgent("agent-a", kShardA, "us-east-1", generate);
+  auto generate = [&](const char* seed) {  // distinct seeds: distinct eventIDs
+    return std::vector<std::string>{"--generator-rate", "500", "--generator-limit", std::to_string(kEvents),
+                                    "--generator-seed", seed};
+  };
+  AgentProcess* agent_b = h.StartAgent("agent-b", kShardB, "us-east-1", generate("7"));
+  AgentProcess* agent_a = h.StartAgent("agent-a", kShardA, "us-east-1", generate("8"));
   ASSERT_TRUE(agent_a->process && agent_b->process);
   ASSERT_TRUE(WaitFor([&] {
     return Metric(**b, "orgtrail_collector_events_stored_total") >= kEvents && h.EventsStored() >= kEvents;
@@ -76,6 +81,79 @@ TEST(CollectorShardTest, AgentsAreSentToTheirShardAndFollow) {
   EXPECT_EQ(agent_a->process->ReadStderr().find("following the redirect"), std::string::npos);
   // Each shard's Merkle log has its own checkpoint origin.
   EXPECT_NE((*b)->process()->ReadLog().find(h.pki().trust_domain() + "/orgtrail/b+"), std::string::npos);
+
+  // orgtrailctl over both shards (--shard-map): lookup-events merges them newest first with one
+  // NextToken that resumes exactly; get-event and verify-event find an event on its shard.
+  const std::string map_cli = h.dir().Join("shards-cli.json");
+  std::ofstream(map_cli) << MapJson(h.collector_address(), (*b)->target());
+  const TlsFiles auditor = h.pki().Auditor("hunter");
+  int runs = 0;
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--shard-map", map_cli});
+    return RunOrgtrailctl(std::move(args), "127.0.0.1:1", auditor, h.dir().path(), "ctl-" + std::to_string(runs++));
+  };
+  struct Page {
+    std::vector<std::string> ids, times, accounts;
+    std::string next;
+  };
+  auto lookup = [&](const std::string& token) {
+    std::vector<std::string> args = {"lookup-events", "--accounts", std::string(kShardA) + "," + kShardB,
+                                     "--max-results", "40", "--max-items", "150", "--include-data-events"};
+    if (!token.empty()) args.insert(args.end(), {"--starting-token", token});
+    CtlResult r = ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    Page page;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(r.out).get(doc) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "not JSON: " << r.out.substr(0, 500) << r.err;
+      return page;
+    }
+    for (simdjson::dom::element e : doc["Events"].get_array()) {
+      page.ids.emplace_back(std::string_view(e["EventId"].get_string()));
+      page.times.emplace_back(std::string_view(e["EventTime"].get_string()));
+      std::string_view record = e["CloudTrailEvent"].get_string();
+      page.accounts.push_back(record.find(kShardA) != std::string_view::npos ? "a" : "b");
+    }
+    std::string_view next;
+    if (doc["NextToken"].get_string().get(next) == simdjson::SUCCESS) page.next = std::string(next);
+    return page;
+  };
+  std::set<std::string> seen;
+  std::set<std::string> shards_seen;
+  std::string b_event;  // an event only shard b has
+  std::string token;
+  int pages = 0;
+  do {
+    Page page = lookup(token);
+    ASSERT_FALSE(page.ids.empty()) << "page " << pages;
+    for (size_t i = 1; i < page.times.size(); ++i) EXPECT_GE(page.times[i - 1], page.times[i]) << "newest first";
+    for (const auto& id : page.ids) EXPECT_TRUE(seen.insert(id).second) << id << " printed twice";
+    shards_seen.insert(page.accounts.begin(), page.accounts.end());
+    for (size_t i = 0; i < page.ids.size(); ++i) {
+      if (page.accounts[i] == "b") b_event = page.ids[i];
+    }
+    token = page.next;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(seen.size(), 2u * kEvents) << "every event of both shards, once";
+  EXPECT_EQ(pages, 3);  // 150 + 150 + 100
+  EXPECT_EQ(shards_seen, (std::set<std::string>{"a", "b"}));
+  // A token of another map, or garbage, is a usage error.
+  CtlResult bad = ctl({"lookup-events", "--starting-token", "o1.bm90IGEgdG9rZW4="});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("--starting-token"), std::string::npos) << bad.err;
+  // get-event / verify-event find an event that only shard b has.
+  ASSERT_FALSE(b_event.empty());
+  CtlResult got = ctl({"get-event", b_event});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_NE(got.out.find(b_event), std::string::npos);
+  CtlResult verified = ctl({"verify-event", b_event});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("verification passed"), std::string::npos) << verified.out;
+  CtlResult missing = ctl({"get-event", "no-such-event-anywhere"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("none of the 2 shards"), std::string::npos) << missing.err;
 }
 
 TEST(CollectorShardTest, BadShardFlagsStopTheStart) {
