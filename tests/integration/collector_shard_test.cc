@@ -151,6 +151,15 @@ TEST(CollectorShardTest, AgentsAreSentToTheirShardAndFollow) {
   CtlResult verified = ctl({"verify-event", b_event});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_NE(verified.out.find("verification passed"), std::string::npos) << verified.out;
+  // status over both shards: merged health, both shards listed, both agents.
+  CtlResult status = RunOrgtrailctl({"status", "--shard-map", map_cli}, "127.0.0.1:1", h.pki().Admin("root"),
+                                    h.dir().path(), "ctl-status");
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("\"Shard\": \"a\""), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("\"Shard\": \"b\""), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("/account/" + std::string(kShardA) + "/"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("/account/" + std::string(kShardB) + "/"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("\"Healthy\": true"), std::string::npos) << status.out;
   CtlResult missing = ctl({"get-event", "no-such-event-anywhere"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("none of the 2 shards"), std::string::npos) << missing.err;
