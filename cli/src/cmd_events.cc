@@ -264,18 +264,11 @@ int RunShardedLookup(const std::vector<ShardTarget>& shards, const LookupCommand
 
 StatusOr<v1::GetEventResponse> FetchEvent(const ConnectionOptions& connection, const std::string& event_id,
                                           const std::string& account) {
-  auto channel = MakeCollectorChannel(connection);
-  if (!channel.ok()) return channel.status();
-  auto stub = v1::Query::NewStub(*channel);
-  v1::GetEventRequest request;
-  request.set_event_id(event_id);
-  request.set_recipient_account_id(account);
-  v1::GetEventResponse response;
-  grpc::ClientContext context;
-  SetDeadline(connection, &context);
-  const grpc::Status status = stub->GetEvent(&context, request, &response);
-  if (!status.ok()) return absl::UnavailableError(DescribeRpcError(connection, status));
-  return response;
+  auto event = FetchEventFrom(connection, event_id, account);
+  if (!event.ok() && event.status().code() == absl::StatusCode::kNotFound) {
+    return absl::UnavailableError(event.status().message());  // as before: exit status 1 with the collector's word
+  }
+  return event;
 }
 
 Status CheckEventIdArgument(const std::string& event_id) {

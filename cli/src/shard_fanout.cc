@@ -186,22 +186,31 @@ Status CheckMergedNextToken(const std::vector<ShardTarget>& shards, const std::s
   return DecodeToken(shards, token).status();
 }
 
+StatusOr<v1::GetEventResponse> FetchEventFrom(const ConnectionOptions& connection, const std::string& event_id,
+                                              const std::string& account) {
+  auto channel = MakeCollectorChannel(connection);
+  if (!channel.ok()) return channel.status();
+  auto stub = v1::Query::NewStub(*channel);
+  v1::GetEventRequest request;
+  request.set_event_id(event_id);
+  request.set_recipient_account_id(account);
+  v1::GetEventResponse response;
+  grpc::ClientContext context;
+  SetDeadline(connection, &context);
+  const grpc::Status status = stub->GetEvent(&context, request, &response);
+  if (status.ok()) return response;
+  const std::string message = DescribeRpcError(connection, status);
+  return status.error_code() == grpc::StatusCode::NOT_FOUND ? absl::NotFoundError(message)
+                                                            : absl::UnavailableError(message);
+}
+
 StatusOr<v1::GetEventResponse> ShardedGetEvent(const std::vector<ShardTarget>& shards, const std::string& event_id,
                                                const std::string& account) {
   for (const ShardTarget& shard : shards) {
-    auto channel = MakeCollectorChannel(shard.connection);
-    if (!channel.ok()) return channel.status();
-    auto stub = v1::Query::NewStub(*channel);
-    v1::GetEventRequest request;
-    request.set_event_id(event_id);
-    request.set_recipient_account_id(account);
-    v1::GetEventResponse response;
-    grpc::ClientContext context;
-    SetDeadline(shard.connection, &context);
-    const grpc::Status status = stub->GetEvent(&context, request, &response);
-    if (status.ok()) return response;
-    if (status.error_code() != grpc::StatusCode::NOT_FOUND) {
-      return absl::UnavailableError(StrCat("shard '", shard.name, "': ", DescribeRpcError(shard.connection, status)));
+    auto event = FetchEventFrom(shard.connection, event_id, account);
+    if (event.ok() || event.status().code() == absl::StatusCode::kInvalidArgument) return event;
+    if (event.status().code() != absl::StatusCode::kNotFound) {
+      return absl::UnavailableError(StrCat("shard '", shard.name, "': ", std::string(event.status().message())));
     }
   }
   return absl::NotFoundError(StrCat("event ", event_id, " is in none of the ", shards.size(), " shards"));

@@ -51,6 +51,11 @@ StatusOr<ShardedLookupResult> ShardedLookup(const std::vector<ShardTarget>& shar
 // before any request); else INVALID_ARGUMENT "--starting-token: ...".
 Status CheckMergedNextToken(const std::vector<ShardTarget>& shards, const std::string& token);
 
+// GetEvent from one collector: NOT_FOUND when it does not have the event, UNAVAILABLE for any other
+// failure (the message says what, DescribeRpcError).
+StatusOr<v1::GetEventResponse> FetchEventFrom(const ConnectionOptions& connection, const std::string& event_id,
+                                              const std::string& account);
+
 // The first shard that has the event (NOT_FOUND when none does).
 StatusOr<v1::GetEventResponse> ShardedGetEvent(const std::vector<ShardTarget>& shards, const std::string& event_id,
                                                const std::string& account);

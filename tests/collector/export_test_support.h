@@ -159,32 +159,41 @@ inline std::unique_ptr<collector::EventStore> OpenStore(const std::string& path)
   return store.ok() ? std::move(*store) : nullptr;
 }
 
-// One run of `orgtrailctl validate-logs` (the built binary) over `root` (a folder or
-// s3://bucket/prefix) for the org trail of account `account` in us-east-1, from an hour ago to
-// ten minutes ahead; `more` adds flags.
+// One run of a built tool (its exit code, stdout and stderr; exit_code -1 when it could not start).
 struct ValidateRun {
   int exit_code = -1;
   std::string out, err;
 };
-inline ValidateRun RunValidate(const std::string& root, const std::string& account, const std::vector<std::string>& more,
-                               const std::string& log_dir, const std::string& name) {
+inline ValidateRun RunTool(const std::string& binary, const std::vector<std::string>& args, const std::string& log_dir,
+                           const std::string& name, std::chrono::seconds timeout = std::chrono::seconds(120)) {
   testutil::SubprocessOptions o;
-  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-  o.args = {"validate-logs", "--export-root", root, "--trail-arn",
-            "arn:aws:cloudtrail:us-east-1:000000000000:trail/org-trail", "--start-time",
-            FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
-            FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", account, "--region", "us-east-1"};
-  o.args.insert(o.args.end(), more.begin(), more.end());
+  o.binary = binary;
+  o.args = args;
   o.log_dir = log_dir;
   o.name = name;
   ValidateRun r;
   auto p = testutil::Subprocess::Start(o);
   if (!p.ok()) return r;
-  (*p)->Wait(std::chrono::seconds(120));
+  (*p)->Wait(timeout);
   r.exit_code = (*p)->ExitCode();
   r.out = (*p)->ReadStdout();
   r.err = (*p)->ReadStderr();
   return r;
+}
+inline std::string OrgtrailctlBinary() { return std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl"; }
+
+// One run of `orgtrailctl validate-logs` over `root` (a folder or s3://bucket/prefix) for trail
+// `trail` of account `account` in us-east-1, from an hour ago to ten minutes ahead; `more` adds flags.
+inline ValidateRun RunValidate(const std::string& root, const std::string& account, const std::vector<std::string>& more,
+                               const std::string& log_dir, const std::string& name,
+                               const std::string& trail = "org-trail") {
+  std::vector<std::string> args = {"validate-logs", "--export-root", root, "--trail-arn",
+                                   "arn:aws:cloudtrail:us-east-1:000000000000:trail/" + trail, "--start-time",
+                                   FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
+                                   FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", account,
+                                   "--region", "us-east-1"};
+  args.insert(args.end(), more.begin(), more.end());
+  return RunTool(OrgtrailctlBinary(), args, log_dir, name);
 }
 
 }  // namespace orgtrail::exporttest

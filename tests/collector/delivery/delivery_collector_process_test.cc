@@ -11,6 +11,7 @@
 #include <set>
 
 #include "collector/export/export_file.h"
+#include "collector/delivery/delivery_test_support.h"
 #include "collector/export_test_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -43,13 +44,8 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     if (IsSkipped() || HasFatalFailure()) return;
     pki_ = std::make_unique<testutil::TestPki>(dir_.MakeSubdir("pki"));
     ASSERT_TRUE(pki_->ok());
-    objectstore::S3ClientOptions options;
-    options.endpoint = server().endpoint();
-    options.credentials.access_key_id = server().access_key_id();
-    options.credentials.secret_access_key = server().secret_access_key();
-    auto client = objectstore::S3Client::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = deliverytest::NewS3Client(server());
+    ASSERT_NE(client_, nullptr);
     bucket_ = testutil::UniqueBucketName("collector");
     ASSERT_TRUE(client_->CreateBucket(bucket_).ok());
   }
@@ -72,13 +68,7 @@ class DeliveryCollectorTest : public testutil::S3ServerTest {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
-  static void UseCredentialsFile(const std::string& path) {
-    ::unsetenv("AWS_ACCESS_KEY_ID");
-    ::unsetenv("AWS_SECRET_ACCESS_KEY");
-    ::unsetenv("AWS_SESSION_TOKEN");
-    ::unsetenv("AWS_PROFILE");
-    ::setenv("AWS_SHARED_CREDENTIALS_FILE", path.c_str(), 1);
-  }
+  static void UseCredentialsFile(const std::string& path) { deliverytest::UseCredentialsFile(path); }
 
   std::string ExportRoot() { return dir_.Join("data/export"); }
 

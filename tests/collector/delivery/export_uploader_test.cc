@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 
+#include "collector/delivery/delivery_test_support.h"
 #include "collector/export/export_file.h"
 #include "collector/integrity/digest_format.h"
 #include "gmock/gmock.h"
@@ -36,13 +37,8 @@ class ExportUploaderTest : public testutil::S3ServerTest {
   void SetUp() override {
     testutil::S3ServerTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    objectstore::S3ClientOptions options;
-    options.endpoint = server().endpoint();
-    options.credentials.access_key_id = server().access_key_id();
-    options.credentials.secret_access_key = server().secret_access_key();
-    auto client = objectstore::S3Client::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = deliverytest::NewS3Client(server());
+    ASSERT_NE(client_, nullptr);
     bucket_ = testutil::UniqueBucketName("export");
     ASSERT_TRUE(client_->CreateBucket(bucket_).ok());
     root_ = dir_.MakeSubdir("export");

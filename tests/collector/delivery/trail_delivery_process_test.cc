@@ -12,6 +12,7 @@
 #include <map>
 
 #include "collector/export/export_file.h"
+#include "collector/delivery/delivery_test_support.h"
 #include "collector/export_test_support.h"
 #include "gtest/gtest.h"
 #include "objectstore/s3_client.h"
@@ -69,22 +70,13 @@ class TrailDeliveryTest : public testutil::S3ServerTest {
     if (IsSkipped() || HasFatalFailure()) return;
     pki_ = std::make_unique<testutil::TestPki>(dir_.MakeSubdir("pki"));
     ASSERT_TRUE(pki_->ok());
-    objectstore::S3ClientOptions options;
-    options.endpoint = server().endpoint();
-    options.credentials.access_key_id = server().access_key_id();
-    options.credentials.secret_access_key = server().secret_access_key();
-    auto client = objectstore::S3Client::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    client_ = deliverytest::NewS3Client(server());
+    ASSERT_NE(client_, nullptr);
     org_bucket_ = testutil::UniqueBucketName("org-trail");
     data_bucket_ = testutil::UniqueBucketName("data-trail");
     ASSERT_TRUE(client_->CreateBucket(org_bucket_).ok());
     ASSERT_TRUE(client_->CreateBucket(data_bucket_).ok());
-    ::unsetenv("AWS_ACCESS_KEY_ID");
-    ::unsetenv("AWS_SECRET_ACCESS_KEY");
-    ::unsetenv("AWS_SESSION_TOKEN");
-    ::unsetenv("AWS_PROFILE");
-    ::setenv("AWS_SHARED_CREDENTIALS_FILE", server().credentials_file().c_str(), 1);
+    deliverytest::UseCredentialsFile(server().credentials_file());
   }
 
   // No archive bucket: only the trails deliver to the object store.
@@ -208,22 +200,8 @@ class TrailDeliveryTest : public testutil::S3ServerTest {
   }
 
   exporttest::ValidateRun Validate(const std::string& url, const std::string& trail) {
-    testutil::SubprocessOptions o;
-    o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-    o.args = {"validate-logs", "--export-root", url, "--trail-arn", "arn:aws:cloudtrail:us-east-1:000000000000:trail/" + trail,
-              "--start-time", FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
-              FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", kAccount, "--region", "us-east-1",
-              "--s3-endpoint", server().endpoint()};
-    o.log_dir = dir_.Join("logs");
-    o.name = "validate-" + trail;
-    exporttest::ValidateRun r;
-    auto p = testutil::Subprocess::Start(o);
-    if (!p.ok()) return r;
-    (*p)->Wait(std::chrono::seconds(120));
-    r.exit_code = (*p)->ExitCode();
-    r.out = (*p)->ReadStdout();
-    r.err = (*p)->ReadStderr();
-    return r;
+    return exporttest::RunValidate(url, kAccount, {"--s3-endpoint", server().endpoint()}, dir_.Join("logs"),
+                                   "validate-" + trail, trail);
   }
 
   testutil::TempDir dir_{"trail-delivery-e2e"};
@@ -294,22 +272,11 @@ TEST_F(TrailDeliveryTest, DuckDbAnswersOverATrailsBucket) {
                       std::chrono::seconds(120), std::chrono::milliseconds(300)));
   collector->process()->Stop();
   auto duckdb = [&](const std::string& sql, const std::string& name) {
-    testutil::SubprocessOptions o;
-    o.binary = "/usr/bin/node";
-    o.args = {source + "/deploy/analytics/orgtrail-duckdb.mjs", "--export-root", "s3://" + data_bucket_,
-              "--s3-endpoint", server().endpoint(), "--cache", dir_.Join("duckdb-cache"), "--orgtrailctl",
-              std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl", "--format", "jsonl", "--sql", sql};
-    o.log_dir = dir_.Join("logs");
-    o.name = name;
-    auto p = testutil::Subprocess::Start(o);
-    EXPECT_TRUE(p.ok()) << p.status();
-    exporttest::ValidateRun r;
-    if (!p.ok()) return r;
-    (*p)->Wait(std::chrono::seconds(120));
-    r.exit_code = (*p)->ExitCode();
-    r.out = (*p)->ReadStdout();
-    r.err = (*p)->ReadStderr();
-    return r;
+    return exporttest::RunTool("/usr/bin/node",
+                               {source + "/deploy/analytics/orgtrail-duckdb.mjs", "--export-root", "s3://" + data_bucket_,
+                                "--s3-endpoint", server().endpoint(), "--cache", dir_.Join("duckdb-cache"),
+                                "--orgtrailctl", exporttest::OrgtrailctlBinary(), "--format", "jsonl", "--sql", sql},
+                               dir_.Join("logs"), name);
   };
   const auto first = duckdb("SELECT eventid FROM cloudtrail WHERE eventid LIKE 'ev-%' ORDER BY eventid", "duckdb-1");
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -331,22 +298,10 @@ TEST_F(TrailDeliveryTest, DuckDbAnswersOverATrailsBucket) {
 // orgtrailctl fetch-archive: bad flags and unusable stores are usage errors (exit 2) naming the
 // problem; object keys that would leave the target folder are never written.
 TEST_F(TrailDeliveryTest, FetchArchiveRefusesBadInputAndHostileKeys) {
+  fs::create_directories(dir_.Join("logs"));
   auto ctl = [&](std::vector<std::string> args, const std::string& name) {
-    testutil::SubprocessOptions o;
-    o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-    o.args = {"fetch-archive"};
-    o.args.insert(o.args.end(), args.begin(), args.end());
-    o.log_dir = dir_.Join("logs");
-    fs::create_directories(o.log_dir);
-    o.name = name;
-    exporttest::ValidateRun r;
-    auto p = testutil::Subprocess::Start(o);
-    if (!p.ok()) return r;
-    (*p)->Wait(std::chrono::seconds(60));
-    r.exit_code = (*p)->ExitCode();
-    r.out = (*p)->ReadStdout();
-    r.err = (*p)->ReadStderr();
-    return r;
+    args.insert(args.begin(), "fetch-archive");
+    return exporttest::RunTool(exporttest::OrgtrailctlBinary(), args, dir_.Join("logs"), name);
   };
   const std::string to = dir_.Join("fetched");
   const std::string endpoint = server().endpoint();

@@ -219,21 +219,12 @@ TEST_F(TrailPipelineTest, DigestsOnlyWithValidationNamingTheTrailsBucketAndPrefi
   EXPECT_FALSE(archive_cursor->has_value());
 
   // The folder validates (orgtrailctl validate-logs reads the manifest's bucket and prefix).
-  testutil::SubprocessOptions o;
-  o.binary = std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl";
-  o.args = {"validate-logs", "--export-root", dir_.Join("trails/s3-trail"), "--trail-arn",
-            "arn:aws:cloudtrail:us-east-1:000000000000:trail/s3-trail", "--start-time",
-            FormatRfc3339Seconds(t0 - 3600ll * 1000000), "--end-time", FormatRfc3339Seconds(t0 + 600ll * 1000000),
-            "--account-id", kAccount, "--region", "us-east-1"};
-  o.log_dir = dir_.Join("logs");
-  fs::create_directories(o.log_dir);
-  o.name = "validate";
-  auto p = testutil::Subprocess::Start(o);
-  ASSERT_TRUE(p.ok()) << p.status();
-  (*p)->Wait(std::chrono::seconds(120));
-  EXPECT_EQ((*p)->ExitCode(), 0) << (*p)->ReadStdout() << (*p)->ReadStderr();
-  EXPECT_NE((*p)->ReadStdout().find("1/1 digest files valid"), std::string::npos) << (*p)->ReadStdout();
-  EXPECT_NE((*p)->ReadStdout().find("1/1 log files valid"), std::string::npos) << (*p)->ReadStdout();
+  fs::create_directories(dir_.Join("logs"));
+  const auto valid = exporttest::RunValidate(dir_.Join("trails/s3-trail"), kAccount, {}, dir_.Join("logs"), "validate",
+                                             "s3-trail");
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  EXPECT_NE(valid.out.find("1/1 digest files valid"), std::string::npos) << valid.out;
+  EXPECT_NE(valid.out.find("1/1 log files valid"), std::string::npos) << valid.out;
 }
 
 TEST_F(TrailPipelineTest, AStoppedTrailTakesNothingAndAReopenedOneContinues) {
