@@ -195,9 +195,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
   for (const auto& [partition_id, g] : groups) {
     const auto& [account_id, region, kind] = partition_id;
     ExportPartition partition{options_.org_id, account_id, region};
-    if (options_.record_pending_digests) {
-      commit.emplace_back(ExportPartitionKey(partition.account_id, partition.region, options_.metadata_namespace), "1");
-    }
+    commit.emplace_back(ExportPartitionKey(partition.account_id, partition.region, options_.metadata_namespace), "1");
     size_t begin = 0;
     int part = 0;
     while (begin < g.raw.size()) {
@@ -224,9 +222,7 @@ StatusOr<ExportRoundResult> LogExporter::RunRange(uint64_t from, uint64_t to, in
       pending.sha256 = file->sha256;
       pending.newest_event_time_us = file->newest_event_time_us;
       pending.oldest_event_time_us = file->oldest_event_time_us;
-      if (options_.record_pending_digests) {
-        commit.emplace_back(PendingLogFileKey(pending, options_.metadata_namespace), EncodePendingLogFileValue(pending));
-      }
+      commit.emplace_back(PendingLogFileKey(pending, options_.metadata_namespace), EncodePendingLogFileValue(pending));
       result.files.push_back(std::move(*file));
       begin = end;
       ++part;

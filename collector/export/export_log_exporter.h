@@ -52,9 +52,6 @@ struct LogExporterOptions {
   // Mixed into every file's unique string, so two exports of the same commit range into one bucket
   // never share a file name ("" for the archive; the trail name for a trail).
   std::string unique_seed;
-  // Record each written file as pending for a digest publisher (off when the trail's log file
-  // validation is off: nothing would consume the entries).
-  bool record_pending_digests = true;
   // Called after a round's commit with the new cursor (null = the exporter sets the store's
   // retention hold itself, as the only exporter). With several exporters the owner keeps the hold
   // at the smallest cursor.
