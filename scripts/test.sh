@@ -64,7 +64,7 @@ if [ "$RUN_ASAN" = 1 ]; then
   # The 1M-event proportionality proof runs in the Release pass; a smaller store suffices here.
   (cd "$ROOT/build-asan" && ORGTRAIL_QUERY_SCALE_EVENTS=200000 GRPC_DNS_RESOLVER=native ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j "$JOBS" -L 'unit|integration|sanitized' -E '^local_org_quickstart$' --timeout 900)
+     ctest --output-on-failure -j "$JOBS" -L 'unit|integration|sanitized' -E '^local_org_(quickstart|shards)$' --timeout 900)
 fi
 if [ "$RUN_TSAN" = 1 ]; then
   "$ROOT/scripts/tsan.sh"  # after the ASan pass: see scripts/tsan.sh

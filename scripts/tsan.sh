@@ -63,5 +63,5 @@ heavy_tests='^IngestStreamFloodTest\.SilentStreamsDoNotStopALegitimateAgent$'
 tests_start=$(date +%s)
 (cd "$BUILD_DIR" && ORGTRAIL_QUERY_SCALE_EVENTS=100000 GRPC_DNS_RESOLVER=native \
    TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp:second_deadlock_stack=1:halt_on_error=0:exitcode=66:history_size=4" \
-   ctest --output-on-failure -j "$JOBS" -L 'unit|integration' -E "^local_org_quickstart\$|$fork_tests|$heavy_tests" --timeout 900)
+   ctest --output-on-failure -j "$JOBS" -L 'unit|integration' -E "^local_org_(quickstart|shards)\$|$fork_tests|$heavy_tests" --timeout 900)
 echo "== TSan tests finished in $(( $(date +%s) - tests_start ))s (tsan.sh: $(( $(date +%s) - start ))s)"

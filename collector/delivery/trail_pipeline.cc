@@ -96,6 +96,7 @@ Status TrailPipeline::Init(const DigestKeyRing* keys, const objectstore::S3Clien
 
 bool TrailPipeline::Selects(const StoredEvent& e) {
   if (!trail_.is_logging()) return false;
+  if (options_.delivers_account && !options_.delivers_account(e.key.account_id)) return false;
   Matcher& m = *matcher_;
   if (!m.extractor.Extract(e.raw_json, &m.event).ok()) return false;  // stored events always parse
   if (m.event.event_type() == kInsightEventType) return trail_.insight_selectors_size() > 0;

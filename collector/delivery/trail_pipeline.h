@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "collector/delivery/export_uploader.h"
 #include "collector/export/export_log_exporter.h"
@@ -46,6 +47,12 @@ struct TrailPipelineOptions {
   bool keep_local = false;          // with an object store: keep confirmed files in folder
   std::function<std::string()> checkpoint_provider;  // the Merkle checkpoint in digests
   std::function<void(uint64_t cursor)> exported_through;  // after each round (retention hold)
+  // Sharded collectors: whether this collector delivers an account's events (the shard serving
+  // the account). Every shard writes into a trail's one bucket, and CloudTrail's digest file names
+  // carry no writer, so an account and region must have one writer: events of accounts another
+  // shard serves (this collector's own self-audit records under the management account, say) stay
+  // in this collector's store and archive. Empty: every account (one collector).
+  std::function<bool(std::string_view account_id)> delivers_account;
 };
 
 // What one round or pass did.

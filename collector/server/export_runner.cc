@@ -236,6 +236,11 @@ Status ExportRunner::Init() {
   to.report = [this](const TrailDelivery& delivery) {
     if (delivery_listener_) delivery_listener_(delivery);
   };
+  if (options_.shard_map != nullptr) {
+    to.delivers_account = [map = options_.shard_map, shard = options_.shard_name](std::string_view account) {
+      return map->ShardForAccount(account).name == shard;
+    };
+  }
   trails_ = std::make_unique<TrailDeliveries>(store_, keys_.get(), s3_client_.get(), to, logger_, metrics_);
   keys_service_ = std::make_unique<DigestKeysService>(keys_.get(), options_.trust_domain, logger_);
   merkle_service_ = std::make_unique<MerkleLogService>(store_, merkle_.get(), checkpoint_signer_->verifier_key(),

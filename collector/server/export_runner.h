@@ -51,6 +51,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "collector/admin/trail_manager.h"
+#include "orgtrail/common/shard_map.h"
 #include "collector/delivery/export_uploader.h"
 #include "collector/server/trail_deliveries.h"
 #include "collector/integrity/digest_key_ring.h"
@@ -90,6 +91,9 @@ struct ExportRunnerOptions {
   // Sharded ingest: this collector's shard. Its Merkle log is its own, signed under the checkpoint
   // origin <trust_domain>/orgtrail/<shard> ("" = <trust_domain>/orgtrail, one collector).
   std::string shard_name;
+  // With shard_name: the map. Trails then deliver only the accounts this shard serves
+  // (TrailPipelineOptions::delivers_account).
+  std::shared_ptr<const ShardMap> shard_map;
 };
 
 class ExportRunner {

@@ -313,6 +313,7 @@ int main(int argc, char** argv) {
       values, server_options.data_dir, server_options.trust_domain, server_options.home_region);
   if (!export_options.ok()) return UsageError(std::string(export_options.status().message()));
   export_options->shard_name = server_options.shard_name;
+  export_options->shard_map = server_options.shard_map;
   server_options.hold_retention_for_export = export_options->enabled;
 
   std::optional<orgtrail::collector::AlarmsConfig> alarms_config;

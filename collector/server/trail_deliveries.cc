@@ -65,6 +65,7 @@ void TrailDeliveries::Open(const v1::Trail& trail, const std::string& global_hom
   o.keep_local = options_.keep_local;
   o.checkpoint_provider = options_.checkpoint_provider;
   o.exported_through = options_.exported_through;
+  o.delivers_account = options_.delivers_account;
   auto pipeline = TrailPipeline::Open(store_, keys_, s3_, o);
   if (!pipeline.ok()) {
     metrics_->GetCounter("orgtrail_trail_delivery_errors_total", "Failed per-trail export rounds, digest rounds and upload passes",

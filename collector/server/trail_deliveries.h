@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "collector/admin/trail_manager.h"
 #include "collector/delivery/trail_pipeline.h"
@@ -39,6 +40,7 @@ struct TrailDeliveriesOptions {
   std::function<std::string()> checkpoint_provider;
   std::function<void(uint64_t)> exported_through;        // a pipeline's cursor moved
   std::function<void(const TrailDelivery&)> report;      // delivery attempts (trail status)
+  std::function<bool(std::string_view account_id)> delivers_account;  // TrailPipelineOptions'; empty = all
 };
 
 class TrailDeliveries {

@@ -98,6 +98,15 @@ stop_pids() {
     sleep 0.1
   done
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  # Return only once they are gone: a caller may check, or reuse the ports, right after.
+  deadline=$((SECONDS + 10))
+  while :; do
+    any=0
+    for p in "${pids[@]}"; do pid_alive "$p" && any=1; done
+    [ $any -eq 0 ] && break
+    [ $SECONDS -ge $deadline ] && { echo "s3_test_server: still running after KILL: ${pids[*]}" >&2; break; }
+    sleep 0.1
+  done
   rm -f "$dir"/pids/*.pid
 }
 

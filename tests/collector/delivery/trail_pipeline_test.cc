@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -93,9 +94,11 @@ class TrailPipelineTest : public ::testing::Test {
     keys_ = std::move(*keys);
   }
 
-  std::unique_ptr<TrailPipeline> Open(const v1::Trail& trail) {
+  std::unique_ptr<TrailPipeline> Open(const v1::Trail& trail,
+                                      std::function<bool(std::string_view)> delivers_account = nullptr) {
     TrailPipelineOptions o;
     o.trail = trail;
+    o.delivers_account = std::move(delivers_account);
     o.global_home_region = "us-east-1";
     o.folder = dir_.Join("trails/" + trail.name());
     o.journal_path = dir_.Join("trails/" + trail.name() + ".journal");
@@ -187,6 +190,28 @@ TEST_F(TrailPipelineTest, EachTrailDeliversWhatItsSelectorsSelectOnceEach) {
         EXPECT_TRUE(names.insert(e.path().filename().string()).second) << e.path();
       }
     }
+  }
+}
+
+// Sharded collectors write into one bucket; an account and region has one writer, the shard
+// serving the account. Events this collector stored for another shard's account are not delivered.
+TEST_F(TrailPipelineTest, AShardDeliversOnlyTheAccountsItServes) {
+  const std::string other_account = "999999999999";
+  auto trail = Open(S3Trail(), [](std::string_view account) { return account == kAccount; });  // validation on
+  ASSERT_NE(trail, nullptr);
+  Commit({Record("ours-1", "s3.amazonaws.com", "CreateBucket", "Management")});
+  CommitRecords(store_.get(), other_account, "us-east-1", ++sequence_,
+                {Record("theirs-1", "s3.amazonaws.com", "CreateBucket", "Management")});
+  Commit({Record("ours-2", "s3.amazonaws.com", "GetObject", "Data")});
+  const int64_t t0 = NowMicros();
+  EXPECT_EQ(Round(trail.get(), t0).events, 2u);
+  EXPECT_GE(Round(trail.get(), t0 + 5000000).digests, 1u);
+  EXPECT_EQ(Delivered("s3-trail"), (std::map<std::string, int>{{"ours-1", 1}, {"ours-2", 1}}));
+  // The cursor still passes the other account's event (retention is not held for it).
+  EXPECT_EQ(reported_cursor_, store_->last_commit_index());
+  ASSERT_FALSE(Digests("s3-trail").empty());
+  for (const auto& e : fs::recursive_directory_iterator(dir_.Join("trails/s3-trail"))) {
+    EXPECT_EQ(e.path().string().find("/" + other_account + "/"), std::string::npos) << e.path();
   }
 }
 
