@@ -18,6 +18,10 @@
 //            the clock starts; a window of --window unacked batches per stream.
 //            invictus: the 2,900 real records replayed with a per-copy eventID
 //            (last 8 hex digits replaced) so each copy is stored, not deduped.
+//            Sharded collectors (bench/shards.sh): --target A,B and --accounts
+//            X,Y: stream i goes to target i % |targets| as account i % |accounts|
+//            with identity <pki>/load-<account>-<i>.crt (gen only); one clock
+//            over all streams.
 //            -> events_per_s (acked = durable events / wall time).
 //   latency  --target --pki --trust-domain --rate R --seconds T [--name N]
 //            One stream at a fixed open-loop rate; a batch every --tick-ms
@@ -144,6 +148,19 @@ int RunRaw(const Flags& f) {
 }
 
 // ---------------------------------------------------------------- ingest
+// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
+std::vector<std::string> SplitList(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > start) out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 int RunIngest(const Flags& f) {
   const std::string target = f.Get("target"), pki = f.Get("pki"), org = f.Get("trust-domain");
   const std::string source = f.Get("source", "gen");
@@ -167,7 +184,11 @@ int RunIngest(const Flags& f) {
   } else if (source != "gen") {
     return Fail("ingest: --source gen|invictus");
   }
-  const std::string account = source == "gen" ? "111111111111" : "123837392027";
+  const std::vector<std::string> targets = SplitList(target);
+  std::vector<std::string> accounts = SplitList(f.Get("accounts"));
+  const bool per_account_names = !accounts.empty();
+  if (per_account_names && source != "gen") return Fail("ingest: --accounts needs --source gen");
+  if (accounts.empty()) accounts.push_back(source == "gen" ? "111111111111" : "123837392027");
   const std::string stem_prefix = source == "gen" ? "load-" : "invictus-";
   const std::string run = f.Get("run", "r");
   std::vector<Stream> all(streams);
@@ -175,8 +196,11 @@ int RunIngest(const Flags& f) {
   uint64_t bytes = 0;
   size_t replay = 0;
   for (int i = 0; i < streams; ++i) {
-    const std::string name = stem_prefix + std::to_string(i);
-    if (int rc = Open(target, PkiFiles(pki, name), AgentId(org, account, name), &all[i]); rc) return rc;
+    const std::string& account = accounts[i % accounts.size()];
+    const std::string name = stem_prefix + (per_account_names ? account + "-" : "") + std::to_string(i);
+    if (int rc = Open(targets[i % targets.size()], PkiFiles(pki, name), AgentId(org, account, name), &all[i]); rc) {
+      return rc;
+    }
     GeneratorOptions g;
     g.seed = std::hash<std::string>()(run) + i;
     g.account_id = account;
@@ -236,9 +260,9 @@ int RunIngest(const Flags& f) {
   for (auto& s : all) Close(&s);
   if (failures > 0) return Fail("ingest: " + std::to_string(failures.load()) + " stream(s) failed");
   const double n = static_cast<double>(streams) * (events / per_batch) * per_batch;
-  std::printf("{\"mode\":\"ingest\",\"source\":\"%s\",\"streams\":%d,\"per_batch\":%d,\"events\":%.0f,"
-              "\"seconds\":%.3f,\"events_per_s\":%.1f,\"mean_event_bytes\":%.1f}\n",
-              source.c_str(), streams, per_batch, n, secs, n / secs, static_cast<double>(bytes) / n);
+  std::printf("{\"mode\":\"ingest\",\"source\":\"%s\",\"streams\":%d,\"targets\":%zu,\"per_batch\":%d,"
+              "\"events\":%.0f,\"seconds\":%.3f,\"events_per_s\":%.1f,\"mean_event_bytes\":%.1f}\n",
+              source.c_str(), streams, targets.size(), per_batch, n, secs, n / secs, static_cast<double>(bytes) / n);
   return 0;
 }
 
