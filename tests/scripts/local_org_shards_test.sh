@@ -10,17 +10,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD_DIR="$1"
 "$ROOT/tests/scripts/s3_test_server.sh" check || exit 77
-WORK="$(mktemp -d /tmp/orgtrail-shards-test.XXXXXX)"
-export ORGTRAIL_LOCAL_DIR="$WORK/local"
-export ORGTRAIL_BUILD_DIR="$BUILD_DIR"
-# shellcheck source=local_org_ports.sh
-. "$ROOT/tests/scripts/local_org_ports.sh"
-export ORGTRAIL_LOCAL_PORT_BASE="${ORGTRAIL_LOCAL_PORT_BASE:-$(pick_port_base)}"
-export ORGTRAIL_LOCAL_EVENTS_PER_AGENT=100
-export ORGTRAIL_LOCAL_WAIT_SECONDS=180
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cleanup() { "$ROOT/scripts/orgtrail-local.sh" down --purge >/dev/null 2>&1 || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+# shellcheck source=local_org_test_lib.sh
+. "$ROOT/tests/scripts/local_org_test_lib.sh"
 count() { grep -c -- "$1" <<<"$out" || true; }
 
 start=$(date +%s)
