@@ -231,17 +231,6 @@ int RunLookupPages(const ConnectionOptions& connection, LookupCommand* command) 
   return kExitOk;
 }
 
-// --shard-map FILE (or ORGTRAIL_SHARD_MAP): the shards to fan out to; empty = one collector.
-StatusOr<std::vector<ShardTarget>> ShardTargetsFromValues(const po::variables_map& values,
-                                                          const ConnectionOptions& connection) {
-  std::string path = OptionalString(values, "shard-map");
-  if (path.empty() && std::getenv("ORGTRAIL_SHARD_MAP") != nullptr) path = std::getenv("ORGTRAIL_SHARD_MAP");
-  if (path.empty()) return std::vector<ShardTarget>{};
-  auto map = ShardMap::Load(path);
-  if (!map.ok()) return absl::InvalidArgumentError("--shard-map: " + std::string(map.status().message()));
-  return ShardTargets(*map, connection);
-}
-
 int RunShardedLookup(const std::vector<ShardTarget>& shards, const LookupCommand& command) {
   ShardedLookupOptions options;
   options.request = command.request;

@@ -26,6 +26,9 @@
 #include "orgtrail/common/selectors.h"
 #include "orgtrail/common/time_util.h"
 #include "orgtrail/v1/admin.grpc.pb.h"
+#include "shard_fanout.h"
+#include "trail_fanout.h"
+#include "trail_json.h"
 
 namespace orgtrail::cli {
 namespace {
@@ -38,124 +41,6 @@ using google::protobuf::Value;
 int UsageError(const std::string& command, const std::string& message) {
   std::fprintf(stderr, "orgtrailctl %s: %s\n", command.c_str(), message.c_str());
   return kExitUsage;
-}
-
-// ---------------------------------------------------------------- JSON output
-
-class JsonObject {
- public:
-  JsonObject& Str(const char* key, std::string_view value) { return Raw(key, JsonQuote(value)); }
-  JsonObject& Bool(const char* key, bool value) { return Raw(key, value ? "true" : "false"); }
-  JsonObject& Raw(const char* key, const std::string& json) {
-    if (!body_.empty()) body_ += ", ";
-    body_ += JsonQuote(key) + ": " + json;
-    return *this;
-  }
-  std::string Done() const { return "{" + body_ + "}"; }
-
- private:
-  std::string body_;
-};
-
-std::string StringArray(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  std::string out = "[";
-  for (int i = 0; i < values.size(); ++i) out += (i ? ", " : "") + JsonQuote(values[i]);
-  return out + "]";
-}
-
-const char* ReadWriteName(v1::ReadWriteType type) {
-  switch (type) {
-    case v1::READ_ONLY: return "ReadOnly";
-    case v1::WRITE_ONLY: return "WriteOnly";
-    default: return "All";
-  }
-}
-
-std::string TrailJson(const v1::Trail& t) {
-  return JsonObject()
-      .Str("Name", t.name())
-      .Str("S3BucketName", t.s3_bucket_name())
-      .Str("S3KeyPrefix", t.s3_key_prefix())
-      .Bool("IncludeGlobalServiceEvents", t.include_global_service_events())
-      .Bool("IsMultiRegionTrail", t.is_multi_region_trail())
-      .Str("HomeRegion", t.home_region())
-      .Str("TrailARN", t.trail_arn())
-      .Bool("LogFileValidationEnabled", t.log_file_validation_enabled())
-      .Bool("HasCustomEventSelectors", t.has_custom_event_selectors())
-      .Bool("HasInsightSelectors", t.insight_selectors_size() > 0)
-      .Bool("IsOrganizationTrail", t.is_organization_trail())
-      .Done();
-}
-
-std::string EventSelectorsJson(const google::protobuf::RepeatedPtrField<v1::EventSelector>& selectors) {
-  std::string out = "[";
-  for (int i = 0; i < selectors.size(); ++i) {
-    const auto& s = selectors[i];
-    std::string resources = "[";
-    for (int j = 0; j < s.data_resources_size(); ++j) {
-      resources += (j ? ", " : "") + JsonObject()
-                                         .Str("Type", s.data_resources(j).type())
-                                         .Raw("Values", StringArray(s.data_resources(j).values()))
-                                         .Done();
-    }
-    resources += "]";
-    out += (i ? ", " : "") +
-           JsonObject()
-               .Str("ReadWriteType", ReadWriteName(s.read_write_type()))
-               .Bool("IncludeManagementEvents",
-                     !s.has_include_management_events() || s.include_management_events())
-               .Raw("DataResources", resources)
-               .Raw("ExcludeManagementEventSources", StringArray(s.exclude_management_event_sources()))
-               .Done();
-  }
-  return out + "]";
-}
-
-std::string AdvancedSelectorsJson(
-    const google::protobuf::RepeatedPtrField<v1::AdvancedEventSelector>& selectors) {
-  std::string out = "[";
-  for (int i = 0; i < selectors.size(); ++i) {
-    std::string fields = "[";
-    for (int j = 0; j < selectors[i].field_selectors_size(); ++j) {
-      const auto& f = selectors[i].field_selectors(j);
-      JsonObject o;
-      o.Str("Field", f.field());
-      if (f.equals_size()) o.Raw("Equals", StringArray(f.equals()));
-      if (f.starts_with_size()) o.Raw("StartsWith", StringArray(f.starts_with()));
-      if (f.ends_with_size()) o.Raw("EndsWith", StringArray(f.ends_with()));
-      if (f.not_equals_size()) o.Raw("NotEquals", StringArray(f.not_equals()));
-      if (f.not_starts_with_size()) o.Raw("NotStartsWith", StringArray(f.not_starts_with()));
-      if (f.not_ends_with_size()) o.Raw("NotEndsWith", StringArray(f.not_ends_with()));
-      fields += (j ? ", " : "") + o.Done();
-    }
-    fields += "]";
-    out += (i ? ", " : "") +
-           JsonObject().Str("Name", selectors[i].name()).Raw("FieldSelectors", fields).Done();
-  }
-  return out + "]";
-}
-
-std::string SelectorsResponseJson(const v1::GetEventSelectorsResponse& r) {
-  JsonObject o;
-  o.Str("TrailARN", r.trail_arn());
-  if (r.advanced_event_selectors_size() > 0) {
-    o.Raw("AdvancedEventSelectors", AdvancedSelectorsJson(r.advanced_event_selectors()));
-  } else {
-    o.Raw("EventSelectors", EventSelectorsJson(r.event_selectors()));
-  }
-  return o.Done();
-}
-
-std::string InsightSelectorsJson(const v1::GetInsightSelectorsResponse& r) {
-  std::string list = "[";
-  for (int i = 0; i < r.insight_selectors_size(); ++i) {
-    list += (i ? ", " : "") + JsonObject().Str("InsightType", r.insight_selectors(i).insight_type()).Done();
-  }
-  return JsonObject().Str("TrailARN", r.trail_arn()).Raw("InsightSelectors", list + "]").Done();
-}
-
-std::string TimeOrNull(int64_t micros) {
-  return micros > 0 ? JsonQuote(FormatRfc3339Seconds(micros)) : "null";
 }
 
 // ---------------------------------------------------------------- JSON input
@@ -303,6 +188,8 @@ struct TrailCommand {
   po::variables_map values;
   ConnectionOptions connection;
   std::unique_ptr<v1::Admin::Stub> stub;
+  std::string output;      // printed on success (once, with --shard-map: trail_fanout.h)
+  v1::TrailStatus status;  // get-trail-status
 };
 
 std::string Option(const po::variables_map& values, const char* name) {
@@ -385,7 +272,7 @@ int CreateOrUpdate(TrailCommand& c, bool create) {
     status = c.stub->UpdateTrail(&ctx, request, &response);
   }
   if (!status.ok()) return Fail(c, status);
-  std::printf("%s\n", TrailJson(response.trail()).c_str());
+  c.output = TrailJson(response.trail());
   return kExitOk;
 }
 
@@ -421,7 +308,7 @@ int PutEventSelectors(TrailCommand& c) {
   v1::GetEventSelectorsResponse response;
   auto status = c.stub->PutEventSelectors(&ctx, request, &response);
   if (!status.ok()) return Fail(c, status);
-  std::printf("%s\n", SelectorsResponseJson(response).c_str());
+  c.output = SelectorsResponseJson(response);
   return kExitOk;
 }
 
@@ -462,7 +349,7 @@ int PutInsightSelectors(TrailCommand& c) {
   v1::GetInsightSelectorsResponse response;
   auto status = c.stub->PutInsightSelectors(&ctx, request, &response);
   if (!status.ok()) return Fail(c, status);
-  std::printf("%s\n", InsightSelectorsJson(response).c_str());
+  c.output = InsightSelectorsJson(response);
   return kExitOk;
 }
 
@@ -495,21 +382,11 @@ int ByName(TrailCommand& c) {
   } else {  // get-trail-status
     v1::GetTrailStatusResponse r;
     status = c.stub->GetTrailStatus(&ctx, request, &r);
-    const auto& s = r.status();
-    out = JsonObject()
-              .Bool("IsLogging", s.is_logging())
-              .Raw("StartLoggingTime", TimeOrNull(s.start_logging_time_us()))
-              .Raw("StopLoggingTime", TimeOrNull(s.stop_logging_time_us()))
-              .Raw("LatestDeliveryTime", TimeOrNull(s.latest_delivery_time_us()))
-              .Raw("LatestDeliveryError", s.latest_delivery_error().empty() ? "null" : JsonQuote(s.latest_delivery_error()))
-              .Raw("LatestDigestDeliveryTime", TimeOrNull(s.latest_digest_delivery_time_us()))
-              .Raw("LatestDigestDeliveryError", s.latest_digest_delivery_error().empty() ? "null" : JsonQuote(s.latest_digest_delivery_error()))
-              .Raw("LatestDeliveryAttemptTime", TimeOrNull(s.latest_delivery_attempt_time_us()))
-              .Raw("LatestDeliveryAttemptSucceeded", TimeOrNull(s.latest_delivery_time_us()))
-              .Done();
+    c.status = r.status();
+    out = TrailStatusJson(r.status());
   }
   if (!status.ok()) return Fail(c, status);
-  if (!out.empty()) std::printf("%s\n", out.c_str());
+  c.output = out;
   return kExitOk;
 }
 
@@ -525,8 +402,17 @@ int DescribeTrails(TrailCommand& c) {
   if (!status.ok()) return Fail(c, status);
   std::string list = "[";
   for (int i = 0; i < response.trails_size(); ++i) list += (i ? ", " : "") + TrailJson(response.trails(i));
-  std::printf("%s\n", JsonObject().Raw("trailList", list + "]").Done().c_str());
+  c.output = JsonObject().Raw("trailList", list + "]").Done();
   return kExitOk;
+}
+
+int Dispatch(TrailCommand& c) {
+  if (c.name == "create-trail") return CreateOrUpdate(c, true);
+  if (c.name == "update-trail") return CreateOrUpdate(c, false);
+  if (c.name == "put-event-selectors") return PutEventSelectors(c);
+  if (c.name == "put-insight-selectors") return PutInsightSelectors(c);
+  if (c.name == "describe-trails") return DescribeTrails(c);
+  return ByName(c);
 }
 
 int RunTrailCommand(int argc, const char* const* argv) {
@@ -553,6 +439,9 @@ int RunTrailCommand(int argc, const char* const* argv) {
     options.add_options()("trail-name-list", po::value<std::vector<std::string>>()->multitoken(),
                           "names or ARNs (default: all trails)");
   }
+  options.add_options()("shard-map", po::value<std::string>(),
+                        "sharded collectors: run on every shard of this map (or ORGTRAIL_SHARD_MAP); "
+                        "changes shard by shard, reads compared, status merged");
   AddConnectionOptions(&options);
   BinaryInfo info{"orgtrailctl " + c.name, "manage organization trails at the collector (admin)",
                   "orgtrailctl " + c.name + " [options]"};
@@ -564,16 +453,30 @@ int RunTrailCommand(int argc, const char* const* argv) {
   }
   auto connection = ConnectionOptionsFromValues(c.values);
   if (!connection.ok()) return UsageError(c.name, std::string(connection.status().message()));
-  c.connection = *connection;
-  auto channel = MakeCollectorChannel(c.connection);
-  if (!channel.ok()) return UsageError(c.name, std::string(channel.status().message()));
-  c.stub = v1::Admin::NewStub(*channel);
-  if (c.name == "create-trail") return CreateOrUpdate(c, true);
-  if (c.name == "update-trail") return CreateOrUpdate(c, false);
-  if (c.name == "put-event-selectors") return PutEventSelectors(c);
-  if (c.name == "put-insight-selectors") return PutInsightSelectors(c);
-  if (c.name == "describe-trails") return DescribeTrails(c);
-  return ByName(c);
+  auto shards = ShardTargetsFromValues(c.values, *connection);
+  if (!shards.ok()) return UsageError(c.name, std::string(shards.status().message()));
+  auto run_on = [&c](const ConnectionOptions& target) {
+    TrailShardAnswer answer;
+    c.connection = target;
+    c.output.clear();
+    auto channel = MakeCollectorChannel(c.connection);
+    if (!channel.ok()) {
+      answer.exit_code = UsageError(c.name, std::string(channel.status().message()));
+      return answer;
+    }
+    c.stub = v1::Admin::NewStub(*channel);
+    answer.exit_code = Dispatch(c);
+    answer.output = c.output;
+    answer.status = c.status;
+    return answer;
+  };
+  if (shards->empty()) {
+    TrailShardAnswer answer = run_on(*connection);
+    if (answer.exit_code == kExitOk && !answer.output.empty()) std::printf("%s\n", answer.output.c_str());
+    return answer.exit_code;
+  }
+  return RunTrailCommandOnShards(
+      c.name, *shards, [&run_on](const ShardTarget& shard) { return run_on(shard.connection); }, TrailStatusJson);
 }
 
 }  // namespace

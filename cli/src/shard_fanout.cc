@@ -1,6 +1,7 @@
 // Queries over sharded collectors, merged (shard_fanout.h).
 #include "shard_fanout.h"
 
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 
@@ -214,6 +215,16 @@ StatusOr<v1::GetEventResponse> ShardedGetEvent(const std::vector<ShardTarget>& s
     }
   }
   return absl::NotFoundError(StrCat("event ", event_id, " is in none of the ", shards.size(), " shards"));
+}
+
+StatusOr<std::vector<ShardTarget>> ShardTargetsFromValues(const boost::program_options::variables_map& values,
+                                                          const ConnectionOptions& connection) {
+  std::string path = values.count("shard-map") ? values["shard-map"].as<std::string>() : std::string();
+  if (path.empty() && std::getenv("ORGTRAIL_SHARD_MAP") != nullptr) path = std::getenv("ORGTRAIL_SHARD_MAP");
+  if (path.empty()) return std::vector<ShardTarget>{};
+  auto map = ShardMap::Load(path);
+  if (!map.ok()) return absl::InvalidArgumentError("--shard-map: " + std::string(map.status().message()));
+  return ShardTargets(*map, connection);
 }
 
 }  // namespace orgtrail::cli

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
+
 #include "connection.h"
 #include "orgtrail/common/shard_map.h"
 #include "orgtrail/common/status.h"
@@ -29,6 +31,11 @@ struct ShardTarget {
 
 // One target per shard of the map: `base` with --collector replaced by the shard's endpoint.
 std::vector<ShardTarget> ShardTargets(const ShardMap& map, const ConnectionOptions& base);
+
+// --shard-map FILE (or ORGTRAIL_SHARD_MAP): the shards to fan out to; empty = one collector.
+// INVALID_ARGUMENT "--shard-map: ..." when the map does not load.
+StatusOr<std::vector<ShardTarget>> ShardTargetsFromValues(const boost::program_options::variables_map& values,
+                                                          const ConnectionOptions& connection);
 
 struct ShardedLookupOptions {
   v1::LookupEventsRequest request;  // attributes, times, accounts, regions, category

@@ -3,7 +3,9 @@
 // that shard and its endpoint (FAILED_PRECONDITION, rule wrong_shard); a real agent configured
 // with the wrong collector follows the redirect and every one of its events is stored by its own
 // shard, none by the other; an agent of the first shard's account stays there. Each shard signs its
-// Merkle checkpoints under its own origin. Bad shard flags stop the start with a clear error.
+// Merkle checkpoints under its own origin. orgtrailctl fans out over the map: lookup-events,
+// get-event, verify-event, status, and the trail commands (changes on every shard, reads compared,
+// status merged). Bad shard flags stop the start with a clear error.
 #include <fstream>
 #include <set>
 #include <string>
@@ -163,6 +165,44 @@ TEST(CollectorShardTest, AgentsAreSentToTheirShardAndFollow) {
   CtlResult missing = ctl({"get-event", "no-such-event-anywhere"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("none of the 2 shards"), std::string::npos) << missing.err;
+
+  // Trail administration over both shards (trails are configured per collector; cli/trail_fanout.h).
+  const TlsFiles admin = h.pki().Admin("root");
+  auto admin_ctl = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--shard-map", map_cli});
+    return RunOrgtrailctl(std::move(args), "127.0.0.1:1", admin, h.dir().path(), "ctl-" + std::to_string(runs++));
+  };
+  auto on_one = [&](const std::string& target, std::vector<std::string> args) {
+    return RunOrgtrailctl(std::move(args), target, admin, h.dir().path(), "ctl-" + std::to_string(runs++));
+  };
+  CtlResult created = admin_ctl({"create-trail", "--name", "fanout-trail", "--s3-bucket-name", "fanout-bucket"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  for (const std::string& target : {h.collector_address(), (*b)->target()}) {
+    CtlResult one = on_one(target, {"get-trail", "--name", "fanout-trail"});
+    EXPECT_EQ(one.exit_code, 0) << target << ": " << one.err;
+    EXPECT_NE(one.out.find("fanout-bucket"), std::string::npos) << target << ": " << one.out;
+  }
+  EXPECT_EQ(admin_ctl({"get-trail", "--name", "fanout-trail"}).exit_code, 0);
+  // A trail changed on one shard only is drift: the read says which shard differs.
+  ASSERT_EQ(on_one((*b)->target(), {"update-trail", "--name", "fanout-trail", "--s3-key-prefix", "drift"}).exit_code, 0);
+  CtlResult drift = admin_ctl({"get-trail", "--name", "fanout-trail"});
+  EXPECT_EQ(drift.exit_code, 1) << drift.out;
+  EXPECT_NE(drift.err.find("shard(s) b answer differently from shard a"), std::string::npos) << drift.err;
+  EXPECT_EQ(admin_ctl({"update-trail", "--name", "fanout-trail", "--s3-key-prefix", "same"}).exit_code, 0);
+  EXPECT_EQ(admin_ctl({"get-trail", "--name", "fanout-trail"}).exit_code, 0);
+  // Status: one for the organization, and each shard's.
+  EXPECT_EQ(admin_ctl({"start-logging", "--name", "fanout-trail"}).exit_code, 0);
+  CtlResult trail_status = admin_ctl({"get-trail-status", "--name", "fanout-trail"});
+  EXPECT_EQ(trail_status.exit_code, 0) << trail_status.err;
+  EXPECT_EQ(trail_status.out.rfind("{\"IsLogging\": true, ", 0), 0u) << trail_status.out;
+  EXPECT_NE(trail_status.out.find("\"Shards\": {\"a\": {\"IsLogging\": true"), std::string::npos) << trail_status.out;
+  EXPECT_NE(trail_status.out.find("\"b\": {\"IsLogging\": true"), std::string::npos) << trail_status.out;
+  // A change that fails on one shard names where it took effect and where not.
+  ASSERT_EQ(on_one((*b)->target(), {"delete-trail", "--name", "fanout-trail"}).exit_code, 0);
+  CtlResult partial = admin_ctl({"delete-trail", "--name", "fanout-trail"});
+  EXPECT_EQ(partial.exit_code, 1);
+  EXPECT_NE(partial.err.find("changed on: a; not on: b"), std::string::npos) << partial.err;
+  EXPECT_EQ(admin_ctl({"get-trail", "--name", "fanout-trail"}).exit_code, 1);
 }
 
 TEST(CollectorShardTest, BadShardFlagsStopTheStart) {
