@@ -184,13 +184,23 @@ inline std::string OrgtrailctlBinary() { return std::string(ORGTRAIL_BINARY_DIR)
 
 // One run of `orgtrailctl validate-logs` over `root` (a folder or s3://bucket/prefix) for trail
 // `trail` of account `account` in us-east-1, from an hour ago to ten minutes ahead; `more` adds flags.
+// The window every RunValidate of this process asks for: fixed at the first call (an hour before it
+// to ten minutes after), so two runs compared byte for byte print the same "between ... and ..."
+// line even when a second passes between them (a window taken from the clock at each call made
+// DeliveryCollectorTest.ValidateLogsReadsTheBucketWithTheSameResultAsTheFolder fail under load).
+inline int64_t ValidateWindowAnchorMicros() {
+  static const int64_t anchor = NowMicros();
+  return anchor;
+}
+
 inline ValidateRun RunValidate(const std::string& root, const std::string& account, const std::vector<std::string>& more,
                                const std::string& log_dir, const std::string& name,
                                const std::string& trail = "org-trail") {
+  const int64_t anchor = ValidateWindowAnchorMicros();
   std::vector<std::string> args = {"validate-logs", "--export-root", root, "--trail-arn",
                                    "arn:aws:cloudtrail:us-east-1:000000000000:trail/" + trail, "--start-time",
-                                   FormatRfc3339Seconds(NowMicros() - 3600ll * 1000000), "--end-time",
-                                   FormatRfc3339Seconds(NowMicros() + 600ll * 1000000), "--account-id", account,
+                                   FormatRfc3339Seconds(anchor - 3600ll * 1000000), "--end-time",
+                                   FormatRfc3339Seconds(anchor + 600ll * 1000000), "--account-id", account,
                                    "--region", "us-east-1"};
   args.insert(args.end(), more.begin(), more.end());
   return RunTool(OrgtrailctlBinary(), args, log_dir, name);
