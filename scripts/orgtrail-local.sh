@@ -21,6 +21,7 @@
 # (default: .orgtrail-local/ in the project root); a folder holds one organization, of the shard
 # count it was created with. Ports: $ORGTRAIL_LOCAL_PORT_BASE (default 17400): collector gRPC =
 # base+43, collector HTTP = base+44 (shard i: +10*i), agent ops ports = base+101.. .
+# ORGTRAIL_LOCAL_NO_BUILD=1: use the binaries in $ORGTRAIL_BUILD_DIR as they are (no install, no build).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,6 +109,11 @@ metric() {  # name -> the value summed over the collectors (a collector that doe
 }
 
 build() {
+  if [ -n "${ORGTRAIL_LOCAL_NO_BUILD:-}" ]; then  # tests running beside others: never relink their binaries
+    local b
+    for b in "$COLLECTOR_BIN" "$AGENT_BIN" "$CTL_BIN"; do [ -x "$b" ] || die "ORGTRAIL_LOCAL_NO_BUILD: missing $b"; done
+    return 0
+  fi
   "$ROOT/scripts/bootstrap.sh"
   say "Building (Release, $BUILD_DIR)"
   ORGTRAIL_BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh" --target orgtrail-collector orgtrail-agent orgtrailctl
