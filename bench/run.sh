@@ -200,7 +200,9 @@ while [ "$(metric orgtrail_export_events_total)" -lt "$in_store" ] && [ "$(date 
 exported=$(metric orgtrail_export_events_total)
 "$LOADER" lookup --target "$TARGET" --pki "$P" --iterations "$LOOKUP_ITER" >"$RES/lookup-grpc.json"
 JQ_NAME=$(python3 -c "import json;print(json.load(open('$RES/lookup-grpc.json'))['jq_event_name'])")
-find "$WORK/export" -path '*/CloudTrail/*' -name '*.json.gz' >"$WORK/export-files.txt"
+# Finished log files only: the collector keeps exporting (the lookups above are self-audited), and a
+# ".tmp-*" file it is writing is renamed away under zcat (collector/export/export_file.h).
+find "$WORK/export" -path '*/CloudTrail/*' -name '*.json.gz' ! -name '.tmp-*' >"$WORK/export-files.txt"
 files=$(wc -l <"$WORK/export-files.txt")
 jq_best=""
 for r in 1 2 3; do
