@@ -463,6 +463,6 @@ case "$command" in
     if [ "$SHARDS" != 1 ]; then start_object_store >/dev/null; fi
     tour ;;
   down) read_shards; cmd_down "${1:-}" ;;
-  -h|--help|help) sed -n '2,25p' "$0" ;;
+  -h|--help|help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
   *) die "unknown command '$command' (up [--shards N] | status | tour | down [--purge])" ;;
 esac
