@@ -79,20 +79,18 @@ int RunStatus(const std::string& command, const std::vector<ShardTarget>& shards
               const FormatTrailStatus& format_status) {
   std::vector<std::string> names;
   std::vector<v1::TrailStatus> statuses;
+  std::string per_shard;  // each shard's own status, as it printed it
   for (const auto& shard : shards) {
     TrailShardAnswer answer = run(shard);
     if (answer.exit_code != kExitOk) {
       std::fprintf(stderr, "orgtrailctl %s: shard %s failed (above)\n", command.c_str(), shard.name.c_str());
       return answer.exit_code;
     }
+    per_shard += (names.empty() ? "" : ", ") + JsonQuote(shard.name) + ": " + answer.output;
     names.push_back(shard.name);
     statuses.push_back(answer.status);
   }
   std::string merged = format_status(MergeTrailStatuses(names, statuses));
-  std::string per_shard;
-  for (size_t i = 0; i < statuses.size(); ++i) {
-    per_shard += (i ? ", " : "") + JsonQuote(names[i]) + ": " + format_status(statuses[i]);
-  }
   if (!merged.empty() && merged.back() == '}') merged.pop_back();
   std::printf("%s, \"Shards\": {%s}}\n", merged.c_str(), per_shard.c_str());
   return kExitOk;

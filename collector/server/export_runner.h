@@ -51,7 +51,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include "collector/admin/trail_manager.h"
-#include "orgtrail/common/shard_map.h"
 #include "collector/delivery/export_uploader.h"
 #include "collector/server/trail_deliveries.h"
 #include "collector/integrity/digest_key_ring.h"
@@ -64,6 +63,7 @@
 #include "orgtrail/common/checkpoint.h"
 #include "orgtrail/common/logger.h"
 #include "orgtrail/common/metrics.h"
+#include "orgtrail/common/shard_map.h"
 
 namespace orgtrail::collector {
 

@@ -53,9 +53,11 @@ start_object_store() {
   echo "    object store $AWS_ENDPOINT_URL, buckets $ORG_TRAIL_BUCKET and $DATA_TRAIL_BUCKET"
 }
 
-trail_status_field() {  # i trail field -> the field's value in get-trail-status (empty if null)
-  ctl_admin_at "$1" get-trail-status --name "$2" 2>/dev/null |
-    grep -o "\"$3\": *\"[^\"]*\"" | sed 's/.*: *"//; s/"$//' | head -1 || true
+# trail field -> the field of the organization's status (get-trail-status --shard-map merges the
+# shards': a time is the oldest shard's, null while any shard has none); empty if null.
+trail_status_field() {
+  ctl_admin get-trail-status --name "$1" --shard-map "$DIR/shards.json" 2>/dev/null |
+    grep -o "\"$2\": *\"[^\"]*\"" | sed 's/.*: *"//; s/"$//' | head -1 || true
 }
 
 # The same question to the collectors' SQL (summed over the shards) and to DuckDB over a trail's
@@ -94,10 +96,8 @@ tour_object_store() {
   printf '    waiting for every shard'"'"'s first digest delivery of both trails (digests every minute) '
   while :; do
     pending=0
-    for i in $(shards); do
-      for trail in org-trail s3-data-events; do
-        [ -n "$(trail_status_field "$i" "$trail" LatestDigestDeliveryTime)" ] || pending=1
-      done
+    for trail in org-trail s3-data-events; do
+      [ -n "$(trail_status_field "$trail" LatestDigestDeliveryTime)" ] || pending=1
     done
     [ "$pending" = 0 ] && { printf ' done\n'; break; }
     if [ "$(date +%s)" -ge "$deadline" ]; then

@@ -182,17 +182,17 @@ inline ValidateRun RunTool(const std::string& binary, const std::vector<std::str
 }
 inline std::string OrgtrailctlBinary() { return std::string(ORGTRAIL_BINARY_DIR) + "/cli/orgtrailctl"; }
 
-// One run of `orgtrailctl validate-logs` over `root` (a folder or s3://bucket/prefix) for trail
-// `trail` of account `account` in us-east-1, from an hour ago to ten minutes ahead; `more` adds flags.
-// The window every RunValidate of this process asks for: fixed at the first call (an hour before it
-// to ten minutes after), so two runs compared byte for byte print the same "between ... and ..."
-// line even when a second passes between them (a window taken from the clock at each call made
-// DeliveryCollectorTest.ValidateLogsReadsTheBucketWithTheSameResultAsTheFolder fail under load).
+// The window every RunValidate of this process asks for, fixed at the first call: validate-logs
+// prints it ("between ... and ..."), so two runs compared byte for byte must ask for the same one
+// even when a second passes between them.
 inline int64_t ValidateWindowAnchorMicros() {
   static const int64_t anchor = NowMicros();
   return anchor;
 }
 
+// One run of `orgtrailctl validate-logs` over `root` (a folder or s3://bucket/prefix) for trail
+// `trail` of account `account` in us-east-1, from an hour before the anchor to ten minutes after;
+// `more` adds flags.
 inline ValidateRun RunValidate(const std::string& root, const std::string& account, const std::vector<std::string>& more,
                                const std::string& log_dir, const std::string& name,
                                const std::string& trail = "org-trail") {
