@@ -42,10 +42,12 @@ phase_done() {  # phase_done <name>: the time since the previous phase ended is 
   phase_start=$now
 }
 print_phases() {
-  local IFS=', '
-  [ ${#phases[@]} -eq 0 ] || echo "== phases: ${phases[*]}"
+  local joined
+  [ ${#phases[@]} -gt 0 ] || return 0
+  joined="$(printf '%s, ' "${phases[@]}")"
+  echo "== phases: ${joined%, }"
 }
-trap 'rc=$?; [ $rc -eq 0 ] || { phase_done "failed phase"; print_phases; }' EXIT
+trap 'rc=$?; [ $rc -eq 0 ] || { phase_done "the failing step"; print_phases; }' EXIT
 
 "$ROOT/scripts/bootstrap.sh"
 phase_done bootstrap
