@@ -47,7 +47,9 @@ WORKERS=1
 MAX_SECONDS=0
 BUDGET=0
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-2}"; }
+# shellcheck source=lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage() { print_header_comment "$0"; exit "${1:-2}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --replay) MODE=replay; shift ;;
@@ -73,6 +75,7 @@ done
 [ "$PARALLEL" -ge 1 ] || { echo "fuzz.sh: --parallel needs at least 1" >&2; exit 2; }
 [ "$WORKERS" -ge 1 ] || { echo "fuzz.sh: --workers needs at least 1" >&2; exit 2; }
 [ "$WORKERS" -eq 1 ] || [ "$FORK" -eq 0 ] || { echo "fuzz.sh: --workers and --fork exclude each other" >&2; exit 2; }
+[ "$WORKERS" -eq 1 ] || [ "$MODE" = runs ] || { echo "fuzz.sh: --workers needs --runs N (it splits N)" >&2; exit 2; }
 
 # Every target, in the order they are run.
 ALL_TARGETS=(event_extractor record_splitter filter_pattern selectors config http_request
@@ -197,12 +200,11 @@ run_target() {
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  if [ "$WORKERS" -gt 1 ] && [ "$MODE" = runs ]; then
-    rate=$(awk -v n="${execs:-0}" -v s="$secs" 'BEGIN { if (s > 0) printf "%d", n / s; else print 0 }')
-  fi
   if [ "$FORK" -gt 0 ] && [ "$MODE" != replay ]; then  # the fork parent reports its workers' total
     execs=$(sed -n 's/^INFO: fuzzed for \([0-9][0-9]*\) iterations.*/\1/p' "$log" | tail -1)
     [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9][0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+  fi
+  if [ "$WORKERS" -gt 1 ] || { [ "$FORK" -gt 0 ] && [ "$MODE" != replay ]; }; then  # several processes
     rate=$(awk -v n="${execs:-0}" -v s="$secs" 'BEGIN { if (s > 0) printf "%d", n / s; else print 0 }')
   fi
   after=$(ls "$CRASHES" | grep -cE "^$t-(crash|leak|timeout|oom)-" || true)

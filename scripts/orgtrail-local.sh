@@ -144,6 +144,8 @@ make_pki() {
 
 # shellcheck source=lib/local_shards.sh
 . "$ROOT/scripts/lib/local_shards.sh"
+# shellcheck source=lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
 
 start_collector() {  # i
   local i="$1" tag name args
@@ -463,6 +465,6 @@ case "$command" in
     if [ "$SHARDS" != 1 ]; then start_object_store >/dev/null; fi
     tour ;;
   down) read_shards; cmd_down "${1:-}" ;;
-  -h|--help|help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
+  -h|--help|help) print_header_comment "$0" ;;
   *) die "unknown command '$command' (up [--shards N] | status | tour | down [--purge])" ;;
 esac
