@@ -20,7 +20,7 @@ RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       build-essential cmake pkg-config git ca-certificates file \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      librocksdb-dev libssl-dev zlib1g-dev libboost-program-options-dev \
+      librocksdb-dev libssl-dev zlib1g-dev libboost-program-options-dev libgoogle-perftools-dev libdeflate-dev \
       libsimdjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev \
       libyaml-cpp-dev libre2-dev libxml2-dev \
  && rm -rf /var/lib/apt/lists/*

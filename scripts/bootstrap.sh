@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential g++ cmake pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libssl-dev openssl zlib1g-dev
+  librocksdb-dev libssl-dev openssl zlib1g-dev libgoogle-perftools-dev libdeflate-dev
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev

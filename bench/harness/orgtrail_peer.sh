@@ -15,6 +15,8 @@
 # max RSS of both. Exit status != 0 (last stderr line = reason) when the run failed.
 #
 #   orgtrail_peer.sh --file events.jsonl --events N --work DIR --build-dir DIR
+#
+# ORGTRAIL_PEER_AGENT_ARGS (unset in bench/run.sh): extra agent flags, for tuning experiments.
 set -euo pipefail
 FILE=""
 EVENTS=0
@@ -95,7 +97,7 @@ c_ticks0=$(ticks "$C_PID")
 t0=$(date +%s%3N)
 "$AGENT" --collector "127.0.0.1:$GRPC_PORT" --ca "$K/ca.crt" --cert "$K/agent.crt" --key "$K/agent.key" \
   --trust-domain "$ORG" --spool-dir "$WORK/spool" --ops-listen "127.0.0.1:$(free_port)" \
-  --watch-dir "$WORK/in" --log-level warn >"$WORK/agent.log" 2>&1 &
+  --watch-dir "$WORK/in" --log-level warn ${ORGTRAIL_PEER_AGENT_ARGS:-} >"$WORK/agent.log" 2>&1 &
 A_PID=$!
 PIDS+=("$A_PID")
 deadline=$(( $(date +%s) + 60 + EVENTS / 200 ))

@@ -1,5 +1,5 @@
 // Durable file primitives for the CloudTrail-compatible export: gzip
-// compression (zlib, one gzip member) and crash-safe file placement under an
+// compression (libdeflate; zlib inflates, one gzip member) and crash-safe file placement under an
 // export root (write to a temporary name in the destination folder, fsync
 // the file, rename over the final name, fsync the folder).
 //
@@ -21,7 +21,7 @@
 
 namespace orgtrail::collector {
 
-// gzip (RFC 1952) of `data`, single member, default compression level.
+// gzip (RFC 1952) of `data`, single member, level 6 (zlib's default).
 StatusOr<std::string> GzipCompress(std::string_view data);
 // Inverse for one gzip member; INVALID_ARGUMENT on a corrupt/truncated stream
 // or bytes after the member.
