@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "orgtrail/common/thread_role.h"
+
 namespace orgtrail::collector {
 namespace {
 
@@ -45,7 +47,10 @@ void Committer::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadRole("committer");
+    Run();
+  });
 }
 
 void Committer::Stop() {

@@ -1,6 +1,7 @@
 #include "collector/query/query_cursor.h"
 
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "collector/store/store.h"
@@ -121,8 +122,9 @@ class RangeCursor : public LookupCursor {
 // is rebuilt from it (index values are empty, STORAGE.md).
 class IndexCursor final : public RangeCursor {
  public:
-  IndexCursor(const CursorRange& range, IndexKind kind, std::string_view value)
-      : RangeCursor(range, ColumnFamily::kIndex, EncodeIndexPrefix(kind, value)), org_(range.store->org()) {}
+  IndexCursor(const CursorRange& range, IndexKind kind, std::string_view value, bool other_category)
+      : RangeCursor(range, ColumnFamily::kIndex, EncodeIndexPrefix(kind, value, other_category)),
+        org_(range.store->org()) {}
 
   void SeekAtOrAfter(std::string_view target) override { SeekSuffix(target); }
 
@@ -192,19 +194,27 @@ class PartitionCursor final : public RangeCursor {
 class UnionCursor final : public LookupCursor {
  public:
   explicit UnionCursor(std::vector<std::unique_ptr<LookupCursor>> children)
-      : children_(std::move(children)) {}
+      : children_(std::move(children)), floors_(children_.size()) {}
 
   bool Valid() const override { return current_ != nullptr; }
   std::string_view order_key() const override { return current_->order_key(); }
   std::string_view event_key() const override { return current_->event_key(); }
   void Next() override {
     if (current_ == nullptr) return;
+    // The child moves past its key: a later target at or before that key must seek it again.
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (children_[i].get() == current_ && floors_[i].has_value()) floors_[i] = std::string(current_->order_key()) + '\0';
+    }
     current_->Next();
     PickSmallest();
   }
   void SeekAtOrAfter(std::string_view target) override {
     const std::string copy(target);  // target may point into a child
-    for (auto& child : children_) child->SeekAtOrAfter(copy);
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (AlreadyThere(i, copy)) continue;
+      children_[i]->SeekAtOrAfter(copy);
+      floors_[i] = copy;
+    }
     PickSmallest();
   }
   Status status() const override {
@@ -213,6 +223,16 @@ class UnionCursor final : public LookupCursor {
   }
 
  private:
+  // True when seeking child i to `target` would not move it: everything of the child before its
+  // position and at or after floors_[i] (its last seek target, or just past the last key it
+  // moved over) is behind `target`, and it is already at or past `target`, or it ran out. An intersection seeks its inputs forward again and again; without
+  // this a union input would seek every child each time (e.g. an empty data-events index).
+  bool AlreadyThere(size_t i, const std::string& target) const {
+    const LookupCursor& child = *children_[i];
+    if (!floors_[i].has_value() || target < *floors_[i] || !child.status().ok()) return false;
+    return !child.Valid() || child.order_key() >= target;
+  }
+
   void PickSmallest() {
     current_ = nullptr;
     for (auto& child : children_) {
@@ -222,6 +242,7 @@ class UnionCursor final : public LookupCursor {
   }
 
   std::vector<std::unique_ptr<LookupCursor>> children_;
+  std::vector<std::optional<std::string>> floors_;  // see AlreadyThere
   LookupCursor* current_ = nullptr;
 };
 
@@ -337,8 +358,13 @@ bool DecodeLookupOrderKey(std::string_view order_key, DecodedOrderKey* out) {
 }
 
 std::unique_ptr<LookupCursor> NewIndexCursor(const CursorRange& range, IndexKind kind,
-                                             std::string_view value) {
-  return std::make_unique<IndexCursor>(range, kind, value);
+                                             std::string_view value, IndexCategories categories) {
+  auto management = std::make_unique<IndexCursor>(range, kind, value, /*other_category=*/false);
+  if (categories == IndexCategories::kManagement) return management;
+  std::vector<std::unique_ptr<LookupCursor>> both;
+  both.push_back(std::move(management));
+  both.push_back(std::make_unique<IndexCursor>(range, kind, value, /*other_category=*/true));
+  return NewUnionCursor(std::move(both));
 }
 
 std::unique_ptr<LookupCursor> NewPartitionCursor(const CursorRange& range,

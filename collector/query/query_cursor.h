@@ -73,9 +73,14 @@ struct CursorRange {
   CursorStats* stats = nullptr;  // required
 };
 
+// Which index entries a cursor reads (STORAGE.md, `idx`): the management entries only
+// (eventCategory Management, Insight or none; a store written before the category split also
+// holds every other event there), or those and the other categories' (Data, NetworkActivity).
+enum class IndexCategories { kManagement, kAll };
+
 // One attribute index (kind != kAll, value) or the org-wide time index (kAll, "").
 std::unique_ptr<LookupCursor> NewIndexCursor(const CursorRange& range, IndexKind kind,
-                                             std::string_view value);
+                                             std::string_view value, IndexCategories categories);
 // The records of one partition (the store's org / account / region).
 std::unique_ptr<LookupCursor> NewPartitionCursor(const CursorRange& range,
                                                  std::string_view account_id,

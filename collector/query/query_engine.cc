@@ -52,8 +52,12 @@ StatusOr<std::unique_ptr<LookupCursor>> BuildCursor(const EventStore& store,
                                                     const CursorRange& range,
                                                     LookupStats* stats, bool* filter_by_key) {
   std::vector<std::unique_ptr<LookupCursor>> inputs;
+  // Data events (and other non-management categories) have index entries of their own: a
+  // management-only lookup never reads them.
+  const IndexCategories categories =
+      lookup.include_data_events ? IndexCategories::kAll : IndexCategories::kManagement;
   for (const auto& [kind, value] : lookup.attributes) {
-    inputs.push_back(NewIndexCursor(range, kind, value));
+    inputs.push_back(NewIndexCursor(range, kind, value, categories));
   }
   *filter_by_key = false;
   const bool filtered = !lookup.account_ids.empty() || !lookup.regions.empty();
@@ -74,7 +78,7 @@ StatusOr<std::unique_ptr<LookupCursor>> BuildCursor(const EventStore& store,
       inputs.push_back(NewUnionCursor(std::move(children)));  // empty union = no events
     }
   }
-  if (inputs.empty()) inputs.push_back(NewIndexCursor(range, IndexKind::kAll, ""));
+  if (inputs.empty()) inputs.push_back(NewIndexCursor(range, IndexKind::kAll, "", categories));
   if (inputs.size() == 1) return std::move(inputs[0]);
   return NewIntersectionCursor(std::move(inputs));
 }

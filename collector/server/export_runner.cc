@@ -9,6 +9,7 @@
 #include "collector/export/export_file.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/pki.h"
+#include "orgtrail/common/thread_role.h"
 #include "orgtrail/common/time_util.h"
 
 namespace orgtrail::collector {
@@ -275,6 +276,9 @@ void ExportRunner::Stop() {
 }
 
 void ExportRunner::Loop() {
+  // The export, the Merkle log, digests and uploads may lag the durable commit (their lag is in
+  // /metrics): under load they yield the cores to the acknowledged path.
+  SetCurrentThreadRole("export", ThreadPriority::kBackground);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     lock.unlock();

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "orgtrail/common/thread_role.h"
+
 namespace orgtrail::collector {
 
 CommitFollower::CommitFollower(EventStore* store, Logger* logger, MetricsRegistry* metrics,
@@ -31,7 +33,11 @@ void CommitFollower::Start(uint64_t cursor, Round round) {
     const uint64_t at = done->load();
     return std::vector<std::pair<MetricLabels, double>>{{{}, static_cast<double>(last > at ? last - at : 0)}};
   });
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    // Behind the durable commit by design: under load it yields the cores to ingest and catches up.
+    SetCurrentThreadRole(options_.name, ThreadPriority::kBackground);
+    Run();
+  });
 }
 
 void CommitFollower::Stop() {

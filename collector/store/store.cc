@@ -82,6 +82,12 @@ Status EventStore::OpenDb() {
   // them use per-prefix insert hints (store_insert_hints.h).
   db_options.allow_concurrent_memtable_write = false;
   if (options_.env != nullptr) db_options.env = options_.env;
+  // Compactions (RocksDB's LOW pool) yield the cores to the acknowledged path under load, as the
+  // export does (orgtrail/common/thread_role.h); flushes (HIGH) keep their priority, since a
+  // memtable that cannot flush stalls writes. The pool belongs to the Env (the process's default
+  // one unless a test passes its own), so this is a property of the process, set again by every
+  // open with the same value.
+  db_options.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
 
   auto block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   db_options.write_buffer_manager =
@@ -288,10 +294,12 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
       }
       wb.Put(handle(ColumnFamily::kEventIds), id_key, event_key);
       wb.Put(handle(ColumnFamily::kCommits), EncodeCommitKey(commit_index), event_key);
+      const bool other_category = IsOtherIndexCategory(e.event_category());
       for (int k = 0; k < kIndexKindCount; ++k) {
         auto kind = static_cast<IndexKind>(k);
         for (std::string& value : IndexValues(kind, e)) {
-          IndexKey ik{kind, std::move(value), e.event_time_us(), b.account_id, ie.partition_region, id};
+          IndexKey ik{kind, other_category, std::move(value), e.event_time_us(), b.account_id,
+                      ie.partition_region, id};
           wb.Put(handle(ColumnFamily::kIndex), EncodeIndexKey(ik), rocksdb::Slice());
         }
       }
@@ -490,9 +498,17 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> EventStore::ScanMetad
 std::unique_ptr<EventIndexIterator> EventStore::NewIndexIterator(IndexKind kind, std::string_view value,
                                                                  int64_t start_us, int64_t end_us,
                                                                  const rocksdb::Snapshot* snapshot) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kIndex)));
-  return store_internal::NewPrefixTimeIterator(std::move(it), EncodeIndexPrefix(kind, value), true, options_.org,
-                                              start_us, end_us, &iterator_steps_);
+  // Every category: the management entries and the others (STORAGE.md, `idx`), merged.
+  std::vector<std::unique_ptr<EventIndexIterator>> classes;
+  std::string kind_bytes;
+  for (bool other_category : {false, true}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ReadOptionsFor(snapshot), handle(ColumnFamily::kIndex)));
+    std::string prefix = EncodeIndexPrefix(kind, value, other_category);
+    kind_bytes.push_back(prefix[0]);
+    classes.push_back(store_internal::NewPrefixTimeIterator(std::move(it), std::move(prefix), true, options_.org,
+                                                            start_us, end_us, &iterator_steps_));
+  }
+  return store_internal::NewCategoryMergeIterator(std::move(classes), std::move(kind_bytes));
 }
 
 std::unique_ptr<EventIndexIterator> EventStore::NewPartitionIterator(std::string_view account_id,

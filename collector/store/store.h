@@ -331,7 +331,9 @@ class EventStore {
                                                                              std::string_view start_key,
                                                                              size_t limit) const;
 
-  // Attribute index (kind != kAll needs a value) or the org-wide time index (kAll, value "").
+  // Attribute index (kind != kAll needs a value) or the org-wide time index (kAll, value ""),
+  // over events of every category (LookupEvents reads the management entries alone through
+  // collector/query's cursors).
   std::unique_ptr<EventIndexIterator> NewIndexIterator(IndexKind kind, std::string_view value,
                                                        int64_t start_us, int64_t end_us,
                                                        const rocksdb::Snapshot* snapshot = nullptr) const;

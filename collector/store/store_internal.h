@@ -43,6 +43,13 @@ std::unique_ptr<EventIndexIterator> NewPrefixTimeIterator(std::unique_ptr<rocksd
                                                           bool is_index, std::string org, int64_t start_us,
                                                           int64_t end_us, std::atomic<uint64_t>* steps);
 
+// Merges index iterators over the category classes of one index prefix (STORAGE.md, `idx`):
+// their keys differ only in the kind byte, so the rest of the key orders them. raw_key() is the
+// current child's key; SeekAfter(key) seeks each child to `key` with its own kind byte
+// (kind_bytes[i] for children[i]).
+std::unique_ptr<EventIndexIterator> NewCategoryMergeIterator(
+    std::vector<std::unique_ptr<EventIndexIterator>> children, std::string kind_bytes);
+
 // Iterates the commits column family from commit index `first` in order.
 std::unique_ptr<CommitIterator> NewCommitIteratorAt(std::unique_ptr<rocksdb::Iterator> it, uint64_t first,
                                                     std::atomic<uint64_t>* steps);

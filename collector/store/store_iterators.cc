@@ -81,6 +81,47 @@ class PrefixTimeIterator : public EventIndexIterator {
   Status decode_error_;
 };
 
+class CategoryMergeIterator : public EventIndexIterator {
+ public:
+  CategoryMergeIterator(std::vector<std::unique_ptr<EventIndexIterator>> children, std::string kind_bytes)
+      : children_(std::move(children)), kind_bytes_(std::move(kind_bytes)) {
+    Pick();
+  }
+  bool Valid() const override { return current_ != nullptr; }
+  const IndexEntry& entry() const override { return current_->entry(); }
+  void Next() override {
+    if (current_ == nullptr) return;
+    current_->Next();
+    Pick();
+  }
+  void SeekAfter(std::string_view raw_key) override {
+    std::string key(raw_key);
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (!key.empty()) key[0] = kind_bytes_[i];
+      children_[i]->SeekAfter(key);
+    }
+    Pick();
+  }
+  std::string_view raw_key() const override { return current_ != nullptr ? current_->raw_key() : std::string_view(); }
+  Status status() const override {
+    for (const auto& child : children_) ORGTRAIL_RETURN_IF_ERROR(child->status());
+    return absl::OkStatus();
+  }
+
+ private:
+  void Pick() {
+    current_ = nullptr;
+    for (auto& child : children_) {
+      if (!child->Valid()) continue;
+      if (current_ == nullptr || child->raw_key().substr(1) < current_->raw_key().substr(1)) current_ = child.get();
+    }
+  }
+
+  std::vector<std::unique_ptr<EventIndexIterator>> children_;
+  std::string kind_bytes_;  // kind_bytes_[i]: the kind byte of children_[i]'s keys
+  EventIndexIterator* current_ = nullptr;
+};
+
 class CommitIteratorImpl : public CommitIterator {
  public:
   CommitIteratorImpl(std::unique_ptr<rocksdb::Iterator> it, uint64_t first, std::atomic<uint64_t>* steps)
@@ -115,6 +156,11 @@ std::unique_ptr<EventIndexIterator> NewPrefixTimeIterator(std::unique_ptr<rocksd
                                                           int64_t end_us, std::atomic<uint64_t>* steps) {
   return std::make_unique<PrefixTimeIterator>(std::move(it), std::move(prefix), is_index, std::move(org), start_us,
                                               end_us, steps);
+}
+
+std::unique_ptr<EventIndexIterator> NewCategoryMergeIterator(
+    std::vector<std::unique_ptr<EventIndexIterator>> children, std::string kind_bytes) {
+  return std::make_unique<CategoryMergeIterator>(std::move(children), std::move(kind_bytes));
 }
 
 std::unique_ptr<CommitIterator> NewCommitIteratorAt(std::unique_ptr<rocksdb::Iterator> it, uint64_t first,

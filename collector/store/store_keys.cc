@@ -154,20 +154,25 @@ bool DecodeEventValue(std::string_view bytes, v1::StoredEventMeta* meta, std::st
   return true;
 }
 
-std::string EncodeIndexPrefix(IndexKind kind, std::string_view value) {
-  std::string out(1, static_cast<char>(kind));
+bool IsOtherIndexCategory(std::string_view event_category) {
+  return !event_category.empty() && event_category != "Management" && event_category != "Insight";
+}
+
+std::string EncodeIndexPrefix(IndexKind kind, std::string_view value, bool other_category) {
+  const uint8_t kind_byte = static_cast<uint8_t>(kind) | (other_category ? kIndexOtherCategoriesBit : 0);
+  std::string out(1, static_cast<char>(kind_byte));
   PutLengthPrefixed(&out, value);
   return out;
 }
 
-std::string EncodeIndexSeekKey(IndexKind kind, std::string_view value, int64_t time_us) {
-  std::string out = EncodeIndexPrefix(kind, value);
+std::string EncodeIndexSeekKey(IndexKind kind, std::string_view value, int64_t time_us, bool other_category) {
+  std::string out = EncodeIndexPrefix(kind, value, other_category);
   PutFixed64BE(&out, EncodeTimeDescending(time_us));
   return out;
 }
 
 std::string EncodeIndexKey(const IndexKey& key) {
-  std::string out = EncodeIndexSeekKey(key.kind, key.value, key.event_time_us);
+  std::string out = EncodeIndexSeekKey(key.kind, key.value, key.event_time_us, key.other_category);
   PutLengthPrefixed(&out, key.account_id);
   PutLengthPrefixed(&out, key.region);
   out.append(key.event_id);
@@ -176,9 +181,11 @@ std::string EncodeIndexKey(const IndexKey& key) {
 
 bool DecodeIndexKey(std::string_view bytes, IndexKey* key) {
   if (bytes.empty()) return false;
-  uint8_t kind = static_cast<uint8_t>(bytes[0]);
+  const uint8_t kind_byte = static_cast<uint8_t>(bytes[0]);
+  const uint8_t kind = kind_byte & static_cast<uint8_t>(~kIndexOtherCategoriesBit);
   if (kind >= kIndexKindCount) return false;
   key->kind = static_cast<IndexKind>(kind);
+  key->other_category = (kind_byte & kIndexOtherCategoriesBit) != 0;
   bytes.remove_prefix(1);
   if (!GetString(&bytes, &key->value) || !GetTime(&bytes, &key->event_time_us) ||
       !GetString(&bytes, &key->account_id) || !GetString(&bytes, &key->region)) {

@@ -73,9 +73,19 @@ bool DecodeEventValue(std::string_view bytes, v1::StoredEventMeta* meta, std::st
 
 // ---- column family "idx": attribute indexes ----
 // key = kind(1 byte) || P(value) || T(event_time_us) || P(account) || P(region) || event_id
-// value = the event's key in "events"
+// value = empty (older stores: the event's key in "events")
+// The kind byte of an event outside LookupEvents' default answer (eventCategory Data,
+// NetworkActivity or another non-management category) has kIndexOtherCategoriesBit set: a
+// management-only lookup reads only the entries without it, and every other reader reads both.
+// Stores written before this split hold all events under the plain kind byte; readers of the
+// management entries therefore still check each record's category.
+inline constexpr uint8_t kIndexOtherCategoriesBit = 0x80;
+// True for an eventCategory whose events are indexed under kIndexOtherCategoriesBit: anything
+// but "" (older records), "Management" and "Insight".
+bool IsOtherIndexCategory(std::string_view event_category);
 struct IndexKey {
   IndexKind kind = IndexKind::kAll;
+  bool other_category = false;  // kIndexOtherCategoriesBit
   std::string value;
   int64_t event_time_us = 0;
   std::string account_id;
@@ -84,10 +94,11 @@ struct IndexKey {
 };
 std::string EncodeIndexKey(const IndexKey& key);
 bool DecodeIndexKey(std::string_view bytes, IndexKey* key);
-// kind || P(value): prefix of every entry of one attribute value.
-std::string EncodeIndexPrefix(IndexKind kind, std::string_view value);
+// kind || P(value): prefix of the entries of one attribute value, of one category class.
+std::string EncodeIndexPrefix(IndexKind kind, std::string_view value, bool other_category = false);
 // kind || P(value) || T(time_us): seek target for "newest at or before time_us".
-std::string EncodeIndexSeekKey(IndexKind kind, std::string_view value, int64_t time_us);
+std::string EncodeIndexSeekKey(IndexKind kind, std::string_view value, int64_t time_us,
+                               bool other_category = false);
 
 // ---- column family "event_ids": dedup and GetEvent ----
 // key = P(event_id) || account_id, value = the event's key in "events".

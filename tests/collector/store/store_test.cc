@@ -7,6 +7,8 @@
 
 #include <set>
 
+#include <rocksdb/db.h>
+
 #include "testutil/ingest_client.h"
 #include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/merkle.h"
@@ -37,11 +39,23 @@ TEST(StoreKeysTest, RoundTripsAndOrdersNewestFirst) {
   EXPECT_LT(EncodeTimeDescending(5), EncodeTimeDescending(-5));
   EXPECT_EQ(DecodeTimeDescending(EncodeTimeDescending(-123456)), -123456);
 
-  IndexKey ik{IndexKind::kEventName, std::string("a\0b", 3), kBase, "111111111111", "eu-west-1", "e1"};
+  IndexKey ik{IndexKind::kEventName, false, std::string("a\0b", 3), kBase, "111111111111", "eu-west-1", "e1"};
   IndexKey ik_back;
   ASSERT_TRUE(DecodeIndexKey(EncodeIndexKey(ik), &ik_back));
   EXPECT_EQ(ik_back.value, std::string("a\0b", 3));
   EXPECT_EQ(ik_back.region, "eu-west-1");
+  EXPECT_FALSE(ik_back.other_category);
+  ik.other_category = true;  // a data event's entry: the kind byte carries the bit, the rest is the same
+  const std::string data_key = EncodeIndexKey(ik);
+  ASSERT_TRUE(DecodeIndexKey(data_key, &ik_back));
+  EXPECT_TRUE(ik_back.other_category);
+  EXPECT_EQ(ik_back.kind, IndexKind::kEventName);
+  EXPECT_EQ(static_cast<uint8_t>(data_key[0]), 0x82);
+  EXPECT_TRUE(IsOtherIndexCategory("Data"));
+  EXPECT_TRUE(IsOtherIndexCategory("NetworkActivity"));
+  EXPECT_FALSE(IsOtherIndexCategory("Management"));
+  EXPECT_FALSE(IsOtherIndexCategory("Insight"));
+  EXPECT_FALSE(IsOtherIndexCategory(""));
   uint64_t idx;
   ASSERT_TRUE(DecodeCommitKey(EncodeCommitKey(42), &idx));
   EXPECT_EQ(idx, 42u);
@@ -68,6 +82,11 @@ TEST(StoreKeysTest, HostileBytesAreRejectedNotCrashed) {
     EXPECT_FALSE(DecodeConflictKey(bytes, &account, &event_id, &agent, &seq, &leaf));
     DecodeEventValue(bytes, &meta, &raw);  // must not crash
   }
+  // An unknown kind stays unknown with the other-categories bit set.
+  std::string unknown_kind = EncodeIndexKey(IndexKey{IndexKind::kAccessKeyId, true, "AKIA", kBase, "1", "r", "e"});
+  ASSERT_TRUE(DecodeIndexKey(unknown_kind, &ik));
+  unknown_kind[0] = static_cast<char>(0x89);
+  EXPECT_FALSE(DecodeIndexKey(unknown_kind, &ik));
   IndexKind kind;
   EXPECT_TRUE(IndexKindFromAttributeKey("EventName", &kind));
   EXPECT_EQ(kind, IndexKind::kEventName);
@@ -246,7 +265,50 @@ TEST(EventStoreTest, LookupTouchesKeysProportionalToResults) {
   uint64_t before = store->iterator_steps();
   auto it = store->NewIndexIterator(IndexKind::kEventName, "DeleteBucket", kBase, kBase + 10000 * 1000000LL);
   EXPECT_EQ(Walk(it.get()).size(), 5u);
-  EXPECT_LE(store->iterator_steps() - before, 7u);  // seek + 5 results + the step that ends the walk
+  // A seek per category class (management, others), 5 results, the step that ends the walk.
+  EXPECT_LE(store->iterator_steps() - before, 8u);
+}
+
+TEST(EventStoreTest, DataEventsAreIndexedApartAndStoreReadersSeeEveryCategory) {
+  testutil::TempDir dir;
+  auto store = OpenStore(dir.Join("db"));
+  std::vector<IngestEvent> events;
+  for (int i = 0; i < 6; ++i) {
+    IngestEvent e = MakeEvent(Spec("e" + std::to_string(i), kBase + i * kHour, "GetObject"));
+    e.event.set_event_category(i % 2 == 1 ? "Data" : (i == 4 ? "Insight" : "Management"));
+    events.push_back(std::move(e));
+  }
+  IngestBatch b = MakeBatch("agent", 1, std::move(events));
+  ASSERT_TRUE(store->CommitGroup({&b}).ok());
+
+  // On disk: the data events' entries carry the other-categories bit in their kind byte.
+  std::set<std::string> data_ids;
+  std::unique_ptr<rocksdb::Iterator> raw(store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
+  for (raw->SeekToFirst(); raw->Valid(); raw->Next()) {
+    IndexKey key;
+    ASSERT_TRUE(DecodeIndexKey(raw->key().ToStringView(), &key));
+    EXPECT_EQ((static_cast<uint8_t>(raw->key()[0]) & kIndexOtherCategoriesBit) != 0, key.other_category);
+    if (key.other_category) data_ids.insert(key.event_id);
+  }
+  EXPECT_EQ(data_ids, (std::set<std::string>{"e1", "e3", "e5"}));
+
+  // The store's index iterators (SQL, retro-hunts) merge both classes, newest first.
+  auto it = store->NewIndexIterator(IndexKind::kEventName, "GetObject", kBase, kBase + 100 * kHour);
+  EXPECT_EQ(Walk(it.get()), (std::vector<std::string>{"e5", "e4", "e3", "e2", "e1", "e0"}));
+  auto all = store->NewIndexIterator(IndexKind::kAll, "", kBase + kHour, kBase + 3 * kHour);
+  EXPECT_EQ(Walk(all.get()), (std::vector<std::string>{"e3", "e2", "e1"}));
+
+  // Paging one entry at a time resumes across the classes from either kind of raw key.
+  std::vector<std::string> paged;
+  std::string token;
+  for (int page = 0; page < 10; ++page) {
+    auto resumed = store->NewIndexIterator(IndexKind::kEventName, "GetObject", kBase, kBase + 100 * kHour);
+    if (!token.empty()) resumed->SeekAfter(token);
+    if (!resumed->Valid()) break;
+    paged.push_back(resumed->entry().event_id);
+    token.assign(resumed->raw_key());
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{"e5", "e4", "e3", "e2", "e1", "e0"}));
 }
 
 TEST(EventStoreTest, CommitOrderListenersAndStateSurviveReopen) {
