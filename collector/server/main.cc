@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
       ("max-unacked-batches", po::value<int64_t>()->default_value(64), "window of unacknowledged batches per stream")
       ("retention-days", po::value<int64_t>()->default_value(0), "drop events older than this many days by eventTime (0 = keep forever)")
       ("store-cache-mb", po::value<int64_t>()->default_value(64), "RocksDB block cache, MiB (data, index and filter blocks)")
-      ("store-memtable-mb", po::value<int64_t>()->default_value(128), "memory for RocksDB memtables of all column families, MiB")
+      ("store-memtable-mb", po::value<int64_t>()->default_value(32), "memory for RocksDB memtables of all column families, MiB (each memtable at most half)")
       ("max-ingest-streams", po::value<int64_t>()->default_value(1024), "ingest streams open at once, with or without their Hello; more are refused RESOURCE_EXHAUSTED")
       ("max-streams-per-identity", po::value<int64_t>()->default_value(2), "ingest streams open at once per agent identity (SPIFFE ID), with or without their Hello")
       ("hello-timeout-ms", po::value<int64_t>()->default_value(10000), "an ingest stream must send its Hello within this (also the TLS handshake deadline)")

@@ -86,7 +86,7 @@ struct CollectorServerOptions {
   int64_t retention_us = 0;
   bool hold_retention_for_export = false;  // retention keeps what the export has not written yet
   uint64_t store_cache_bytes = 64ull << 20;      // StoreOptions::block_cache_bytes
-  uint64_t store_memtable_bytes = 128ull << 20;  // StoreOptions::memtable_budget_bytes
+  uint64_t store_memtable_bytes = 32ull << 20;  // StoreOptions::memtable_budget_bytes
   int64_t test_fail_sync_after = -1;  // tests only: fail RocksDB syncs after N (-1 = never)
   std::string test_power_loss_journal;  // tests only: journal the store's files (faultenv/)
   int64_t test_transient_faults = 0;  // tests only: answer the first N batches as a collector fault

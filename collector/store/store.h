@@ -68,8 +68,10 @@ struct StoreOptions {
   // (a rocksdb::WriteBufferManager; the largest memtable is flushed when the budget is reached),
   // and the table readers' index and Bloom-filter blocks (these grow with the store).
   uint64_t block_cache_bytes = 64ull << 20;
-  uint64_t memtable_budget_bytes = 128ull << 20;
-  uint64_t write_buffer_bytes = 64ull << 20;  // one memtable, at most
+  // Small memtables on purpose: an insert walks a skiplist whose depth and cache misses grow with
+  // its size (deploy/README.md, "Size the collector's memory").
+  uint64_t memtable_budget_bytes = 32ull << 20;
+  uint64_t write_buffer_bytes = 16ull << 20;  // one memtable, at most
   bool create_if_missing = true;
   uint64_t max_refused_per_agent = 100'000;  // refused records with raw bytes, per agent
   // Retention keeps every event until SetRetentionHold() says it was exported
