@@ -2,7 +2,6 @@
 // (files, local PutEvents API, generator), applies the organization's trails,
 // spools durably, signs batches and streams them to the collector over mTLS.
 // Flags: --help. Design and the sequence rule: agent/README.md.
-#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -25,6 +24,7 @@
 #include "orgtrail/agent/readiness_checks.h"
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/agent/stream_client.h"
+#include "orgtrail/common/allocator.h"
 #include "orgtrail/common/build_info.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/http_server.h"
@@ -129,10 +129,8 @@ class BatcherLoop {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc gives each thread that allocates concurrently its own heap arena (up to 8 per core);
-  // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
-  // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+  // Bounded allocator caches: RSS near what is in use (orgtrail/common/allocator.h).
+  orgtrail::ConfigureDaemonAllocator();
   if (argc >= 2 && std::string(argv[1]) == "dead-letters") {
     return RunDeadLettersCommand(argc - 1, argv + 1, std::cout, std::cerr);
   }

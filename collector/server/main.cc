@@ -1,6 +1,5 @@
 // orgtrail-collector: the central collector (ingest, storage, admin).
 // Flags are documented by --help; see collector/server/server.h.
-#include <malloc.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 #include "collector/query/query_service.h"
 #include "collector/query/subscribe_service.h"
 #include "collector/server/server.h"
+#include "orgtrail/common/allocator.h"
 #include "orgtrail/common/build_info.h"
 #include "orgtrail/common/classify.h"
 #include "orgtrail/common/config.h"
@@ -165,10 +165,8 @@ orgtrail::Status StreamFlags(const po::variables_map& values, orgtrail::collecto
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc gives each thread that allocates concurrently its own heap arena (up to 8 per core);
-  // gRPC's and RocksDB's threads then hold freed memory in many arenas and RSS grows far past
-  // the live heap. Two arenas keep RSS near what is in use. MALLOC_ARENA_MAX, if set, wins.
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+  // Bounded allocator caches: RSS near what is in use (orgtrail/common/allocator.h).
+  orgtrail::ConfigureDaemonAllocator();
   int64_t fail_sync_after = -1;
   int64_t transient_faults = 0;
   std::string power_loss_journal;

@@ -44,7 +44,7 @@ Status OpensslError(const std::string& what) {
 struct BioDeleter {
   void operator()(BIO* b) const { BIO_free(b); }
 };
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using KeyBioPtr = std::unique_ptr<BIO, BioDeleter>;
 struct KeyDeleter {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
@@ -54,12 +54,12 @@ struct MdCtxDeleter {
 };
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-StatusOr<BioPtr> MemoryBio(std::string_view data) {
+StatusOr<KeyBioPtr> MemoryBio(std::string_view data) {
   if (data.size() > kMaxKeyInputBytes) {
     return absl::InvalidArgumentError("key input too large: " + std::to_string(data.size()) +
                                       " bytes");
   }
-  BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  KeyBioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
   if (!bio) return OpensslError("BIO_new_mem_buf");
   return bio;
 }
@@ -141,7 +141,7 @@ StatusOr<KeyPtr> ReadPublicKeyDer(std::string_view der) {
   return key;
 }
 
-StatusOr<std::string> ReadFile(const std::string& path) {
+StatusOr<std::string> ReadKeyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError("cannot open key file " + path);
   std::ostringstream buf;
@@ -169,7 +169,7 @@ StatusOr<std::unique_ptr<Signer>> Signer::FromPrivateKeyPem(std::string_view pem
 }
 
 StatusOr<std::unique_ptr<Signer>> Signer::FromPrivateKeyFile(const std::string& path) {
-  auto pem = ReadFile(path);
+  auto pem = ReadKeyFile(path);
   if (!pem.ok()) return pem.status();
   auto signer = FromPrivateKeyPem(*pem);
   if (!signer.ok()) {
