@@ -6,10 +6,35 @@
 # peer-orgtrail-<r>.json (one JSON object each; "available":false with the reason when a run
 # could not be made), peer-context-<side>-<r>.json (load average and IO pressure just before).
 
-peer_context() {  # side round: the machine's state just before the run (a shared machine moves fsync times)
-  printf '{"loadavg_1m":%s,"io_pressure_some_avg10":%s}\n' "$(cut -d' ' -f1 /proc/loadavg)" \
-    "$(awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/io 2>/dev/null | grep . || echo null)" \
-    >"$RES/peer-context-$1-$2.json"
+io_pressure() {  # /proc/pressure/io "some avg10" (%), empty when the kernel has no PSI
+  awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/io 2>/dev/null
+}
+
+# Both receivers fsync, and rsyslog's (a sync per write) is slowed several times over by other
+# disk traffic: measured, an rsyslog round right after an orgtrail round (whose collector's files
+# are still being written back and deleted) ran at 4.7k events/s, one on a quiet disk at 11–14k.
+# So every run of either side starts on a settled disk: the dirty pages written (sync), then up to
+# PEER_SETTLE_S seconds until IO pressure (some avg10) is at most PEER_SETTLE_PRESSURE %. The time
+# waited and the pressure at the start are in peer-context-<side>-<round>.json.
+settle_disk() {  # -> SETTLED_S
+  local start now p
+  start=$(date +%s%3N)
+  sync
+  while :; do
+    p=$(io_pressure)
+    [ -z "$p" ] && break
+    awk -v p="$p" -v t="${PEER_SETTLE_PRESSURE:-2}" 'BEGIN { exit !(p <= t) }' && break
+    now=$(date +%s%3N)
+    [ $((now - start)) -lt $(( ${PEER_SETTLE_S:-30} * 1000 )) ] || break
+    sleep 0.5
+  done
+  SETTLED_S=$(awk -v a="$start" -v b="$(date +%s%3N)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+}
+
+peer_context() {  # side round: settle the disk, then record the machine's state just before the run
+  settle_disk
+  printf '{"loadavg_1m":%s,"io_pressure_some_avg10":%s,"settled_s":%s}\n' "$(cut -d' ' -f1 /proc/loadavg)" \
+    "$(io_pressure | grep . || echo null)" "$SETTLED_S" >"$RES/peer-context-$1-$2.json"
 }
 
 peer_unavailable() {  # side logfile -> one JSON line with the last line of the log as the reason

@@ -458,18 +458,20 @@ def main():
           "runs alternate rsyslog, orgtrail, … Clock: sender start → the N-th event durable on the receiver "
           "(polled every 0.1 s). CPU = utime+stime from /proc: the sender's whole life (read just before it is "
           "stopped), the receiver's over the clocked interval.\n" % (fmt(get(inp, "events")), fmt(get(inp, "mean_event_bytes"))))
-        w("The last two columns are the machine's state just before each run (1-minute load average, "
-          "/proc/pressure/io `some avg10` %): both receivers fsync, so other processes' disk traffic moves "
-          "these figures, rsyslog's (a sync per write) most.\n")
-        w("| round | side | events | seconds | events/s | sender CPU s | sender µs/event | receiver CPU s | receiver µs/event | sender max RSS MiB | load | IO pressure |")
-        w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        w("The last three columns are the machine's state just before each run (1-minute load average, "
+          "/proc/pressure/io `some avg10` %) and how long the harness waited for the disk to settle first "
+          "(sync, then IO pressure at most 2 %, bounded): both receivers fsync, so other processes' disk "
+          "traffic moves these figures, rsyslog's (a sync per write) most.\n")
+        w("| round | side | events | seconds | events/s | sender CPU s | sender µs/event | receiver CPU s | receiver µs/event | sender max RSS MiB | load | IO pressure | settle s |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for x in peer["rounds"]:
             for side in ("rsyslog", "orgtrail"):
                 d = x[side]
                 if d is None:
                     continue
                 ctx = get(x, "context", side)
-                ctx_cols = "%s | %s" % (fmt(get(ctx, "loadavg_1m")), fmt(get(ctx, "io_pressure_some_avg10")))
+                ctx_cols = "%s | %s | %s" % (fmt(get(ctx, "loadavg_1m")), fmt(get(ctx, "io_pressure_some_avg10")),
+                                             fmt(get(ctx, "settled_s")))
                 if not get(d, "available"):
                     w("| %d | %s | failed: %s | | | | | | | | %s |" % (x["round"], side, get(d, "reason"), ctx_cols))
                     continue
