@@ -10,12 +10,13 @@ io_pressure() {  # /proc/pressure/io "some avg10" (%), empty when the kernel has
   awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/io 2>/dev/null
 }
 
-# Both receivers fsync, and rsyslog's (a sync per write) is slowed several times over by other
-# disk traffic: measured, an rsyslog round right after an orgtrail round (whose collector's files
-# are still being written back and deleted) ran at 4.7k events/s, one on a quiet disk at 11–14k.
-# So every run of either side starts on a settled disk: the dirty pages written (sync), then up to
-# PEER_SETTLE_S seconds until IO pressure (some avg10) is at most PEER_SETTLE_PRESSURE %. The time
-# waited and the pressure at the start are in peer-context-<side>-<round>.json.
+# Both receivers fsync, so the previous run's writeback (the collector's files, rsyslog's output)
+# must not land in the next run. Every run of either side starts on a settled disk: the dirty
+# pages written (sync), then up to PEER_SETTLE_S seconds until IO pressure (some avg10) is at most
+# PEER_SETTLE_PRESSURE %. The time waited and the pressure at the start are in
+# peer-context-<side>-<round>.json. It does not make rsyslog steady: run alone, back to back, on a
+# settled disk, its rate here was 14.5k and then 4.7k events/s (bench/README.md); the report lists
+# every round for that reason.
 settle_disk() {  # -> SETTLED_S
   local start now p
   start=$(date +%s%3N)
