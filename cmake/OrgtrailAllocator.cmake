@@ -1,7 +1,8 @@
 # The memory allocator of the long-running binaries (agent, collector, orgtrailctl, the benchmark
 # load client). ORGTRAIL_ALLOCATOR:
 #   tcmalloc  gperftools' tcmalloc_minimal (Debian's libgoogle-perftools-dev), the default.
-#             Measured on the collector-alone load (bench/README.md, "Allocator"): glibc's malloc
+#             Measured on the collector-alone load (bench/README.md, "Issue 16, session of
+#             2026-12-07"): glibc's malloc
 #             took ~18 % of the collector's CPU (arena locks, consolidation of the WriteBatch and
 #             protobuf strings); with tcmalloc the same load ran ~30 % faster on ~25 % less CPU.
 #   system    the C library's malloc.
@@ -19,7 +20,6 @@ else()
   set(ORGTRAIL_EFFECTIVE_ALLOCATOR ${ORGTRAIL_ALLOCATOR})
 endif()
 if(ORGTRAIL_EFFECTIVE_ALLOCATOR STREQUAL "tcmalloc")
-  find_package(PkgConfig REQUIRED)
   pkg_check_modules(TCMALLOC IMPORTED_TARGET libtcmalloc_minimal)
   if(NOT TCMALLOC_FOUND)
     message(FATAL_ERROR "ORGTRAIL_ALLOCATOR=tcmalloc needs Debian's libgoogle-perftools-dev "

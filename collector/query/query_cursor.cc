@@ -196,16 +196,15 @@ class UnionCursor final : public LookupCursor {
   explicit UnionCursor(std::vector<std::unique_ptr<LookupCursor>> children)
       : children_(std::move(children)), floors_(children_.size()) {}
 
-  bool Valid() const override { return current_ != nullptr; }
-  std::string_view order_key() const override { return current_->order_key(); }
-  std::string_view event_key() const override { return current_->event_key(); }
+  bool Valid() const override { return current_ != kNone; }
+  std::string_view order_key() const override { return children_[current_]->order_key(); }
+  std::string_view event_key() const override { return children_[current_]->event_key(); }
   void Next() override {
-    if (current_ == nullptr) return;
+    if (current_ == kNone) return;
     // The child moves past its key: a later target at or before that key must seek it again.
-    for (size_t i = 0; i < children_.size(); ++i) {
-      if (children_[i].get() == current_ && floors_[i].has_value()) floors_[i] = std::string(current_->order_key()) + '\0';
-    }
-    current_->Next();
+    LookupCursor& child = *children_[current_];
+    floors_[current_] = std::string(child.order_key()) + '\0';
+    child.Next();
     PickSmallest();
   }
   void SeekAtOrAfter(std::string_view target) override {
@@ -225,8 +224,9 @@ class UnionCursor final : public LookupCursor {
  private:
   // True when seeking child i to `target` would not move it: everything of the child before its
   // position and at or after floors_[i] (its last seek target, or just past the last key it
-  // moved over) is behind `target`, and it is already at or past `target`, or it ran out. An intersection seeks its inputs forward again and again; without
-  // this a union input would seek every child each time (e.g. an empty data-events index).
+  // moved over) is behind `target`, and it is already at or past `target`, or it ran out. An
+  // intersection seeks its inputs forward again and again; without this a union input would
+  // seek every child each time (e.g. an empty data-events index).
   bool AlreadyThere(size_t i, const std::string& target) const {
     const LookupCursor& child = *children_[i];
     if (!floors_[i].has_value() || target < *floors_[i] || !child.status().ok()) return false;
@@ -234,16 +234,17 @@ class UnionCursor final : public LookupCursor {
   }
 
   void PickSmallest() {
-    current_ = nullptr;
-    for (auto& child : children_) {
-      if (!child->Valid()) continue;
-      if (current_ == nullptr || child->order_key() < current_->order_key()) current_ = child.get();
+    current_ = kNone;
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (!children_[i]->Valid()) continue;
+      if (current_ == kNone || children_[i]->order_key() < children_[current_]->order_key()) current_ = i;
     }
   }
 
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   std::vector<std::unique_ptr<LookupCursor>> children_;
   std::vector<std::optional<std::string>> floors_;  // see AlreadyThere
-  LookupCursor* current_ = nullptr;
+  size_t current_ = kNone;  // index of the child at the smallest order key, kNone when exhausted
 };
 
 class IntersectionCursor final : public LookupCursor {
