@@ -23,6 +23,7 @@
 #include "collector/query/query_engine.h"
 #include "collector/query/query_synthetic_load.h"
 #include "collector/store/store.h"
+#include "rocksdb/db.h"
 
 namespace orgtrail::collector {
 namespace {
@@ -81,6 +82,20 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const size_t index = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
   return v[index];
+}
+
+// The open SST files' block indexes and Bloom filters, which stay in memory and grow with the store.
+void PrintTableReaderMemory(EventStore* store) {
+  std::printf("\ntable readers (block indexes, Bloom filters) in memory:");
+  uint64_t total = 0;
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    const auto cf = static_cast<ColumnFamily>(i);
+    uint64_t bytes = 0;
+    store->db()->GetIntProperty(store->handle(cf), rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes);
+    total += bytes;
+    if (bytes >= (1 << 20)) std::printf(" %s %.1f MiB,", std::string(ColumnFamilyName(cf)).c_str(), bytes / 1048576.0);
+  }
+  std::printf(" total %.1f MiB\n", total / 1048576.0);
 }
 
 int Run(const Flags& flags) {
@@ -193,6 +208,7 @@ int Run(const Flags& flags) {
                 Percentile(latencies, 0.99), Percentile(latencies, 1.0),
                 static_cast<double>(steps) / flags.iterations);
   }
+  PrintTableReaderMemory(store->get());
   engine->reset();
   store->reset();
   if (temporary) fs::remove_all(dir);

@@ -27,7 +27,10 @@ Batcher::Batcher(Spool* spool, std::string agent_id, BatcherOptions options, Log
       batches_sealed_(metrics->GetCounter("orgtrail_agent_batches_sealed_total",
                                           "Batches sealed (signed once) into the spool")),
       events_batched_(metrics->GetCounter("orgtrail_agent_events_batched_total",
-                                          "Events moved from pending into sealed batches")),
+                                          "Events sealed into batches (from pending, or directly from a source)")),
+      events_sealed_directly_(metrics->GetCounter(
+          "orgtrail_agent_events_sealed_directly_total",
+          "Events a source handed over in groups large enough to be sealed without a pending copy")),
       batches_resealed_(metrics->GetCounter(
           "orgtrail_agent_batches_resealed_total",
           "Batches re-sealed under new sequences after a sequence collision")),
@@ -88,6 +91,63 @@ Status Batcher::SealAllDue(bool force) {
   return absl::OkStatus();
 }
 
+v1::Batch Batcher::NewBatchLocked(uint64_t sequence, const Digest& prev_hash) const {
+  v1::Batch batch;
+  batch.set_agent_id(agent_id_);
+  batch.set_epoch(epoch_);
+  batch.set_sequence(sequence);
+  batch.set_prev_batch_hash(DigestToString(prev_hash));
+  batch.set_created_time_us(NowUs());
+  return batch;
+}
+
+bool Batcher::WorthSealingDirectly(const std::vector<v1::Event>& events) const {
+  size_t bytes = 0;
+  for (const auto& event : events) bytes += event.raw_json().size();
+  std::lock_guard<std::mutex> lock(mu_);
+  return events.size() * 4 >= options_.max_batch_events || bytes * 4 >= options_.max_batch_bytes;
+}
+
+Status Batcher::SpoolEvents(const std::vector<v1::Event>& events,
+                            const std::vector<SourceCheckpoint>& checkpoints) {
+  if (events.empty() || !WorthSealingDirectly(events)) return spool_->AppendEvents(events, checkpoints);
+  std::lock_guard<std::mutex> lock(mu_);
+  const AgentState state = spool_->state();
+  // Until the collector confirmed the sequence position (or without a key) nothing is sealed.
+  if (!state.sequence_confirmed || signer_ == nullptr) return spool_->AppendEvents(events, checkpoints);
+  // A full spool refuses the pending append cheaply, before anything is signed.
+  size_t raw_bytes = 0;
+  for (const auto& event : events) raw_bytes += event.raw_json().size();
+  if (!spool_->HasRoomFor(raw_bytes)) return spool_->AppendEvents(events, checkpoints);
+  std::vector<v1::Batch> batches;
+  uint64_t sequence = state.next_sequence;
+  Digest prev = state.last_batch_hash;
+  // Cut as SealLocked cuts pending events: by count and serialized bytes, at least one event.
+  for (size_t i = 0; i < events.size();) {
+    v1::Batch batch = NewBatchLocked(sequence++, prev);
+    size_t bytes = 0;
+    while (i < events.size() && static_cast<size_t>(batch.events_size()) < options_.max_batch_events) {
+      const size_t size = events[i].ByteSizeLong();
+      if (batch.events_size() > 0 && bytes + size > options_.max_batch_bytes) break;
+      bytes += size;
+      *batch.add_events() = events[i++];
+    }
+    ORGTRAIL_RETURN_IF_ERROR(SealBatch(*signer_, &batch));
+    auto header = HeaderOfBatch(batch);
+    if (!header.ok()) return header.status();
+    prev = BatchHash(*header);
+    batches.push_back(std::move(batch));
+  }
+  const Status committed = spool_->CommitDirectBatches(batches, prev, checkpoints);
+  // The batches' envelopes did not fit where the bare events may: the pending append decides.
+  if (absl::IsResourceExhausted(committed)) return spool_->AppendEvents(events, checkpoints);
+  ORGTRAIL_RETURN_IF_ERROR(committed);
+  batches_sealed_->Increment(batches.size());
+  events_batched_->Increment(events.size());
+  events_sealed_directly_->Increment(events.size());
+  return absl::OkStatus();
+}
+
 StatusOr<std::optional<uint64_t>> Batcher::SealLocked() {
   const AgentState state = spool_->state();
   if (!state.sequence_confirmed) return std::optional<uint64_t>();
@@ -96,12 +156,7 @@ StatusOr<std::optional<uint64_t>> Batcher::SealLocked() {
       spool_->ReadPending(options_.max_batch_events, options_.max_batch_bytes);
   if (pending.empty()) return std::optional<uint64_t>();
 
-  v1::Batch batch;
-  batch.set_agent_id(agent_id_);
-  batch.set_epoch(epoch_);
-  batch.set_sequence(state.next_sequence);
-  batch.set_prev_batch_hash(DigestToString(state.last_batch_hash));
-  batch.set_created_time_us(NowUs());
+  v1::Batch batch = NewBatchLocked(state.next_sequence, state.last_batch_hash);
   std::vector<uint64_t> ids;
   uint64_t bytes = 0;
   for (auto& p : pending) {
@@ -193,12 +248,7 @@ Status Batcher::ResealAllLocked(uint64_t first_sequence, const Digest& prev_hash
   uint64_t sequence = first_sequence;
   Digest prev = prev_hash;
   for (auto& old : old_batches) {
-    v1::Batch batch;
-    batch.set_agent_id(agent_id_);
-    batch.set_epoch(epoch_);
-    batch.set_sequence(sequence++);
-    batch.set_prev_batch_hash(DigestToString(prev));
-    batch.set_created_time_us(NowUs());
+    v1::Batch batch = NewBatchLocked(sequence++, prev);
     *batch.mutable_events() = std::move(*old.mutable_events());
     ORGTRAIL_RETURN_IF_ERROR(SealBatch(*signer_, &batch));
     auto header = HeaderOfBatch(batch);

@@ -93,9 +93,11 @@ bool DecodeCheckpoint(const std::string& text, uint64_t* offset, uint64_t* recor
 }  // namespace
 
 FileSource::FileSource(FileSourceOptions options, Spool* spool, EventIntake* intake,
-                       Logger* logger, MetricsRegistry* metrics, std::function<void()> on_spooled)
+                       Logger* logger, MetricsRegistry* metrics, std::function<void()> on_spooled,
+                       Batcher* batcher)
     : options_(std::move(options)),
       spool_(spool),
+      batcher_(batcher),
       intake_(intake),
       logger_(logger),
       on_spooled_(std::move(on_spooled)),
@@ -425,7 +427,8 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
                                                        checkpoint.done, path)};
   bool paused = false;
   while (true) {
-    const Status status = spool_->AppendEvents(selected, {cp});
+    const Status status =
+        batcher_ != nullptr ? batcher_->SpoolEvents(selected, {cp}) : spool_->AppendEvents(selected, {cp});
     if (status.ok()) break;
     if (!absl::IsResourceExhausted(status)) return status;
     const SpoolStats stats = spool_->Stats();

@@ -9,9 +9,10 @@ namespace orgtrail::agent {
 
 GeneratorSource::GeneratorSource(GeneratorSourceOptions options, Spool* spool,
                                  EventIntake* intake, Logger* logger, MetricsRegistry* metrics,
-                                 std::function<void()> on_spooled)
+                                 std::function<void()> on_spooled, Batcher* batcher)
     : options_(std::move(options)),
       spool_(spool),
+      batcher_(batcher),
       intake_(intake),
       logger_(logger),
       on_spooled_(std::move(on_spooled)),
@@ -59,7 +60,7 @@ void GeneratorSource::Run() {
       events.push_back(std::move(*event));
     }
     while (!stop_) {
-      const Status status = spool_->AppendEvents(events, {});
+      const Status status = batcher_ != nullptr ? batcher_->SpoolEvents(events, {}) : spool_->AppendEvents(events, {});
       if (status.ok()) break;
       if (!absl::IsResourceExhausted(status)) {
         logger_->Error("generator spool write failed", {{"error", status.ToString()}});

@@ -377,7 +377,7 @@ int main(int argc, char** argv) {
     FileSourceOptions file_options;
     file_options.roots = watch_dirs;
     file_options.max_chunk_bytes = std::min<uint64_t>(4 << 20, std::max<uint64_t>(1, *spool_max / 8));
-    files = std::make_unique<FileSource>(file_options, spool, &intake, &logger, &metrics, on_spooled);
+    files = std::make_unique<FileSource>(file_options, spool, &intake, &logger, &metrics, on_spooled, &batcher);
   }
   std::unique_ptr<PutEventsService> api;
   std::unique_ptr<grpc::Server> api_server;
@@ -413,7 +413,7 @@ int main(int argc, char** argv) {
     generator_options.max_chunk = static_cast<size_t>(
         std::clamp<uint64_t>(*spool_max / 8 / 2048, 1, 256));  // ~2 KB per spooled event
     generator = std::make_unique<GeneratorSource>(generator_options, spool, &intake, &logger,
-                                                  &metrics, on_spooled);
+                                                  &metrics, on_spooled, &batcher);
   }
 
   logger.Info("agent starting", {{"agent", identity->spiffe_id},

@@ -333,6 +333,59 @@ Status Spool::CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash
   return absl::OkStatus();
 }
 
+Status Spool::CommitDirectBatches(const std::vector<v1::Batch>& batches, const Digest& last_batch_hash,
+                                  const std::vector<SourceCheckpoint>& checkpoints) {
+  if (batches.empty()) return absl::InvalidArgumentError("CommitDirectBatches: no batches");
+  rocksdb::WriteBatch wb;
+  std::vector<uint64_t> sizes;
+  uint64_t bytes = 0;
+  for (const auto& batch : batches) {
+    const std::string value = batch.SerializeAsString();
+    wb.Put(batches_, EncodeU64(batch.sequence()), value);
+    sizes.push_back(value.size());
+    bytes += value.size();
+  }
+  for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
+  AgentState new_state;
+  {
+    // Counted before the write, as AppendEvents counts pending events: a concurrent append
+    // sees the room these batches take, and the stream cannot prune them before they exist.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (batches.front().sequence() != state_.next_sequence) {
+      return absl::InvalidArgumentError("CommitDirectBatches: sequence " +
+                                        std::to_string(batches.front().sequence()) + " does not continue the chain at " +
+                                        std::to_string(state_.next_sequence));
+    }
+    if (pending_bytes_ + sealed_bytes_ + bytes > options_.max_bytes) {
+      return absl::ResourceExhaustedError(
+          "spool full: " + std::to_string(pending_bytes_ + sealed_bytes_) + " of " +
+          std::to_string(options_.max_bytes) + " bytes used; retry after the collector acknowledges");
+    }
+    for (size_t i = 0; i < batches.size(); ++i) {
+      sealed_sizes_[batches[i].sequence()] = sizes[i];
+      sealed_times_[batches[i].sequence()] = batches[i].created_time_us();
+    }
+    sealed_bytes_ += bytes;
+    new_state = state_;
+  }
+  new_state.next_sequence = batches.back().sequence() + 1;
+  new_state.last_batch_hash = last_batch_hash;
+  PutState(&wb, new_state);
+  if (Status written = Write(&wb); !written.ok()) {
+    // Nothing became visible (the spool fail-stops): take the count back.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& batch : batches) {
+      sealed_sizes_.erase(batch.sequence());
+      sealed_times_.erase(batch.sequence());
+    }
+    sealed_bytes_ -= std::min(sealed_bytes_, bytes);
+    return written;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = new_state;
+  return absl::OkStatus();
+}
+
 Status Spool::ReplaceBatch(const v1::Batch& batch) {
   const std::string value = batch.SerializeAsString();
   rocksdb::WriteBatch wb;

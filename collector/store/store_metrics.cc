@@ -52,6 +52,20 @@ void RegisterStoreEngineMetrics(const EventStore* store, MetricsRegistry* metric
               rocksdb::DB::Properties::kNumRunningCompactions);
   AddProperty(metrics, store, "orgtrail_store_running_flushes", "Memtable flushes running now",
               rocksdb::DB::Properties::kNumRunningFlushes);
+  metrics->AddGaugeCallback(
+      "orgtrail_store_table_readers_bytes",
+      "Memory of the open SST files' block indexes and Bloom filters, by column family (grows with the store)",
+      [store] {
+        Samples samples;
+        for (int cf = 0; cf < kColumnFamilyCount; ++cf) {
+          uint64_t bytes = 0;
+          store->db()->GetIntProperty(store->handle(static_cast<ColumnFamily>(cf)),
+                                      rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes);
+          samples.push_back({{{"cf", std::string(ColumnFamilyName(static_cast<ColumnFamily>(cf)))}},
+                             static_cast<double>(bytes)});
+        }
+        return samples;
+      });
   metrics->AddGaugeCallback("orgtrail_store_write_stopped", "1 while RocksDB stops writes (a write stall)", [store] {
     uint64_t stopped = 0;
     store->db()->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped);

@@ -2,6 +2,7 @@
 // properties on every scrape (summed over the column families):
 //   orgtrail_store_sst_bytes                   SST files on disk (rocksdb.total-sst-files-size)
 //   orgtrail_store_memtable_bytes              memtables, active and immutable
+//   orgtrail_store_table_readers_bytes{cf}     block indexes and Bloom filters of the open SST files
 //   orgtrail_store_pending_compaction_bytes    estimate of bytes compaction still has to rewrite
 //   orgtrail_store_running_compactions / _running_flushes
 //   orgtrail_store_write_stopped               1 while RocksDB stops writes (a stall)

@@ -35,6 +35,7 @@ TEST(StoreMetricsTest, GaugesFollowTheEngine) {
   EXPECT_EQ(value("orgtrail_store_stalls_total{kind=\"stop\"}"), 0);
   EXPECT_EQ(value("orgtrail_store_stalls_total{kind=\"slowdown\"}"), 0);
   EXPECT_GE(value("orgtrail_store_pending_compaction_bytes"), 0);
+  EXPECT_EQ(value("orgtrail_store_table_readers_bytes{cf=\"events\"}"), 0);
 
   const int64_t now = NowMicros();
   IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("e-1", now)), MakeEvent(Spec("e-2", now))});
@@ -45,6 +46,10 @@ TEST(StoreMetricsTest, GaugesFollowTheEngine) {
     ASSERT_TRUE(store->db()->Flush(rocksdb::FlushOptions(), store->handle(cf)).ok());
   }
   EXPECT_GT(value("orgtrail_store_sst_bytes"), 0);
+  // The flushed files' block indexes (and, for the records, Bloom filters) are held open.
+  EXPECT_GT(value("orgtrail_store_table_readers_bytes{cf=\"events\"}"), 0);
+  EXPECT_GT(value("orgtrail_store_table_readers_bytes{cf=\"idx\"}"), 0);
+  EXPECT_EQ(value("orgtrail_store_table_readers_bytes{cf=\"refused\"}"), 0);
   EXPECT_EQ(value("orgtrail_store_running_flushes"), 0);
 }
 

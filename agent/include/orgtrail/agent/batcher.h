@@ -16,6 +16,11 @@
 //   are unchanged; their eventIDs let the collector drop any duplicate).
 // - Otherwise the stored batches the collector already has (lost acks) are
 //   pruned and the rest are resent unchanged.
+// Sources hand their events to SpoolEvents: a quarter of a batch or more is
+// sealed straight into batches and committed with the source's checkpoints in
+// one synced write, so those events are written to the spool once (not as
+// pending events and then again as a batch); smaller groups wait as pending
+// events, which the batcher cuts by count, size or age.
 // Key rotation: the batch header (and so the chain) does not depend on the
 // key, so after the key file changes ResignAll() re-signs the stored batches
 // in place with the new key.
@@ -30,6 +35,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/common/hash.h"
@@ -59,6 +65,13 @@ class Batcher {
   // Lowers max_batch_events to the collector's limit (HelloAck max_events_per_batch; 0 = none).
   void LimitBatchEvents(size_t collector_max_events);
 
+  // Spools a source's accepted events with its checkpoints, in one synced
+  // write: sealed into batches directly when they fill at least a quarter of
+  // a batch and the sequence is confirmed, else appended as pending events
+  // (Spool::AppendEvents). RESOURCE_EXHAUSTED (nothing written) when the spool
+  // has no room: the source pauses and retries.
+  Status SpoolEvents(const std::vector<v1::Event>& events, const std::vector<SourceCheckpoint>& checkpoints);
+
   // True when the pending events should be cut now (count, size or age).
   bool Due(int64_t now_us) const;
   // Seals one batch from the oldest pending events if Due() or force and the
@@ -76,6 +89,9 @@ class Batcher {
 
  private:
   StatusOr<std::optional<uint64_t>> SealLocked();
+  // A new batch continuing the chain at (sequence, prev_hash), without events.
+  v1::Batch NewBatchLocked(uint64_t sequence, const Digest& prev_hash) const;
+  bool WorthSealingDirectly(const std::vector<v1::Event>& events) const;
   Status ResealAllLocked(uint64_t first_sequence, const Digest& prev_hash);
 
   Spool* spool_;
@@ -87,6 +103,7 @@ class Batcher {
   uint64_t epoch_ = 0;
   Counter* batches_sealed_;
   Counter* events_batched_;
+  Counter* events_sealed_directly_;
   Counter* batches_resealed_;
   Counter* unreadable_entries_;
 };

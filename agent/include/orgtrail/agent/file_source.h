@@ -24,6 +24,11 @@
 // offset and length), counted (events_refused{reason="line_too_long"}) and
 // logged; the checkpoint moves past it and the lines after it are read.
 //
+// Spooling: with a Batcher, a chunk of a quarter batch or more is sealed
+// straight into batches in the write that moves its checkpoint
+// (Batcher::SpoolEvents); without one, or for smaller chunks, the records wait
+// as pending events.
+//
 // Back-pressure: when the spool is full the source pauses (no further reads)
 // and retries until there is room. Nothing is dropped.
 //
@@ -42,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "orgtrail/agent/batcher.h"
 #include "orgtrail/agent/intake.h"
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/common/event_extractor.h"
@@ -53,7 +59,8 @@ namespace orgtrail::agent {
 
 struct FileSourceOptions {
   std::vector<std::string> roots;
-  size_t chunk_records = 512;                     // records per spool write, at most
+  size_t chunk_records = 500;                     // records per spool write, at most (a
+                                                  // default batch: sealed directly as one)
   uint64_t max_chunk_bytes = 4 << 20;             // raw bytes per spool write, at most (keep
                                                   // well below the spool bound: main uses 1/8)
   uint64_t max_file_bytes = 1ull << 30;           // on disk
@@ -73,7 +80,8 @@ struct FileSourceOptions {
 class FileSource {
  public:
   FileSource(FileSourceOptions options, Spool* spool, EventIntake* intake, Logger* logger,
-             MetricsRegistry* metrics, std::function<void()> on_spooled = nullptr);
+             MetricsRegistry* metrics, std::function<void()> on_spooled = nullptr,
+             Batcher* batcher = nullptr);
   ~FileSource();
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
@@ -122,6 +130,7 @@ class FileSource {
 
   FileSourceOptions options_;
   Spool* spool_;
+  Batcher* batcher_;  // may be null: every record then waits as a pending event
   EventIntake* intake_;
   Logger* logger_;
   std::function<void()> on_spooled_;

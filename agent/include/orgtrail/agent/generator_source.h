@@ -12,6 +12,7 @@
 #include <functional>
 #include <thread>
 
+#include "orgtrail/agent/batcher.h"
 #include "orgtrail/agent/intake.h"
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/common/generator.h"
@@ -30,7 +31,8 @@ struct GeneratorSourceOptions {
 class GeneratorSource {
  public:
   GeneratorSource(GeneratorSourceOptions options, Spool* spool, EventIntake* intake,
-                  Logger* logger, MetricsRegistry* metrics, std::function<void()> on_spooled);
+                  Logger* logger, MetricsRegistry* metrics, std::function<void()> on_spooled,
+                  Batcher* batcher = nullptr);  // as FileSource's batcher
   ~GeneratorSource();
   void Start();
   void Stop();
@@ -40,6 +42,7 @@ class GeneratorSource {
   void Run();
   GeneratorSourceOptions options_;
   Spool* spool_;
+  Batcher* batcher_;
   EventIntake* intake_;
   Logger* logger_;
   std::function<void()> on_spooled_;

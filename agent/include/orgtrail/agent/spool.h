@@ -138,6 +138,13 @@ class Spool {
   // last_batch_hash.
   Status CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash,
                            const std::vector<uint64_t>& pending_ids, uint64_t pending_bytes);
+  // Atomically: stores batches sealed straight from a source's events (never
+  // pending), advances next_sequence and last_batch_hash (the last batch's
+  // hash), and stores the source's checkpoints. The batches must continue the
+  // chain at state().next_sequence. RESOURCE_EXHAUSTED (nothing written) when
+  // they do not fit in max_bytes.
+  Status CommitDirectBatches(const std::vector<v1::Batch>& batches, const Digest& last_batch_hash,
+                             const std::vector<SourceCheckpoint>& checkpoints);
   // Replaces a stored batch in place (same sequence): used to re-sign with a
   // rotated key (the header and batch hash do not change).
   Status ReplaceBatch(const v1::Batch& batch);

@@ -1,0 +1,189 @@
+// Batcher::SpoolEvents: groups of a quarter batch or more are sealed straight
+// into chained, verifiable batches with the source's checkpoint in one write;
+// smaller groups, an unconfirmed sequence and a full spool take the pending
+// path; nothing is lost or sealed twice across a reopen.
+#include <gtest/gtest.h>
+
+#include "agent_test_util.h"
+#include "orgtrail/agent/batcher.h"
+#include "orgtrail/common/batch.h"
+#include "orgtrail/common/event_extractor.h"
+#include "testutil/net.h"
+#include "testutil/temp_dir.h"
+
+namespace orgtrail::agent {
+namespace {
+
+using testing::AgentId;
+using testing::NewSigner;
+using testing::Records;
+
+class DirectSealTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open(uint64_t max_bytes = 256ull << 20) {
+    batcher_.reset();
+    spool_.reset();
+    SpoolOptions options;
+    options.path = dir_.Join("spool");
+    options.max_bytes = max_bytes;
+    auto spool = Spool::Open(options);
+    ASSERT_TRUE(spool.ok()) << spool.status();
+    spool_ = std::move(*spool);
+    BatcherOptions batcher_options;
+    batcher_options.max_batch_events = 100;
+    batcher_options.max_batch_age_us = 3600LL * 1000000;
+    batcher_ = std::make_unique<Batcher>(spool_.get(), AgentId(), batcher_options, &logger_, &metrics_);
+    batcher_->SetSigner(signer_);
+    batcher_->SetEpoch(1);
+  }
+  std::vector<v1::Event> Events(int n, uint64_t seed) {
+    EventExtractor extractor;
+    std::vector<v1::Event> events;
+    for (const auto& r : Records(n, seed)) {
+      v1::Event e;
+      EXPECT_TRUE(extractor.Extract(r, &e).ok());
+      events.push_back(e);
+    }
+    return events;
+  }
+  double Metric(const std::string& name) { return testutil::PrometheusValue(metrics_.RenderPrometheus(), name); }
+
+  testutil::TempDir dir_;
+  std::shared_ptr<const Signer> signer_{NewSigner()};
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<Batcher> batcher_;
+  Logger logger_{"test", 2, LogLevel::kError};
+  MetricsRegistry metrics_;
+};
+
+TEST_F(DirectSealTest, LargeGroupIsSealedIntoChainedBatchesWithItsCheckpoint) {
+  ASSERT_TRUE(batcher_->Reconcile(6, std::string(32, '\x11')).ok());  // collector at sequence 6
+  const auto events = Events(250, 1);
+  ASSERT_TRUE(batcher_->SpoolEvents(events, {{"file:a", "offset=250"}}).ok());
+
+  const SpoolStats stats = spool_->Stats();
+  EXPECT_EQ(stats.pending_events, 0u);  // never written as pending events
+  EXPECT_EQ(stats.sealed_batches, 3u);  // 100 + 100 + 50
+  EXPECT_GT(stats.sealed_bytes, 0u);
+  EXPECT_EQ(**spool_->GetCheckpoint("file:a"), "offset=250");
+
+  auto verifier = Verifier::FromPublicKeyDer(signer_->PublicKeyDer());
+  ASSERT_TRUE(verifier.ok());
+  auto batches = spool_->ReadBatchesFrom(0, 10);
+  ASSERT_EQ(batches.size(), 3u);
+  Digest prev{};
+  prev.fill(0x11);
+  int index = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    EXPECT_EQ(batches[i].sequence(), 7 + i);
+    EXPECT_EQ(batches[i].prev_batch_hash(), DigestToString(prev));
+    EXPECT_EQ(batches[i].epoch(), 1u);
+    ASSERT_TRUE(VerifyBatch(batches[i], **verifier).ok());
+    for (const auto& e : batches[i].events()) EXPECT_EQ(e.raw_json(), events[index++].raw_json());
+    prev = BatchHash(*HeaderOfBatch(batches[i]));
+  }
+  EXPECT_EQ(index, 250);
+  EXPECT_EQ(spool_->state().next_sequence, 10u);
+  EXPECT_EQ(spool_->state().last_batch_hash, prev);
+  EXPECT_EQ(Metric("orgtrail_agent_events_sealed_directly_total"), 250);
+  EXPECT_EQ(Metric("orgtrail_agent_events_batched_total"), 250);
+
+  // The chain continues across the two paths and a reopen.
+  ASSERT_TRUE(batcher_->SpoolEvents(Events(3, 2), {}).ok());
+  EXPECT_EQ(spool_->Stats().pending_events, 3u);
+  Open();
+  EXPECT_EQ(spool_->Stats().sealed_batches, 3u);
+  EXPECT_EQ(spool_->Stats().pending_events, 3u);
+  ASSERT_TRUE(batcher_->Reconcile(6, std::string(32, '\x11')).ok());
+  ASSERT_TRUE(batcher_->SealAllDue(/*force=*/true).ok());
+  batches = spool_->ReadBatchesFrom(0, 10);
+  ASSERT_EQ(batches.size(), 4u);
+  EXPECT_EQ(batches[3].sequence(), 10u);
+  EXPECT_EQ(batches[3].prev_batch_hash(), DigestToString(prev));
+  EXPECT_EQ(batches[3].events_size(), 3);
+}
+
+TEST_F(DirectSealTest, SmallGroupsWaitAsPendingEvents) {
+  ASSERT_TRUE(batcher_->Reconcile(0, "").ok());
+  ASSERT_TRUE(batcher_->SpoolEvents(Events(24, 1), {{"file:b", "24"}}).ok());  // under a quarter of 100
+  EXPECT_EQ(spool_->Stats().pending_events, 24u);
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+  EXPECT_EQ(**spool_->GetCheckpoint("file:b"), "24");
+  ASSERT_TRUE(batcher_->SpoolEvents(Events(25, 2), {}).ok());  // a quarter
+  EXPECT_EQ(spool_->Stats().pending_events, 24u);
+  EXPECT_EQ(spool_->Stats().sealed_batches, 1u);
+  EXPECT_EQ(Metric("orgtrail_agent_events_sealed_directly_total"), 25);
+}
+
+TEST_F(DirectSealTest, NothingIsSealedBeforeTheSequenceIsConfirmed) {
+  ASSERT_TRUE(batcher_->SpoolEvents(Events(100, 1), {{"file:c", "100"}}).ok());
+  EXPECT_EQ(spool_->Stats().pending_events, 100u);
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+  EXPECT_EQ(spool_->state().next_sequence, 1u);
+  EXPECT_EQ(**spool_->GetCheckpoint("file:c"), "100");
+}
+
+TEST_F(DirectSealTest, WithoutAKeyEventsWaitAsPending) {
+  Batcher keyless(spool_.get(), AgentId(), BatcherOptions{}, &logger_, &metrics_);
+  ASSERT_TRUE(keyless.Reconcile(0, "").ok());
+  ASSERT_TRUE(keyless.SpoolEvents(Events(200, 1), {}).ok());
+  EXPECT_EQ(spool_->Stats().pending_events, 200u);
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+}
+
+TEST_F(DirectSealTest, FullSpoolRefusesAndWritesNothing) {
+  Open(/*max_bytes=*/64 << 10);
+  ASSERT_TRUE(batcher_->Reconcile(0, "").ok());
+  // ~1.3 KB per record: 100 records are about twice the spool.
+  const Status refused = batcher_->SpoolEvents(Events(100, 1), {{"file:d", "100"}});
+  EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  EXPECT_EQ(spool_->Stats().pending_events, 0u);
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+  EXPECT_EQ(spool_->state().next_sequence, 1u);
+  EXPECT_FALSE(spool_->GetCheckpoint("file:d")->has_value());
+  // Batches that do not fit are refused by the spool itself, before anything is written.
+  v1::Batch big;
+  big.set_sequence(1);
+  for (const auto& e : Events(100, 3)) *big.add_events() = e;
+  EXPECT_TRUE(absl::IsResourceExhausted(spool_->CommitDirectBatches({big}, Digest{}, {{"file:d", "x"}})));
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+  EXPECT_EQ(spool_->Stats().sealed_bytes, 0u);
+  EXPECT_FALSE(spool_->GetCheckpoint("file:d")->has_value());
+  // What fits goes in; the next sequence is still 1.
+  ASSERT_TRUE(batcher_->SpoolEvents(Events(30, 2), {}).ok());
+  ASSERT_EQ(spool_->ReadBatchesFrom(0, 10).size(), 1u);
+  EXPECT_EQ(spool_->ReadBatchesFrom(0, 10)[0].sequence(), 1u);
+}
+
+TEST_F(DirectSealTest, OversizedEventGetsABatchOfItsOwn) {
+  BatcherOptions options;
+  options.max_batch_events = 100;
+  options.max_batch_bytes = 2000;  // about one record
+  Batcher small(spool_.get(), AgentId(), options, &logger_, &metrics_);
+  small.SetSigner(signer_);
+  ASSERT_TRUE(small.Reconcile(0, "").ok());
+  ASSERT_TRUE(small.SpoolEvents(Events(5, 1), {}).ok());
+  const auto batches = spool_->ReadBatchesFrom(0, 10);
+  ASSERT_GE(batches.size(), 3u);
+  int events = 0;
+  for (const auto& b : batches) {
+    EXPECT_GE(b.events_size(), 1);
+    events += b.events_size();
+  }
+  EXPECT_EQ(events, 5);
+  EXPECT_EQ(spool_->Stats().pending_events, 0u);
+}
+
+TEST_F(DirectSealTest, CommitDirectBatchesRefusesABrokenChain) {
+  ASSERT_TRUE(batcher_->Reconcile(0, "").ok());
+  v1::Batch batch;
+  batch.set_sequence(5);  // next is 1
+  const Status s = spool_->CommitDirectBatches({batch}, Digest{}, {});
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::IsInvalidArgument(spool_->CommitDirectBatches({}, Digest{}, {})));
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+}
+
+}  // namespace
+}  // namespace orgtrail::agent
