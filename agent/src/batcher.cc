@@ -108,43 +108,62 @@ bool Batcher::WorthSealingDirectly(const std::vector<v1::Event>& events) const {
   return events.size() * 4 >= options_.max_batch_events || bytes * 4 >= options_.max_batch_bytes;
 }
 
-Status Batcher::SpoolEvents(const std::vector<v1::Event>& events,
-                            const std::vector<SourceCheckpoint>& checkpoints) {
-  if (events.empty() || !WorthSealingDirectly(events)) return spool_->AppendEvents(events, checkpoints);
-  std::lock_guard<std::mutex> lock(mu_);
-  const AgentState state = spool_->state();
-  // Until the collector confirmed the sequence position (or without a key) nothing is sealed.
-  if (!state.sequence_confirmed || signer_ == nullptr) return spool_->AppendEvents(events, checkpoints);
-  // A full spool refuses the pending append cheaply, before anything is signed.
-  size_t raw_bytes = 0;
-  for (const auto& event : events) raw_bytes += event.raw_json().size();
-  if (!spool_->HasRoomFor(raw_bytes)) return spool_->AppendEvents(events, checkpoints);
-  std::vector<v1::Batch> batches;
+Status Batcher::SealDirectLocked(const AgentState& state, std::vector<v1::Event>* events,
+                                 std::vector<v1::Batch>* batches, Digest* last_hash) {
   uint64_t sequence = state.next_sequence;
   Digest prev = state.last_batch_hash;
   // Cut as SealLocked cuts pending events: by count and serialized bytes, at least one event.
-  for (size_t i = 0; i < events.size();) {
-    v1::Batch batch = NewBatchLocked(sequence++, prev);
+  for (size_t i = 0; i < events->size();) {
+    v1::Batch& batch = batches->emplace_back(NewBatchLocked(sequence++, prev));
     size_t bytes = 0;
-    while (i < events.size() && static_cast<size_t>(batch.events_size()) < options_.max_batch_events) {
-      const size_t size = events[i].ByteSizeLong();
+    while (i < events->size() && static_cast<size_t>(batch.events_size()) < options_.max_batch_events) {
+      const size_t size = (*events)[i].ByteSizeLong();
       if (batch.events_size() > 0 && bytes + size > options_.max_batch_bytes) break;
       bytes += size;
-      *batch.add_events() = events[i++];
+      *batch.add_events() = std::move((*events)[i++]);
     }
     ORGTRAIL_RETURN_IF_ERROR(SealBatch(*signer_, &batch));
     auto header = HeaderOfBatch(batch);
     if (!header.ok()) return header.status();
     prev = BatchHash(*header);
-    batches.push_back(std::move(batch));
   }
-  const Status committed = spool_->CommitDirectBatches(batches, prev, checkpoints);
-  // The batches' envelopes did not fit where the bare events may: the pending append decides.
-  if (absl::IsResourceExhausted(committed)) return spool_->AppendEvents(events, checkpoints);
-  ORGTRAIL_RETURN_IF_ERROR(committed);
-  batches_sealed_->Increment(batches.size());
-  events_batched_->Increment(events.size());
-  events_sealed_directly_->Increment(events.size());
+  *last_hash = prev;
+  return absl::OkStatus();
+}
+
+Status Batcher::SpoolEvents(std::vector<v1::Event>* events, const std::vector<SourceCheckpoint>& checkpoints) {
+  if (events->empty() || !WorthSealingDirectly(*events)) return spool_->AppendEvents(*events, checkpoints);
+  std::lock_guard<std::mutex> lock(mu_);
+  const AgentState state = spool_->state();
+  // Until the collector confirmed the sequence position (or without a key) nothing is sealed.
+  if (!state.sequence_confirmed || signer_ == nullptr) return spool_->AppendEvents(*events, checkpoints);
+  // A full spool refuses the pending append cheaply, before anything is signed.
+  size_t raw_bytes = 0;
+  for (const auto& event : *events) raw_bytes += event.raw_json().size();
+  if (!spool_->HasRoomFor(raw_bytes)) return spool_->AppendEvents(*events, checkpoints);
+  const size_t event_count = events->size();
+  std::vector<v1::Batch> batches;
+  Digest last_hash{};
+  Status status = SealDirectLocked(state, events, &batches, &last_hash);
+  const size_t batch_count = batches.size();
+  if (status.ok()) status = spool_->CommitDirectBatches(&batches, last_hash, checkpoints);
+  if (!status.ok()) {
+    // Nothing was written: the events go back to the caller, in order (those moved into
+    // batches first, then any that sealing did not reach).
+    std::vector<v1::Event> restored;
+    restored.reserve(event_count);
+    for (auto& batch : batches) {
+      for (auto& event : *batch.mutable_events()) restored.push_back(std::move(event));
+    }
+    for (size_t i = restored.size(); i < event_count; ++i) restored.push_back(std::move((*events)[i]));
+    *events = std::move(restored);
+    // The batches' envelopes did not fit where the bare events may: the pending append decides.
+    if (absl::IsResourceExhausted(status)) return spool_->AppendEvents(*events, checkpoints);
+    return status;
+  }
+  batches_sealed_->Increment(batch_count);
+  events_batched_->Increment(event_count);
+  events_sealed_directly_->Increment(event_count);
   return absl::OkStatus();
 }
 
@@ -187,10 +206,12 @@ StatusOr<std::optional<uint64_t>> Batcher::SealLocked() {
     ORGTRAIL_RETURN_IF_ERROR(spool_->CommitSealedBatch(batch, state.last_batch_hash, ids, bytes));
     return std::optional<uint64_t>();
   }
-  ORGTRAIL_RETURN_IF_ERROR(spool_->CommitSealedBatch(batch, hash, ids, bytes));
+  const uint64_t sequence = batch.sequence();
+  const int events = batch.events_size();
+  ORGTRAIL_RETURN_IF_ERROR(spool_->CommitSealedBatch(std::move(batch), hash, ids, bytes));
   batches_sealed_->Increment();
-  events_batched_->Increment(batch.events_size());
-  return std::optional<uint64_t>(batch.sequence());
+  events_batched_->Increment(events);
+  return std::optional<uint64_t>(sequence);
 }
 
 StatusOr<uint64_t> Batcher::Reconcile(uint64_t high_water, const std::string& collector_last_hash) {

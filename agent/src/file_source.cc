@@ -426,9 +426,10 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
   const SourceCheckpoint cp{identity, EncodeCheckpoint(checkpoint.offset, checkpoint.record_index,
                                                        checkpoint.done, path)};
   bool paused = false;
+  size_t selected_count = selected.size();  // SpoolEvents may move the events out
   while (true) {
     const Status status =
-        batcher_ != nullptr ? batcher_->SpoolEvents(selected, {cp}) : spool_->AppendEvents(selected, {cp});
+        batcher_ != nullptr ? batcher_->SpoolEvents(&selected, {cp}) : spool_->AppendEvents(selected, {cp});
     if (status.ok()) break;
     if (!absl::IsResourceExhausted(status)) return status;
     const SpoolStats stats = spool_->Stats();
@@ -439,6 +440,7 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
                      {{"file", path}, {"record_index", first_index},
                       {"records", static_cast<uint64_t>(selected.size())}});
       selected.clear();
+      selected_count = 0;
       continue;
     }
     if (!paused) {
@@ -458,8 +460,8 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
     paused_->Set(0);
     logger_->Info("spool has room again: file source resumed", {{"file", path}});
   }
-  intake_->events_selected()->Increment(selected.size());
-  if (on_spooled_ && !selected.empty()) on_spooled_();
+  intake_->events_selected()->Increment(selected_count);
+  if (on_spooled_ && selected_count > 0) on_spooled_();
   return true;
 }
 

@@ -59,8 +59,9 @@ void GeneratorSource::Run() {
       }
       events.push_back(std::move(*event));
     }
+    const size_t selected_count = events.size();  // SpoolEvents may move the events out
     while (!stop_) {
-      const Status status = batcher_ != nullptr ? batcher_->SpoolEvents(events, {}) : spool_->AppendEvents(events, {});
+      const Status status = batcher_ != nullptr ? batcher_->SpoolEvents(&events, {}) : spool_->AppendEvents(events, {});
       if (status.ok()) break;
       if (!absl::IsResourceExhausted(status)) {
         logger_->Error("generator spool write failed", {{"error", status.ToString()}});
@@ -72,7 +73,7 @@ void GeneratorSource::Run() {
     paused_->Set(0);
     if (stop_) break;
     generated_ += due;
-    intake_->events_selected()->Increment(events.size());
+    intake_->events_selected()->Increment(selected_count);
     if (on_spooled_) on_spooled_();
   }
 }

@@ -11,6 +11,7 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include "sealed_handoff.h"
 #include "spool_internal.h"
 
 namespace orgtrail::agent {
@@ -19,6 +20,10 @@ namespace {
 using spool_internal::DecodeU64;
 using spool_internal::EncodeU64;
 using spool_internal::FromRocks;
+
+// Batches kept in memory for the stream (SealedHandoff): a few default batches (~650 KB each;
+// the stream takes at most 4 per read).
+constexpr size_t kHandoffBytes = 4 << 20;
 
 constexpr char kPendingCf[] = "pending";
 constexpr char kBatchesCf[] = "batches";
@@ -46,6 +51,7 @@ StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
   if (options.max_bytes == 0) return absl::InvalidArgumentError("spool max_bytes is 0");
   std::unique_ptr<Spool> spool(new Spool());
   spool->options_ = options;
+  spool->handoff_ = std::make_unique<SealedHandoff>(kHandoffBytes);
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -196,7 +202,7 @@ Status Spool::AppendEvents(const std::vector<v1::Event>& events,
       pending_bytes_ += bytes;
     }
   }
-  rocksdb::WriteBatch wb;
+  rocksdb::WriteBatch wb(bytes + 32 * (values.size() + checkpoints.size() + 4));
   for (size_t i = 0; i < values.size(); ++i) wb.Put(pending_, EncodeU64(first_id + i), values[i]);
   for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
   if (Status written = Write(&wb); !written.ok()) {
@@ -290,11 +296,11 @@ std::vector<PendingEvent> Spool::ReadPending(size_t max_events, size_t max_bytes
   return out;
 }
 
-Status Spool::CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash,
+Status Spool::CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
                                 const std::vector<uint64_t>& pending_ids,
                                 uint64_t pending_bytes) {
   const std::string value = batch.SerializeAsString();
-  rocksdb::WriteBatch wb;
+  rocksdb::WriteBatch wb(value.size() + 32 * (pending_ids.size() + 8));
   wb.Put(batches_, EncodeU64(batch.sequence()), value);
   const uint64_t freed = pending_bytes;
   for (uint64_t id : pending_ids) wb.Delete(pending_, EncodeU64(id));
@@ -330,21 +336,26 @@ Status Spool::CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash
   sealed_sizes_[batch.sequence()] = value.size();
   sealed_times_[batch.sequence()] = batch.created_time_us();
   sealed_bytes_ += value.size();
+  handoff_->Put(std::move(batch), value.size());
   return absl::OkStatus();
 }
 
-Status Spool::CommitDirectBatches(const std::vector<v1::Batch>& batches, const Digest& last_batch_hash,
+Status Spool::CommitDirectBatches(std::vector<v1::Batch>* batches_in, const Digest& last_batch_hash,
                                   const std::vector<SourceCheckpoint>& checkpoints) {
+  std::vector<v1::Batch>& batches = *batches_in;
   if (batches.empty()) return absl::InvalidArgumentError("CommitDirectBatches: no batches");
-  rocksdb::WriteBatch wb;
+  std::vector<std::string> values;
   std::vector<uint64_t> sizes;
   uint64_t bytes = 0;
   for (const auto& batch : batches) {
-    const std::string value = batch.SerializeAsString();
-    wb.Put(batches_, EncodeU64(batch.sequence()), value);
-    sizes.push_back(value.size());
-    bytes += value.size();
+    values.push_back(batch.SerializeAsString());
+    sizes.push_back(values.back().size());
+    bytes += values.back().size();
   }
+  // Sized once: a growing WriteBatch re-copies its whole buffer at every doubling.
+  rocksdb::WriteBatch wb(bytes + 64 * (batches.size() + checkpoints.size() + 8));
+  for (size_t i = 0; i < batches.size(); ++i) wb.Put(batches_, EncodeU64(batches[i].sequence()), values[i]);
+  values.clear();
   for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
   AgentState new_state;
   {
@@ -381,13 +392,18 @@ Status Spool::CommitDirectBatches(const std::vector<v1::Batch>& batches, const D
     sealed_bytes_ -= std::min(sealed_bytes_, bytes);
     return written;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  state_ = new_state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = new_state;
+  }
+  for (size_t i = 0; i < batches.size(); ++i) handoff_->Put(std::move(batches[i]), sizes[i]);
+  batches.clear();
   return absl::OkStatus();
 }
 
 Status Spool::ReplaceBatch(const v1::Batch& batch) {
   const std::string value = batch.SerializeAsString();
+  handoff_->Drop(batch.sequence());  // the stream must not take the old signature from memory
   rocksdb::WriteBatch wb;
   wb.Put(batches_, EncodeU64(batch.sequence()), value);
   ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
@@ -402,7 +418,8 @@ Status Spool::ReplaceBatch(const v1::Batch& batch) {
 }
 
 std::vector<v1::Batch> Spool::ReadBatchesFrom(uint64_t first_sequence, size_t max_batches) {
-  std::vector<v1::Batch> out;
+  std::vector<v1::Batch> out = handoff_->Take(first_sequence, max_batches);
+  if (!out.empty()) return out;
   std::vector<uint64_t> unreadable;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), batches_));
   for (it->Seek(EncodeU64(first_sequence)); it->Valid() && out.size() < max_batches; it->Next()) {
@@ -443,6 +460,7 @@ Status Spool::PruneThrough(uint64_t sequence) {
     std::lock_guard<std::mutex> lock(mu_);
     if (sealed_sizes_.empty() || sealed_sizes_.begin()->first > sequence) return absl::OkStatus();
   }
+  handoff_->DropThrough(sequence);
   rocksdb::WriteBatch wb;
   wb.DeleteRange(batches_, EncodeU64(0), EncodeU64(sequence + 1));
   ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
@@ -456,6 +474,7 @@ Status Spool::PruneThrough(uint64_t sequence) {
 
 Status Spool::ReplaceAllBatches(const std::vector<v1::Batch>& new_batches, uint64_t next_sequence,
                                 const Digest& last_batch_hash) {
+  handoff_->Clear();
   rocksdb::WriteBatch wb;
   wb.DeleteRange(batches_, EncodeU64(0), std::string(8, '\xff'));
   wb.Delete(batches_, std::string(8, '\xff'));

@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "orgtrail/agent/spool.h"
+#include "sealed_handoff.h"
 #include "spool_internal.h"
 
 namespace orgtrail::agent {
@@ -18,6 +19,7 @@ Status Spool::DeadLetter(uint64_t sequence, const std::string& reason) {
   auto st = db_->Get(rocksdb::ReadOptions(), batches_, EncodeU64(sequence), &value);
   if (st.IsNotFound()) return absl::NotFoundError("no spooled batch " + std::to_string(sequence));
   ORGTRAIL_RETURN_IF_ERROR(FromRocks(st, "read batch"));
+  handoff_->Drop(sequence);
   rocksdb::WriteBatch wb;
   // Record: reason, NUL, the batch bytes (kept for inspection and replay).
   wb.Put(dead_letters_, EncodeU64(sequence), reason + std::string(1, '\0') + value);

@@ -68,9 +68,10 @@ class Batcher {
   // Spools a source's accepted events with its checkpoints, in one synced
   // write: sealed into batches directly when they fill at least a quarter of
   // a batch and the sequence is confirmed, else appended as pending events
-  // (Spool::AppendEvents). RESOURCE_EXHAUSTED (nothing written) when the spool
-  // has no room: the source pauses and retries.
-  Status SpoolEvents(const std::vector<v1::Event>& events, const std::vector<SourceCheckpoint>& checkpoints);
+  // (Spool::AppendEvents). On success the events may have been moved from;
+  // on error they are all still in *events (in order). RESOURCE_EXHAUSTED
+  // (nothing written) when the spool has no room: the source pauses and retries.
+  Status SpoolEvents(std::vector<v1::Event>* events, const std::vector<SourceCheckpoint>& checkpoints);
 
   // True when the pending events should be cut now (count, size or age).
   bool Due(int64_t now_us) const;
@@ -92,6 +93,9 @@ class Batcher {
   // A new batch continuing the chain at (sequence, prev_hash), without events.
   v1::Batch NewBatchLocked(uint64_t sequence, const Digest& prev_hash) const;
   bool WorthSealingDirectly(const std::vector<v1::Event>& events) const;
+  // Cuts *events (moved from) into sealed batches continuing the chain at state.
+  Status SealDirectLocked(const AgentState& state, std::vector<v1::Event>* events,
+                          std::vector<v1::Batch>* batches, Digest* last_hash);
   Status ResealAllLocked(uint64_t first_sequence, const Digest& prev_hash);
 
   Spool* spool_;

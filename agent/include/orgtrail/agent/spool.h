@@ -55,6 +55,8 @@ class Env;
 
 namespace orgtrail::agent {
 
+class SealedHandoff;
+
 struct SpoolOptions {
   std::string path;                      // directory of the RocksDB database
   uint64_t max_bytes = 256ull << 20;     // bound on pending + sealed bytes
@@ -136,20 +138,24 @@ class Spool {
   // Atomically: stores the sealed batch, deletes the pending events with ids
   // <= last_pending_id that were read for it, advances next_sequence and
   // last_batch_hash.
-  Status CommitSealedBatch(const v1::Batch& batch, const Digest& batch_hash,
+  Status CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
                            const std::vector<uint64_t>& pending_ids, uint64_t pending_bytes);
   // Atomically: stores batches sealed straight from a source's events (never
   // pending), advances next_sequence and last_batch_hash (the last batch's
   // hash), and stores the source's checkpoints. The batches must continue the
-  // chain at state().next_sequence. RESOURCE_EXHAUSTED (nothing written) when
-  // they do not fit in max_bytes.
-  Status CommitDirectBatches(const std::vector<v1::Batch>& batches, const Digest& last_batch_hash,
+  // chain at state().next_sequence. On success *batches is moved from (left
+  // empty); on error it is untouched. RESOURCE_EXHAUSTED (nothing written)
+  // when they do not fit in max_bytes.
+  Status CommitDirectBatches(std::vector<v1::Batch>* batches, const Digest& last_batch_hash,
                              const std::vector<SourceCheckpoint>& checkpoints);
   // Replaces a stored batch in place (same sequence): used to re-sign with a
   // rotated key (the header and batch hash do not change).
   Status ReplaceBatch(const v1::Batch& batch);
 
   // ---- stream
+  // Batches just committed are handed to the stream from memory (moved out
+  // once; bounded, see agent/src/sealed_handoff.h); resends and a stream that
+  // fell behind read them from the database.
   // A sealed batch whose stored bytes do not parse (disk corruption) is moved
   // to the dead letters with its bytes (reason "unreadable_spool_entry") and
   // skipped, never dropped: it shows in the dead-letter count and health.
@@ -219,6 +225,7 @@ class Spool {
   rocksdb::ColumnFamilyHandle* dead_letters_ = nullptr;
   rocksdb::ColumnFamilyHandle* quarantine_ = nullptr;
   bool fresh_ = false;
+  std::unique_ptr<SealedHandoff> handoff_;
   mutable std::atomic<bool> failed_{false};  // set by const readers too (iterator errors)
 
   mutable std::mutex mu_;  // guards everything below
