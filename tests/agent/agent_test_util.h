@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "orgtrail/agent/spool.h"
+#include "orgtrail/common/event_extractor.h"
 #include "orgtrail/common/generator.h"
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/signer.h"
@@ -56,6 +58,28 @@ inline std::unique_ptr<Signer> NewSigner(KeyType type = KeyType::kEcdsaP256) {
   auto signer = Signer::FromPrivateKeyPem(ca->key_pem);
   EXPECT_TRUE(signer.ok()) << signer.status();
   return std::move(*signer);
+}
+
+// Records(n, seed) as the intake extracts them.
+inline std::vector<v1::Event> ExtractedEvents(int n, uint64_t seed = 1) {
+  EventExtractor extractor;
+  std::vector<v1::Event> events;
+  for (const auto& r : Records(n, seed)) {
+    v1::Event e;
+    EXPECT_TRUE(extractor.Extract(r, &e).ok());
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+// A spool at path with the given bound (fails the test when it cannot open).
+inline std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_bytes) {
+  SpoolOptions options;
+  options.path = path;
+  options.max_bytes = max_bytes;
+  auto spool = Spool::Open(options);
+  EXPECT_TRUE(spool.ok()) << spool.status();
+  return spool.ok() ? std::move(*spool) : nullptr;
 }
 
 inline std::string AgentId() {

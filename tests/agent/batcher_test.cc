@@ -42,14 +42,7 @@ class BatcherTest : public ::testing::Test {
     return shared_signer_;
   }
   void Spool(int n, uint64_t seed = 1) {
-    EventExtractor extractor;
-    std::vector<v1::Event> events;
-    for (const auto& r : Records(n, seed)) {
-      v1::Event e;
-      ASSERT_TRUE(extractor.Extract(r, &e).ok());
-      events.push_back(e);
-    }
-    ASSERT_TRUE(spool_->AppendEvents(events, {}).ok());
+    ASSERT_TRUE(spool_->AppendEvents(testing::ExtractedEvents(n, seed), {}).ok());
   }
 
   testutil::TempDir dir_;

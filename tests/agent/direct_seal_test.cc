@@ -18,7 +18,6 @@ namespace {
 
 using testing::AgentId;
 using testing::NewSigner;
-using testing::Records;
 
 class DirectSealTest : public ::testing::Test {
  protected:
@@ -26,12 +25,8 @@ class DirectSealTest : public ::testing::Test {
   void Open(uint64_t max_bytes = 256ull << 20) {
     batcher_.reset();
     spool_.reset();
-    SpoolOptions options;
-    options.path = dir_.Join("spool");
-    options.max_bytes = max_bytes;
-    auto spool = Spool::Open(options);
-    ASSERT_TRUE(spool.ok()) << spool.status();
-    spool_ = std::move(*spool);
+    spool_ = testing::OpenSpool(dir_.Join("spool"), max_bytes);
+    ASSERT_NE(spool_, nullptr);
     BatcherOptions batcher_options;
     batcher_options.max_batch_events = 100;
     batcher_options.max_batch_age_us = 3600LL * 1000000;
@@ -39,16 +34,7 @@ class DirectSealTest : public ::testing::Test {
     batcher_->SetSigner(signer_);
     batcher_->SetEpoch(1);
   }
-  std::vector<v1::Event> Events(int n, uint64_t seed) {
-    EventExtractor extractor;
-    std::vector<v1::Event> events;
-    for (const auto& r : Records(n, seed)) {
-      v1::Event e;
-      EXPECT_TRUE(extractor.Extract(r, &e).ok());
-      events.push_back(e);
-    }
-    return events;
-  }
+  std::vector<v1::Event> Events(int n, uint64_t seed) { return testing::ExtractedEvents(n, seed); }
   // Keeps the argument alive for one call (SpoolEvents may move the events out).
   std::vector<v1::Batch>* Batches(std::vector<v1::Batch> batches) {
     owned_batches_.push_back(std::move(batches));

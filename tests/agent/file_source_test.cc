@@ -57,12 +57,8 @@ class FileSourceTest : public ::testing::Test {
   void OpenSpool(uint64_t max_bytes = 64 << 20) {
     source_.reset();
     spool_.reset();
-    SpoolOptions options;
-    options.path = dir_.Join("spool");
-    options.max_bytes = max_bytes;
-    auto spool = Spool::Open(options);
-    ASSERT_TRUE(spool.ok()) << spool.status();
-    spool_ = std::move(*spool);
+    spool_ = testing::OpenSpool(dir_.Join("spool"), max_bytes);
+    ASSERT_NE(spool_, nullptr);
     intake_ = std::make_unique<EventIntake>(
         IntakeOptions{testing::kAccount, testing::kRegion, UnconfiguredSelection::kAll}, &metrics_);
     FileSourceOptions options_fs;
@@ -72,7 +68,25 @@ class FileSourceTest : public ::testing::Test {
     options_fs.chunk_records = 7;
     options_fs.max_line_bytes = max_line_bytes_;
     options_fs.read_window_bytes = read_window_bytes_;
-    source_ = std::make_unique<FileSource>(options_fs, spool_.get(), intake_.get(), &logger_, &metrics_);
+    batcher_.reset();
+    if (with_batcher_) {
+      BatcherOptions batcher_options;
+      batcher_options.max_batch_events = 20;  // chunks of 7 are a quarter batch or more
+      batcher_ = std::make_unique<Batcher>(spool_.get(), testing::AgentId(), batcher_options, &logger_, &metrics_);
+      batcher_->SetSigner(signer_);
+      ASSERT_TRUE(batcher_->Reconcile(0, "").ok());
+    }
+    source_ = std::make_unique<FileSource>(options_fs, spool_.get(), intake_.get(), &logger_, &metrics_, nullptr,
+                                           batcher_.get());
+  }
+  // Every spooled record, sealed or pending, in spool order.
+  std::vector<std::string> SpooledRecords() {
+    std::vector<std::string> out;
+    for (const auto& b : spool_->ReadBatchesFrom(0, 100000)) {
+      for (const auto& e : b.events()) out.push_back(e.raw_json());
+    }
+    for (const auto& p : spool_->ReadPending(100000, 1ull << 40)) out.push_back(p.event.raw_json());
+    return out;
   }
   uint64_t Pending() { return spool_->Stats().pending_events; }
   uint64_t Counter(const std::string& name, const MetricLabels& labels = {}) {
@@ -89,6 +103,9 @@ class FileSourceTest : public ::testing::Test {
   MetricsRegistry metrics_;
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<EventIntake> intake_;
+  bool with_batcher_ = false;
+  std::shared_ptr<const Signer> signer_{testing::NewSigner()};
+  std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<FileSource> source_;
 };
 
@@ -112,6 +129,32 @@ TEST_F(FileSourceTest, ReadsEveryFormatOnceByteForByte) {
     for (const auto& r : *set) EXPECT_TRUE(raws.count(r)) << "missing record";
   }
   EXPECT_EQ(Counter("orgtrail_agent_files_read_total"), 3u);  // whole documents
+}
+
+// With a batcher, chunks are sealed straight into batches with their checkpoints: every record
+// once, in file order, across a restart; a small file waits as pending events.
+TEST_F(FileSourceTest, ChunksAreSealedDirectlyOnceAcrossARestart) {
+  with_batcher_ = true;
+  OpenSpool();
+  const auto lines = Records(60, 5);
+  const auto small = Records(3, 6);
+  WriteFile(root_ + "/feed.jsonl", JsonLines({lines.begin(), lines.begin() + 40}));
+  WriteFile(root_ + "/small.json", WrapRecords(small));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 3u);  // 3 records: under a quarter batch
+  EXPECT_EQ(spool_->Stats().sealed_batches, 6u);  // 40 lines in chunks of 7
+  EXPECT_EQ(Counter("orgtrail_agent_events_sealed_directly_total"), 40u);
+  OpenSpool();  // restart: checkpoints say where to go on
+  AppendFile(root_ + "/feed.jsonl", JsonLines({lines.begin() + 40, lines.end()}));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  std::vector<std::string> expected(lines.begin(), lines.begin() + 40);
+  expected.insert(expected.end(), lines.begin() + 40, lines.end());
+  std::vector<std::string> spooled = SpooledRecords();
+  ASSERT_EQ(spooled.size(), 63u);
+  // Sealed batches first (the feed, in file order), then the small file's pending records.
+  EXPECT_EQ(std::vector<std::string>(spooled.begin(), spooled.begin() + 60), expected);
+  EXPECT_EQ(std::vector<std::string>(spooled.begin() + 60, spooled.end()), small);
 }
 
 TEST_F(FileSourceTest, RenameAndRestartDoNotRereadAndGrowingLinesAreTailed) {
