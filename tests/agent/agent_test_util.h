@@ -73,7 +73,7 @@ inline std::vector<v1::Event> ExtractedEvents(int n, uint64_t seed = 1) {
 }
 
 // A spool at path with the given bound (fails the test when it cannot open).
-inline std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_bytes) {
+inline std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_bytes = 64 << 20) {
   SpoolOptions options;
   options.path = path;
   options.max_bytes = max_bytes;

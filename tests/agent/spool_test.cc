@@ -43,14 +43,7 @@ size_t SealPending(Spool* spool, uint64_t sequence, size_t max_events, const Dig
   return pending.size();
 }
 
-std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_bytes = 64 << 20) {
-  SpoolOptions options;
-  options.path = path;
-  options.max_bytes = max_bytes;
-  auto spool = Spool::Open(options);
-  EXPECT_TRUE(spool.ok()) << spool.status();
-  return spool.ok() ? std::move(*spool) : nullptr;
-}
+using testing::OpenSpool;
 
 TEST(SpoolTest, FreshThenPersistentState) {
   testutil::TempDir dir;
