@@ -299,9 +299,11 @@ std::vector<PendingEvent> Spool::ReadPending(size_t max_events, size_t max_bytes
 Status Spool::CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
                                 const std::vector<uint64_t>& pending_ids,
                                 uint64_t pending_bytes) {
-  const std::string value = batch.SerializeAsString();
+  // A batch without events (every pending entry it read was unreadable and quarantined) is
+  // not stored and uses no sequence number: only the pending entries go.
+  const bool stored = batch.events_size() > 0;
+  const std::string value = stored ? batch.SerializeAsString() : std::string();
   rocksdb::WriteBatch wb(value.size() + 32 * (pending_ids.size() + 8));
-  wb.Put(batches_, EncodeU64(batch.sequence()), value);
   const uint64_t freed = pending_bytes;
   for (uint64_t id : pending_ids) wb.Delete(pending_, EncodeU64(id));
   AgentState new_state;
@@ -309,9 +311,12 @@ Status Spool::CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
     std::lock_guard<std::mutex> lock(mu_);
     new_state = state_;
   }
-  new_state.next_sequence = batch.sequence() + 1;
-  new_state.last_batch_hash = batch_hash;
-  PutState(&wb, new_state);
+  if (stored) {
+    wb.Put(batches_, EncodeU64(batch.sequence()), value);
+    new_state.next_sequence = batch.sequence() + 1;
+    new_state.last_batch_hash = batch_hash;
+    PutState(&wb, new_state);
+  }
   ORGTRAIL_RETURN_IF_ERROR(Write(&wb));
   std::lock_guard<std::mutex> lock(mu_);
   state_ = new_state;
@@ -333,6 +338,7 @@ Status Spool::CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
     pending_bytes_ = 0;
     pending_times_.clear();
   }
+  if (!stored) return absl::OkStatus();
   sealed_sizes_[batch.sequence()] = value.size();
   sealed_times_[batch.sequence()] = batch.created_time_us();
   sealed_bytes_ += value.size();

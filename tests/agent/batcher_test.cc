@@ -2,6 +2,7 @@
 // (fresh spool, lost acks, collisions), key rotation re-signing.
 #include "orgtrail/agent/batcher.h"
 
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -45,6 +46,38 @@ class BatcherTest : public ::testing::Test {
     ASSERT_TRUE(spool_->AppendEvents(testing::ExtractedEvents(n, seed), {}).ok());
   }
 
+  // Overwrites the pending entries at these positions with bytes that do not parse, on disk
+  // (the spool is closed and reopened around it).
+  void CorruptPendingEntries(const std::set<int>& positions) {
+    spool_.reset();
+    {
+      rocksdb::DBOptions db_options;
+      std::vector<rocksdb::ColumnFamilyDescriptor> families;
+      for (const char* name : {"default", "pending", "batches", "checkpoints", "state", "dead_letters", "quarantine"}) {
+        families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      }
+      std::vector<rocksdb::ColumnFamilyHandle*> handles;
+      rocksdb::DB* raw = nullptr;
+      ASSERT_TRUE(rocksdb::DB::Open(db_options, dir_.Join("spool"), families, &handles, &raw).ok());
+      std::unique_ptr<rocksdb::DB> db(raw);
+      std::vector<std::string> keys;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
+      int position = 0;
+      for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
+        if (positions.count(position)) keys.push_back(it->key().ToString());
+      }
+      it.reset();
+      ASSERT_EQ(keys.size(), positions.size());
+      for (const auto& key : keys) {
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, std::string("\xff\xff\xff\x07garbage", 11)).ok());
+      }
+      for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    }
+    SpoolOptions options;
+    options.path = dir_.Join("spool");
+    spool_ = std::move(*Spool::Open(options));
+  }
+
   testutil::TempDir dir_;
   std::unique_ptr<agent::Spool> spool_;
   std::unique_ptr<Signer> signer_;
@@ -84,31 +117,7 @@ TEST_F(BatcherTest, FreshSpoolContinuesAboveTheCollectorsHighWater) {
 
 TEST_F(BatcherTest, UnreadableSpoolEntryIsQuarantinedWithItsBytesNotDropped) {
   Spool(5);
-  // Corrupt the third pending entry on disk, as a bad sector would.
-  spool_.reset();
-  {
-    rocksdb::DBOptions db_options;
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "pending", "batches", "checkpoints", "state", "dead_letters", "quarantine"}) {
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(db_options, dir_.Join("spool"), families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
-    it->SeekToFirst();
-    it->Next();
-    it->Next();
-    ASSERT_TRUE(it->Valid());
-    const std::string key = it->key().ToString();
-    it.reset();
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, std::string("\xff\xff\xff\x07garbage", 11)).ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
-  SpoolOptions options;
-  options.path = dir_.Join("spool");
-  spool_ = std::move(*Spool::Open(options));
+  CorruptPendingEntries({2});  // the third, as a bad sector would
   auto batcher = MakeBatcher();
   ASSERT_TRUE(batcher->Reconcile(0, "").ok());
   auto sealed = batcher->SealIfDue(true);
@@ -122,6 +131,31 @@ TEST_F(BatcherTest, UnreadableSpoolEntryIsQuarantinedWithItsBytesNotDropped) {
   EXPECT_EQ(quarantined[0].first.rfind("spool-entry:", 0), 0u) << quarantined[0].first;
   EXPECT_NE(quarantined[0].second.find("base64: ////B2dhcmJhZ2U="), std::string::npos) << quarantined[0].second;
   EXPECT_EQ(metrics_.GetCounter("orgtrail_agent_spool_unreadable_entries_total", "")->value(), 1u);
+}
+
+// When every entry read for a batch is unreadable, they are quarantined and deleted, and no
+// sequence number is used: the next batch continues the chain from the last real one.
+TEST_F(BatcherTest, OnlyUnreadableEntriesUseNoSequence) {
+  Spool(2);
+  CorruptPendingEntries({0, 1});
+  auto batcher = MakeBatcher();
+  ASSERT_TRUE(batcher->Reconcile(0, "").ok());
+  auto sealed = batcher->SealIfDue(true);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_FALSE(sealed->has_value());
+  EXPECT_EQ(spool_->Stats().pending_events, 0u);
+  EXPECT_EQ(spool_->Stats().sealed_batches, 0u);
+  EXPECT_TRUE(spool_->ReadBatchesFrom(0, 10).empty());
+  EXPECT_EQ(spool_->state().next_sequence, 1u);
+  EXPECT_EQ(spool_->ListQuarantine().size(), 2u);
+  Spool(3, 2);
+  sealed = batcher->SealIfDue(true);
+  ASSERT_TRUE(sealed.ok() && sealed->has_value()) << sealed.status();
+  EXPECT_EQ(**sealed, 1u);
+  auto batch = spool_->ReadBatch(1);
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(batch->prev_batch_hash(), DigestToString(Digest{}));
+  EXPECT_EQ(batch->events_size(), 3);
 }
 
 TEST_F(BatcherTest, CutsByCountAndChainsBatches) {

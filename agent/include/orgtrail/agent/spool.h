@@ -137,7 +137,8 @@ class Spool {
   std::vector<PendingEvent> ReadPending(size_t max_events, size_t max_bytes) const;
   // Atomically: stores the sealed batch, deletes the pending events with ids
   // <= last_pending_id that were read for it, advances next_sequence and
-  // last_batch_hash.
+  // last_batch_hash. A batch without events only deletes the pending entries
+  // (all of them were unreadable): nothing is stored, no sequence is used.
   Status CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
                            const std::vector<uint64_t>& pending_ids, uint64_t pending_bytes);
   // Atomically: stores batches sealed straight from a source's events (never
