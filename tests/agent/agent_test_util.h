@@ -3,11 +3,14 @@
 #ifndef ORGTRAIL_TESTS_AGENT_AGENT_TEST_UTIL_H_
 #define ORGTRAIL_TESTS_AGENT_AGENT_TEST_UTIL_H_
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "orgtrail/agent/spool.h"
 #include "orgtrail/common/event_extractor.h"
@@ -80,6 +83,35 @@ inline std::unique_ptr<Spool> OpenSpool(const std::string& path, uint64_t max_by
   auto spool = Spool::Open(options);
   EXPECT_TRUE(spool.ok()) << spool.status();
   return spool.ok() ? std::move(*spool) : nullptr;
+}
+
+// Bytes that do not parse as any spool value.
+inline std::string GarbageSpoolValue() { return std::string("\xff\xff\xff\x07garbage", 11); }
+
+// Overwrites, in the closed spool at path, the values of column family `cf` whose (position,
+// key) `select` picks with GarbageSpoolValue(), as a bad sector would. Returns how many.
+inline int CorruptSpoolValues(const std::string& path, const std::string& cf,
+                              const std::function<bool(int, const std::string&)>& select) {
+  const std::vector<std::string> names = {"default", "pending", "batches", "checkpoints",
+                                          "state", "dead_letters", "quarantine"};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+  if (raw == nullptr) return 0;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::ColumnFamilyHandle* handle = handles[std::find(names.begin(), names.end(), cf) - names.begin()];
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle));
+  int position = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
+    if (select(position, it->key().ToString())) keys.push_back(it->key().ToString());
+  }
+  it.reset();
+  for (const auto& key : keys) EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), handle, key, GarbageSpoolValue()).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return static_cast<int>(keys.size());
 }
 
 inline std::string AgentId() {

@@ -50,29 +50,9 @@ class BatcherTest : public ::testing::Test {
   // (the spool is closed and reopened around it).
   void CorruptPendingEntries(const std::set<int>& positions) {
     spool_.reset();
-    {
-      rocksdb::DBOptions db_options;
-      std::vector<rocksdb::ColumnFamilyDescriptor> families;
-      for (const char* name : {"default", "pending", "batches", "checkpoints", "state", "dead_letters", "quarantine"}) {
-        families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-      }
-      std::vector<rocksdb::ColumnFamilyHandle*> handles;
-      rocksdb::DB* raw = nullptr;
-      ASSERT_TRUE(rocksdb::DB::Open(db_options, dir_.Join("spool"), families, &handles, &raw).ok());
-      std::unique_ptr<rocksdb::DB> db(raw);
-      std::vector<std::string> keys;
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[1]));
-      int position = 0;
-      for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
-        if (positions.count(position)) keys.push_back(it->key().ToString());
-      }
-      it.reset();
-      ASSERT_EQ(keys.size(), positions.size());
-      for (const auto& key : keys) {
-        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, std::string("\xff\xff\xff\x07garbage", 11)).ok());
-      }
-      for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    }
+    ASSERT_EQ(testing::CorruptSpoolValues(dir_.Join("spool"), "pending",
+                                          [&](int position, const std::string&) { return positions.count(position) > 0; }),
+              static_cast<int>(positions.size()));
     SpoolOptions options;
     options.path = dir_.Join("spool");
     spool_ = std::move(*Spool::Open(options));

@@ -10,6 +10,7 @@
 
 #include <rocksdb/db.h>
 
+#include "agent_test_util.h"
 #include "orgtrail/agent/dead_letters_command.h"
 #include "orgtrail/agent/spool.h"
 #include "testutil/temp_dir.h"
@@ -51,19 +52,9 @@ CommandResult RunCommand(std::vector<std::string> args) {
 
 // Overwrites the stored bytes of sealed batch `sequence`, as a bad sector would.
 void CorruptSealedBatch(const std::string& path, uint64_t sequence) {
-  rocksdb::DBOptions db_options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "pending", "batches", "checkpoints", "state", "dead_letters", "quarantine"}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(db_options, path, families, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
   std::string key(8, '\0');
   for (int i = 7; i >= 0; --i, sequence >>= 8) key[i] = static_cast<char>(sequence & 0xff);
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[2], key, std::string("\xff\xff\xff\x07garbage", 11)).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  ASSERT_EQ(testing::CorruptSpoolValues(path, "batches", [&](int, const std::string& k) { return k == key; }), 1);
 }
 
 TEST(DeadLettersTest, ListedAndReplayedBackToPending) {
