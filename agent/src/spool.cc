@@ -339,10 +339,13 @@ Status Spool::CommitSealedBatch(v1::Batch batch, const Digest& batch_hash,
     pending_times_.clear();
   }
   if (!stored) return absl::OkStatus();
-  sealed_sizes_[batch.sequence()] = value.size();
-  sealed_times_[batch.sequence()] = batch.created_time_us();
-  sealed_bytes_ += value.size();
+  // Handed off before the stream can see it in sealed_sizes_, so the stream takes it from memory.
+  const uint64_t sequence = batch.sequence();
+  const int64_t created = batch.created_time_us();
   handoff_->Put(std::move(batch), value.size());
+  sealed_sizes_[sequence] = value.size();
+  sealed_times_[sequence] = created;
+  sealed_bytes_ += value.size();
   return absl::OkStatus();
 }
 
@@ -365,8 +368,9 @@ Status Spool::CommitDirectBatches(std::vector<v1::Batch>* batches_in, const Dige
   for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
   AgentState new_state;
   {
-    // Counted before the write, as AppendEvents counts pending events: a concurrent append
-    // sees the room these batches take, and the stream cannot prune them before they exist.
+    // Their bytes are counted before the write, as AppendEvents counts pending events: a
+    // concurrent append sees the room these batches take. They join sealed_sizes_ (which the
+    // stream watches) only once written and handed off, so the stream takes them from memory.
     std::lock_guard<std::mutex> lock(mu_);
     if (batches.front().sequence() != state_.next_sequence) {
       return absl::InvalidArgumentError("CommitDirectBatches: sequence " +
@@ -378,10 +382,6 @@ Status Spool::CommitDirectBatches(std::vector<v1::Batch>* batches_in, const Dige
           "spool full: " + std::to_string(pending_bytes_ + sealed_bytes_) + " of " +
           std::to_string(options_.max_bytes) + " bytes used; retry after the collector acknowledges");
     }
-    for (size_t i = 0; i < batches.size(); ++i) {
-      sealed_sizes_[batches[i].sequence()] = sizes[i];
-      sealed_times_[batches[i].sequence()] = batches[i].created_time_us();
-    }
     sealed_bytes_ += bytes;
     new_state = state_;
   }
@@ -391,19 +391,19 @@ Status Spool::CommitDirectBatches(std::vector<v1::Batch>* batches_in, const Dige
   if (Status written = Write(&wb); !written.ok()) {
     // Nothing became visible (the spool fail-stops): take the count back.
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& batch : batches) {
-      sealed_sizes_.erase(batch.sequence());
-      sealed_times_.erase(batch.sequence());
-    }
     sealed_bytes_ -= std::min(sealed_bytes_, bytes);
     return written;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    state_ = new_state;
-  }
+  std::vector<std::pair<uint64_t, int64_t>> stored;  // sequence, created time
+  for (const auto& batch : batches) stored.emplace_back(batch.sequence(), batch.created_time_us());
   for (size_t i = 0; i < batches.size(); ++i) handoff_->Put(std::move(batches[i]), sizes[i]);
   batches.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = new_state;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    sealed_sizes_[stored[i].first] = sizes[i];
+    sealed_times_[stored[i].first] = stored[i].second;
+  }
   return absl::OkStatus();
 }
 
