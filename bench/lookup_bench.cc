@@ -23,7 +23,7 @@
 #include "collector/query/query_engine.h"
 #include "collector/query/query_synthetic_load.h"
 #include "collector/store/store.h"
-#include "rocksdb/db.h"
+#include "collector/store/store_metrics.h"
 
 namespace orgtrail::collector {
 namespace {
@@ -90,8 +90,7 @@ void PrintTableReaderMemory(EventStore* store) {
   uint64_t total = 0;
   for (int i = 0; i < kColumnFamilyCount; ++i) {
     const auto cf = static_cast<ColumnFamily>(i);
-    uint64_t bytes = 0;
-    store->db()->GetIntProperty(store->handle(cf), rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes);
+    const uint64_t bytes = TableReaderBytes(store, cf);
     total += bytes;
     if (bytes >= (1 << 20)) std::printf(" %s %.1f MiB,", std::string(ColumnFamilyName(cf)).c_str(), bytes / 1048576.0);
   }

@@ -101,11 +101,8 @@ v1::Batch Batcher::NewBatchLocked(uint64_t sequence, const Digest& prev_hash) co
   return batch;
 }
 
-bool Batcher::WorthSealingDirectly(const std::vector<v1::Event>& events) const {
-  size_t bytes = 0;
-  for (const auto& event : events) bytes += event.raw_json().size();
-  std::lock_guard<std::mutex> lock(mu_);
-  return events.size() * 4 >= options_.max_batch_events || bytes * 4 >= options_.max_batch_bytes;
+bool Batcher::WorthSealingDirectlyLocked(size_t events, size_t raw_bytes) const {
+  return events * 4 >= options_.max_batch_events || raw_bytes * 4 >= options_.max_batch_bytes;
 }
 
 Status Batcher::SealDirectLocked(const AgentState& state, std::vector<v1::Event>* events,
@@ -132,15 +129,16 @@ Status Batcher::SealDirectLocked(const AgentState& state, std::vector<v1::Event>
 }
 
 Status Batcher::SpoolEvents(std::vector<v1::Event>* events, const std::vector<SourceCheckpoint>& checkpoints) {
-  if (events->empty() || !WorthSealingDirectly(*events)) return spool_->AppendEvents(*events, checkpoints);
-  std::lock_guard<std::mutex> lock(mu_);
-  const AgentState state = spool_->state();
-  // Until the collector confirmed the sequence position (or without a key) nothing is sealed.
-  if (!state.sequence_confirmed || signer_ == nullptr) return spool_->AppendEvents(*events, checkpoints);
-  // A full spool refuses the pending append cheaply, before anything is signed.
   size_t raw_bytes = 0;
   for (const auto& event : *events) raw_bytes += event.raw_json().size();
-  if (!spool_->HasRoomFor(raw_bytes)) return spool_->AppendEvents(*events, checkpoints);
+  std::lock_guard<std::mutex> lock(mu_);
+  const AgentState state = spool_->state();
+  // Pending when small, until the collector confirmed the sequence position, or without a key;
+  // and a full spool refuses the pending append cheaply, before anything is signed.
+  if (events->empty() || !WorthSealingDirectlyLocked(events->size(), raw_bytes) || !state.sequence_confirmed ||
+      signer_ == nullptr || !spool_->HasRoomFor(raw_bytes)) {
+    return spool_->AppendEvents(*events, checkpoints);
+  }
   const size_t event_count = events->size();
   std::vector<v1::Batch> batches;
   Digest last_hash{};

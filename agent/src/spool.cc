@@ -354,16 +354,23 @@ Status Spool::CommitDirectBatches(std::vector<v1::Batch>* batches_in, const Dige
   std::vector<v1::Batch>& batches = *batches_in;
   if (batches.empty()) return absl::InvalidArgumentError("CommitDirectBatches: no batches");
   std::vector<std::string> values;
-  std::vector<uint64_t> sizes;
   uint64_t bytes = 0;
   for (const auto& batch : batches) {
     values.push_back(batch.SerializeAsString());
-    sizes.push_back(values.back().size());
     bytes += values.back().size();
   }
   // Sized once: a growing WriteBatch re-copies its whole buffer at every doubling.
   rocksdb::WriteBatch wb(bytes + 64 * (batches.size() + checkpoints.size() + 8));
-  for (size_t i = 0; i < batches.size(); ++i) wb.Put(batches_, EncodeU64(batches[i].sequence()), values[i]);
+  struct Stored {
+    uint64_t sequence;
+    int64_t created_time_us;
+    uint64_t bytes;
+  };
+  std::vector<Stored> stored;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    wb.Put(batches_, EncodeU64(batches[i].sequence()), values[i]);
+    stored.push_back({batches[i].sequence(), batches[i].created_time_us(), values[i].size()});
+  }
   values.clear();
   for (const auto& checkpoint : checkpoints) wb.Put(checkpoints_, checkpoint.key, checkpoint.value);
   AgentState new_state;
@@ -394,15 +401,13 @@ Status Spool::CommitDirectBatches(std::vector<v1::Batch>* batches_in, const Dige
     sealed_bytes_ -= std::min(sealed_bytes_, bytes);
     return written;
   }
-  std::vector<std::pair<uint64_t, int64_t>> stored;  // sequence, created time
-  for (const auto& batch : batches) stored.emplace_back(batch.sequence(), batch.created_time_us());
-  for (size_t i = 0; i < batches.size(); ++i) handoff_->Put(std::move(batches[i]), sizes[i]);
+  for (size_t i = 0; i < batches.size(); ++i) handoff_->Put(std::move(batches[i]), stored[i].bytes);
   batches.clear();
   std::lock_guard<std::mutex> lock(mu_);
   state_ = new_state;
-  for (size_t i = 0; i < stored.size(); ++i) {
-    sealed_sizes_[stored[i].first] = sizes[i];
-    sealed_times_[stored[i].first] = stored[i].second;
+  for (const Stored& s : stored) {
+    sealed_sizes_[s.sequence] = s.bytes;
+    sealed_times_[s.sequence] = s.created_time_us;
   }
   return absl::OkStatus();
 }

@@ -57,12 +57,9 @@ void RegisterStoreEngineMetrics(const EventStore* store, MetricsRegistry* metric
       "Memory of the open SST files' block indexes and Bloom filters, by column family (grows with the store)",
       [store] {
         Samples samples;
-        for (int cf = 0; cf < kColumnFamilyCount; ++cf) {
-          uint64_t bytes = 0;
-          store->db()->GetIntProperty(store->handle(static_cast<ColumnFamily>(cf)),
-                                      rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes);
-          samples.push_back({{{"cf", std::string(ColumnFamilyName(static_cast<ColumnFamily>(cf)))}},
-                             static_cast<double>(bytes)});
+        for (int i = 0; i < kColumnFamilyCount; ++i) {
+          const auto cf = static_cast<ColumnFamily>(i);
+          samples.push_back({{{"cf", std::string(ColumnFamilyName(cf))}}, static_cast<double>(TableReaderBytes(store, cf))});
         }
         return samples;
       });
@@ -81,6 +78,12 @@ void RegisterStoreEngineMetrics(const EventStore* store, MetricsRegistry* metric
     return Samples{{{{"kind", "stop"}}, Stalls(store, "io_stalls.total_stop")},
                    {{{"kind", "slowdown"}}, Stalls(store, "io_stalls.total_slowdown")}};
   });
+}
+
+uint64_t TableReaderBytes(const EventStore* store, ColumnFamily cf) {
+  uint64_t bytes = 0;
+  store->db()->GetIntProperty(store->handle(cf), rocksdb::DB::Properties::kEstimateTableReadersMem, &bytes);
+  return bytes;
 }
 
 }  // namespace orgtrail::collector

@@ -19,6 +19,10 @@ namespace orgtrail::collector {
 
 void RegisterStoreEngineMetrics(const EventStore* store, MetricsRegistry* metrics);
 
+// Bytes of one column family's open SST files kept in memory: block indexes and Bloom filters
+// (rocksdb.estimate-table-readers-mem; 0 when unknown).
+uint64_t TableReaderBytes(const EventStore* store, ColumnFamily cf);
+
 }  // namespace orgtrail::collector
 
 #endif  // ORGTRAIL_COLLECTOR_STORE_STORE_METRICS_H_

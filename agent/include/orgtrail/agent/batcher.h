@@ -92,7 +92,8 @@ class Batcher {
   StatusOr<std::optional<uint64_t>> SealLocked();
   // A new batch continuing the chain at (sequence, prev_hash), without events.
   v1::Batch NewBatchLocked(uint64_t sequence, const Digest& prev_hash) const;
-  bool WorthSealingDirectly(const std::vector<v1::Event>& events) const;
+  // A quarter batch or more, by count or raw bytes (mu_ held).
+  bool WorthSealingDirectlyLocked(size_t events, size_t raw_bytes) const;
   // Cuts *events (moved from) into sealed batches continuing the chain at state.
   Status SealDirectLocked(const AgentState& state, std::vector<v1::Event>* events,
                           std::vector<v1::Batch>* batches, Digest* last_hash);
