@@ -80,6 +80,7 @@ Status Fill(collector::EventStore* store, int events) {
     auto committed = store->CommitGroup({&batch});
     if (!committed.ok()) return committed.status();
   }
+  if (!store->WaitForIndex(std::chrono::hours(1))) return absl::DeadlineExceededError("the indexer did not catch up");
   return Status();
 }
 

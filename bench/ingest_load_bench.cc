@@ -31,9 +31,9 @@
 //            send time. capture = an event's scheduled time; durable = the
 //            arrival of the ack covering its batch; visible = the first
 //            LookupEvents(EventName=<probe>) poll (auditor identity
-//            <pki>/auditor.crt, eventTime within the last 15 s, up to 1000
-//            results, so every probe still in that window is on the page)
-//            returning it. Every k-th event is a probe (about 30 probes/s);
+//            <pki>/auditor.crt, eventTime from 2 s before the oldest probe
+//            not yet seen, up to 1000 results, so every unseen probe is on
+//            the page) returning it. Every k-th event is a probe (about 30 probes/s);
 //            every probe must be seen: one not visible within 15 s, or an
 //            event never acknowledged, makes the run a failure ("ok":false,
 //            "probes_missing" / "acks_missing" > 0, exit status 1 after the

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -61,6 +62,10 @@ int RunLatency(const Flags& f) {
   std::mutex mu;
   std::map<uint64_t, std::pair<long long, long long>> inflight;  // seq -> [first, last) event index
   std::unordered_map<std::string, long long> probes;               // eventID -> event index
+  // eventTime of every probe not yet seen: the poller asks only from the oldest of them on, so
+  // each poll returns the unseen probes and the few just seen, not every probe of the run.
+  std::unordered_map<std::string, int64_t> unseen_probe_times;     // eventID -> eventTime (us)
+  std::multiset<int64_t> unseen_times;
   std::vector<double> durable_ms, visible_ms;
   std::atomic<bool> sending_done{false}, reader_done{false};
   std::atomic<uint64_t> acked{0}, last_seq{0};
@@ -101,7 +106,13 @@ int RunLatency(const Flags& f) {
       auto* a = request.add_lookup_attributes();
       a->set_attribute_key("EventName");
       a->set_attribute_value(probe_name);
-      request.set_start_time_us(NowMicros() - 15'000'000);
+      // From the oldest unseen probe on (eventTime has whole seconds in the record; 2 s of slack).
+      int64_t oldest = NowMicros();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!unseen_times.empty()) oldest = std::min(oldest, *unseen_times.begin());
+      }
+      request.set_start_time_us(oldest - 2'000'000);
       request.set_max_results(1000);
       request.set_include_data_events(true);  // a probe may be an S3/Lambda data event
       v1::LookupEventsResponse response;
@@ -118,6 +129,10 @@ int RunLatency(const Flags& f) {
       for (const auto& e : response.events()) {
         if (seen.count(e.event_id())) continue;
         seen[e.event_id()] = true;
+        if (auto u = unseen_probe_times.find(e.event_id()); u != unseen_probe_times.end()) {
+          unseen_times.erase(unseen_times.find(u->second));
+          unseen_probe_times.erase(u);
+        }
         auto it = probes.find(e.event_id());
         if (it != probes.end()) {
           visible_ms.push_back(std::chrono::duration<double, std::milli>(now - at(it->second)).count());
@@ -147,6 +162,8 @@ int RunLatency(const Flags& f) {
           ReplaceStringMember(&r.json, "eventName", probe_name);
           std::lock_guard<std::mutex> lock(mu);
           probes[r.event_id] = next;
+          unseen_probe_times[r.event_id] = r.event_time_us;
+          unseen_times.insert(r.event_time_us);
           ++probes_sent;
         }
         events.push_back(std::move(r.json));

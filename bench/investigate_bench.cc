@@ -193,6 +193,11 @@ bool BuildStore(EventStore* store, uint64_t events) {
                 static_cast<unsigned long long>(store->events_stored()));
     std::fflush(stdout);
   }
+  // The index entries are written behind the commits: the store is built when they are.
+  if (!store->WaitForIndex(std::chrono::hours(1))) {
+    std::fprintf(stderr, "investigate_bench: the indexer did not catch up within an hour\n");
+    return false;
+  }
   return true;
 }
 

@@ -143,7 +143,7 @@ StatusOr<v1::LookupEventsResponse> QueryEngine::LookupEvents(
     resume_after = std::move(*decoded);
   }
 
-  auto snapshot = store_->NewSnapshot();
+  auto snapshot = store_->NewIndexedSnapshot();
   CursorRange range{store_, snapshot->snapshot(), lookup->start_time_us, lookup->end_time_us,
                     &stats->cursor};
   bool filter_by_key = false;

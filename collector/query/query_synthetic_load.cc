@@ -1,5 +1,6 @@
 #include "collector/query/query_synthetic_load.h"
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -182,7 +183,12 @@ Status WriteSyntheticEvents(EventStore* store, const SyntheticLoadOptions& optio
       if (group_events >= options.events_per_group) ORGTRAIL_RETURN_IF_ERROR(flush());
     }
   }
-  return flush();
+  ORGTRAIL_RETURN_IF_ERROR(flush());
+  // The index entries are written behind the commits: the load is done when they are.
+  if (!store->WaitForIndex(std::chrono::hours(1))) {
+    return absl::DeadlineExceededError("synthetic load: the indexer did not catch up within an hour");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace orgtrail::collector

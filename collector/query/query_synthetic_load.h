@@ -50,7 +50,8 @@ inline constexpr const char* kSyntheticRegions[] = {"us-east-1", "eu-west-1", "a
 std::string SyntheticEventId(uint64_t i);
 std::string SyntheticAccessKeyId(uint64_t i);
 
-// Writes events [0, options.events) in event-index order of batches.
+// Writes events [0, options.events) in event-index order of batches, and returns once they are
+// indexed.
 Status WriteSyntheticEvents(EventStore* store, const SyntheticLoadOptions& options);
 
 }  // namespace orgtrail::collector

@@ -146,7 +146,7 @@ StatusOr<v1::SqlResponse> SqlEngine::Execute(const v1::SqlRequest& request) cons
   const int64_t max_rows = request.max_rows() ? request.max_rows() : limits_.default_max_rows;
   const int64_t timeout_ms = request.timeout_ms() ? request.timeout_ms() : limits_.default_timeout_ms;
 
-  auto snapshot = store_->NewSnapshot();
+  auto snapshot = store_->NewIndexedSnapshot();
   SqlScanContext context;
   context.store = store_;
   context.snapshot = snapshot->snapshot();

@@ -22,30 +22,6 @@ using store_internal::TimeSource;
 constexpr std::string_view kColumnFamilyNames[kColumnFamilyCount] = {
     "events", "event_ids", "idx", "commits", "provenance", "certs", "metadata", "conflicts", "refused"};
 
-// Distinct non-empty values of one attribute of an event.
-std::vector<std::string> IndexValues(IndexKind kind, const v1::Event& e) {
-  std::vector<std::string> values;
-  switch (kind) {
-    case IndexKind::kAll: values.emplace_back(); return values;
-    case IndexKind::kEventId: values.push_back(e.event_id()); break;
-    case IndexKind::kEventName: values.push_back(e.event_name()); break;
-    case IndexKind::kReadOnly: values.push_back(e.has_read_only() && e.read_only() ? "true" : "false"); break;
-    case IndexKind::kUsername: values.push_back(e.username()); break;
-    case IndexKind::kEventSource: values.push_back(e.event_source()); break;
-    case IndexKind::kAccessKeyId: values.push_back(e.access_key_id()); break;
-    case IndexKind::kResourceType:
-    case IndexKind::kResourceName: {
-      std::set<std::string> distinct;
-      for (const auto& r : e.resources()) distinct.insert(kind == IndexKind::kResourceType ? r.type() : r.arn());
-      values.assign(distinct.begin(), distinct.end());
-      break;
-    }
-  }
-  values.erase(std::remove_if(values.begin(), values.end(), [](const std::string& v) { return v.empty(); }),
-               values.end());
-  return values;
-}
-
 }  // namespace
 
 std::string_view ColumnFamilyName(ColumnFamily cf) { return kColumnFamilyNames[static_cast<int>(cf)]; }
@@ -56,6 +32,7 @@ EventStore::EventStore(const std::string& path, const StoreOptions& options)
 }
 
 EventStore::~EventStore() {
+  if (indexer_) indexer_->Stop();  // indexes what was committed, then no more reads
   if (db_) {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
@@ -69,7 +46,38 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, 
   std::unique_ptr<EventStore> store(new EventStore(path, options));
   ORGTRAIL_RETURN_IF_ERROR(store->OpenDb());
   ORGTRAIL_RETURN_IF_ERROR(store->LoadState());
+  ORGTRAIL_RETURN_IF_ERROR(store->StartIndexer());
   return store;
+}
+
+Status EventStore::StartIndexer() {
+  auto cursor = GetMetadata(kIndexCursorKey);
+  if (!cursor.ok()) return cursor.status();
+  const uint64_t last = last_commit_index_.load();
+  uint64_t through = last;
+  if (cursor->has_value()) {
+    std::string_view in = **cursor;
+    if (!GetFixed64BE(&in, &through)) return absl::DataLossError("undecodable index cursor");
+  } else {
+    // A new store, or one written before the indexer: those indexed each event in its commit.
+    std::string bytes;
+    PutFixed64BE(&bytes, through);
+    ORGTRAIL_RETURN_IF_ERROR(WriteMetadata({{std::string(kIndexCursorKey), bytes}}));
+  }
+  EventIndexer::Options indexer_options;
+  indexer_options.queue_bytes = options_.index_queue_bytes;
+  indexer_ = std::make_unique<EventIndexer>(this, indexer_options);
+  indexer_->Start(std::min(through, last), last);
+  return Status();
+}
+
+bool EventStore::WaitForIndex(std::chrono::milliseconds max_wait) const {
+  return indexer_->WaitIndexed(last_commit_index_.load(), max_wait);
+}
+
+std::unique_ptr<StoreSnapshot> EventStore::NewIndexedSnapshot() const {
+  WaitForIndex(std::chrono::milliseconds(options_.index_wait_ms));
+  return NewSnapshot();
 }
 
 Status EventStore::OpenDb() {
@@ -220,6 +228,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
     }
   }
   rocksdb::WriteBatch wb;
+  rocksdb::WriteBatch index_entries;  // written behind the ack (event_indexer.h)
   struct GroupEntry {
     const std::string* raw_json;  // owned by the batch, which outlives the call
     std::string event_key;
@@ -300,15 +309,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
       }
       wb.Put(handle(ColumnFamily::kEventIds), id_key, event_key);
       wb.Put(handle(ColumnFamily::kCommits), EncodeCommitKey(commit_index), event_key);
-      const bool other_category = IsOtherIndexCategory(e.event_category());
-      for (int k = 0; k < kIndexKindCount; ++k) {
-        auto kind = static_cast<IndexKind>(k);
-        for (std::string& value : IndexValues(kind, e)) {
-          IndexKey ik{kind, other_category, std::move(value), e.event_time_us(), b.account_id,
-                      ie.partition_region, id};
-          wb.Put(handle(ColumnFamily::kIndex), EncodeIndexKey(ik), rocksdb::Slice());
-        }
-      }
+      AddIndexEntries(e, b.account_id, ie.partition_region, handle(ColumnFamily::kIndex), &index_entries);
       ++out.events_stored;
     }
     for (const RefusedEvent& re : b.refused) {
@@ -388,6 +389,7 @@ StatusOr<GroupCommitResult> EventStore::CommitGroup(const std::vector<const Inge
   rocksdb::Status ws = db_->Write(wo, &wb);
   if (!ws.ok()) return FromRocks(ws, "synced group commit");
   recent_events_.Append(std::move(recent));  // before the listeners wake the followers
+  if (result.events_stored > 0) indexer_->Submit(first_index, last_index, std::move(index_entries));
 
   {
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -504,6 +506,7 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> EventStore::ScanMetad
 std::unique_ptr<EventIndexIterator> EventStore::NewIndexIterator(IndexKind kind, std::string_view value,
                                                                  int64_t start_us, int64_t end_us,
                                                                  const rocksdb::Snapshot* snapshot) const {
+  if (snapshot == nullptr) WaitForIndex(std::chrono::milliseconds(options_.index_wait_ms));
   // Every category: the management entries and the others (STORAGE.md, `idx`), merged.
   std::vector<std::unique_ptr<EventIndexIterator>> classes;
   std::string kind_bytes;

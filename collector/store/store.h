@@ -24,6 +24,9 @@
 // - Readers may call every const/read method from any thread concurrently with
 //   the writer. Reads see only whole groups (WriteBatch atomicity); use a
 //   Snapshot for a consistent view across several reads.
+// - The attribute indexes (idx) are written behind the acknowledgement by an EventIndexer, in
+//   commit order with a durable cursor. Index readers see every acknowledged event: they wait
+//   for the indexer first (NewIndexedSnapshot), at most StoreOptions::index_wait_ms.
 // - Commit listeners run on the writer thread after a group is durable, with
 //   the range of new commit indexes [first, last]; they must be quick and must
 //   not call CommitGroup. Register them before ingest starts.
@@ -35,6 +38,7 @@
 #define ORGTRAIL_COLLECTOR_STORE_STORE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,6 +51,7 @@
 
 #include <rocksdb/db.h>
 
+#include "collector/store/event_indexer.h"
 #include "collector/store/recent_events.h"
 #include "collector/store/store_keys.h"
 #include "orgtrail/common/hash.h"
@@ -80,6 +85,12 @@ struct StoreOptions {
   // The newest committed events kept in memory for the engines that follow right behind the
   // writer (recent_events.h); 0 = none.
   uint64_t recent_events_bytes = 16ull << 20;
+  // Index entries waiting in memory for the indexer (event_indexer.h); past it they are rebuilt
+  // from the stored records. 0: always rebuilt (tests of that path).
+  uint64_t index_queue_bytes = 32ull << 20;
+  // How long an index reader (NewIndexedSnapshot, NewIndexIterator without a snapshot) waits for
+  // the indexer to reach the last acknowledged event before it reads what is indexed.
+  int64_t index_wait_ms = 5000;
 };
 
 // One stored record: the raw JSON as received plus what the collector added.
@@ -294,6 +305,12 @@ class EventStore {
 
   // ---- read side (any thread) ----
   std::unique_ptr<StoreSnapshot> NewSnapshot() const { return std::make_unique<StoreSnapshot>(db_.get()); }
+  // A snapshot whose index holds every event committed when it was asked for, unless the indexer
+  // is more than StoreOptions::index_wait_ms behind (then what is indexed; see index_stats()).
+  std::unique_ptr<StoreSnapshot> NewIndexedSnapshot() const;
+  // True once every event committed before the call is indexed; false after max_wait.
+  bool WaitForIndex(std::chrono::milliseconds max_wait) const;
+  EventIndexer::Stats index_stats() const { return indexer_->stats(); }
   // nullopt when the eventID is not stored. The same eventID may be stored in
   // several accounts: this returns the one of the lowest account ID; use
   // GetEventByAccountAndId or ListAccountsOfEventId to tell them apart.
@@ -335,7 +352,7 @@ class EventStore {
 
   // Attribute index (kind != kAll needs a value) or the org-wide time index (kAll, value ""),
   // over events of every category (LookupEvents reads the management entries alone through
-  // collector/query's cursors).
+  // collector/query's cursors). Without a snapshot it reads as NewIndexedSnapshot would.
   std::unique_ptr<EventIndexIterator> NewIndexIterator(IndexKind kind, std::string_view value,
                                                        int64_t start_us, int64_t end_us,
                                                        const rocksdb::Snapshot* snapshot = nullptr) const;
@@ -375,6 +392,7 @@ class EventStore {
   Status OpenDb();
   Status LoadState();
   Status MigrateFormat(uint64_t from_version);
+  Status StartIndexer();
   // Dedup decision for one event against the store. kNew, kDuplicate or kConflict
   // (existing_event_key set for the latter two).
   enum class DedupResult { kNew, kDuplicate, kConflict };
@@ -392,6 +410,7 @@ class EventStore {
   std::map<std::string, AgentState, std::less<>> agents_;
   std::vector<CommitListener> listeners_;
   RecentEvents recent_events_;
+  std::unique_ptr<EventIndexer> indexer_;  // stopped before the database closes
   std::atomic<uint64_t> last_commit_index_{0};
   std::atomic<uint64_t> events_stored_{0};
   std::atomic<uint64_t> conflicts_recorded_{0};

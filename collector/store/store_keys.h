@@ -142,6 +142,8 @@ std::string AgentStateKey(std::string_view agent_id);  // "agent/" || agent_id
 inline constexpr std::string_view kAgentStatePrefix = "agent/";
 inline constexpr std::string_view kLastCommitIndexKey = "commit/last";       // U(index)
 inline constexpr std::string_view kEventsStoredKey = "stats/events_stored";  // U(count)
+// The last commit index whose index entries are written (event_indexer.h), U(index).
+inline constexpr std::string_view kIndexCursorKey = "index/cursor";
 inline constexpr std::string_view kTrailPrefix = "trail/";          // "trail/" || name -> v1::Trail
 inline constexpr std::string_view kTrailStatusPrefix = "trailstatus/";  // -> v1::TrailStatus
 inline constexpr std::string_view kTrailConfigVersionKey = "trailconfig/version";  // U(version)

@@ -63,6 +63,19 @@ void RegisterStoreEngineMetrics(const EventStore* store, MetricsRegistry* metric
         }
         return samples;
       });
+  metrics->AddGaugeCallback("orgtrail_store_index_lag_events",
+                            "Committed events the indexer has not indexed yet (not visible to lookups)", [store] {
+                              const uint64_t through = store->index_stats().indexed_through;
+                              const uint64_t last = store->last_commit_index();
+                              return Samples{{{}, static_cast<double>(last > through ? last - through : 0)}};
+                            });
+  metrics->AddGaugeCallback(
+      "orgtrail_store_index_rebuilt_events_total",
+      "Events indexed from their stored records (after a restart, or when the indexer's queue was full)", [store] {
+        return Samples{{{}, static_cast<double>(store->index_stats().events_rebuilt)}};
+      });
+  metrics->AddGaugeCallback("orgtrail_store_index_queue_bytes", "Index entries waiting in memory for the indexer",
+                            [store] { return Samples{{{}, static_cast<double>(store->index_stats().queue_bytes)}}; });
   metrics->AddGaugeCallback("orgtrail_store_write_stopped", "1 while RocksDB stops writes (a write stall)", [store] {
     uint64_t stopped = 0;
     store->db()->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped);

@@ -61,7 +61,7 @@ bool DecodeProvenanceValue(std::string_view in, ProvenanceRecord* r) {
   }
   r->leaf_hashes.resize(n);
   for (uint32_t i = 0; i < n; ++i) GetDigest(&in, &r->leaf_hashes[i]);
-  uint64_t t;
+  uint64_t t = 0;  // the size check above leaves 8 bytes
   GetFixed64BE(&in, &t);
   r->receipt_time_us = static_cast<int64_t>(t);
   return true;

@@ -4,6 +4,7 @@
 
 #include <rocksdb/db.h>
 
+#include <chrono>
 #include <string>
 
 #include "collector/store/store_test_support.h"
@@ -40,6 +41,10 @@ TEST(StoreMetricsTest, GaugesFollowTheEngine) {
   const int64_t now = NowMicros();
   IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("e-1", now)), MakeEvent(Spec("e-2", now))});
   ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  ASSERT_TRUE(store->WaitForIndex(std::chrono::seconds(30)));  // the idx entries are written
+  EXPECT_EQ(value("orgtrail_store_index_lag_events"), 0);
+  EXPECT_EQ(value("orgtrail_store_index_rebuilt_events_total"), 0);
+  EXPECT_EQ(value("orgtrail_store_index_queue_bytes"), 0);
   const double memtables_before = value("orgtrail_store_memtable_bytes");
   EXPECT_GT(memtables_before, 0);
   for (auto cf : {ColumnFamily::kEvents, ColumnFamily::kIndex}) {

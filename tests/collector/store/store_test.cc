@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 #include <rocksdb/db.h>
@@ -162,6 +163,7 @@ TEST(EventStoreTest, IndexEntriesHaveEmptyValuesAndRebuildTheEventKey) {
   IngestBatch b = MakeBatch("agent", 1, {MakeEvent(Spec("k1", kBase, "PutObject")),
                                          MakeEvent(Spec("k2", kBase + kHour, "GetObject"))});
   ASSERT_TRUE(store->CommitGroup({&b}).ok());
+  ASSERT_TRUE(store->WaitForIndex(std::chrono::seconds(10)));  // raw reads: the indexer's entries
   std::unique_ptr<rocksdb::Iterator> raw(
       store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
   int entries = 0;
@@ -281,6 +283,7 @@ TEST(EventStoreTest, DataEventsAreIndexedApartAndStoreReadersSeeEveryCategory) {
   IngestBatch b = MakeBatch("agent", 1, std::move(events));
   ASSERT_TRUE(store->CommitGroup({&b}).ok());
 
+  ASSERT_TRUE(store->WaitForIndex(std::chrono::seconds(10)));  // raw reads: the indexer's entries
   // On disk: the data events' entries carry the other-categories bit in their kind byte.
   std::set<std::string> data_ids;
   std::unique_ptr<rocksdb::Iterator> raw(store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));

@@ -1,0 +1,205 @@
+// The attribute indexes written behind the acknowledgement (collector/store/event_indexer.h):
+// the cursor, backpressure on the committer when the in-memory queue is full, the rebuild from
+// the records when the cursor is behind after a restart (idempotent: the same keys), stores from
+// before the indexer, and a clean close that leaves everything indexed. Real RocksDB in a temp dir.
+#include "collector/store/event_indexer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "collector/store/store.h"
+#include "collector/store/store_test_support.h"
+#include "testutil/temp_dir.h"
+
+namespace orgtrail::collector {
+namespace {
+
+using storetest::kBase;
+using storetest::kHour;
+using storetest::MakeBatch;
+using storetest::MakeEvent;
+using storetest::Spec;
+
+constexpr auto kWait = std::chrono::seconds(30);
+
+std::unique_ptr<EventStore> Open(const std::string& path, uint64_t index_queue_bytes = 64ull << 20) {
+  StoreOptions options;
+  options.org = "example.org";
+  options.index_queue_bytes = index_queue_bytes;
+  auto store = EventStore::Open(path, options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+// Commits `batches` batches of `per_batch` events each (names alternate between two values).
+void CommitEvents(EventStore* store, int batches, int per_batch) {
+  for (int b = 0; b < batches; ++b) {
+    std::vector<IngestEvent> events;
+    for (int i = 0; i < per_batch; ++i) {
+      const int n = b * per_batch + i;
+      events.push_back(MakeEvent(Spec("ev-" + std::to_string(n), kBase + n * 1000, n % 2 ? "GetObject" : "PutObject")));
+    }
+    IngestBatch batch = MakeBatch("agent", static_cast<uint64_t>(b + 1), std::move(events));
+    ASSERT_TRUE(store->CommitGroup({&batch}).ok());
+  }
+}
+
+std::set<std::string> RawIndexKeys(EventStore* store) {
+  std::set<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.insert(it->key().ToString());
+  EXPECT_TRUE(it->status().ok());
+  return keys;
+}
+
+uint64_t Cursor(EventStore* store) {
+  auto value = store->GetMetadata(kIndexCursorKey);
+  EXPECT_TRUE(value.ok() && value->has_value());
+  if (!value.ok() || !value->has_value()) return 0;
+  std::string_view in = **value;
+  uint64_t through = 0;
+  EXPECT_TRUE(GetFixed64BE(&in, &through));
+  return through;
+}
+
+size_t Count(EventStore* store, IndexKind kind, const std::string& value) {
+  auto it = store->NewIndexIterator(kind, value, kBase - kHour, kBase + kHour);
+  size_t n = 0;
+  for (; it->Valid(); it->Next()) ++n;
+  EXPECT_TRUE(it->status().ok());
+  return n;
+}
+
+TEST(EventIndexerTest, AcknowledgedEventsAreIndexedWithTheirCursor) {
+  testutil::TempDir dir;
+  auto store = Open(dir.Join("db"));
+  CommitEvents(store.get(), 3, 10);
+  ASSERT_TRUE(store->WaitForIndex(kWait));
+  EXPECT_EQ(Cursor(store.get()), 30u);
+  EXPECT_EQ(store->index_stats().indexed_through, 30u);
+  EXPECT_EQ(store->index_stats().events_rebuilt, 0u);  // from the committer's entries
+  EXPECT_EQ(Count(store.get(), IndexKind::kEventName, "GetObject"), 15u);
+  EXPECT_EQ(Count(store.get(), IndexKind::kAll, ""), 30u);
+  EXPECT_EQ(Count(store.get(), IndexKind::kEventId, "ev-7"), 1u);
+}
+
+// A queue of one group holds the committer back: after every commit the index is at most two
+// groups behind (one being written, one queued), and nothing is dropped or rebuilt.
+TEST(EventIndexerTest, AFullQueueHoldsTheCommitterBack) {
+  testutil::TempDir dir;
+  auto store = Open(dir.Join("db"), /*index_queue_bytes=*/1);
+  for (int b = 0; b < 30; ++b) {
+    std::vector<IngestEvent> events;
+    for (int i = 0; i < 20; ++i) {
+      const int n = b * 20 + i;
+      events.push_back(MakeEvent(Spec("ev-" + std::to_string(n), kBase + n * 1000, "GetObject")));
+    }
+    IngestBatch batch = MakeBatch("agent", static_cast<uint64_t>(b + 1), std::move(events));
+    ASSERT_TRUE(store->CommitGroup({&batch}).ok());
+    EXPECT_LE(store->last_commit_index() - store->index_stats().indexed_through, 40u) << "after group " << b;
+  }
+  ASSERT_TRUE(store->WaitForIndex(kWait));
+  EXPECT_EQ(store->index_stats().events_rebuilt, 0u);
+  EXPECT_EQ(Count(store.get(), IndexKind::kEventName, "GetObject"), 600u);
+}
+
+TEST(EventIndexerTest, ACursorBehindAfterARestartIsCaughtUpIdempotently) {
+  testutil::TempDir dir;
+  std::set<std::string> keys;
+  {
+    auto store = Open(dir.Join("db"));
+    CommitEvents(store.get(), 5, 20);
+    ASSERT_TRUE(store->WaitForIndex(kWait));
+    keys = RawIndexKeys(store.get());
+    // As after a crash that kept the records but lost the indexer's writes after commit 40:
+    // every entry is gone, so the rebuilt ones must be the same keys, all of them.
+    ASSERT_TRUE(store->db()->DeleteRange(rocksdb::WriteOptions(), store->handle(ColumnFamily::kIndex),
+                                         std::string(1, '\0'), std::string(1, '\xff')).ok());
+    std::string through;
+    PutFixed64BE(&through, 40);
+    ASSERT_TRUE(store->WriteMetadata({{std::string(kIndexCursorKey), through}}).ok());
+  }
+  auto store = Open(dir.Join("db"));
+  ASSERT_TRUE(store->WaitForIndex(kWait));
+  EXPECT_EQ(store->index_stats().events_rebuilt, 60u);  // commit indexes 41..100
+  EXPECT_EQ(Cursor(store.get()), 100u);
+  // Commits 41..100 rebuilt from their records: the same keys as the committer's, none more.
+  std::set<std::string> rebuilt = RawIndexKeys(store.get());
+  size_t expected = 0;
+  for (const std::string& key : keys) {
+    IndexKey decoded;
+    ASSERT_TRUE(DecodeIndexKey(key, &decoded));
+    const int n = std::stoi(decoded.event_id.substr(3));
+    if (n >= 40) {
+      EXPECT_EQ(rebuilt.count(key), 1u) << decoded.event_id;
+      ++expected;
+    }
+  }
+  EXPECT_EQ(rebuilt.size(), expected);
+  // New commits go on from there.
+  std::vector<IngestEvent> events{MakeEvent(Spec("late", kBase + 500, "GetObject"))};
+  IngestBatch batch = MakeBatch("agent", 6, std::move(events));
+  ASSERT_TRUE(store->CommitGroup({&batch}).ok());
+  EXPECT_EQ(Count(store.get(), IndexKind::kEventId, "late"), 1u);  // waits for the indexer
+  EXPECT_EQ(Cursor(store.get()), 101u);
+}
+
+TEST(EventIndexerTest, AStoreWithoutACursorWasIndexedInItsCommits) {
+  testutil::TempDir dir;
+  {
+    auto store = Open(dir.Join("db"));
+    CommitEvents(store.get(), 2, 10);
+    ASSERT_TRUE(store->WaitForIndex(kWait));
+    ASSERT_TRUE(store->WriteMetadata({{std::string(kIndexCursorKey), std::nullopt}}).ok());
+  }
+  auto store = Open(dir.Join("db"));
+  EXPECT_EQ(Cursor(store.get()), 20u);  // written at open: nothing to rebuild
+  EXPECT_EQ(store->index_stats().indexed_through, 20u);
+  EXPECT_EQ(store->index_stats().events_rebuilt, 0u);
+}
+
+TEST(EventIndexerTest, ClosingTheStoreIndexesEverythingCommitted) {
+  testutil::TempDir dir;
+  {
+    auto store = Open(dir.Join("db"));
+    CommitEvents(store.get(), 20, 50);  // closed at once, without waiting
+  }
+  auto store = Open(dir.Join("db"));
+  EXPECT_EQ(Cursor(store.get()), 1000u);
+  EXPECT_EQ(store->index_stats().events_rebuilt, 0u);
+  EXPECT_EQ(Count(store.get(), IndexKind::kEventName, "PutObject"), 500u);
+}
+
+TEST(EventIndexerTest, AnUnreadableRecordIsSkippedAndTheRestIndexed) {
+  testutil::TempDir dir;
+  // Damage one record, set the cursor back to 0 and reopen: the rebuild skips that record and
+  // indexes the other two.
+  auto store = Open(dir.Join("db"));
+  CommitEvents(store.get(), 1, 3);
+  ASSERT_TRUE(store->WaitForIndex(kWait));
+  auto stored = store->GetEventById("ev-1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  ASSERT_TRUE(store->db()->Put(rocksdb::WriteOptions(), store->handle(ColumnFamily::kEvents),
+                               (*stored)->event_key, "\x05garbage").ok());
+  std::string zero;
+  PutFixed64BE(&zero, 0);
+  ASSERT_TRUE(store->WriteMetadata({{std::string(kIndexCursorKey), zero}}).ok());
+  const std::string path = dir.Join("db");
+  store.reset();
+  store = Open(path);
+  ASSERT_TRUE(store->WaitForIndex(kWait));
+  EXPECT_EQ(store->index_stats().events_rebuilt, 2u);
+  EXPECT_EQ(store->index_stats().records_unreadable, 1u);
+  EXPECT_EQ(Cursor(store.get()), 3u);
+  EXPECT_EQ(store->index_stats().indexed_through, 3u);
+}
+
+}  // namespace
+}  // namespace orgtrail::collector
