@@ -47,6 +47,7 @@ echo "== Tests (ThreadSanitizer, labels unit and integration; the local-org scri
 # (a RocksDB store); TSan does not support that: it kills such a child (die_after_fork=1) or,
 # with die_after_fork=0, its thread registry fails a CHECK ("dup thread with used id").
 fork_tests='^(SpoolTest\.CheckpointAndEventsAreAtomicUnderKill9|LogExporterTest\.CrashAtEveryStepLeavesNoGapNoDuplicate'
+fork_tests+='|EventIndexerTest\.EntriesLostWithTheProcessAreRebuiltAtTheNextOpen'
 fork_tests+='|DigestPublisherTest\.CrashAtEveryStepKeepsTheChain|PowerLossTest\.RocksDbKeepsSyncedWritesAndLosesUnsyncedOnesAtThePowerCut'
 # The upload crash tests fork too (the child's libcurl may start its resolver thread).
 fork_tests+='|ExportUploaderTest\.CrashAnywhereInAPassResumesWithNothingMissingOrDoubled|ExportUploaderTest\.KillNineMidPassResumesCompletely)$'

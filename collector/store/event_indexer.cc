@@ -164,8 +164,9 @@ void EventIndexer::Run() {
 }
 
 Status EventIndexer::WriteIndexed(rocksdb::WriteBatch* entries, uint64_t through) {
-  entries->Put(store_->handle(ColumnFamily::kMetadata), kIndexCursorKey, EncodeCursor(through));
-  rocksdb::WriteOptions wo;  // durable with the committer's next synced write (see the header)
+  entries->Put(store_->handle(ColumnFamily::kIndex), kIndexCursorKey, EncodeCursor(through));
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;  // durable when the idx memtable is flushed (see the header)
   rocksdb::Status s = store_->db()->Write(wo, entries);
   if (!s.ok()) return absl::UnavailableError("index write: " + s.ToString());
   return Status();

@@ -3,11 +3,12 @@
 // EventStore::CommitGroup syncs what an acknowledgement promises: the records, the dedup entries,
 // the commit order, the provenance and the agents' high-water marks. The index entries of the
 // group's stored events (a pure function of each record) go to this indexer as one WriteBatch.
-// A background thread writes them in commit order together with the index cursor (metadata
-// "index/cursor" = the last commit index indexed, STORAGE.md) in ONE WriteBatch, without a sync of
-// its own: the write-ahead log is shared and sequential, so the entries become durable with the
-// committer's next synced write, and a crash loses a suffix of them together with the cursor's
-// advance over them, never entries without their cursor or the reverse.
+// A background thread writes them in commit order together with the index cursor (kIndexCursorKey,
+// the last commit index indexed, kept in "idx" itself) in ONE WriteBatch that bypasses the
+// write-ahead log: the entries are derived data, so they are made durable by the flushes of the
+// idx memtables, not by the committer's fsyncs (a third of the bytes those would carry). A flush
+// persists whole WriteBatches of that one column family, so a crash loses a suffix of the entries
+// together with the cursor's advance over them, never entries without their cursor or the reverse.
 //
 // The in-memory queue is bounded: when it is over its byte budget, Submit waits for the indexer
 // (backpressure on the committer), so the index lags the acknowledgements by at most the budget.

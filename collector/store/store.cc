@@ -51,18 +51,21 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, 
 }
 
 Status EventStore::StartIndexer() {
-  auto cursor = GetMetadata(kIndexCursorKey);
-  if (!cursor.ok()) return cursor.status();
+  std::string cursor;
+  rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), handle(ColumnFamily::kIndex), kIndexCursorKey, &cursor);
+  if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "read the index cursor");
   const uint64_t last = last_commit_index_.load();
   uint64_t through = last;
-  if (cursor->has_value()) {
-    std::string_view in = **cursor;
+  if (got.ok()) {
+    std::string_view in = cursor;
     if (!GetFixed64BE(&in, &through)) return absl::DataLossError("undecodable index cursor");
   } else {
     // A new store, or one written before the indexer: those indexed each event in its commit.
-    std::string bytes;
-    PutFixed64BE(&bytes, through);
-    ORGTRAIL_RETURN_IF_ERROR(WriteMetadata({{std::string(kIndexCursorKey), bytes}}));
+    PutFixed64BE(&cursor, through);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ORGTRAIL_RETURN_IF_ERROR(FromRocks(db_->Put(wo, handle(ColumnFamily::kIndex), kIndexCursorKey, cursor),
+                                       "write the index cursor"));
   }
   EventIndexer::Options indexer_options;
   indexer_options.queue_bytes = options_.index_queue_bytes;

@@ -83,6 +83,10 @@ inline constexpr uint8_t kIndexOtherCategoriesBit = 0x80;
 // True for an eventCategory whose events are indexed under kIndexOtherCategoriesBit: anything
 // but "" (older records), "Management" and "Insight".
 bool IsOtherIndexCategory(std::string_view event_category);
+// The indexer's cursor (event_indexer.h): the last commit index whose entries are written,
+// U(index). It lives in "idx" itself, under a key no index kind uses (0xFF), so that it is
+// flushed together with the entries it covers.
+inline constexpr std::string_view kIndexCursorKey = "\xff" "cursor";
 struct IndexKey {
   IndexKind kind = IndexKind::kAll;
   bool other_category = false;  // kIndexOtherCategoriesBit
@@ -142,8 +146,6 @@ std::string AgentStateKey(std::string_view agent_id);  // "agent/" || agent_id
 inline constexpr std::string_view kAgentStatePrefix = "agent/";
 inline constexpr std::string_view kLastCommitIndexKey = "commit/last";       // U(index)
 inline constexpr std::string_view kEventsStoredKey = "stats/events_stored";  // U(count)
-// The last commit index whose index entries are written (event_indexer.h), U(index).
-inline constexpr std::string_view kIndexCursorKey = "index/cursor";
 inline constexpr std::string_view kTrailPrefix = "trail/";          // "trail/" || name -> v1::Trail
 inline constexpr std::string_view kTrailStatusPrefix = "trailstatus/";  // -> v1::TrailStatus
 inline constexpr std::string_view kTrailConfigVersionKey = "trailconfig/version";  // U(version)

@@ -167,7 +167,11 @@ TEST(EventStoreTest, IndexEntriesHaveEmptyValuesAndRebuildTheEventKey) {
   std::unique_ptr<rocksdb::Iterator> raw(
       store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
   int entries = 0;
-  for (raw->SeekToFirst(); raw->Valid(); raw->Next(), ++entries) EXPECT_TRUE(raw->value().empty());
+  for (raw->SeekToFirst(); raw->Valid(); raw->Next()) {
+    if (raw->key().ToStringView() == kIndexCursorKey) continue;  // the indexer's cursor
+    EXPECT_TRUE(raw->value().empty());
+    ++entries;
+  }
   EXPECT_GE(entries, 2 * 6);  // all, id, name, readOnly, user, source at least
   for (IndexKind kind : {IndexKind::kAll, IndexKind::kEventName}) {
     auto it = store->NewIndexIterator(kind, kind == IndexKind::kAll ? "" : "PutObject", kBase - kHour,
@@ -288,6 +292,7 @@ TEST(EventStoreTest, DataEventsAreIndexedApartAndStoreReadersSeeEveryCategory) {
   std::set<std::string> data_ids;
   std::unique_ptr<rocksdb::Iterator> raw(store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
   for (raw->SeekToFirst(); raw->Valid(); raw->Next()) {
+    if (raw->key().ToStringView() == kIndexCursorKey) continue;  // the indexer's cursor
     IndexKey key;
     ASSERT_TRUE(DecodeIndexKey(raw->key().ToStringView(), &key));
     EXPECT_EQ((static_cast<uint8_t>(raw->key()[0]) & kIndexOtherCategoriesBit) != 0, key.other_category);
