@@ -213,6 +213,22 @@ TEST(EventIndexerTest, EntriesLostWithTheProcessAreRebuiltAtTheNextOpen) {
   EXPECT_EQ(RawIndexKeys(store.get()), RawIndexKeys(reference.get()));
 }
 
+// The cursor shares "idx" with the entries that retention drops by age: it has no time and stays.
+TEST(EventIndexerTest, RetentionKeepsTheCursor) {
+  testutil::TempDir dir;
+  StoreOptions options;
+  options.org = "example.org";
+  options.retention_us = kHour;  // every test event (2023) is older
+  auto opened = EventStore::Open(dir.Join("db"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EventStore* store = opened->get();
+  CommitEvents(store, 2, 10);
+  ASSERT_TRUE(store->WaitForIndex(kWait));
+  ASSERT_TRUE(store->CompactAll().ok());
+  EXPECT_TRUE(RawIndexKeys(store).empty());  // the entries went
+  EXPECT_EQ(Cursor(store), 20u);             // the cursor did not
+}
+
 TEST(EventIndexerTest, AStoreWithoutACursorWasIndexedInItsCommits) {
   testutil::TempDir dir;
   {
