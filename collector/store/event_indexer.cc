@@ -82,14 +82,16 @@ void EventIndexer::Submit(uint64_t first, uint64_t last, rocksdb::WriteBatch ent
   const uint64_t bytes = entries.GetDataSize();
   {
     std::unique_lock<std::mutex> lock(mu_);
-    committed_ = std::max(committed_, last);
     auto has_room = [&] { return queue_.empty() || queued_bytes_ + bytes <= options_.queue_bytes; };
     if (!has_room()) {
       ++committer_waits_;
-      // Without a running indexer (stopped, or failed) nothing would make room: the entries are
-      // then left to the rebuild at the next open, from the cursor.
+      // The queue is not empty, so the thread has work and makes room (Run). A stopped or failed
+      // indexer makes none: the entries are then left to the rebuild at the next open.
       indexed_cv_.wait(lock, [&] { return has_room() || !status_.ok() || stop_; });
     }
+    // committed_ moves with the entries, never before them: otherwise the thread could rebuild
+    // this group from the records while its entries wait here.
+    committed_ = std::max(committed_, last);
     if (status_.ok() && !stop_) {
       queued_bytes_ += bytes;
       queue_.push_back(Work{first, last, std::move(entries)});
@@ -124,6 +126,7 @@ void EventIndexer::Stop() {
     stop_ = true;
   }
   work_cv_.notify_one();
+  indexed_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -133,7 +136,7 @@ void EventIndexer::Run() {
     work_cv_.wait(lock, [&] { return stop_ || committed_ > indexed_; });
     if (committed_ <= indexed_) break;  // stopping with everything indexed
     const uint64_t next = indexed_ + 1;
-    while (!queue_.empty() && queue_.front().last < next) {  // rebuilt already
+    while (!queue_.empty() && queue_.front().last < next) {  // indexed already (not expected)
       queued_bytes_ -= queue_.front().entries.GetDataSize();
       queue_.pop_front();
     }
@@ -144,6 +147,7 @@ void EventIndexer::Run() {
       queue_.pop_front();
       queued_bytes_ -= work.entries.GetDataSize();
       through = work.last;
+      indexed_cv_.notify_all();  // room in the queue for a waiting Submit
       lock.unlock();
       s = WriteIndexed(&work.entries, through);
     } else {
