@@ -2,10 +2,9 @@
 // source checkpoint under kill -9.
 #include "orgtrail/agent/spool.h"
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -13,6 +12,7 @@
 #include <rocksdb/perf_level.h>
 
 #include "agent_test_util.h"
+#include "testutil/kill_when_ready.h"
 #include "testutil/temp_dir.h"
 
 namespace orgtrail::agent {
@@ -100,32 +100,21 @@ TEST(SpoolTest, CheckpointAndEventsAreAtomicUnderKill9) {
   testutil::TempDir dir;
   const std::string path = dir.Join("spool");
   for (int round = 0; round < 3; ++round) {
-    int ready[2];
-    ASSERT_EQ(pipe(ready), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      close(ready[0]);
-      auto spool = OpenSpool(path);
-      if (spool == nullptr) _exit(3);
-      uint64_t count = spool->Stats().pending_events;
-      (void)!write(ready[1], "x", 1);
-      for (;;) {
-        ++count;
-        const Status s = spool->AppendEvents({EventWith(std::string(100, 'e'))},
-                                             {{"file:x", std::to_string(count)}});
-        if (!s.ok()) _exit(4);
-      }
-    }
-    close(ready[1]);
-    char c;
-    ASSERT_EQ(read(ready[0], &c, 1), 1);
-    close(ready[0]);
-    usleep(50000 + round * 30000);
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+    const std::string killed = testutil::KillWhenReady(
+        [&](const std::function<void()>& ready) {
+          auto spool = OpenSpool(path);
+          if (spool == nullptr) _exit(4);
+          uint64_t count = spool->Stats().pending_events;
+          ready();
+          for (;;) {
+            ++count;
+            const Status s = spool->AppendEvents({EventWith(std::string(100, 'e'))},
+                                                 {{"file:x", std::to_string(count)}});
+            if (!s.ok()) _exit(5);
+          }
+        },
+        std::chrono::microseconds(50000 + round * 30000));
+    ASSERT_EQ(killed, "") << "round " << round;
     auto spool = OpenSpool(path);
     ASSERT_NE(spool, nullptr);
     const auto checkpoint = spool->GetCheckpoint("file:x");

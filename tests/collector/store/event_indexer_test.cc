@@ -7,19 +7,19 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rocksdb/db.h>
 
 #include "collector/store/store.h"
 #include "collector/store/store_test_support.h"
+#include "testutil/kill_when_ready.h"
 #include "testutil/temp_dir.h"
 
 namespace orgtrail::collector {
@@ -29,18 +29,10 @@ using storetest::kBase;
 using storetest::kHour;
 using storetest::MakeBatch;
 using storetest::MakeEvent;
+using storetest::OpenStore;
 using storetest::Spec;
 
 constexpr auto kWait = std::chrono::seconds(30);
-
-std::unique_ptr<EventStore> Open(const std::string& path, uint64_t index_queue_bytes = 64ull << 20) {
-  StoreOptions options;
-  options.org = "example.org";
-  options.index_queue_bytes = index_queue_bytes;
-  auto store = EventStore::Open(path, options);
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? std::move(*store) : nullptr;
-}
 
 // Commits `batches` batches of `per_batch` events each (names alternate between two values).
 void CommitEvents(EventStore* store, int batches, int per_batch) {
@@ -101,7 +93,7 @@ size_t Count(EventStore* store, IndexKind kind, const std::string& value) {
 
 TEST(EventIndexerTest, AcknowledgedEventsAreIndexedWithTheirCursor) {
   testutil::TempDir dir;
-  auto store = Open(dir.Join("db"));
+  auto store = OpenStore(dir.Join("db"));
   CommitEvents(store.get(), 3, 10);
   ASSERT_TRUE(store->WaitForIndex(kWait));
   EXPECT_EQ(Cursor(store.get()), 30u);
@@ -116,7 +108,7 @@ TEST(EventIndexerTest, AcknowledgedEventsAreIndexedWithTheirCursor) {
 // groups behind (one being written, one queued), and nothing is dropped or rebuilt.
 TEST(EventIndexerTest, AFullQueueHoldsTheCommitterBack) {
   testutil::TempDir dir;
-  auto store = Open(dir.Join("db"), /*index_queue_bytes=*/1);
+  auto store = OpenStore(dir.Join("db"), /*retention_us=*/0, /*index_queue_bytes=*/1);
   for (int b = 0; b < 30; ++b) {
     std::vector<IngestEvent> events;
     for (int i = 0; i < 20; ++i) {
@@ -136,7 +128,7 @@ TEST(EventIndexerTest, ACursorBehindAfterARestartIsCaughtUpIdempotently) {
   testutil::TempDir dir;
   std::set<std::string> keys;
   {
-    auto store = Open(dir.Join("db"));
+    auto store = OpenStore(dir.Join("db"));
     CommitEvents(store.get(), 5, 20);
     ASSERT_TRUE(store->WaitForIndex(kWait));
     keys = RawIndexKeys(store.get());
@@ -146,7 +138,7 @@ TEST(EventIndexerTest, ACursorBehindAfterARestartIsCaughtUpIdempotently) {
                                          std::string(1, '\0'), std::string(1, '\xff')).ok());  // not the cursor
     SetCursor(store.get(), 40);
   }
-  auto store = Open(dir.Join("db"));
+  auto store = OpenStore(dir.Join("db"));
   ASSERT_TRUE(store->WaitForIndex(kWait));
   EXPECT_EQ(store->index_stats().events_rebuilt, 60u);  // commit indexes 41..100
   EXPECT_EQ(Cursor(store.get()), 100u);
@@ -176,30 +168,17 @@ TEST(EventIndexerTest, ACursorBehindAfterARestartIsCaughtUpIdempotently) {
 TEST(EventIndexerTest, EntriesLostWithTheProcessAreRebuiltAtTheNextOpen) {
   testutil::TempDir dir;
   const std::string path = dir.Join("db");
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(ready[0]);
-    auto store = Open(path);
-    if (store == nullptr) _exit(3);
+  const std::string killed = testutil::KillWhenReady([&](const std::function<void()>& ready) {
+    auto store = OpenStore(path);
+    if (store == nullptr) _exit(4);
     CommitEvents(store.get(), 5, 20);  // synced: acknowledged
-    if (!store->WaitForIndex(kWait)) _exit(4);
-    (void)!write(ready[1], "x", 1);
+    if (!store->WaitForIndex(kWait)) _exit(5);
+    ready();
     pause();  // killed here, the idx memtable unflushed
-    _exit(5);
-  }
-  close(ready[1]);
-  char c;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  close(ready[0]);
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  });
+  ASSERT_EQ(killed, "");
 
-  auto store = Open(path);
+  auto store = OpenStore(path);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->last_commit_index(), 100u);  // every acknowledged record
   ASSERT_TRUE(store->WaitForIndex(kWait));
@@ -207,7 +186,7 @@ TEST(EventIndexerTest, EntriesLostWithTheProcessAreRebuiltAtTheNextOpen) {
   EXPECT_EQ(Cursor(store.get()), 100u);
   EXPECT_EQ(Count(store.get(), IndexKind::kEventName, "GetObject"), 50u);
   // The same keys as a store that indexed them from the committer's entries.
-  auto reference = Open(dir.Join("reference"));
+  auto reference = OpenStore(dir.Join("reference"));
   CommitEvents(reference.get(), 5, 20);
   ASSERT_TRUE(reference->WaitForIndex(kWait));
   EXPECT_EQ(RawIndexKeys(store.get()), RawIndexKeys(reference.get()));
@@ -216,12 +195,9 @@ TEST(EventIndexerTest, EntriesLostWithTheProcessAreRebuiltAtTheNextOpen) {
 // The cursor shares "idx" with the entries that retention drops by age: it has no time and stays.
 TEST(EventIndexerTest, RetentionKeepsTheCursor) {
   testutil::TempDir dir;
-  StoreOptions options;
-  options.org = "example.org";
-  options.retention_us = kHour;  // every test event (2023) is older
-  auto opened = EventStore::Open(dir.Join("db"), options);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  EventStore* store = opened->get();
+  auto opened = OpenStore(dir.Join("db"), /*retention_us=*/kHour);  // every test event (2023) is older
+  ASSERT_NE(opened, nullptr);
+  EventStore* store = opened.get();
   CommitEvents(store, 2, 10);
   ASSERT_TRUE(store->WaitForIndex(kWait));
   ASSERT_TRUE(store->CompactAll().ok());
@@ -232,12 +208,12 @@ TEST(EventIndexerTest, RetentionKeepsTheCursor) {
 TEST(EventIndexerTest, AStoreWithoutACursorWasIndexedInItsCommits) {
   testutil::TempDir dir;
   {
-    auto store = Open(dir.Join("db"));
+    auto store = OpenStore(dir.Join("db"));
     CommitEvents(store.get(), 2, 10);
     ASSERT_TRUE(store->WaitForIndex(kWait));
     SetCursor(store.get(), std::nullopt);
   }
-  auto store = Open(dir.Join("db"));
+  auto store = OpenStore(dir.Join("db"));
   EXPECT_EQ(Cursor(store.get()), 20u);  // written at open: nothing to rebuild
   EXPECT_EQ(store->index_stats().indexed_through, 20u);
   EXPECT_EQ(store->index_stats().events_rebuilt, 0u);
@@ -246,10 +222,10 @@ TEST(EventIndexerTest, AStoreWithoutACursorWasIndexedInItsCommits) {
 TEST(EventIndexerTest, ClosingTheStoreIndexesEverythingCommitted) {
   testutil::TempDir dir;
   {
-    auto store = Open(dir.Join("db"));
+    auto store = OpenStore(dir.Join("db"));
     CommitEvents(store.get(), 20, 50);  // closed at once, without waiting
   }
-  auto store = Open(dir.Join("db"));
+  auto store = OpenStore(dir.Join("db"));
   EXPECT_EQ(Cursor(store.get()), 1000u);
   EXPECT_EQ(store->index_stats().events_rebuilt, 0u);
   EXPECT_EQ(Count(store.get(), IndexKind::kEventName, "PutObject"), 500u);
@@ -259,7 +235,7 @@ TEST(EventIndexerTest, AnUnreadableRecordIsSkippedAndTheRestIndexed) {
   testutil::TempDir dir;
   // Damage one record, set the cursor back to 0 and reopen: the rebuild skips that record and
   // indexes the other two.
-  auto store = Open(dir.Join("db"));
+  auto store = OpenStore(dir.Join("db"));
   CommitEvents(store.get(), 1, 3);
   ASSERT_TRUE(store->WaitForIndex(kWait));
   auto stored = store->GetEventById("ev-1");
@@ -269,7 +245,7 @@ TEST(EventIndexerTest, AnUnreadableRecordIsSkippedAndTheRestIndexed) {
   SetCursor(store.get(), 0);
   const std::string path = dir.Join("db");
   store.reset();
-  store = Open(path);
+  store = OpenStore(path);
   ASSERT_TRUE(store->WaitForIndex(kWait));
   EXPECT_EQ(store->index_stats().events_rebuilt, 2u);
   EXPECT_EQ(store->index_stats().records_unreadable, 1u);

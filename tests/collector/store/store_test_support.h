@@ -65,10 +65,12 @@ inline SyntheticEvent Spec(const std::string& id, int64_t time_us, const std::st
   return s;
 }
 
-inline std::unique_ptr<EventStore> OpenStore(const std::string& path, int64_t retention_us = 0) {
+inline std::unique_ptr<EventStore> OpenStore(const std::string& path, int64_t retention_us = 0,
+                                             uint64_t index_queue_bytes = StoreOptions().index_queue_bytes) {
   StoreOptions options;
   options.org = "example.org";
   options.retention_us = retention_us;
+  options.index_queue_bytes = index_queue_bytes;
   auto store = EventStore::Open(path, options);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? std::move(*store) : nullptr;
