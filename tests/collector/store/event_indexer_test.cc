@@ -219,6 +219,25 @@ TEST(EventIndexerTest, AStoreWithoutACursorWasIndexedInItsCommits) {
   EXPECT_EQ(store->index_stats().events_rebuilt, 0u);
 }
 
+TEST(EventIndexerTest, AnUndecodableCursorFailsTheOpenClearly) {
+  testutil::TempDir dir;
+  {
+    auto store = OpenStore(dir.Join("db"));
+    CommitEvents(store.get(), 1, 5);
+    ASSERT_TRUE(store->WaitForIndex(kWait));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(store->db()->Put(wo, store->handle(ColumnFamily::kIndex),
+                                 rocksdb::Slice(kIndexCursorKey.data(), kIndexCursorKey.size()), "abc").ok());
+  }
+  StoreOptions options;
+  options.org = "example.org";
+  auto opened = EventStore::Open(dir.Join("db"), options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_TRUE(absl::IsDataLoss(opened.status())) << opened.status();
+  EXPECT_NE(opened.status().message().find("index cursor"), std::string::npos) << opened.status();
+}
+
 TEST(EventIndexerTest, ClosingTheStoreIndexesEverythingCommitted) {
   testutil::TempDir dir;
   {
