@@ -6,9 +6,10 @@
 // A background thread writes them in commit order together with the index cursor (kIndexCursorKey,
 // the last commit index indexed, kept in "idx" itself) in ONE WriteBatch that bypasses the
 // write-ahead log: the entries are derived data, so they are made durable by the flushes of the
-// idx memtables, not by the committer's fsyncs (by the key layout about a third of an event's bytes). A flush
-// persists whole WriteBatches of that one column family, so a crash loses a suffix of the entries
-// together with the cursor's advance over them, never entries without their cursor or the reverse.
+// idx memtables, not by the committer's fsyncs (by the key layout, about a third of an event's
+// WriteBatch bytes stay off them). A flush persists whole WriteBatches of that one column family,
+// so a crash loses a suffix of the entries together with the cursor's advance over them, never
+// entries without their cursor or the reverse.
 //
 // The in-memory queue is bounded: when it is over its byte budget, Submit waits for the indexer
 // (backpressure on the committer), so the index lags the acknowledgements by at most the budget.
