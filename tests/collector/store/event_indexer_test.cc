@@ -50,9 +50,10 @@ void CommitEvents(EventStore* store, int batches, int per_batch) {
 // Every key of "idx" but the cursor.
 std::set<std::string> RawIndexKeys(EventStore* store) {
   std::set<std::string> keys;
-  std::unique_ptr<rocksdb::Iterator> it(store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      store->db()->NewIterator(rocksdb::ReadOptions(), store->handle(ColumnFamily::kIndex)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key() != rocksdb::Slice(kIndexCursorKey.data(), kIndexCursorKey.size())) keys.insert(it->key().ToString());
+    if (it->key().ToStringView() != kIndexCursorKey) keys.insert(it->key().ToString());
   }
   EXPECT_TRUE(it->status().ok());
   return keys;
