@@ -84,7 +84,6 @@ void EventIndexer::Submit(uint64_t first, uint64_t last, rocksdb::WriteBatch ent
     std::unique_lock<std::mutex> lock(mu_);
     auto has_room = [&] { return queue_.empty() || queued_bytes_ + bytes <= options_.queue_bytes; };
     if (!has_room()) {
-      ++committer_waits_;
       // The queue is not empty, so the thread has work and makes room (Run). A stopped or failed
       // indexer makes none: the entries are then left to the rebuild at the next open.
       indexed_cv_.wait(lock, [&] { return has_room() || !status_.ok() || stop_; });
@@ -105,19 +104,9 @@ bool EventIndexer::WaitIndexed(uint64_t commit_index, std::chrono::milliseconds 
   return indexed_cv_.wait_for(lock, max_wait, [&] { return indexed_ >= commit_index; });
 }
 
-uint64_t EventIndexer::indexed_through() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return indexed_;
-}
-
 EventIndexer::Stats EventIndexer::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return Stats{indexed_, events_rebuilt_, records_unreadable_, committer_waits_, queued_bytes_};
-}
-
-Status EventIndexer::status() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return status_;
+  return Stats{indexed_, events_rebuilt_, records_unreadable_, queued_bytes_};
 }
 
 void EventIndexer::Stop() {
@@ -136,13 +125,11 @@ void EventIndexer::Run() {
     work_cv_.wait(lock, [&] { return stop_ || committed_ > indexed_; });
     if (committed_ <= indexed_) break;  // stopping with everything indexed
     const uint64_t next = indexed_ + 1;
-    while (!queue_.empty() && queue_.front().last < next) {  // indexed already (not expected)
-      queued_bytes_ -= queue_.front().entries.GetDataSize();
-      queue_.pop_front();
-    }
     Status s;
     uint64_t through = 0;
-    if (!queue_.empty() && queue_.front().first <= next) {  // (rewriting an entry changes nothing)
+    // The queue's entries follow one another from the first commit of this open on, so its front
+    // starts at `next` unless commits from before the open are still to be rebuilt.
+    if (!queue_.empty() && queue_.front().first <= next) {
       Work work = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= work.entries.GetDataSize();
@@ -151,7 +138,7 @@ void EventIndexer::Run() {
       lock.unlock();
       s = WriteIndexed(&work.entries, through);
     } else {
-      // Entries that never reached the queue (dropped, or committed before a restart).
+      // Commits from before this open whose entries the cursor does not cover.
       through = queue_.empty() ? committed_ : std::min(committed_, queue_.front().first - 1);
       lock.unlock();
       s = Rebuild(next, through);
@@ -190,9 +177,8 @@ Status EventIndexer::Rebuild(uint64_t first, uint64_t through) {
     for (; commits->Valid() && commits->commit_index() <= through && rebuilt + unreadable < options_.catch_up_events;
          commits->Next()) {
       chunk_end = commits->commit_index();
-      auto recent = store_->ReadRecentEvent(chunk_end, &stored, &value_buffer);
-      StatusOr<bool> found = recent.ok() && *recent ? recent : store_->ReadEventByKey(commits->event_key(), &stored,
-                                                                                        &value_buffer);
+      // From the store: these commits precede this open, so RecentEvents never held them.
+      StatusOr<bool> found = store_->ReadEventByKey(commits->event_key(), &stored, &value_buffer);
       if (!found.ok() || !*found || !extractor.Extract(stored.raw_json, &event).ok()) {
         ++unreadable;  // a record dropped by retention, or damaged: nothing to index
         continue;

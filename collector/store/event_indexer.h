@@ -21,9 +21,9 @@
 // store's NewIndexedSnapshot does), so a query issued after an acknowledgement sees its events
 // unless the indexer is more than the wait behind.
 //
-// Thread safety: Submit from the store's single writer; everything else from
-// any thread. Errors: a failed index write stops indexing (status() says why); the records stay
-// intact and a restart rebuilds the entries from the cursor.
+// Thread safety: Submit from the store's single writer; everything else from any thread.
+// Errors: a failed index write stops indexing (the records stay intact; the lag then grows, and
+// readers wait out their limit and read what is indexed); the next open rebuilds from the cursor.
 #ifndef ORGTRAIL_COLLECTOR_STORE_EVENT_INDEXER_H_
 #define ORGTRAIL_COLLECTOR_STORE_EVENT_INDEXER_H_
 
@@ -61,7 +61,6 @@ class EventIndexer {
     uint64_t indexed_through = 0;      // the cursor
     uint64_t events_rebuilt = 0;       // indexed from the stored records (after a restart)
     uint64_t records_unreadable = 0;   // stored records the rebuild could not parse (not indexed)
-    uint64_t committer_waits = 0;      // Submits that waited for room in the queue
     uint64_t queue_bytes = 0;
   };
 
@@ -78,9 +77,7 @@ class EventIndexer {
   void Submit(uint64_t first, uint64_t last, rocksdb::WriteBatch entries);
   // True once everything up to `commit_index` is indexed, false after `max_wait`.
   bool WaitIndexed(uint64_t commit_index, std::chrono::milliseconds max_wait) const;
-  uint64_t indexed_through() const;
   Stats stats() const;
-  Status status() const;
   // Indexes everything committed so far, then ends the thread. Idempotent.
   void Stop();
 
@@ -107,7 +104,6 @@ class EventIndexer {
   uint64_t indexed_ = 0;
   uint64_t events_rebuilt_ = 0;
   uint64_t records_unreadable_ = 0;
-  uint64_t committer_waits_ = 0;
   Status status_;
   bool stop_ = false;
   std::thread thread_;
