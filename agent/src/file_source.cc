@@ -111,6 +111,9 @@ FileSource::FileSource(FileSourceOptions options, Spool* spool, EventIntake* int
       paused_(metrics->GetGauge("orgtrail_agent_source_paused",
                                 "1 while the source waits for spool space",
                                 {{"source", "files"}})),
+      read_ahead_waits_(metrics->GetCounter("orgtrail_agent_file_read_ahead_waits_total",
+                                            "Times the file source waited for acknowledgements "
+                                            "before reading further ahead (read_ahead_bytes)")),
       scans_(metrics->GetCounter("orgtrail_agent_file_scans_total",
                                  "Complete scans of the watched directories")),
       files_unfinished_(metrics->GetGauge("orgtrail_agent_files_unfinished",
@@ -425,6 +428,7 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
   }
   const SourceCheckpoint cp{identity, EncodeCheckpoint(checkpoint.offset, checkpoint.record_index,
                                                        checkpoint.done, path)};
+  if (!selected.empty() && !WaitForReadAheadRoom()) return false;
   bool paused = false;
   size_t selected_count = selected.size();  // SpoolEvents may move the events out
   while (true) {
@@ -463,6 +467,23 @@ StatusOr<bool> FileSource::SpoolChunk(const std::string& path,
   intake_->events_selected()->Increment(selected_count);
   if (on_spooled_ && selected_count > 0) on_spooled_();
   return true;
+}
+
+bool FileSource::WaitForReadAheadRoom() {
+  if (options_.read_ahead_bytes == 0) return true;
+  bool waited = false;
+  while (!stop_) {
+    const Spool::Backlog backlog =
+        spool_->WaitForBacklogAtMost(options_.read_ahead_bytes, std::chrono::milliseconds(100));
+    if (backlog.bytes <= options_.read_ahead_bytes) return true;
+    if (backlog.ms_since_ack >= options_.read_ahead_ack_window_ms) return true;  // collector away
+    if (!waited) {
+      waited = true;
+      read_ahead_waits_->Increment();
+      if (on_spooled_) on_spooled_();  // pending events in the backlog: let the batcher seal them
+    }
+  }
+  return false;
 }
 
 size_t FileSource::ChunkEnd(const std::vector<std::string_view>& records, size_t begin) const {

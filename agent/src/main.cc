@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
       ("spool-dir", po::value<std::string>(), "directory of the RocksDB spool (required)")
       ("spool-max-bytes", po::value<std::string>()->default_value("256MiB"), "spool bound; sources pause when it is full")
       ("watch-dir", po::value<std::string>()->default_value(""), "comma-separated directories to watch for CloudTrail files")
+      ("file-read-ahead", po::value<std::string>()->default_value("8MiB"), "while the collector acknowledges, watched files are read at most this far ahead of its acknowledgements (the rest waits in the file); after 5 s without one they are copied into the spool up to its bound (0 = always)")
       ("api-socket", po::value<std::string>()->default_value(""), "Unix socket path of the local PutEvents API (empty = off)")
       ("api-listen", po::value<std::string>()->default_value(""), "loopback host:port of the local PutEvents API (empty = off)")
       ("generator-rate", po::value<double>()->default_value(0), "generate realistic records at this rate per second (0 = off)")
@@ -196,6 +197,8 @@ int main(int argc, char** argv) {
   auto spool_max = ParseByteSize("--spool-max-bytes", values["spool-max-bytes"].as<std::string>());
   if (!spool_max.ok()) return UsageError(std::string(spool_max.status().message()));
   if (*spool_max < 64 * 1024) return UsageError("--spool-max-bytes: must be at least 64KiB");
+  auto file_read_ahead = ParseByteSize("--file-read-ahead", values["file-read-ahead"].as<std::string>());
+  if (!file_read_ahead.ok()) return UsageError(std::string(file_read_ahead.status().message()));
   auto min_free_disk = ParseByteSize("--min-free-disk", values["min-free-disk"].as<std::string>());
   if (!min_free_disk.ok()) return UsageError(std::string(min_free_disk.status().message()));
   auto collector_grace = ParseDuration("--ready-collector-grace", values["ready-collector-grace"].as<std::string>());
@@ -377,6 +380,7 @@ int main(int argc, char** argv) {
     FileSourceOptions file_options;
     file_options.roots = watch_dirs;
     file_options.max_chunk_bytes = std::min<uint64_t>(4 << 20, std::max<uint64_t>(1, *spool_max / 8));
+    file_options.read_ahead_bytes = *file_read_ahead;
     files = std::make_unique<FileSource>(file_options, spool, &intake, &logger, &metrics, on_spooled, &batcher);
   }
   std::unique_ptr<PutEventsService> api;

@@ -91,6 +91,7 @@ StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
   spool->dead_letters_ = spool->handles_[5];
   spool->quarantine_ = spool->handles_[6];
   ORGTRAIL_RETURN_IF_ERROR(spool->LoadCounters());
+  spool->last_ack_us_ = NowUs();
   return spool;
 }
 
@@ -480,6 +481,8 @@ Status Spool::PruneThrough(uint64_t sequence) {
   for (auto it = sealed_sizes_.begin(); it != end; ++it) sealed_bytes_ -= it->second;
   sealed_sizes_.erase(sealed_sizes_.begin(), end);
   sealed_times_.erase(sealed_times_.begin(), sealed_times_.upper_bound(sequence));
+  last_ack_us_ = NowUs();
+  backlog_shrank_.notify_all();
   return absl::OkStatus();
 }
 

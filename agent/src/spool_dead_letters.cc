@@ -33,6 +33,7 @@ Status Spool::DeadLetter(uint64_t sequence, const std::string& reason) {
   }
   sealed_times_.erase(sequence);
   ++dead_letters_count_;
+  backlog_shrank_.notify_all();
   return absl::OkStatus();
 }
 

@@ -5,8 +5,11 @@
 
 #include <zlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -68,6 +71,8 @@ class FileSourceTest : public ::testing::Test {
     options_fs.chunk_records = 7;
     options_fs.max_line_bytes = max_line_bytes_;
     options_fs.read_window_bytes = read_window_bytes_;
+    options_fs.read_ahead_bytes = read_ahead_bytes_;
+    options_fs.read_ahead_ack_window_ms = read_ahead_ack_window_ms_;
     batcher_.reset();
     if (with_batcher_) {
       BatcherOptions batcher_options;
@@ -99,6 +104,8 @@ class FileSourceTest : public ::testing::Test {
   uint64_t max_line_bytes_ = 8ull << 20;
   uint64_t read_window_bytes_ = 1ull << 20;
   int settle_ms_ = 0;
+  uint64_t read_ahead_bytes_ = 8ull << 20;
+  int read_ahead_ack_window_ms_ = 5000;
   Logger logger_{"test", 2, LogLevel::kError};
   MetricsRegistry metrics_;
   std::unique_ptr<Spool> spool_;
@@ -378,6 +385,75 @@ TEST_F(FileSourceTest, FullSpoolPausesTheSourceAndNothingIsLost) {
   for (const auto& r : records) EXPECT_EQ(drained.count(r), 1u);
   EXPECT_GE(Counter("orgtrail_agent_source_pauses_total", {{"source", "files"}}), 1u);
   EXPECT_EQ(paused->value(), 0);
+}
+
+// Seals every pending event into batch `sequence` and acknowledges it, as the batcher and an
+// acknowledging collector would; returns the records.
+std::vector<std::string> SealAndAcknowledge(Spool* spool, uint64_t sequence) {
+  std::vector<std::string> records;
+  v1::Batch batch;
+  batch.set_sequence(sequence);
+  std::vector<uint64_t> ids;
+  uint64_t bytes = 0;
+  for (auto& p : spool->ReadPending(100000, 1ull << 40)) {
+    ids.push_back(p.id);
+    bytes += p.stored_bytes;
+    records.push_back(p.event.raw_json());
+    *batch.add_events() = p.event;
+  }
+  EXPECT_TRUE(spool->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
+  EXPECT_TRUE(spool->PruneThrough(sequence).ok());
+  return records;
+}
+
+TEST_F(FileSourceTest, ReadAheadWaitsForAcknowledgementsWhileTheCollectorAcknowledges) {
+  read_ahead_bytes_ = 1;  // any backlog is too much (files of one 7-record chunk each)
+  read_ahead_ack_window_ms_ = 600000;
+  OpenSpool();
+  ASSERT_TRUE(spool_->SetSequencePosition(1, Digest{}).ok());
+  const auto a = Records(7, 21);
+  const auto b = Records(7, 22);
+  WriteFile(root_ + "/a.json", WrapRecords(a));
+  ASSERT_TRUE(source_->ScanOnce().ok());  // one chunk, nothing was unacknowledged: read
+  ASSERT_EQ(Pending(), 7u);
+
+  WriteFile(root_ + "/b.json", WrapRecords(b));
+  std::atomic<bool> scanned{false};
+  std::thread scan([&] {
+    EXPECT_TRUE(source_->ScanOnce().ok());
+    scanned = true;
+  });
+  ASSERT_TRUE(testutil::WaitFor([&] { return Counter("orgtrail_agent_file_read_ahead_waits_total") == 1; },
+                                std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(scanned);
+  EXPECT_EQ(Pending(), 7u);  // b waits in its file
+
+  const auto first = SealAndAcknowledge(spool_.get(), 1);
+  ASSERT_TRUE(testutil::WaitFor([&] { return scanned.load(); }, std::chrono::seconds(30)));
+  scan.join();
+  EXPECT_EQ(first, a);
+  EXPECT_EQ(SealAndAcknowledge(spool_.get(), 2), b);
+}
+
+TEST_F(FileSourceTest, ReadAheadCopiesIntoTheSpoolWhenTheCollectorStopsAcknowledging) {
+  read_ahead_bytes_ = 1;
+  read_ahead_ack_window_ms_ = 300;
+  OpenSpool();
+  const auto a = Records(7, 23);
+  const auto b = Records(7, 24);
+  WriteFile(root_ + "/a.json", WrapRecords(a));
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  WriteFile(root_ + "/b.json", WrapRecords(b));
+  // No acknowledgement since the spool opened: after the window b is copied in anyway, so a
+  // file rotated away during an outage is not lost.
+  ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Pending(), 14u);
+  std::multiset<std::string> spooled;
+  for (const auto& r : SpooledRecords()) spooled.insert(r);
+  for (const auto& r : a) EXPECT_EQ(spooled.count(r), 1u);
+  for (const auto& r : b) EXPECT_EQ(spooled.count(r), 1u);
+  EXPECT_GE(spool_->WaitForBacklogAtMost(1, std::chrono::milliseconds(0)).ms_since_ack, 300);
 }
 
 TEST_F(FileSourceTest, NewFilesArePickedUpByTheWatcher) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <rocksdb/perf_context.h>
@@ -159,6 +160,39 @@ TEST(SpoolTest, BoundedCapacityRefusesWithoutWritingAndFreesOnPrune) {
   ASSERT_TRUE(spool->PruneThrough(1).ok());
   EXPECT_EQ(spool->Stats().sealed_batches, 0u);
   EXPECT_TRUE(spool->AppendEvents({EventWith(big)}, {{"k", "3"}}).ok());
+}
+
+TEST(SpoolTest, BacklogWaitsAreWokenByAcknowledgementsAndTimeOutOtherwise) {
+  testutil::TempDir dir;
+  auto spool = OpenSpool(dir.Join("spool"), 1 << 20);
+  Spool::Backlog backlog = spool->WaitForBacklogAtMost(0, std::chrono::milliseconds(0));
+  EXPECT_EQ(backlog.bytes, 0u);
+  EXPECT_GE(backlog.ms_since_ack, 0);
+  const std::string big(1500, 'x');
+  ASSERT_TRUE(spool->AppendEvents({EventWith(big), EventWith(big)}, {{"k", "2"}}).ok());
+  ASSERT_TRUE(spool->SetSequencePosition(1, Digest{}).ok());
+  ASSERT_EQ(SealPending(spool.get(), 1, 10), 2u);
+
+  // Sealing moved the events, it acknowledged nothing: the wait runs out with the backlog.
+  const auto start = std::chrono::steady_clock::now();
+  backlog = spool->WaitForBacklogAtMost(100, std::chrono::milliseconds(50));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_GE(backlog.bytes, 3000u);
+  EXPECT_EQ(backlog.bytes, spool->Stats().sealed_bytes);
+
+  // Time passes without an acknowledgement; one wakes the waiter long before its limit.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(spool->WaitForBacklogAtMost(100, std::chrono::milliseconds(0)).ms_since_ack, 20);
+  std::thread acknowledger([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(spool->PruneThrough(1).ok());
+  });
+  const auto wait_start = std::chrono::steady_clock::now();
+  backlog = spool->WaitForBacklogAtMost(100, std::chrono::seconds(60));
+  acknowledger.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - wait_start, std::chrono::seconds(30));
+  EXPECT_EQ(backlog.bytes, 0u);
+  EXPECT_LT(backlog.ms_since_ack, 20000);
 }
 
 // Found by a chaos soak (seed 7, 200 faults): an agent reported 8 pending events for ever, with
