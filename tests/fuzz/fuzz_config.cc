@@ -41,6 +41,7 @@ const po::options_description& DaemonOptions() {
         ("unconfigured-selection", po::value<std::string>(), "")
         ("watch-dir", po::value<std::vector<std::string>>()->composing(), "")
         ("spool-max-bytes", po::value<std::string>()->default_value("1GiB"), "")
+        ("file-read-ahead", po::value<std::string>()->default_value("8MiB"), "")
         ("batch-max-bytes", po::value<std::string>()->default_value("1MiB"), "")
         ("max-batch-bytes", po::value<std::string>()->default_value("4MiB"), "")
         ("max-event-bytes", po::value<std::string>(), "")
@@ -81,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)orgtrail::CheckAccountId("--management-account-id", str("management-account-id"));
   (void)orgtrail::CheckRegion("--home-region", str("home-region"));
-  for (const char* name : {"spool-max-bytes", "batch-max-bytes", "max-batch-bytes", "max-event-bytes"}) {
+  for (const char* name : {"spool-max-bytes", "file-read-ahead", "batch-max-bytes", "max-batch-bytes",
+                           "max-event-bytes"}) {
     (void)orgtrail::ParseByteSize(name, str(name));
   }
   (void)orgtrail::ParseDuration("--batch-max-age", str("batch-max-age"));

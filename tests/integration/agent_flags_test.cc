@@ -36,7 +36,7 @@ TEST(AgentFlagsTest, HelpVersionAndBadValues) {
   int counter = 0;
   auto help = RunAgent(h, {"--help"}, &counter);
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--collector", "--spool-dir", "--watch-dir", "--api-socket", "--generator-rate",
+  for (const char* flag : {"--collector", "--spool-dir", "--watch-dir", "--file-read-ahead", "--api-socket", "--generator-rate",
                            "--batch-max-age", "--window", "--ack-timeout-ms", "--ops-listen"}) {
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
   }
@@ -55,6 +55,8 @@ TEST(AgentFlagsTest, HelpVersionAndBadValues) {
       {{"--collector", "nohostport"}, "--collector"},
       {{"--spool-max-bytes", "lots"}, "--spool-max-bytes"},
       {{"--spool-max-bytes", "1KiB"}, "--spool-max-bytes: must be at least"},
+      {{"--file-read-ahead", "far"}, "--file-read-ahead"},
+      {{"--file-read-ahead", "-1MiB"}, "--file-read-ahead"},
       {{"--batch-max-bytes", "-5"}, "--batch-max-bytes"},
       {{"--batch-max-age", "soon"}, "--batch-max-age"},
       {{"--batch-max-events", "0"}, "--batch-max-events"},
