@@ -91,7 +91,7 @@ StatusOr<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options) {
   spool->dead_letters_ = spool->handles_[5];
   spool->quarantine_ = spool->handles_[6];
   ORGTRAIL_RETURN_IF_ERROR(spool->LoadCounters());
-  spool->last_ack_us_ = NowUs();
+  spool->last_ack_time_ = std::chrono::steady_clock::now();
   return spool;
 }
 
@@ -481,7 +481,7 @@ Status Spool::PruneThrough(uint64_t sequence) {
   for (auto it = sealed_sizes_.begin(); it != end; ++it) sealed_bytes_ -= it->second;
   sealed_sizes_.erase(sealed_sizes_.begin(), end);
   sealed_times_.erase(sealed_times_.begin(), sealed_times_.upper_bound(sequence));
-  last_ack_us_ = NowUs();
+  last_ack_time_ = std::chrono::steady_clock::now();
   backlog_shrank_.notify_all();
   return absl::OkStatus();
 }

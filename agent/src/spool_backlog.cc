@@ -8,12 +8,11 @@ namespace orgtrail::agent {
 Spool::Backlog Spool::WaitForBacklogAtMost(uint64_t bytes, std::chrono::milliseconds max_wait) const {
   std::unique_lock<std::mutex> lock(mu_);
   backlog_shrank_.wait_for(lock, max_wait, [&] { return pending_bytes_ + sealed_bytes_ <= bytes; });
-  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
   Backlog backlog;
   backlog.bytes = pending_bytes_ + sealed_bytes_;
-  backlog.ms_since_ack = (now_us - last_ack_us_) / 1000;
+  backlog.ms_since_ack = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - last_ack_time_)
+                             .count();
   return backlog;
 }
 

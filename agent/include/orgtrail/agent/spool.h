@@ -258,7 +258,9 @@ class Spool {
   uint64_t sealed_bytes_ = 0;
   uint64_t dead_letters_count_ = 0;
   uint64_t quarantined_count_ = 0;
-  int64_t last_ack_us_ = 0;  // PruneThrough's last call, or Open
+  // PruneThrough's last call, or Open (a steady clock: a wall-clock step never looks like a
+  // silent collector).
+  std::chrono::steady_clock::time_point last_ack_time_;
   mutable std::condition_variable backlog_shrank_;  // with mu_
   std::mutex append_mu_;  // serializes pending id allocation + write
 };
