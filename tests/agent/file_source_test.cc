@@ -351,6 +351,27 @@ TEST_F(FileSourceTest, BadAndForeignRecordsAreRefusedOneByOne) {
   EXPECT_TRUE(assigned);
 }
 
+// Seals the oldest pending events (at most `max_events`) into batch `sequence` and acknowledges
+// it, as the batcher and an acknowledging collector would; returns their records (none, and
+// nothing sealed, when nothing is pending).
+std::vector<std::string> SealAndAcknowledge(Spool* spool, uint64_t sequence, size_t max_events = 100000) {
+  std::vector<std::string> records;
+  v1::Batch batch;
+  batch.set_sequence(sequence);
+  std::vector<uint64_t> ids;
+  uint64_t bytes = 0;
+  for (auto& p : spool->ReadPending(max_events, 1ull << 40)) {
+    ids.push_back(p.id);
+    bytes += p.stored_bytes;
+    records.push_back(p.event.raw_json());
+    *batch.add_events() = p.event;
+  }
+  if (records.empty()) return records;
+  EXPECT_TRUE(spool->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
+  EXPECT_TRUE(spool->PruneThrough(sequence).ok());
+  return records;
+}
+
 TEST_F(FileSourceTest, FullSpoolPausesTheSourceAndNothingIsLost) {
   OpenSpool(/*max_bytes=*/64 * 1024);
   const auto records = Records(300, 9);  // ~600 KB serialized: ten times the spool
@@ -363,21 +384,9 @@ TEST_F(FileSourceTest, FullSpoolPausesTheSourceAndNothingIsLost) {
   uint64_t sequence = 0;
   ASSERT_TRUE(spool_->SetSequencePosition(1, Digest{}).ok());
   ASSERT_TRUE(testutil::WaitFor([&] {
-    auto pending = spool_->ReadPending(50, 1 << 30);
-    if (!pending.empty()) {
-      v1::Batch batch;
-      batch.set_sequence(++sequence);
-      std::vector<uint64_t> ids;
-      uint64_t bytes = 0;
-      for (auto& p : pending) {
-        ids.push_back(p.id);
-        bytes += p.stored_bytes;
-        drained.insert(p.event.raw_json());
-        *batch.add_events() = p.event;
-      }
-      EXPECT_TRUE(spool_->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
-      EXPECT_TRUE(spool_->PruneThrough(sequence).ok());
-    }
+    const auto sealed = SealAndAcknowledge(spool_.get(), sequence + 1, /*max_events=*/50);
+    if (!sealed.empty()) ++sequence;
+    drained.insert(sealed.begin(), sealed.end());
     return drained.size() >= records.size();
   }, std::chrono::seconds(60), std::chrono::milliseconds(10)));
   source_->Stop();
@@ -385,25 +394,6 @@ TEST_F(FileSourceTest, FullSpoolPausesTheSourceAndNothingIsLost) {
   for (const auto& r : records) EXPECT_EQ(drained.count(r), 1u);
   EXPECT_GE(Counter("orgtrail_agent_source_pauses_total", {{"source", "files"}}), 1u);
   EXPECT_EQ(paused->value(), 0);
-}
-
-// Seals every pending event into batch `sequence` and acknowledges it, as the batcher and an
-// acknowledging collector would; returns the records.
-std::vector<std::string> SealAndAcknowledge(Spool* spool, uint64_t sequence) {
-  std::vector<std::string> records;
-  v1::Batch batch;
-  batch.set_sequence(sequence);
-  std::vector<uint64_t> ids;
-  uint64_t bytes = 0;
-  for (auto& p : spool->ReadPending(100000, 1ull << 40)) {
-    ids.push_back(p.id);
-    bytes += p.stored_bytes;
-    records.push_back(p.event.raw_json());
-    *batch.add_events() = p.event;
-  }
-  EXPECT_TRUE(spool->CommitSealedBatch(batch, Digest{}, ids, bytes).ok());
-  EXPECT_TRUE(spool->PruneThrough(sequence).ok());
-  return records;
 }
 
 TEST_F(FileSourceTest, ReadAheadWaitsForAcknowledgementsWhileTheCollectorAcknowledges) {
@@ -438,7 +428,7 @@ TEST_F(FileSourceTest, ReadAheadWaitsForAcknowledgementsWhileTheCollectorAcknowl
 
 TEST_F(FileSourceTest, ReadAheadCopiesIntoTheSpoolWhenTheCollectorStopsAcknowledging) {
   read_ahead_bytes_ = 1;
-  read_ahead_ack_window_ms_ = 300;
+  read_ahead_ack_window_ms_ = 1500;  // long enough that reading a.json ends well inside it
   OpenSpool();
   const auto a = Records(7, 23);
   const auto b = Records(7, 24);
@@ -448,12 +438,13 @@ TEST_F(FileSourceTest, ReadAheadCopiesIntoTheSpoolWhenTheCollectorStopsAcknowled
   // No acknowledgement since the spool opened: after the window b is copied in anyway, so a
   // file rotated away during an outage is not lost.
   ASSERT_TRUE(source_->ScanOnce().ok());
+  EXPECT_EQ(Counter("orgtrail_agent_file_read_ahead_waits_total"), 1u);  // it waited, then copied
   EXPECT_EQ(Pending(), 14u);
   std::multiset<std::string> spooled;
   for (const auto& r : SpooledRecords()) spooled.insert(r);
   for (const auto& r : a) EXPECT_EQ(spooled.count(r), 1u);
   for (const auto& r : b) EXPECT_EQ(spooled.count(r), 1u);
-  EXPECT_GE(spool_->WaitForBacklogAtMost(1, std::chrono::milliseconds(0)).ms_since_ack, 300);
+  EXPECT_GE(spool_->WaitForBacklogAtMost(1, std::chrono::milliseconds(0)).ms_since_ack, 1500);
 }
 
 TEST_F(FileSourceTest, NewFilesArePickedUpByTheWatcher) {

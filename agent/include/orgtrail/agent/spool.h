@@ -64,8 +64,8 @@ struct SpoolOptions {
   uint64_t max_bytes = 256ull << 20;     // bound on pending + sealed bytes
   bool sync = true;                      // fsync every write (tests may not disable it)
   // All column families' memtables together. The file source's read-ahead bound keeps what the
-  // spool holds near the batches in flight, so 8 MiB is enough (16 MiB measured 5-6 MiB more
-  // agent RSS on the peer load, no faster).
+  // spool holds near the batches in flight, so 8 MiB is enough (with 16 MiB the agent peaked at
+  // 65-68 MiB on bench/run.sh's peer load against 61-62 MiB, and ran no faster).
   uint64_t memtable_budget_bytes = 8ull << 20;
   uint64_t block_cache_bytes = 4ull << 20;
   rocksdb::Env* env = nullptr;           // tests only (e.g. faultenv's power-loss journal); not owned
