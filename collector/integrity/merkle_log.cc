@@ -87,22 +87,15 @@ StatusOr<uint64_t> MerkleLog::Append() {
     if (it != fresh.end()) return it->second;
     return Node(level, index);
   };
-  auto snapshot = store_->NewSnapshot();
-  auto it = store_->NewCommitIterator(next_commit, snapshot->snapshot());
   uint64_t appended = 0;
   uint64_t next = next_commit;
-  for (; it->Valid() && appended < options_.max_leaves_per_append; it->Next()) {
-    const uint64_t commit = it->commit_index();
-    auto ev = store_->GetEventByKey(it->event_key(), snapshot->snapshot());
-    if (!ev.ok()) return ev.status();
-    next = commit + 1;
-    if (!ev->has_value()) continue;  // removed by retention before it was logged
+  // Appends the leaf of the event of `commit` and the parents it completes.
+  auto add_leaf = [&](uint64_t commit, std::string_view raw_json) -> Status {
     const uint64_t leaf = size + appended;
-    Digest h = MerkleLeafHash((*ev)->raw_json);
+    Digest h = MerkleLeafHash(raw_json);
     fresh[{0, leaf}] = h;
     batch.emplace_back(MerkleNodeKey(0, leaf), DigestToString(h));
     batch.emplace_back(CommitToLeafKey(commit), U64(leaf));
-    // Complete the parents this leaf closes.
     uint64_t index = leaf;
     for (int level = 1; (index & 1) == 1; ++level) {
       auto left = lookup(level - 1, index - 1);
@@ -114,12 +107,39 @@ StatusOr<uint64_t> MerkleLog::Append() {
       h = parent;
     }
     ++appended;
+    return Status();
+  };
+  // Right behind the writer the events are still held in memory (RecentEvents): no RocksDB read.
+  uint64_t from_memory = 0;
+  while (next <= last && appended < options_.max_leaves_per_append) {
+    auto recent = store_->ReadRecentEvent(next, &event_, &value_buffer_);
+    if (!recent.ok()) return recent.status();
+    if (!*recent) break;
+    ORGTRAIL_RETURN_IF_ERROR(add_leaf(next, event_.raw_json));
+    ++next;
+    ++from_memory;
   }
-  ORGTRAIL_RETURN_IF_ERROR(it->status());
+  uint64_t from_store = 0;
+  if (next <= last && appended < options_.max_leaves_per_append) {
+    auto snapshot = store_->NewSnapshot();
+    auto it = store_->NewCommitIterator(next, snapshot->snapshot());
+    for (; it->Valid() && appended < options_.max_leaves_per_append; it->Next()) {
+      const uint64_t commit = it->commit_index();
+      auto ev = store_->GetEventByKey(it->event_key(), snapshot->snapshot());
+      if (!ev.ok()) return ev.status();
+      next = commit + 1;
+      ++from_store;
+      if (!ev->has_value()) continue;  // removed by retention before it was logged
+      ORGTRAIL_RETURN_IF_ERROR(add_leaf(commit, (*ev)->raw_json));
+    }
+    ORGTRAIL_RETURN_IF_ERROR(it->status());
+  }
   if (next == next_commit) return uint64_t{0};
   batch.emplace_back(std::string(kSizeKey), U64(size + appended));
   batch.emplace_back(std::string(kNextCommitKey), U64(next));
   ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(batch));
+  events_read_from_memory_ += from_memory;
+  events_read_from_store_ += from_store;
   std::lock_guard<std::mutex> lock(mu_);
   size_ = size + appended;
   next_commit_ = next;

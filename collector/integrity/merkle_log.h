@@ -14,6 +14,10 @@
 //   merkle/cp/<U(size)>         every signed checkpoint note, by size
 // Append() writes all of a chunk's entries in ONE synced metadata write, so
 // a crash leaves the tree at a chunk boundary; the next Append() resumes.
+// Append() reads the events right behind the writer from the store's memory
+// (RecentEvents, recent_events.h) and older ones from RocksDB; an event that
+// retention removed between its commit and its append is logged when it was
+// still in memory, and skipped when it was read from RocksDB.
 // Proofs read O(log n) stored nodes (subtree hashes of the right edge are
 // combined on the fly).
 //
@@ -23,6 +27,7 @@
 #ifndef ORGTRAIL_COLLECTOR_INTEGRITY_MERKLE_LOG_H_
 #define ORGTRAIL_COLLECTOR_INTEGRITY_MERKLE_LOG_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -51,6 +56,9 @@ class MerkleLog {
   // Appends leaves for events committed since the last append (at most
   // max_leaves_per_append). Returns how many were appended.
   StatusOr<uint64_t> Append();
+  // Events Append() read from the store's memory / from RocksDB since Open (any thread).
+  uint64_t events_read_from_memory() const { return events_read_from_memory_.load(); }
+  uint64_t events_read_from_store() const { return events_read_from_store_.load(); }
   // Signs and stores a checkpoint of the current tree; returns the note.
   StatusOr<std::string> Checkpoint(int64_t now_us);
 
@@ -80,6 +88,10 @@ class MerkleLog {
   mutable std::mutex mu_;
   uint64_t size_ = 0;
   uint64_t next_commit_ = 1;
+  StoredEvent event_;  // Append()'s: buffers reused from event to event
+  std::string value_buffer_;
+  std::atomic<uint64_t> events_read_from_memory_{0};
+  std::atomic<uint64_t> events_read_from_store_{0};
 };
 
 std::string MerkleNodeKey(int level, uint64_t index);

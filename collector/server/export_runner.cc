@@ -7,6 +7,7 @@
 
 #include "collector/export/export_strings.h"
 #include "collector/export/export_file.h"
+#include "collector/store/commit_follower.h"
 #include "orgtrail/common/config.h"
 #include "orgtrail/common/pki.h"
 #include "orgtrail/common/thread_role.h"
@@ -311,8 +312,10 @@ void ExportRunner::UpdateRetentionHold() {
 
 void ExportRunner::MaintainMerkleLog(int64_t now_us) {
   Counter* errors = metrics_->GetCounter("orgtrail_merkle_log_errors_total", "Merkle log append/checkpoint failures");
+  CountMerkleEventReads();  // also shows the series at 0 before the first append
   while (true) {
     auto n = merkle_->Append();
+    CountMerkleEventReads();
     if (!n.ok()) {
       errors->Increment();
       logger_->Error("merkle log append failed", {{"error", n.status().ToString()}});
@@ -343,6 +346,18 @@ void ExportRunner::MaintainMerkleLog(int64_t now_us) {
   std::lock_guard<std::mutex> lock(mu_);
   latest_checkpoint_ = *note;
   merkle_failure_.clear();
+}
+
+void ExportRunner::CountMerkleEventReads() {
+  // The followers' family (commit_follower.h): where the Merkle log read the events it appended.
+  const std::string help = kFollowerEventReadsHelp;
+  const uint64_t memory = merkle_->events_read_from_memory();
+  const uint64_t store = merkle_->events_read_from_store();
+  metrics_->GetCounter(kFollowerEventReadsMetric, help, {{"follower", "merkle"}, {"source", "memory"}})
+      ->Increment(memory - merkle_reads_counted_.first);
+  metrics_->GetCounter(kFollowerEventReadsMetric, help, {{"follower", "merkle"}, {"source", "store"}})
+      ->Increment(store - merkle_reads_counted_.second);
+  merkle_reads_counted_ = {memory, store};
 }
 
 void ExportRunner::SetFailure(std::string* field, std::string failure) {

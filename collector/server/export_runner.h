@@ -138,6 +138,7 @@ class ExportRunner {
   Status Init();
   void Loop();
   void MaintainMerkleLog(int64_t now_us);
+  void CountMerkleEventReads();  // into orgtrail_follower_event_reads_total{follower="merkle"}
   void ExportAndDigest(int64_t now_us);
   void SetFailure(std::string* field, std::string failure);
   void UploadToObjectStore(int64_t now_us);
@@ -153,6 +154,7 @@ class ExportRunner {
   std::unique_ptr<DigestKeyRing> keys_;
   std::unique_ptr<CheckpointSigner> checkpoint_signer_;
   std::unique_ptr<MerkleLog> merkle_;
+  std::pair<uint64_t, uint64_t> merkle_reads_counted_{0, 0};  // (memory, store) already counted
   std::unique_ptr<LogExporter> exporter_;
   std::unique_ptr<DigestPublisher> publisher_;
   std::unique_ptr<DigestKeysService> keys_service_;

@@ -12,11 +12,10 @@ namespace orgtrail::collector {
 CommitFollower::CommitFollower(EventStore* store, Logger* logger, MetricsRegistry* metrics,
                                CommitFollowerOptions options)
     : store_(store), logger_(logger), metrics_(metrics), options_(std::move(options)) {
-  const char* help = "Stored events an engine that follows the commit order read, by where from "
-                     "(memory: the newest events the store holds in memory; store: RocksDB)";
-  reads_from_memory_ = metrics_->GetCounter("orgtrail_follower_event_reads_total", help,
+  const std::string help = kFollowerEventReadsHelp;
+  reads_from_memory_ = metrics_->GetCounter(kFollowerEventReadsMetric, help,
                                             {{"follower", options_.name}, {"source", "memory"}});
-  reads_from_store_ = metrics_->GetCounter("orgtrail_follower_event_reads_total", help,
+  reads_from_store_ = metrics_->GetCounter(kFollowerEventReadsMetric, help,
                                            {{"follower", options_.name}, {"source", "store"}});
 }
 

@@ -28,6 +28,13 @@
 
 namespace orgtrail::collector {
 
+// The counter family of the events followers read (the Merkle log's appends count in it too, as
+// follower="merkle").
+inline constexpr char kFollowerEventReadsMetric[] = "orgtrail_follower_event_reads_total";
+inline constexpr char kFollowerEventReadsHelp[] =
+    "Stored events an engine that follows the commit order read, by where from "
+    "(memory: the newest events the store holds in memory; store: RocksDB)";
+
 struct CommitFollowerOptions {
   std::string name;         // "findings", "insights": prefixes failure() and the logs
   std::string lag_metric;   // gauge name, e.g. orgtrail_findings_lag_commits

@@ -149,9 +149,11 @@ inline collector::GroupCommitResult CommitRecords(collector::EventStore* store,
   return result.ok() ? *result : collector::GroupCommitResult{};
 }
 
-inline std::unique_ptr<collector::EventStore> OpenStore(const std::string& path) {
+inline std::unique_ptr<collector::EventStore> OpenStore(
+    const std::string& path, uint64_t recent_events_bytes = collector::StoreOptions().recent_events_bytes) {
   collector::StoreOptions options;
   options.org = "example.org";
+  options.recent_events_bytes = recent_events_bytes;
   options.block_cache_bytes = 8 << 20;
   options.write_buffer_bytes = 8 << 20;
   auto store = collector::EventStore::Open(path, options);

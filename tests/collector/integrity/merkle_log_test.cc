@@ -75,9 +75,15 @@ TEST(MerkleLogTest, Rfc6962VectorsThroughTheCommitOrder) {
   EXPECT_FALSE((*log)->Root(9).ok());
 }
 
-TEST(MerkleLogTest, ProofsMatchTheReferenceForEverySize) {
+// Where Append() reads the events from: the store's memory window (RecentEvents) of this many bytes.
+enum class Reads { kStoreOnly, kMixed, kMemory };
+
+// Appends 37 leaves in chunks of 1..13 and checks every root and proof against the reference.
+void CheckProofsMatchTheReferenceForEverySize(Reads reads) {
+  // kMixed: a window of ~2 events, so each chunk's first events are read back from RocksDB.
+  const uint64_t window = reads == Reads::kStoreOnly ? 0 : reads == Reads::kMixed ? 700 : 16 << 20;
   testutil::TempDir dir("merkle-proofs");
-  auto store = exporttest::OpenStore(dir.Join("db"));
+  auto store = exporttest::OpenStore(dir.Join("db"), window);
   ASSERT_NE(store, nullptr);
   std::vector<Digest> reference;
   auto log = MerkleLog::Open(store.get(), {"example.org/orgtrail", 7}, nullptr);  // small appends
@@ -128,6 +134,31 @@ TEST(MerkleLogTest, ProofsMatchTheReferenceForEverySize) {
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->size(), total);
   EXPECT_EQ(*(*reopened)->Root(total), MerkleRoot(reference));
+  const uint64_t from_memory = (*log)->events_read_from_memory();
+  const uint64_t from_store = (*log)->events_read_from_store();
+  EXPECT_EQ(from_memory + from_store, total);
+  switch (reads) {
+    case Reads::kStoreOnly:
+      EXPECT_EQ(from_memory, 0u);
+      break;
+    case Reads::kMixed:
+      EXPECT_GT(from_memory, 0u);
+      EXPECT_GT(from_store, 0u);
+      break;
+    case Reads::kMemory:
+      EXPECT_EQ(from_store, 0u);
+      break;
+  }
+}
+
+TEST(MerkleLogTest, ProofsMatchTheReferenceForEverySize) { CheckProofsMatchTheReferenceForEverySize(Reads::kMemory); }
+
+TEST(MerkleLogTest, ProofsMatchTheReferenceWhenEventsAreReadBackFromRocksDb) {
+  CheckProofsMatchTheReferenceForEverySize(Reads::kStoreOnly);
+}
+
+TEST(MerkleLogTest, ProofsMatchTheReferenceWhenAppendsMixMemoryAndRocksDbReads) {
+  CheckProofsMatchTheReferenceForEverySize(Reads::kMixed);
 }
 
 TEST(MerkleLogTest, CorruptProofBattery) {
