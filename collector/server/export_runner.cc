@@ -263,6 +263,7 @@ void ExportRunner::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  merkle_thread_ = std::thread([this] { MerkleLoop(); });
 }
 
 void ExportRunner::Stop() {
@@ -273,17 +274,32 @@ void ExportRunner::Stop() {
   }
   cv_.notify_all();
   thread_.join();
+  merkle_thread_.join();
   RunOnce(true);  // last round: nothing committed before shutdown waits for the next start
 }
 
 void ExportRunner::Loop() {
-  // The export, the Merkle log, digests and uploads may lag the durable commit (their lag is in
-  // /metrics): under load they yield the cores to the acknowledged path.
+  // The export, digests and uploads may lag the durable commit (their lag is in /metrics): under
+  // load they yield the cores to the acknowledged path.
   SetCurrentThreadRole("export", ThreadPriority::kBackground);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     lock.unlock();
-    RunOnce(false);
+    DeliverOnce(NowMicros(), false);
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::microseconds(options_.tick_us), [this] { return stop_; });
+  }
+}
+
+void ExportRunner::MerkleLoop() {
+  // Its own thread, so that a long export round does not hold the appends back: every tick the
+  // Merkle log takes the events committed since, while the store still holds them in memory
+  // (merkle_log.h). Background, like the export.
+  SetCurrentThreadRole("merkle", ThreadPriority::kBackground);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    MaintainMerkleLog(NowMicros());
     lock.lock();
     cv_.wait_for(lock, std::chrono::microseconds(options_.tick_us), [this] { return stop_; });
   }
@@ -292,6 +308,10 @@ void ExportRunner::Loop() {
 void ExportRunner::RunOnce(bool export_now) {
   const int64_t now = NowMicros();
   MaintainMerkleLog(now);
+  DeliverOnce(now, export_now);
+}
+
+void ExportRunner::DeliverOnce(int64_t now, bool export_now) {
   if (!options_.enabled) return;
   if (trail_source_) trails_->Reconcile(trail_source_());
   if (export_now || now - last_export_us_ >= options_.export_interval_us) {
@@ -311,6 +331,7 @@ void ExportRunner::UpdateRetentionHold() {
 }
 
 void ExportRunner::MaintainMerkleLog(int64_t now_us) {
+  std::lock_guard<std::mutex> merkle_lock(merkle_mu_);  // the Merkle thread, or RunOnce at Stop
   Counter* errors = metrics_->GetCounter("orgtrail_merkle_log_errors_total", "Merkle log append/checkpoint failures");
   CountMerkleEventReads();  // also shows the series at 0 before the first append
   while (true) {

@@ -1,4 +1,4 @@
-// The collector's export thread: ties the CloudTrail-compatible export
+// The collector's export and Merkle threads: ties the CloudTrail-compatible export
 // (LogExporter + DigestPublisher + DigestKeyRing) and the Merkle log
 // (MerkleLog + checkpoints) to the store, and owns their gRPC services
 // (DigestKeys, MerkleLog). Configuration comes from collector flags
@@ -6,10 +6,11 @@
 // services() with the server, Start()s it after the server started and
 // Stop()s it before the server shuts down.
 //
-// Every tick (tick_us): append newly committed events to the Merkle log and
-// sign a checkpoint when checkpoint_every_events were added or
-// checkpoint_interval passed with growth; every export interval: one export
-// round (log files) then due digests. Errors are logged and counted and the
+// Every tick (tick_us), on the Merkle thread: append newly committed events to
+// the Merkle log and sign a checkpoint when checkpoint_every_events were added
+// or checkpoint_interval passed with growth. On the export thread, every export
+// interval: one export round (log files) then due digests (they name the
+// latest checkpoint signed by then). Errors are logged and counted and the
 // round is retried on the next tick (the export and digest steps are
 // idempotent). Stop() runs a last round.
 //
@@ -136,7 +137,11 @@ class ExportRunner {
  private:
   ExportRunner(EventStore* store, ExportRunnerOptions options, Logger* logger, MetricsRegistry* metrics);
   Status Init();
-  void Loop();
+  void Loop();        // the export thread: DeliverOnce every tick
+  void MerkleLoop();  // the Merkle thread: MaintainMerkleLog every tick
+  // Log files, digests, trails' deliveries and uploads (not the Merkle log).
+  void DeliverOnce(int64_t now_us, bool export_now);
+  // Appends to the Merkle log and signs a checkpoint when due. Serialised by merkle_mu_.
   void MaintainMerkleLog(int64_t now_us);
   void CountMerkleEventReads();  // into orgtrail_follower_event_reads_total{follower="merkle"}
   void ExportAndDigest(int64_t now_us);
@@ -154,7 +159,8 @@ class ExportRunner {
   std::unique_ptr<DigestKeyRing> keys_;
   std::unique_ptr<CheckpointSigner> checkpoint_signer_;
   std::unique_ptr<MerkleLog> merkle_;
-  std::pair<uint64_t, uint64_t> merkle_reads_counted_{0, 0};  // (memory, store) already counted
+  std::mutex merkle_mu_;  // MaintainMerkleLog: the Merkle thread, or RunOnce at Stop
+  std::pair<uint64_t, uint64_t> merkle_reads_counted_{0, 0};  // (memory, store) counted; merkle_mu_
   std::unique_ptr<LogExporter> exporter_;
   std::unique_ptr<DigestPublisher> publisher_;
   std::unique_ptr<DigestKeysService> keys_service_;
@@ -168,9 +174,10 @@ class ExportRunner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::thread thread_;
+  std::thread thread_;         // Loop
+  std::thread merkle_thread_;  // MerkleLoop
   int64_t last_export_us_ = 0;
-  int64_t last_checkpoint_us_ = 0;
+  int64_t last_checkpoint_us_ = 0;    // these three: merkle_mu_
   uint64_t last_checkpoint_size_ = 0;
   bool have_checkpoint_ = false;
   std::string latest_checkpoint_;  // guarded by mu_

@@ -141,6 +141,7 @@ Status EventStore::OpenDb() {
     if (cf == ColumnFamily::kEvents) cf_options.memtable_insert_with_hint_prefix_extractor = NewPartitionHintExtractor();
     if (cf == ColumnFamily::kIndex) cf_options.memtable_insert_with_hint_prefix_extractor = NewIndexListHintExtractor();
     if (cf == ColumnFamily::kCommits) cf_options.memtable_insert_with_hint_prefix_extractor = NewSingleHintExtractor();
+    if (cf == ColumnFamily::kMetadata) cf_options.memtable_insert_with_hint_prefix_extractor = NewPathHintExtractor();
     if (options_.retention_us > 0) {
       std::optional<TimeSource> source;
       if (cf == ColumnFamily::kEvents) source = TimeSource::kEventKey;

@@ -41,6 +41,27 @@ class EmptyPrefix final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& /*key*/) const override { return true; }
 };
 
+// The key up to its second '/' and the byte after it ("merkle/n/" ‖ level); keys with fewer
+// '/' are outside the domain (no hint).
+class PathPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "orgtrail.PathHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), PrefixLength(key));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return PrefixLength(key) > 0; }
+
+ private:
+  static size_t PrefixLength(const rocksdb::Slice& key) {
+    const std::string_view k(key.data(), key.size());
+    const size_t first = k.find('/');
+    if (first == std::string_view::npos) return 0;
+    const size_t second = k.find('/', first + 1);
+    if (second == std::string_view::npos || second + 1 >= k.size()) return 0;
+    return second + 2;
+  }
+};
+
 }  // namespace
 
 std::shared_ptr<const rocksdb::SliceTransform> NewPartitionHintExtractor() {
@@ -52,5 +73,7 @@ std::shared_ptr<const rocksdb::SliceTransform> NewIndexListHintExtractor() {
 }
 
 std::shared_ptr<const rocksdb::SliceTransform> NewSingleHintExtractor() { return std::make_shared<EmptyPrefix>(); }
+
+std::shared_ptr<const rocksdb::SliceTransform> NewPathHintExtractor() { return std::make_shared<PathPrefix>(); }
 
 }  // namespace orgtrail::collector

@@ -3,7 +3,7 @@
 //
 // New keys of one partition (`events`) or of one attribute value (`idx`) land next to the
 // previous key with the same prefix (STORAGE.md: a prefix followed by a descending time), and the
-// commit index (`commits`) only grows. With a hint per prefix the memtable skiplist starts its
+// commit index (`commits`) and the Merkle log's indexes (`metadata`) only grow. With a hint per prefix the memtable skiplist starts its
 // search at the last insert position instead of at the head, which removes most of the key
 // comparisons of an insert (they were about half of the group commit's CPU time).
 //
@@ -24,6 +24,10 @@ std::shared_ptr<const rocksdb::SliceTransform> NewPartitionHintExtractor();
 std::shared_ptr<const rocksdb::SliceTransform> NewIndexListHintExtractor();
 // `commits`: the empty prefix (one hint for the whole, ever-growing key space).
 std::shared_ptr<const rocksdb::SliceTransform> NewSingleHintExtractor();
+// `metadata`: the key up to its second '/' and one byte more, e.g. "merkle/n/" ‖ level: the
+// Merkle log's node and commit-to-leaf keys grow by index within each such prefix (3 inserts
+// per stored event). Keys with fewer than two '/' get no hint.
+std::shared_ptr<const rocksdb::SliceTransform> NewPathHintExtractor();
 
 }  // namespace orgtrail::collector
 
