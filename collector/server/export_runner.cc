@@ -316,6 +316,10 @@ void ExportRunner::DeliverOnce(int64_t now, bool export_now) {
   if (trail_source_) trails_->Reconcile(trail_source_());
   if (export_now || now - last_export_us_ >= options_.export_interval_us) {
     last_export_us_ = now;
+    // As when one thread did both: the Merkle log has taken every event committed before the
+    // round, and the digests name the checkpoint signed after that (a no-op when the Merkle
+    // thread is caught up).
+    MaintainMerkleLog(now);
     ExportAndDigest(now);
     trails_->ExportAndDigest(now);
   }
