@@ -9,8 +9,8 @@
 // Every tick (tick_us), on the Merkle thread: append newly committed events to
 // the Merkle log and sign a checkpoint when checkpoint_every_events were added
 // or checkpoint_interval passed with growth. On the export thread, every export
-// interval: one export round (log files) then due digests (they name the
-// latest checkpoint signed by then). Errors are logged and counted and the
+// interval: the same Merkle step (serialised with the Merkle thread), then one
+// export round (log files), then due digests (they name the latest checkpoint). Errors are logged and counted and the
 // round is retried on the next tick (the export and digest steps are
 // idempotent). Stop() runs a last round.
 //
