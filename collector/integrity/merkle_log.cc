@@ -88,7 +88,6 @@ StatusOr<uint64_t> MerkleLog::Append() {
     return Node(level, index);
   };
   uint64_t appended = 0;
-  uint64_t next = next_commit;
   // Appends the leaf of the event of `commit` and the parents it completes.
   auto add_leaf = [&](uint64_t commit, std::string_view raw_json) -> Status {
     const uint64_t leaf = size + appended;
@@ -109,37 +108,19 @@ StatusOr<uint64_t> MerkleLog::Append() {
     ++appended;
     return Status();
   };
-  // Right behind the writer the events are still held in memory (RecentEvents): no RocksDB read.
-  uint64_t from_memory = 0;
-  while (next <= last && appended < options_.max_leaves_per_append) {
-    auto recent = store_->ReadRecentEvent(next, &event_, &value_buffer_);
-    if (!recent.ok()) return recent.status();
-    if (!*recent) break;
-    ORGTRAIL_RETURN_IF_ERROR(add_leaf(next, event_.raw_json));
-    ++next;
-    ++from_memory;
-  }
-  uint64_t from_store = 0;
-  if (next <= last && appended < options_.max_leaves_per_append) {
-    auto snapshot = store_->NewSnapshot();
-    auto it = store_->NewCommitIterator(next, snapshot->snapshot());
-    for (; it->Valid() && appended < options_.max_leaves_per_append; it->Next()) {
-      const uint64_t commit = it->commit_index();
-      auto ev = store_->GetEventByKey(it->event_key(), snapshot->snapshot());
-      if (!ev.ok()) return ev.status();
-      next = commit + 1;
-      ++from_store;
-      if (!ev->has_value()) continue;  // removed by retention before it was logged
-      ORGTRAIL_RETURN_IF_ERROR(add_leaf(commit, (*ev)->raw_json));
-    }
-    ORGTRAIL_RETURN_IF_ERROR(it->status());
-  }
+  // Right behind the writer the events come from the store's memory, older ones from RocksDB.
+  auto reads = store_->ReadCommittedEvents(next_commit - 1, last, options_.max_leaves_per_append, &event_,
+                                           &value_buffer_, [&](uint64_t commit, const StoredEvent& event) {
+                                             return add_leaf(commit, event.raw_json);
+                                           });
+  if (!reads.ok()) return reads.status();
+  const uint64_t next = reads->last_read + 1;
   if (next == next_commit) return uint64_t{0};
   batch.emplace_back(std::string(kSizeKey), U64(size + appended));
   batch.emplace_back(std::string(kNextCommitKey), U64(next));
   ORGTRAIL_RETURN_IF_ERROR(store_->WriteMetadata(batch));
-  events_read_from_memory_ += from_memory;
-  events_read_from_store_ += from_store;
+  events_read_from_memory_ += reads->from_memory;
+  events_read_from_store_ += reads->from_store;
   std::lock_guard<std::mutex> lock(mu_);
   size_ = size + appended;
   next_commit_ = next;

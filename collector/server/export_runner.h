@@ -10,9 +10,10 @@
 // the Merkle log and sign a checkpoint when checkpoint_every_events were added
 // or checkpoint_interval passed with growth. On the export thread, every export
 // interval: the same Merkle step (serialised with the Merkle thread), then one
-// export round (log files), then due digests (they name the latest checkpoint). Errors are logged and counted and the
-// round is retried on the next tick (the export and digest steps are
-// idempotent). Stop() runs a last round.
+// export round (log files), then due digests (they name the latest
+// checkpoint). Errors are logged and counted and the round is retried on the
+// next tick (the export and digest steps are idempotent). Stop() joins both
+// threads and runs a last round.
 //
 // With --export-s3-endpoint and --export-s3-bucket, the finished archive files are also delivered
 // to S3-compatible object storage (collector/delivery ExportUploader, credentials

@@ -69,31 +69,15 @@ void CommitFollower::Run() {
 
 StatusOr<uint64_t> CommitFollower::ReadRound(uint64_t last, size_t max_events,
                                              const std::function<void(const StoredEvent&)>& fn) {
-  uint64_t done = cursor_;
-  size_t events = 0;
-  // Right behind the writer, the events are still held in memory (RecentEvents).
-  while (done < last && events < max_events) {
-    auto recent = store_->ReadRecentEvent(done + 1, &event_, &value_buffer_);
-    if (!recent.ok()) return recent.status();
-    if (!*recent) break;
-    ++done;
-    ++events;
-    fn(event_);
-  }
-  reads_from_memory_->Increment(events);
-  if (done >= last || events >= max_events) return done;
-  const size_t from_memory = events;
-  auto it = store_->NewCommitIterator(done + 1);
-  for (; it->Valid() && it->commit_index() <= last && events < max_events; it->Next()) {
-    done = it->commit_index();
-    ++events;
-    auto stored = store_->ReadEventByKey(it->event_key(), &event_, &value_buffer_);
-    if (!stored.ok()) return stored.status();
-    if (*stored) fn(event_);  // else removed by retention meanwhile
-  }
-  if (!it->status().ok()) return it->status();
-  reads_from_store_->Increment(events - from_memory);
-  return done;
+  auto reads = store_->ReadCommittedEvents(cursor_, last, max_events, &event_, &value_buffer_,
+                                           [&](uint64_t, const StoredEvent& event) {
+                                             fn(event);
+                                             return Status();
+                                           });
+  if (!reads.ok()) return reads.status();
+  reads_from_memory_->Increment(reads->from_memory);
+  reads_from_store_->Increment(reads->from_store);
+  return reads->last_read;
 }
 
 }  // namespace orgtrail::collector

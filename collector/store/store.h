@@ -339,6 +339,20 @@ class EventStore {
   // The event of commit_index from the newest committed events held in memory (RecentEvents), into
   // *out as ReadEventByKey does. False when it is not held there (read the store instead).
   StatusOr<bool> ReadRecentEvent(uint64_t commit_index, StoredEvent* out, std::string* value_buffer) const;
+  // Where ReadCommittedEvents read: `last_read` is the last commit index read (`after` when none);
+  // removed events are counted in from_store.
+  struct CommittedEventReads {
+    uint64_t last_read = 0;
+    uint64_t from_memory = 0;
+    uint64_t from_store = 0;
+  };
+  // Feeds fn(commit_index, event) the stored events of the commits after `after`, up to `last` and
+  // at most `max_commits` commits, in commit order: from memory (ReadRecentEvent) while it holds
+  // them, then from RocksDB. Events removed by retention meanwhile are skipped. *out and
+  // *value_buffer are reused from event to event. Stops at the first error of fn or of a read.
+  StatusOr<CommittedEventReads> ReadCommittedEvents(
+      uint64_t after, uint64_t last, uint64_t max_commits, StoredEvent* out, std::string* value_buffer,
+      const std::function<Status(uint64_t commit_index, const StoredEvent& event)>& fn) const;
   StatusOr<std::optional<ProvenanceRecord>> GetProvenance(std::string_view agent_id, uint64_t sequence,
                                                           const rocksdb::Snapshot* snapshot = nullptr) const;
   StatusOr<std::optional<std::string>> GetCertificatePem(const Digest& certificate_sha256) const;

@@ -1,5 +1,5 @@
-// Reading stored events one at a time (store.h): by key, by eventID (in one account or any), and
-// by commit index from the newest events held in memory (recent_events.h).
+// Reading stored events one at a time (store.h): by key, by eventID (in one account or any), by
+// commit index from the newest events held in memory (recent_events.h), and in commit order.
 #include "collector/store/store.h"
 #include "collector/store/store_internal.h"
 
@@ -82,6 +82,36 @@ StatusOr<bool> EventStore::ReadRecentEvent(uint64_t commit_index, StoredEvent* o
   if (!recent_events_.Read(commit_index, &out->event_key, value_buffer)) return false;
   ORGTRAIL_RETURN_IF_ERROR(DecodeStoredEvent(*value_buffer, out));
   return true;
+}
+
+StatusOr<EventStore::CommittedEventReads> EventStore::ReadCommittedEvents(
+    uint64_t after, uint64_t last, uint64_t max_commits, StoredEvent* out, std::string* value_buffer,
+    const std::function<Status(uint64_t commit_index, const StoredEvent& event)>& fn) const {
+  CommittedEventReads reads;
+  reads.last_read = after;
+  auto count = [&] { return reads.from_memory + reads.from_store; };
+  // Right behind the writer, the events are still held in memory (RecentEvents).
+  while (reads.last_read < last && count() < max_commits) {
+    auto recent = ReadRecentEvent(reads.last_read + 1, out, value_buffer);
+    if (!recent.ok()) return recent.status();
+    if (!*recent) break;
+    ORGTRAIL_RETURN_IF_ERROR(fn(reads.last_read + 1, *out));
+    ++reads.last_read;
+    ++reads.from_memory;
+  }
+  if (reads.last_read >= last || count() >= max_commits) return reads;
+  auto it = NewCommitIterator(reads.last_read + 1);
+  for (; it->Valid() && it->commit_index() <= last && count() < max_commits; it->Next()) {
+    reads.last_read = it->commit_index();
+    ++reads.from_store;
+    auto stored = ReadEventByKey(it->event_key(), out, value_buffer);
+    if (!stored.ok()) return stored.status();
+    if (*stored) {  // else removed by retention
+      ORGTRAIL_RETURN_IF_ERROR(fn(reads.last_read, *out));
+    }
+  }
+  ORGTRAIL_RETURN_IF_ERROR(it->status());
+  return reads;
 }
 
 }  // namespace orgtrail::collector

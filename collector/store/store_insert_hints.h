@@ -3,9 +3,10 @@
 //
 // New keys of one partition (`events`) or of one attribute value (`idx`) land next to the
 // previous key with the same prefix (STORAGE.md: a prefix followed by a descending time), and the
-// commit index (`commits`) and the Merkle log's indexes (`metadata`) only grow. With a hint per prefix the memtable skiplist starts its
-// search at the last insert position instead of at the head, which removes most of the key
-// comparisons of an insert (they were about half of the group commit's CPU time).
+// commit index (`commits`) and the Merkle log's indexes (`metadata`) only grow. With a hint per
+// prefix the memtable skiplist starts its search at the last insert position instead of at the
+// head, which removes most of the key comparisons of an insert (they were about half of the group
+// commit's CPU time).
 //
 // The extractors affect only where an insert starts looking, never the order or the content of
 // the data, and only the memtable (not reads, not SST files). Stateless and thread-safe.
