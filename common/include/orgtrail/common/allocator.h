@@ -1,5 +1,6 @@
 // The memory allocator the process runs on (cmake/OrgtrailAllocator.cmake links tcmalloc into
-// the daemons; sanitizer and fuzz builds run on the C library's malloc), and its cache bound.
+// the collector and the tools; the agent, and sanitizer and fuzz builds, run on the C library's
+// malloc), and its cache bound.
 //
 // tcmalloc keeps freed memory in per-thread caches (up to 32 MiB in total by default) to make
 // the next allocation cheap; a daemon with dozens of gRPC and RocksDB threads then holds that
