@@ -91,8 +91,9 @@ Status EventStore::OpenDb() {
   // Flushes and compactions start writing their files back every MiB (sync_file_range) instead
   // of leaving them dirty until their final sync: the acknowledged path's WAL fdatasync (ext4
   // journal commits) then waits behind less of their data. At 20k events/s over a 400k-event
-  // store, 5 alternating rounds: visible p99 median 195 -> 140 ms, durable p99 86 -> 73 ms
-  // (bench/README.md, "Issue 16, session of 2026-12-08").
+  // store, 5 alternating rounds: visible p99 median 195 -> 140 ms, durable p99 86 -> 73 ms;
+  // 2 later rounds, on a noisier machine, were mixed (bench/README.md, "Issue 16, session of
+  // 2026-12-08").
   db_options.bytes_per_sync = 1 << 20;
   db_options.paranoid_checks = true;
   // One committer thread writes the records: memtable inserts are serial, which is what lets
