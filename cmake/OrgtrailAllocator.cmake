@@ -14,7 +14,7 @@
 # kept 8-16 MiB of freed, fragmented spans in its page heap and never returned them.
 # Sanitizer and fuzz builds always use the system allocator: ASan, TSan and libFuzzer bring their
 # own malloc, and a second one in the same process breaks them.
-set(ORGTRAIL_ALLOCATOR "tcmalloc" CACHE STRING "Allocator of the daemons and tools: tcmalloc or system")
+set(ORGTRAIL_ALLOCATOR "tcmalloc" CACHE STRING "Allocator of the collector and the tools: tcmalloc or system")
 set_property(CACHE ORGTRAIL_ALLOCATOR PROPERTY STRINGS tcmalloc system)
 set(ORGTRAIL_AGENT_ALLOCATOR "system" CACHE STRING "Allocator of orgtrail-agent: system or tcmalloc")
 set_property(CACHE ORGTRAIL_AGENT_ALLOCATOR PROPERTY STRINGS system tcmalloc)
@@ -33,8 +33,9 @@ endif()
 if(ORGTRAIL_EFFECTIVE_ALLOCATOR STREQUAL "tcmalloc" OR ORGTRAIL_EFFECTIVE_AGENT_ALLOCATOR STREQUAL "tcmalloc")
   pkg_check_modules(TCMALLOC IMPORTED_TARGET libtcmalloc_minimal)
   if(NOT TCMALLOC_FOUND)
-    message(FATAL_ERROR "ORGTRAIL_ALLOCATOR=tcmalloc needs Debian's libgoogle-perftools-dev "
-                        "(scripts/bootstrap.sh installs it), or configure with -DORGTRAIL_ALLOCATOR=system")
+    message(FATAL_ERROR "tcmalloc (ORGTRAIL_ALLOCATOR or ORGTRAIL_AGENT_ALLOCATOR) needs Debian's "
+                        "libgoogle-perftools-dev (scripts/bootstrap.sh installs it), or configure with "
+                        "-DORGTRAIL_ALLOCATOR=system -DORGTRAIL_AGENT_ALLOCATOR=system")
   endif()
 endif()
 message(STATUS "orgtrail allocator: ${ORGTRAIL_EFFECTIVE_ALLOCATOR} (agent: ${ORGTRAIL_EFFECTIVE_AGENT_ALLOCATOR})")

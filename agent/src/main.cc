@@ -130,7 +130,7 @@ class BatcherLoop {
 
 int main(int argc, char** argv) {
   // Bounded allocator caches: RSS near what is in use (orgtrail/common/allocator.h).
-  orgtrail::ConfigureDaemonAllocator();
+  const std::string allocator = orgtrail::ConfigureDaemonAllocator();
   if (argc >= 2 && std::string(argv[1]) == "dead-letters") {
     return RunDeadLettersCommand(argc - 1, argv + 1, std::cout, std::cerr);
   }
@@ -421,6 +421,7 @@ int main(int argc, char** argv) {
   }
 
   logger.Info("agent starting", {{"agent", identity->spiffe_id},
+                                 {"allocator", allocator},
                                  {"epoch", *epoch},
                                  {"fresh_spool", spool->fresh()},
                                  {"ops_port", *ops_port},
