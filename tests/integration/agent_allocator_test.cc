@@ -19,9 +19,11 @@ TEST(AgentAllocatorTest, StartingLogNamesTheAllocatorTheBuildLinked) {
   AgentProcess* agent = h.StartAgent("alloc", "111122223333", "eu-west-1", {});
   ASSERT_NE(agent->ops_port, 0) << agent->process->ReadLog();
   const std::string log = agent->process->ReadStderr();
-  const size_t line = log.find("\"agent starting\"");
-  ASSERT_NE(line, std::string::npos) << log;
-  const std::string starting = log.substr(line, log.find('\n', line) - line);
+  const size_t message = log.find("\"agent starting\"");
+  ASSERT_NE(message, std::string::npos) << log;
+  const size_t newline_before = log.rfind('\n', message);
+  const size_t line_start = newline_before == std::string::npos ? 0 : newline_before + 1;
+  const std::string starting = log.substr(line_start, log.find('\n', message) - line_start);
   EXPECT_NE(starting.find(std::string("\"allocator\":\"") + ORGTRAIL_EXPECTED_AGENT_ALLOCATOR + "\""),
             std::string::npos)
       << starting;
